@@ -1,0 +1,140 @@
+"""Registry and readers for the raw source files, with checks on presence, columns and readability.
+
+Every raw file the panel uses is named here once, with the columns the pipeline needs from it. Reading goes
+through :class:`RawData`, which records the sha256 of each file it opens so that the built panel can carry
+its own provenance.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+DATA_DIR_ENV = "COUPPROOF_DATA_DIR"
+DEFAULT_DATA_DIR = Path("../shared/data/raw")
+
+
+class DataError(Exception):
+    """A raw input is missing, unreadable or not shaped as expected; the message names the file and the problem."""
+
+
+@dataclass(frozen=True)
+class RawFile:
+    """One raw file: where it lives under the data directory, how to read it and which columns we rely on."""
+
+    relpath: str
+    reader: str  # "csv", "rda" or "dta"
+    columns: tuple[str, ...]
+    rda_object: str | None = None
+
+
+RAW_FILES: dict[str, RawFile] = {
+    "cow_states": RawFile(
+        "peacesciencer/cow_states.rda", "rda",
+        ("ccode", "stateabb", "statenme", "styear", "stmonth", "stday", "endyear", "endmonth", "endday"), "cow_states"),
+    "cow_ddy": RawFile("peacesciencer/cow_ddy.rda", "rda", ("ccode1", "ccode2", "year"), "cow_ddy"),
+    "cow_majors": RawFile("peacesciencer/cow_majors.rda", "rda", ("ccode", "styear", "endyear"), "cow_majors"),
+    "cow_contdir": RawFile(
+        "peacesciencer/cow_contdir.rda", "rda", ("ccode1", "ccode2", "conttype", "stdate", "enddate"), "cow_contdir"),
+    "cow_nmc": RawFile("peacesciencer/cow_nmc.rda", "rda", ("ccode", "year", "milex", "milper", "cinc"), "cow_nmc"),
+    "atop_ddy": RawFile(
+        "peacesciencer/atop_alliance.rda", "rda",
+        ("ccode1", "ccode2", "year", "atop_defense", "atop_offense", "atop_neutral", "atop_nonagg", "atop_consul"),
+        "atop_alliance"),
+    "gml_mids": RawFile(
+        "peacesciencer/gml_mid_ddydisps.rda", "rda", ("dispnum", "ccode1", "ccode2", "year", "gmlmidongoing"),
+        "gml_mid_ddydisps"),
+    "td_rivalries": RawFile(
+        "peacesciencer/td_rivalries.rda", "rda", ("rivalryno", "ccode1", "ccode2", "styear", "endyear"),
+        "td_rivalries"),
+    "maoz_powers": RawFile(
+        "peacesciencer/maoz_powers.rda", "rda", ("ccode", "regstdate", "regenddate"), "maoz_powers"),
+    "atop_alliances": RawFile(
+        "atop/atop5_1a.csv", "csv", ("atopid", "begyr", "endyr", "bilat", "defense", "version")),
+    "atop_members": RawFile(
+        "atop/atop5_1m.csv", "csv", ("atopid", "member", "yrent", "yrexit", "phase", "bilat", "defense")),
+    "polity": RawFile(
+        "polity/polity5.rda", "rda",
+        ("polity_annual_ccode", "cown", "year", "polity", "polity2", "byear"), "polity5"),
+    "ssf": RawFile("ssf/secret police repression_replication data.dta", "dta", ("ccode", "year", "cbcount")),
+    "coups": RawFile("coups_pt/ptcoups.csv", "csv", ("ccode", "year", "coup")),
+    "gwf": RawFile("gwf/GWF_AllPoliticalRegimes.dta", "dta", ("cowcode", "year", "gwf_regimetype")),
+    "leeds_savun": RawFile("validation/leeds-savun-threat.csv", "csv", ("ccode", "year", "lsthreat")),
+}
+
+
+def resolve_data_dir(option: str | os.PathLike | None = None) -> Path:
+    """The raw data directory: the CLI option if given, else $COUPPROOF_DATA_DIR, else ../shared/data/raw."""
+    chosen = option if option is not None else os.environ.get(DATA_DIR_ENV) or DEFAULT_DATA_DIR
+    return Path(chosen).expanduser()
+
+
+def sha256_of(path: Path) -> str:
+    """Hex sha256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _read(path: Path, spec: RawFile) -> pd.DataFrame:
+    if spec.reader == "csv":
+        return pd.read_csv(path, low_memory=False)
+    if spec.reader == "rda":
+        import pyreadr
+
+        result = pyreadr.read_r(str(path))
+        if spec.rda_object not in result:
+            raise DataError(f"{path}: R object '{spec.rda_object}' not found (found: {', '.join(result) or 'none'})")
+        return result[spec.rda_object]
+    if spec.reader == "dta":
+        import pyreadstat
+
+        frame, _meta = pyreadstat.read_dta(str(path))
+        return frame
+    raise ValueError(f"unknown reader {spec.reader!r}")
+
+
+@dataclass
+class RawData:
+    """Reads raw files from one data directory, checks them, caches them and records their checksums."""
+
+    data_dir: Path
+    checksums: dict[str, str] = field(default_factory=dict)
+    _cache: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self.data_dir = Path(self.data_dir)
+        if not self.data_dir.is_dir():
+            raise DataError(
+                f"raw data directory {self.data_dir} does not exist; pass --data-dir or set {DATA_DIR_ENV}")
+
+    def path(self, key: str) -> Path:
+        """Absolute path of a registered raw file."""
+        return self.data_dir / RAW_FILES[key].relpath
+
+    def load(self, key: str) -> pd.DataFrame:
+        """The raw table `key` (see RAW_FILES), checked for its required columns; a copy-safe cached frame."""
+        if key in self._cache:
+            return self._cache[key]
+        spec = RAW_FILES[key]
+        path = self.path(key)
+        if not path.is_file():
+            raise DataError(f"{path}: raw file missing (needed for '{key}')")
+        try:
+            frame = _read(path, spec)
+        except DataError:
+            raise
+        except Exception as exc:  # any parser failure means the file is unusable
+            raise DataError(f"{path}: cannot be read as {spec.reader} ({type(exc).__name__}: {exc})") from exc
+        missing = [c for c in spec.columns if c not in frame.columns]
+        if missing:
+            raise DataError(f"{path}: missing required column(s) {', '.join(missing)}")
+        self.checksums[spec.relpath] = sha256_of(path)
+        self._cache[key] = frame
+        return frame

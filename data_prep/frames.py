@@ -1,0 +1,50 @@
+"""Small pure helpers on state-year and dyad-year frames: integer codes, lags and rolling 'in the last k years' flags."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+
+def as_int_codes(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """Copy of `frame` with country-code and year columns cast to int64 (R and Stata files store them as floats)."""
+    out = frame.copy()
+    for column in columns:
+        out[column] = out[column].astype("int64")
+    return out
+
+
+def lag(frame: pd.DataFrame, keys: Sequence[str], columns: Sequence[str], years: int = 1) -> pd.DataFrame:
+    """Values of `columns` from `years` earlier, keyed by `keys` + year (missing where the earlier year has no row).
+
+    Lagging by re-keying the year (not by row shifting) keeps gaps in a state's record honest.
+    """
+    shifted = frame[[*keys, "year", *columns]].copy()
+    shifted["year"] = shifted["year"] + years
+    return shifted
+
+
+def any_in_last_years(events: pd.DataFrame, keys: Sequence[str], window: int, name: str) -> pd.DataFrame:
+    """One row per key and year t with `name` = 1 where an event happened in years t-window+1 .. t.
+
+    `events` has one row per event with `keys` and `year`; years without a recent event are absent (fill with 0).
+    """
+    base = events[[*keys, "year"]].drop_duplicates()
+    offsets = np.arange(window)
+    expanded = base.loc[base.index.repeat(window)].copy()
+    expanded["year"] = expanded["year"].to_numpy() + np.tile(offsets, len(base))
+    expanded = expanded.drop_duplicates()
+    expanded[name] = 1
+    return expanded.reset_index(drop=True)
+
+
+def years_in_spells(spells: pd.DataFrame, keys: Sequence[str], start: str, end: str) -> pd.DataFrame:
+    """Expand spells (one row per spell with integer start and end years, inclusive) into one row per key and year."""
+    lengths = (spells[end] - spells[start] + 1).clip(lower=0).to_numpy()
+    expanded = spells.loc[spells.index.repeat(lengths), list(keys)].copy()
+    starts = np.repeat(spells[start].to_numpy(), lengths)
+    within = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    expanded["year"] = (starts + within).astype("int64")
+    return expanded.reset_index(drop=True)

@@ -1,0 +1,244 @@
+"""Assemble the directed dyad-year panel of McWard & Yoon (2023) as an xarray.Dataset, and write/read it.
+
+State A (the potential coup-proofer) is a nondemocracy (Polity2 <= 6, not under foreign occupation); State B is
+any COW state not under foreign occupation. State-year measures are built once per state and year, lagged there
+(by re-keying the year) and then joined to both sides of every dyad.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from . import __version__
+from .atop import alliance_flags, new_bilateral_defense_pacts, shared_defense_pacts
+from .capabilities import capabilities
+from .concessions import ConcessionOptions, concession_counts, concession_metadata
+from .conflict import recent_mid, rivalry_counts
+from .coups import recent_coup
+from .frames import as_int_codes, lag
+from .gwf import military_regime
+from .io import atomic_write
+from .polity import FOREIGN_OCCUPATION, new_regime, polity_country_years
+from .sources import DataError, RawData
+from .ssf import SSF_TO_COW, counterweights
+from .states import directed_dyad_years, major_powers, state_abbreviations, system_members
+from .threat import ThreatOptions, external_threat
+from .variables import CONTROLS, CORE, VARIABLES
+
+SCHEMA_VERSION = 1
+# The sources jointly cover 1950-2010: GWF, SSF and the GML MIDs end in 2010, Powell & Thyne begin in 1950.
+SUPPORTED_YEARS = (1951, 2010)
+
+
+@dataclass(frozen=True)
+class PanelOptions:
+    """Choices that define the panel; all of them are stored in the output's attrs."""
+
+    start: int = 1960
+    end: int = 2010
+    max_polity_a: int | None = 6  # None keeps every State A (the paper's full-sample robustness check)
+    recent_window: int = 5  # years in "recent coup", "new regime", "recent MID"
+    military_include_indirect: bool = False
+    threat: ThreatOptions = field(default_factory=ThreatOptions)
+    concessions: ConcessionOptions = field(default_factory=ConcessionOptions)
+
+    def __post_init__(self) -> None:
+        low, high = SUPPORTED_YEARS
+        if not (low <= self.start <= self.end <= high):
+            raise DataError(
+                f"year window {self.start}-{self.end} is outside the sources' joint coverage {low}-{high} "
+                "(GWF, SSF and GML MIDs end in 2010; Powell & Thyne coups begin in 1950)")
+
+
+def _state_years(raw: RawData, options: PanelOptions) -> tuple[pd.DataFrame, dict]:
+    """One row per state and year with every monadic measure at year t (unlagged), plus threat metadata."""
+    members = system_members(raw.load("cow_ddy"))
+    members = members[members["year"] <= options.end]
+    flags = alliance_flags(raw.load("atop_ddy"))
+    contiguity = as_int_codes(raw.load("cow_contdir"), ["ccode1", "ccode2", "conttype"])
+    caps = capabilities(raw.load("cow_nmc"))
+    regional = raw.load("maoz_powers") if options.threat.regional_powers != "off" else None
+    threat, threat_meta = external_threat(
+        members, flags, contiguity, major_powers(raw.load("cow_majors")), caps[["ccode", "year", "cinc"]],
+        options.threat, regional_powers=regional)
+
+    polity = polity_country_years(raw.load("polity"))
+    window = options.recent_window
+    pieces = [
+        polity[["ccode", "year", "polity", "polity2"]],
+        new_regime(polity, window),
+        counterweights(raw.load("ssf")),
+        recent_coup(raw.load("coups"), window),
+        military_regime(raw.load("gwf"), options.military_include_indirect),
+        caps,
+        threat,
+        recent_mid(raw.load("gml_mids"), window),
+        rivalry_counts(raw.load("td_rivalries"), options.end),
+    ]
+    states = members[members["year"] >= options.start - 2]
+    for piece in pieces:
+        states = states.merge(piece, on=["ccode", "year"], how="left")
+    for flag in ("recent_coup", "recent_mid", "rivalries"):
+        states[flag] = states[flag].fillna(0)
+    return states, threat_meta
+
+
+def _lagged_states(states: pd.DataFrame) -> pd.DataFrame:
+    """State measures at t-1, keyed to year t, with a `_lag` suffix."""
+    columns = ["polity2", "counterweights", "counterbalancing", "military_regime", "cinc", "milex_change",
+               "milper_change", "threat", "rivalries"]
+    lagged = lag(states, ["ccode"], columns)
+    return lagged.rename(columns={c: f"{c}_lag" for c in columns})
+
+
+def _attach(dyads: pd.DataFrame, states: pd.DataFrame, side: str) -> pd.DataFrame:
+    """Join state-year columns to one side ('a' or 'b') of the dyads, suffixing them with that side."""
+    renamed = states.rename(columns={c: f"{c}_{side}" for c in states.columns if c not in ("ccode", "year")})
+    return dyads.merge(renamed.rename(columns={"ccode": f"ccode_{side}"}), on=[f"ccode_{side}", "year"], how="left")
+
+
+def build_dyad_frame(raw: RawData, options: PanelOptions = PanelOptions()) -> tuple[pd.DataFrame, dict]:
+    """The panel as a long frame (one row per directed dyad-year in the sample) and its build metadata."""
+    states, threat_meta = _state_years(raw, options)
+    current = states[["ccode", "year", "polity", "polity2", "new_regime", "new_counterweight", "recent_coup",
+                      "recent_mid"]]
+    monadic = current.merge(_lagged_states(states), on=["ccode", "year"], how="left")
+
+    dyads = directed_dyad_years(raw.load("cow_ddy"), options.start, options.end)
+    dyads = _attach(_attach(dyads, monadic, "a"), monadic, "b")
+    keep = dyads["polity2_a"].notna() & (dyads["polity_a"] != FOREIGN_OCCUPATION) \
+        & (dyads["polity_b"] != FOREIGN_OCCUPATION)
+    if options.max_polity_a is not None:
+        keep &= dyads["polity2_a"] <= options.max_polity_a
+    dyads = dyads[keep].reset_index(drop=True)
+
+    flags = alliance_flags(raw.load("atop_ddy"))
+    shared = lag(shared_defense_pacts(flags), ["ccode_a", "ccode_b"], ["shared_defense_pact"])
+    dyads = dyads.merge(shared, on=["ccode_a", "ccode_b", "year"], how="left")
+    dyads["shared_defense_pact"] = dyads["shared_defense_pact"].fillna(0)
+
+    pacts = new_bilateral_defense_pacts(raw.load("atop_alliances"), raw.load("atop_members"))
+    pacts = concession_counts(raw.load("atop_members"), pacts, options.concessions)
+    pacts = pacts.drop_duplicates(["ccode_a", "ccode_b", "year"]).drop(columns="atopid")
+    pacts["new_defense_pact"] = 1
+    dyads = dyads.merge(pacts, on=["ccode_a", "ccode_b", "year"], how="left")
+    dyads["new_defense_pact"] = dyads["new_defense_pact"].fillna(0)
+
+    dyads["regime_difference"] = (dyads["polity2_lag_a"] - dyads["polity2_lag_b"]).abs()
+    dyads["joint_democracy"] = ((dyads["polity2_lag_a"] >= 7) & (dyads["polity2_lag_b"] >= 7)).astype(float) \
+        .where(dyads["polity2_lag_a"].notna() & dyads["polity2_lag_b"].notna())
+    frame = dyads.rename(columns={
+        "counterweights_lag_a": "counterweights_a", "counterbalancing_lag_a": "counterbalancing_a",
+        "threat_lag_a": "threat_a", "threat_lag_b": "threat_b", "military_regime_lag_a": "military_regime_a",
+        "cinc_lag_a": "cinc_a", "cinc_lag_b": "cinc_b", "milex_change_lag_a": "milex_change_a",
+        "milper_change_lag_a": "milper_change_a", "rivalries_lag_a": "rivalries_a", "rivalries_lag_b": "rivalries_b",
+    })
+    frame = frame[["ccode_a", "ccode_b", "year", *VARIABLES]]
+    frame["sample_no_controls"] = frame[list(CORE)].notna().all(axis=1)
+    frame["sample_controls"] = frame["sample_no_controls"] & frame[list(CONTROLS)].notna().all(axis=1)
+    meta = {"threat": threat_meta, "concessions": concession_metadata(options.concessions)}
+    return frame.sort_values(["ccode_a", "ccode_b", "year"]).reset_index(drop=True), meta
+
+
+def frame_to_dataset(frame: pd.DataFrame, abbreviations: pd.Series, years: tuple[int, int]) -> xr.Dataset:
+    """Reshape the long frame into (dyad, year) arrays; cells outside the sample are NaN with `in_panel` False."""
+    dyad_keys = frame[["ccode_a", "ccode_b"]].drop_duplicates().sort_values(["ccode_a", "ccode_b"])
+    dyad_keys = dyad_keys.reset_index(drop=True)
+    dyad_index = pd.MultiIndex.from_frame(dyad_keys)
+    rows = dyad_index.get_indexer(pd.MultiIndex.from_frame(frame[["ccode_a", "ccode_b"]]))
+    year_values = np.arange(years[0], years[1] + 1)
+    cols = frame["year"].to_numpy() - years[0]
+    shape = (len(dyad_keys), len(year_values))
+
+    def grid(values: np.ndarray, fill, dtype) -> np.ndarray:
+        out = np.full(shape, fill, dtype=dtype)
+        out[rows, cols] = values
+        return out
+
+    data_vars = {"in_panel": (("dyad", "year"), grid(True, False, bool))}
+    for name, var in VARIABLES.items():
+        data_vars[name] = (("dyad", "year"), grid(frame[name].to_numpy(dtype=float), np.nan, "float64"),
+                           {"long_name": var.long_name, "source": var.source, "lag": var.lag,
+                            "description": var.description})
+    for mask, text in (("sample_no_controls", "estimation sample of Table 1 Models 1 and 3 (no controls)"),
+                       ("sample_controls", "estimation sample of Table 1 Models 2 and 4 (with controls)")):
+        data_vars[mask] = (("dyad", "year"), grid(frame[mask].to_numpy(), False, bool), {"description": text})
+    coords = {
+        "dyad": np.arange(len(dyad_keys)),
+        "year": year_values,
+        "ccode_a": ("dyad", dyad_keys["ccode_a"].to_numpy()),
+        "ccode_b": ("dyad", dyad_keys["ccode_b"].to_numpy()),
+        "stateabb_a": ("dyad", dyad_keys["ccode_a"].map(abbreviations).fillna("").to_numpy(dtype=str)),
+        "stateabb_b": ("dyad", dyad_keys["ccode_b"].map(abbreviations).fillna("").to_numpy(dtype=str)),
+    }
+    return xr.Dataset(data_vars, coords=coords)
+
+
+def content_checksum(ds: xr.Dataset) -> str:
+    """sha256 over every variable's values and the attrs that describe the build (not the checksum itself)."""
+    digest = hashlib.sha256()
+    for name in sorted(ds.variables):
+        digest.update(name.encode())
+        digest.update(np.ascontiguousarray(ds[name].to_numpy()).tobytes())
+    attrs = {k: v for k, v in ds.attrs.items() if k != "panel_checksum"}
+    digest.update(json.dumps(attrs, sort_keys=True, default=str).encode())
+    return digest.hexdigest()
+
+
+def _options_record(options: PanelOptions) -> dict:
+    return json.loads(json.dumps(asdict(options), default=str))
+
+
+def build_panel(raw: RawData, options: PanelOptions = PanelOptions()) -> xr.Dataset:
+    """Build the directed dyad-year panel from the raw files, with provenance attrs."""
+    frame, meta = build_dyad_frame(raw, options)
+    ds = frame_to_dataset(frame, state_abbreviations(raw.load("cow_states")), (options.start, options.end))
+    ds.attrs = {
+        "title": "Directed dyad-year panel, McWard & Yoon (2023) design",
+        "schema_version": SCHEMA_VERSION,
+        "package_version": __version__,
+        "options": json.dumps(_options_record(options), sort_keys=True),
+        "raw_file_sha256": json.dumps(dict(sorted(raw.checksums.items()))),
+        "threat_metadata": json.dumps(meta["threat"], sort_keys=True, default=str),
+        "concession_metadata": json.dumps(meta["concessions"], sort_keys=True, default=str),
+        "substitutes": (
+            "Counterbalancing uses the SSF-derived cbcount of the Mehrl & Choulis (2023) replication file (108 "
+            "countries; SSF itself not available); SSF country codes recoded to COW: "
+            + "; ".join(f"{s}->{c} in {a}-{b}" for s, a, b, c, _ in SSF_TO_COW)
+            + ". Threat omits colonial contiguity (COW colonial contiguity not available). Concessions are "
+            "unverified against Johnson (2015)."),
+    }
+    ds.attrs["panel_checksum"] = content_checksum(ds)
+    return ds
+
+
+def panel_to_frame(ds: xr.Dataset) -> pd.DataFrame:
+    """The long pandas frame (one row per dyad-year in the panel) with ccode_a, ccode_b and year as columns."""
+    frame = ds.drop_vars(["in_panel"]).to_dataframe()
+    frame = frame[ds["in_panel"].to_numpy().ravel()]
+    return frame.reset_index().drop(columns="dyad")
+
+
+def write_panel(ds: xr.Dataset, path: str | os.PathLike) -> Path:
+    """Write the panel as compressed netCDF, atomically (no partial file is left on failure)."""
+    encoding = {name: {"zlib": True, "complevel": 4} for name in ds.data_vars}
+    return atomic_write(path, lambda tmp: ds.to_netcdf(tmp, engine="h5netcdf", encoding=encoding))
+
+
+def read_panel(path: str | os.PathLike) -> xr.Dataset:
+    """Load a panel written by `write_panel`, refusing a missing file or an older schema."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: panel file not found; build it with 'coupproof data' or 'make data'")
+    ds = xr.load_dataset(path, engine="h5netcdf")
+    if int(ds.attrs.get("schema_version", -1)) != SCHEMA_VERSION:
+        raise DataError(f"{path}: panel schema {ds.attrs.get('schema_version')} is not {SCHEMA_VERSION}; rebuild it")
+    return ds

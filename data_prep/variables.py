@@ -1,0 +1,64 @@
+"""What each panel variable is: long name, source, lag and a one-line description (stored as netCDF attrs)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Variable:
+    long_name: str
+    source: str
+    lag: int
+    description: str
+
+
+SSF = "SSF-derived substitute: Mehrl & Choulis (2023) replication file, cbcount (De Bruin SSF not available)"
+ATOP = "ATOP 5.1 (Leeds et al. 2002)"
+POLITY = "Polity5 p5v2018, revised release (democracyData polity5)"
+THREAT = "own computation: ATOP 5.1 S-scores, COW contiguity v3.2, COW majors, NMC v6 CINC (no colonial contiguity)"
+
+VARIABLES: dict[str, Variable] = {
+    "new_defense_pact": Variable("New bilateral defense pact", ATOP, 0,
+                                 "1 if A and B found a bilateral ATOP defense pact (bilat, defense) in year t"),
+    "counterweights_a": Variable("Counterweights, A (count)", SSF, 1, "number of counterweights in A at t-1"),
+    "counterbalancing_a": Variable("Counterbalancing, A", SSF, 1, "log(1 + counterweights in A) at t-1"),
+    "new_counterweight_a": Variable("New counterweight, A", SSF, 0,
+                                    "1 if A's counterweight count rose from t-1 to t (lower bound on creation)"),
+    "threat_a": Variable("External threat, A", THREAT, 1,
+                         "sum of CINC of A's potential adversaries in its politically relevant environment, t-1"),
+    "threat_b": Variable("External threat, B", THREAT, 1,
+                         "sum of CINC of B's potential adversaries in its politically relevant environment, t-1"),
+    "shared_defense_pact": Variable("Shared defense pacts", "ATOP 5.1 dyad-year flags (peacesciencer)", 1,
+                                    "1 if any bilateral or multilateral defense pact links A and B at t-1"),
+    "regime_difference": Variable("Regime difference", POLITY, 1, "|polity2 A - polity2 B| at t-1"),
+    "recent_coup_a": Variable("Recent coup, A", "Powell & Thyne coups, release 2022-11-29", 0,
+                              "1 if any coup attempt (failed or successful) in A in years t-4..t"),
+    "new_regime_a": Variable("New regime, A", POLITY, 0, "1 if a Polity regime began in A (byear) in years t-4..t"),
+    "military_regime_a": Variable("Military regime, A", "GWF autocratic regimes 1.2", 1,
+                                  "1 if A was a pure military regime (hybrids excluded) at t-1"),
+    "concessions_a": Variable("Concessions, A", "ATOP 5.1 member level; UNVERIFIED against Johnson (2015)", 0,
+                              "number of foreign-policy concessions A accepts in the new pact (missing without one)"),
+    "concessions_b": Variable("Concessions, B", "ATOP 5.1 member level; UNVERIFIED against Johnson (2015)", 0,
+                              "number of foreign-policy concessions B accepts in the new pact (missing without one)"),
+    "polity2_a": Variable("Polity2, A", POLITY, 0, "combined Polity score of A in year t"),
+    "polity2_b": Variable("Polity2, B", POLITY, 0, "combined Polity score of B in year t"),
+    "joint_democracy": Variable("Joint democracy", POLITY, 1, "1 if both polity2 >= 7 at t-1"),
+    "cinc_a": Variable("CINC, A", "COW NMC v6", 1, "composite index of national capability of A at t-1"),
+    "cinc_b": Variable("CINC, B", "COW NMC v6", 1, "composite index of national capability of B at t-1"),
+    "milex_change_a": Variable("Change in military expenditure, A", "COW NMC v6", 1,
+                               "milex(t-1) - milex(t-2) of A, thousands of current USD"),
+    "milper_change_a": Variable("Change in military personnel, A", "COW NMC v6", 1,
+                                "milper(t-1) - milper(t-2) of A, thousands"),
+    "recent_mid_a": Variable("Recent MID, A", "Gibler-Miller-Little MIDs (peacesciencer)", 0,
+                             "1 if A was in an ongoing MID in years t-4..t"),
+    "recent_mid_b": Variable("Recent MID, B", "Gibler-Miller-Little MIDs (peacesciencer)", 0,
+                             "1 if B was in an ongoing MID in years t-4..t"),
+    "rivalries_a": Variable("Strategic rivalries, A", "Thompson & Dreyer (2011) (peacesciencer)", 1,
+                            "number of strategic rivalries of A at t-1"),
+    "rivalries_b": Variable("Strategic rivalries, B", "Thompson & Dreyer (2011) (peacesciencer)", 1,
+                            "number of strategic rivalries of B at t-1"),
+}
+
+CONTROLS = ("shared_defense_pact", "regime_difference", "recent_coup_a", "new_regime_a", "military_regime_a")
+CORE = ("new_defense_pact", "counterbalancing_a", "threat_a", "threat_b")

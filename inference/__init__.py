@@ -1,0 +1,1 @@
+"""Sampling, diagnostics and saved InferenceData (issue 5)."""

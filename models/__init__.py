@@ -1,0 +1,1 @@
+"""PyMC model specs and builders (issue 5)."""

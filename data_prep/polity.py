@@ -27,11 +27,12 @@ def polity_country_years(polity5: pd.DataFrame) -> pd.DataFrame:
 
 
 def new_regime(polity_cy: pd.DataFrame, window: int = 5) -> pd.DataFrame:
-    """`new_regime` = 1 if a Polity regime began (byear recorded) in years t-window+1..t, else 0; per ccode, year.
+    """`new_regime` = 1 if a Polity regime began (its `byear`) in years t-window+1..t, else 0; per ccode, year.
 
     Defined for every country-year that Polity covers; missing elsewhere.
     """
-    starts = polity_cy.loc[polity_cy["byear"].notna(), ["ccode", "year"]]
+    starts = polity_cy.loc[polity_cy["byear"].notna(), ["ccode", "byear"]].rename(columns={"byear": "year"})
+    starts = starts.astype("int64")
     recent = any_in_last_years(starts, ["ccode"], window, "new_regime")
     out = polity_cy[["ccode", "year"]].merge(recent, on=["ccode", "year"], how="left")
     out["new_regime"] = out["new_regime"].fillna(0).astype("int64")

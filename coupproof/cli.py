@@ -19,7 +19,7 @@ DataDir = Annotated[Path, typer.Option(envvar=DATA_DIR_ENV, help="Raw data direc
 
 
 def _fail(message: str) -> None:
-    console.print(f"[bold red]error:[/] {message}", highlight=False)
+    console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code=2)
 
 

@@ -31,7 +31,7 @@ def any_in_last_years(events: pd.DataFrame, keys: Sequence[str], window: int, na
 
     `events` has one row per event with `keys` and `year`; years without a recent event are absent (fill with 0).
     """
-    base = events[[*keys, "year"]].drop_duplicates()
+    base = events[[*keys, "year"]].drop_duplicates().reset_index(drop=True)
     offsets = np.arange(window)
     expanded = base.loc[base.index.repeat(window)].copy()
     expanded["year"] = expanded["year"].to_numpy() + np.tile(offsets, len(base))
@@ -42,6 +42,7 @@ def any_in_last_years(events: pd.DataFrame, keys: Sequence[str], window: int, na
 
 def years_in_spells(spells: pd.DataFrame, keys: Sequence[str], start: str, end: str) -> pd.DataFrame:
     """Expand spells (one row per spell with integer start and end years, inclusive) into one row per key and year."""
+    spells = spells.reset_index(drop=True)
     lengths = (spells[end] - spells[start] + 1).clip(lower=0).to_numpy()
     expanded = spells.loc[spells.index.repeat(lengths), list(keys)].copy()
     starts = np.repeat(spells[start].to_numpy(), lengths)

@@ -15,14 +15,16 @@ def polity_country_years(polity5: pd.DataFrame) -> pd.DataFrame:
     Polity's own codes differ from COW for a few states (Ethiopia 529, Sudan-North 626, Serbia 342/347,
     Vietnam 818); democracyData's `cown` maps them. In transition years two Polity units can share one COW
     code (Ethiopia 1993, Yugoslavia 1991, Serbia 2006, Sudan 2011, Vietnam 1976): the unit whose Polity code
-    equals the COW code is kept, else the lower Polity code.
+    equals the COW code is kept, else the lower Polity code; a regime start (`byear`) of either unit is kept.
     """
     frame = polity5.dropna(subset=["cown", "year"]).copy()
     frame["ccode"] = frame["cown"].astype("int64")
     frame["year"] = frame["year"].astype("int64")
     frame["_own_code"] = (frame["polity_annual_ccode"] == frame["cown"]).astype(int)
     frame = frame.sort_values(["ccode", "year", "_own_code", "polity_annual_ccode"], ascending=[True, True, False, True])
-    frame = frame.drop_duplicates(["ccode", "year"], keep="first")
+    regime_start = frame.groupby(["ccode", "year"])["byear"].max()  # a start recorded by either unit counts
+    frame = frame.drop_duplicates(["ccode", "year"], keep="first").drop(columns="byear")
+    frame = frame.merge(regime_start.reset_index(), on=["ccode", "year"])
     return frame[["ccode", "year", "polity", "polity2", "byear"]].reset_index(drop=True)
 
 

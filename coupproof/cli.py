@@ -57,7 +57,8 @@ def data(
             concessions=ConcessionOptions(scoring=concession_scoring, item_list=concession_items))
         began = time.perf_counter()
         with console.status(f"Building the {start}-{end} panel from {data_dir} ..."):
-            ds = build_panel(RawData(data_dir), options)
+            raw = RawData(data_dir)
+            ds = build_panel(raw, options)
             write_panel(ds, out)
     except (DataError, ValueError) as exc:
         _fail(str(exc))
@@ -65,18 +66,105 @@ def data(
     console.print(f"[green]Panel written[/] to {out}: {rows:,} directed dyad-years, {ds.sizes['dyad']:,} dyads, "
                   f"{int(ds['new_defense_pact'].sum())} new pacts ({time.perf_counter() - began:.1f} s).")
     if check:
-        _write_check(ds, out)
+        _write_check(ds, raw, options, out)
 
 
-def _write_check(ds, out: Path) -> None:
-    from data_prep.checks import compare_with_paper, format_report, sample_overview
+def _write_check(ds, raw, options, out: Path) -> None:
+    from data_prep.checks import compare_with_paper, format_report, sample_overview, threat_validation
     from data_prep.io import atomic_write_text
 
     comparison = compare_with_paper(ds)
-    text = format_report(sample_overview(ds), comparison)
+    text = format_report(sample_overview(ds), comparison, threat_validation(raw, options))
     atomic_write_text(out.with_name(out.stem + "_check.md"), text)
     atomic_write_text(out.with_name(out.stem + "_check.csv"), comparison.to_csv(index=False))
     typer.echo(text)
+
+
+@app.command()
+def freq(
+    panel: Annotated[Path, typer.Option(help="Panel built by 'coupproof data'.")] = Path("build/panel.nc"),
+    out: Annotated[Path, typer.Option(help="Output folder for results, tables and figures.")] = Path("build/freq"),
+    models: Annotated[str, typer.Option(help="Comma-separated paper models: m1,m2,m3,m4 (Table 1), h1,h2 (Table 2).")]
+    = "m1,m2,m3,m4,h1,h2",
+    count_family: Annotated[str, typer.Option(help="Hurdle count part: poisson|negbin (zero-truncated).")] = "poisson",
+) -> None:
+    """Fit the paper's logit and hurdle models with dyad-clustered SEs and compare them with the paper."""
+    from data_prep.io import atomic_write_text
+    from data_prep.panel import panel_to_frame, read_panel
+    from inference.frequentist import COUNT_FAMILIES, fit_model, save_results
+    from models.design import SpecError
+    from models.specs import get_spec
+    from reports.frequentist import compare_with_paper
+
+    try:
+        specs = [get_spec(name.strip()) for name in models.split(",") if name.strip()]
+        if count_family not in COUNT_FAMILIES:
+            raise ValueError(f"unknown count family {count_family!r}; use {', '.join(COUNT_FAMILIES)}")
+        ds = read_panel(panel)
+        frame = panel_to_frame(ds)
+        results = []
+        began = time.perf_counter()
+        for spec in specs:
+            with console.status(f"Fitting {spec.label} ({spec.name}) ..."):
+                results.extend(fit_model(frame, spec, count_family))
+    except KeyError as exc:
+        _fail(exc.args[0])
+    except (DataError, SpecError, ValueError) as exc:
+        _fail(str(exc))
+    elapsed = time.perf_counter() - began
+    metadata = {"panel": str(panel), "panel_checksum": ds.attrs.get("panel_checksum"),
+                "substitutes": ds.attrs.get("substitutes"), "count_family": count_family,
+                "fit_seconds": round(elapsed, 2)}
+    save_results(results, out / "fits.json", metadata)
+    comparison = compare_with_paper(results)
+    atomic_write_text(out / "comparison.csv", comparison.to_csv(index=False))
+    atomic_write_text(out / "comparison.md", "# Our estimates against McWard & Yoon (2023)\n\n"
+                      + comparison.to_markdown(index=False, floatfmt=".3f") + "\n")
+    _print_comparison(comparison)
+    _write_figures(frame, results, out)
+    console.print(f"[green]{len(specs)} model(s) fitted[/] in {elapsed:.1f} s; results in {out}/")
+
+
+def _estimate_text(value: float, se: float = float("nan")) -> str:
+    """'1.234 (0.567)', '1.234', or '' for a missing value."""
+    if value != value:
+        return ""
+    return f"{value:.3f}" if se != se else f"{value:.3f} ({se:.3f})"
+
+
+def _print_comparison(comparison) -> None:
+    from rich.table import Table
+
+    table = Table(title="Ours vs McWard & Yoon (2023): estimate (clustered SE); difference in paper SEs")
+    for column in ("model", "part", "term", "ours", "paper", "diff (paper SE)", "sign"):
+        table.add_column(column)
+    for row in comparison.itertuples():
+        sign = {True: "agree", False: "[red]FLIP[/]"}.get(row.sign_agrees, "")
+        table.add_row(row.model, row.part, row.term, _estimate_text(row.ours, row.our_se),
+                      _estimate_text(row.paper, row.paper_se), _estimate_text(row.diff_in_paper_se), sign)
+    Console(width=max(Console().width, 130)).print(table)
+
+
+def _write_figures(frame, results, out: Path) -> None:
+    from data_prep.io import atomic_write_text
+    from models.design import model_data
+    from models.specs import get_spec
+    from reports.frequentist import (marginal_effect_curve, plot_marginal_effects, plot_predicted_probabilities,
+                                     predicted_probability_curve)
+
+    fits = {fit.model: fit for fit in results if fit.part == "logit"}
+    effects = [marginal_effect_curve(fits[name], model_data(frame, get_spec(name)), moderator)
+               for name, moderator in (("m2", "threat_a"), ("m4", "threat_b")) if name in fits]
+    if effects:
+        import pandas as pd
+
+        curves = pd.concat(effects, ignore_index=True)
+        atomic_write_text(out / "figure1_marginal_effects.csv", curves.to_csv(index=False))
+        plot_marginal_effects(curves, out / "figure1_marginal_effects.png")
+    if "m4" in fits:
+        curves = predicted_probability_curve(fits["m4"], model_data(frame, get_spec("m4")), "threat_b")
+        atomic_write_text(out / "figure3_predicted_probabilities.csv", curves.to_csv(index=False))
+        plot_predicted_probabilities(curves, out / "figure3_predicted_probabilities.png")
 
 
 if __name__ == "__main__":

@@ -13,7 +13,9 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .panel import panel_to_frame
+from .panel import PanelOptions, panel_to_frame, state_threat
+from .sources import RawData
+from .threat import validate_against_leeds_savun
 
 REFERENCE = Path(__file__).resolve().parent.parent / "reports" / "reference" / "mcward_yoon_2023_panel.csv"
 STATISTICS = ("n", "mean", "sd", "median", "min", "max")
@@ -59,9 +61,19 @@ def sample_overview(ds: xr.Dataset) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def format_report(overview: pd.DataFrame, comparison: pd.DataFrame) -> str:
+def format_report(overview: pd.DataFrame, comparison: pd.DataFrame, validation: dict) -> str:
     """Markdown text of the comparison (written next to the panel and printed by the CLI)."""
     lines = ["# Panel check against McWard & Yoon (2023)", "", "## Samples", "", overview.to_markdown(index=False),
              "", "## Table 5 and sample sizes", "",
-             comparison.to_markdown(index=False, floatfmt=".4g")]
+             comparison.to_markdown(index=False, floatfmt=".4g"), "",
+             "## External threat against the Leeds-Savun file (state-years, unlagged)", "",
+             pd.Series(validation, name="value").to_frame().to_markdown(floatfmt=".4g")]
     return "\n".join(lines) + "\n"
+
+
+def threat_validation(raw: RawData, options: PanelOptions, years: tuple[int, int] = (1960, 2000)) -> dict:
+    """Our unlagged state-year threat against the Leeds-Savun validation file (never an input to the panel)."""
+    threat, _caps, meta = state_threat(raw, options)
+    leeds_savun = raw.load("leeds_savun")[["ccode", "year", "lsthreat"]].astype({"ccode": "int64", "year": "int64"})
+    result = validate_against_leeds_savun(threat, leeds_savun, years)
+    return {"years": f"{years[0]}-{years[1]}", **result, "sscore_threshold": meta.get("threshold")}

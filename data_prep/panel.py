@@ -58,18 +58,24 @@ class PanelOptions:
                 "(GWF, SSF and GML MIDs end in 2010; Powell & Thyne coups begin in 1950)")
 
 
-def _state_years(raw: RawData, options: PanelOptions) -> tuple[pd.DataFrame, dict]:
-    """One row per state and year with every monadic measure at year t (unlagged), plus threat metadata."""
+def state_threat(raw: RawData, options: PanelOptions) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """Unlagged external threat per state-year (ccode, year, threat), the capabilities table, and threat metadata."""
     members = system_members(raw.load("cow_ddy"))
-    members = members[members["year"] <= options.end]
-    flags = alliance_flags(raw.load("atop_ddy"))
+    # the S-score threshold pools 1816-2010 whatever the panel's window, so threat is computed through 2010
+    members = members[members["year"] <= max(options.end, options.threat.threshold_years[1])]
     contiguity = as_int_codes(raw.load("cow_contdir"), ["ccode1", "ccode2", "conttype"])
     caps = capabilities(raw.load("cow_nmc"))
     regional = raw.load("maoz_powers") if options.threat.regional_powers != "off" else None
-    threat, threat_meta = external_threat(
-        members, flags, contiguity, major_powers(raw.load("cow_majors")), caps[["ccode", "year", "cinc"]],
-        options.threat, regional_powers=regional)
+    threat, meta = external_threat(
+        members, alliance_flags(raw.load("atop_ddy")), contiguity, major_powers(raw.load("cow_majors")),
+        caps[["ccode", "year", "cinc"]], options.threat, regional_powers=regional)
+    return threat, caps, meta
 
+
+def _state_years(raw: RawData, options: PanelOptions) -> tuple[pd.DataFrame, dict]:
+    """One row per state and year with every monadic measure at year t (unlagged), plus threat metadata."""
+    threat, caps, threat_meta = state_threat(raw, options)
+    members = system_members(raw.load("cow_ddy"))
     polity = polity_country_years(raw.load("polity"))
     window = options.recent_window
     pieces = [
@@ -83,7 +89,7 @@ def _state_years(raw: RawData, options: PanelOptions) -> tuple[pd.DataFrame, dic
         recent_mid(raw.load("gml_mids"), window),
         rivalry_counts(raw.load("td_rivalries"), options.end),
     ]
-    states = members[members["year"] >= options.start - 2]
+    states = members[members["year"].between(options.start - 2, options.end)]
     for piece in pieces:
         states = states.merge(piece, on=["ccode", "year"], how="left")
     for flag in ("recent_coup", "recent_mid", "rivalries"):

@@ -74,6 +74,7 @@ def format_report(overview: pd.DataFrame, comparison: pd.DataFrame, validation: 
 def threat_validation(raw: RawData, options: PanelOptions, years: tuple[int, int] = (1960, 2000)) -> dict:
     """Our unlagged state-year threat against the Leeds-Savun validation file (never an input to the panel)."""
     threat, _caps, meta = state_threat(raw, options)
-    leeds_savun = raw.load("leeds_savun")[["ccode", "year", "lsthreat"]].astype({"ccode": "int64", "year": "int64"})
+    leeds_savun = raw.load("leeds_savun")[["ccode", "year", "lsthreat"]].dropna(subset=["ccode", "year"])
+    leeds_savun = leeds_savun.astype({"ccode": "int64", "year": "int64"})
     result = validate_against_leeds_savun(threat, leeds_savun, years)
     return {"years": f"{years[0]}-{years[1]}", **result, "sscore_threshold": meta.get("threshold")}

@@ -1,0 +1,110 @@
+"""The `coupproof data` command: a real short build, and bad input giving one clear error and no output file."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+from typer.testing import CliRunner
+
+from coupproof.cli import app
+
+runner = CliRunner()
+
+
+def _run(*args: str):
+    return runner.invoke(app, list(args))
+
+
+def _copy_raw(raw_dir, tmp_path):
+    """A writable mirror of the raw directory: symlinks to every file, so single files can be replaced."""
+    mirror = tmp_path / "raw"
+    for source in raw_dir.iterdir():
+        if source.is_dir():
+            (mirror / source.name).mkdir(parents=True)
+            for f in source.iterdir():
+                os.symlink(f, mirror / source.name / f.name)
+    return mirror
+
+
+@pytest.mark.integration
+def test_data_command_builds_and_checks(raw_dir, tmp_path):
+    out = tmp_path / "panel.nc"
+    result = _run("data", "--data-dir", str(raw_dir), "--out", str(out), "--start", "1960", "--end", "1962",
+                  "--check")
+    assert result.exit_code == 0, result.output
+    assert out.is_file()
+    assert (tmp_path / "panel_check.md").is_file() and (tmp_path / "panel_check.csv").is_file()
+    assert "Panel check against McWard & Yoon (2023)" in result.output
+
+
+def test_missing_data_dir_is_one_clear_error(tmp_path):
+    out = tmp_path / "panel.nc"
+    result = _run("data", "--data-dir", str(tmp_path / "nowhere"), "--out", str(out))
+    assert result.exit_code == 2
+    assert "raw data directory" in result.output and "does not exist" in result.output
+    assert not out.exists()
+
+
+def test_unknown_option_value(tmp_path):
+    result = _run("data", "--data-dir", str(tmp_path), "--sscore", "squared", "--out", str(tmp_path / "p.nc"))
+    assert result.exit_code == 2
+    assert "sscore" in result.output
+
+
+def test_year_window_outside_coverage(tmp_path):
+    result = _run("data", "--data-dir", str(tmp_path), "--end", "2016", "--out", str(tmp_path / "p.nc"))
+    assert result.exit_code == 2
+    assert "outside the sources' joint coverage" in result.output
+
+
+@pytest.mark.integration
+def test_renamed_column_names_file_and_leaves_nothing(raw_dir, tmp_path):
+    mirror = _copy_raw(raw_dir, tmp_path)
+    target = mirror / "coups_pt" / "ptcoups.csv"
+    text = (raw_dir / "coups_pt" / "ptcoups.csv").read_text()
+    target.unlink()
+    target.write_text(text.replace("coup,version", "event,version", 1))
+    out = tmp_path / "build" / "panel.nc"
+    result = _run("data", "--data-dir", str(mirror), "--out", str(out), "--start", "1960", "--end", "1961")
+    assert result.exit_code == 2
+    assert "ptcoups.csv" in result.output and "missing required column(s) coup" in result.output
+    assert not out.exists()
+    assert not list(tmp_path.glob("build/.*.tmp"))
+
+
+@pytest.mark.integration
+def test_missing_and_unreadable_files(raw_dir, tmp_path):
+    mirror = _copy_raw(raw_dir, tmp_path)
+    (mirror / "gwf" / "GWF_AllPoliticalRegimes.dta").unlink()
+    result = _run("data", "--data-dir", str(mirror), "--out", str(tmp_path / "p.nc"))
+    assert result.exit_code == 2
+    assert "GWF_AllPoliticalRegimes.dta: raw file missing" in result.output
+
+    (mirror / "gwf" / "GWF_AllPoliticalRegimes.dta").write_bytes(b"not a stata file")
+    result = _run("data", "--data-dir", str(mirror), "--out", str(tmp_path / "p.nc"))
+    assert result.exit_code == 2
+    assert "GWF_AllPoliticalRegimes.dta: cannot be read as dta" in result.output
+    assert not (tmp_path / "p.nc").exists()
+
+
+def test_freq_unknown_model_name(tmp_path):
+    result = _run("freq", "--panel", str(tmp_path / "p.nc"), "--models", "m1,m7", "--out", str(tmp_path / "f"))
+    assert result.exit_code == 2
+    assert "unknown model 'm7'; known models: m1, m2, m3, m4, h1, h2" in result.output
+    assert not (tmp_path / "f").exists()
+
+
+def test_freq_missing_or_old_panel(tmp_path):
+    import xarray as xr
+
+    result = _run("freq", "--panel", str(tmp_path / "absent.nc"), "--out", str(tmp_path / "f"))
+    assert result.exit_code == 2
+    assert "absent.nc: panel file not found" in result.output
+    old = tmp_path / "old.nc"
+    xr.Dataset({"x": ("dyad", [1.0])}, attrs={"schema_version": 0}).to_netcdf(old, engine="h5netcdf")
+    result = _run("freq", "--panel", str(old), "--out", str(tmp_path / "f"))
+    assert result.exit_code == 2
+    assert "panel schema 0 is not 1; rebuild it" in result.output
+    assert not (tmp_path / "f").exists()

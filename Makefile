@@ -7,13 +7,17 @@ DATA_DIR ?= $(or $(COUPPROOF_DATA_DIR),../shared/data/raw)
 CLI := $(VENV)/bin/coupproof
 PANEL := $(BUILD)/panel.nc
 
-# Find a Python 3.12 interpreter: PYTHON, python3.12 on PATH, then pyenv's versions.
-PYTHON312 := $(or $(PYTHON),$(shell command -v python3.12 2>/dev/null),$(shell ls -d $$(pyenv root 2>/dev/null || echo $$HOME/.pyenv)/versions/3.12*/bin/python3.12 2>/dev/null | sort -V | tail -n 1))
+# Find a working Python 3.12: $(PYTHON) if given, python3.12 on PATH, then pyenv's versions/3.12*. Each candidate
+# must run and report 3.12 (a pyenv shim on PATH can exist and still fail).
+PYENV_ROOT_DIR := $(shell pyenv root 2>/dev/null || echo $$HOME/.pyenv)
+PYTHON312 := $(shell for c in $(PYTHON) python3.12 $$(ls -d $(PYENV_ROOT_DIR)/versions/3.12*/bin/python3.12 2>/dev/null | sort -V -r); do \
+  "$$c" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))' >/dev/null 2>&1 && { command -v "$$c"; break; }; done)
 
-.PHONY: help data fit test bench clean distclean
+.PHONY: help data freq fit test bench clean distclean
 
 help:
 	@echo "make data   build the directed dyad-year panel ($(PANEL)) and compare it with the paper"
+	@echo "make freq   frequentist reproduction of Tables 1-2 and Figures 1 and 3 (build/freq/)"
 	@echo "make fit    build the panel if needed, then run the model fits"
 	@echo "make test   run the test suite"
 	@echo "make bench  time the panel build; results in $(BUILD)/bench/"
@@ -34,14 +38,18 @@ $(PANEL): $(VENV)/.installed
 data: $(VENV)/.installed
 	$(CLI) data --data-dir "$(DATA_DIR)" --out $(PANEL) --check
 
+freq: $(PANEL)
+	$(CLI) freq --panel $(PANEL) --out $(BUILD)/freq
+
 fit: $(PANEL)
 	@echo "Panel ready at $(PANEL). Model fitting (issue 5) is not implemented yet: 'make fit' stops after the data step."
 
 test: $(VENV)/.installed
 	$(PY) -m pytest -q
 
-bench: $(VENV)/.installed
+bench: $(VENV)/.installed $(PANEL)
 	$(PY) -m data_prep.bench --data-dir "$(DATA_DIR)" --out $(BUILD)/bench/panel_build.json
+	$(PY) -m inference.bench_frequentist --panel $(PANEL) --out $(BUILD)/bench/frequentist.json
 
 clean:
 	rm -rf $(BUILD)

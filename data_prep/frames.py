@@ -40,12 +40,16 @@ def any_in_last_years(events: pd.DataFrame, keys: Sequence[str], window: int, na
     return expanded.reset_index(drop=True)
 
 
-def years_in_spells(spells: pd.DataFrame, keys: Sequence[str], start: str, end: str) -> pd.DataFrame:
-    """Expand spells (one row per spell with integer start and end years, inclusive) into one row per key and year."""
+def years_in_spells(spells: pd.DataFrame, keys: Sequence[str], start: str, end: str,
+                    clip: tuple[int, int] | None = None) -> pd.DataFrame:
+    """Expand spells (one row per spell with integer start and end years, inclusive) into one row per key and year,
+    optionally clipped to the years `clip` = (first, last)."""
     spells = spells.reset_index(drop=True)
-    lengths = (spells[end] - spells[start] + 1).clip(lower=0).to_numpy()
+    starts, ends = spells[start].to_numpy(), spells[end].to_numpy()
+    if clip is not None:
+        starts, ends = np.maximum(starts, clip[0]), np.minimum(ends, clip[1])
+    lengths = np.clip(ends - starts + 1, 0, None)
     expanded = spells.loc[spells.index.repeat(lengths), list(keys)].copy()
-    starts = np.repeat(spells[start].to_numpy(), lengths)
     within = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    expanded["year"] = (starts + within).astype("int64")
+    expanded["year"] = (np.repeat(starts, lengths) + within).astype("int64")
     return expanded.reset_index(drop=True)

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
+from data_prep.frames import years_in_spells
 from data_prep.sscore import alliance_ties, s_scores
 
 _ALLIANCE_FLAGS = {
@@ -87,23 +88,10 @@ def _date_year(values: pd.Series, fill: int) -> np.ndarray:
     return years.fillna(fill).astype("int64").to_numpy()
 
 
-def _expand_spells(frame: pd.DataFrame, start: np.ndarray, end: np.ndarray, lo: int, hi: int) -> pd.DataFrame:
-    """One row per year of each spell [start, end], clipped to [lo, hi]; adds a ``year`` column."""
-    start = np.maximum(start, lo)
-    end = np.minimum(end, hi)
-    length = np.clip(end - start + 1, 0, None)
-    rows = np.repeat(np.arange(len(frame)), length)
-    offset = np.arange(length.sum()) - np.repeat(np.cumsum(length) - length, length)
-    out = frame.iloc[rows].reset_index(drop=True)
-    out["year"] = np.repeat(start, length) + offset
-    return out
-
-
 def _major_years(majors: pd.DataFrame, mem: pd.DataFrame) -> pd.DataFrame:
     """(ccode, year) of members that are COW major powers that year."""
-    maj = majors[["ccode", "styear", "endyear"]].dropna().astype("int64").reset_index(drop=True)
-    yrs = _expand_spells(maj[["ccode"]], maj["styear"].to_numpy(), maj["endyear"].to_numpy(),
-                         int(mem["year"].min()), int(mem["year"].max()))
+    maj = majors[["ccode", "styear", "endyear"]].dropna().astype("int64")
+    yrs = years_in_spells(maj, ["ccode"], "styear", "endyear", clip=(int(mem["year"].min()), int(mem["year"].max())))
     return yrs.merge(mem, on=["ccode", "year"]).drop_duplicates()
 
 
@@ -118,7 +106,8 @@ def _regional_power_dyads(mem: pd.DataFrame, regional_powers: pd.DataFrame, whol
     rp = regional_powers[["ccode", "regstdate", "regenddate"]].dropna(subset=["ccode", "regstdate"])
     rp = rp.assign(ccode=rp["ccode"].astype("int64")).reset_index(drop=True)
     lo, hi = int(mem["year"].min()), int(mem["year"].max())
-    yrs = _expand_spells(rp[["ccode"]], _date_year(rp["regstdate"], lo), _date_year(rp["regenddate"], hi), lo, hi)
+    rp = rp.assign(start=_date_year(rp["regstdate"], lo), end=_date_year(rp["regenddate"], hi))
+    yrs = years_in_spells(rp, ["ccode"], "start", "end", clip=(lo, hi))
     yrs = yrs.merge(mem, on=["ccode", "year"]).drop_duplicates()
     yrs["region"] = _cow_region(yrs["ccode"])
     reg = mem.assign(region=_cow_region(mem["ccode"]))
@@ -163,8 +152,9 @@ def politically_relevant_dyads(
 
     cont = contiguity[contiguity["conttype"] <= options.max_contiguity_type]
     cont = cont[["ccode1", "ccode2", "stdate", "enddate"]].dropna(subset=["ccode1", "ccode2"]).reset_index(drop=True)
-    cont_years = _expand_spells(cont[["ccode1", "ccode2"]].astype("int64"), _date_year(cont["stdate"], lo),
-                                _date_year(cont["enddate"], hi), lo, hi)
+    cont = cont.astype({"ccode1": "int64", "ccode2": "int64"}).assign(
+        start=_date_year(cont["stdate"], lo), end=_date_year(cont["enddate"], hi))
+    cont_years = years_in_spells(cont, ["ccode1", "ccode2"], "start", "end", clip=(lo, hi))
     # Contiguity is used symmetrically even if a reverse row were missing.
     cont_years = pd.concat([cont_years, cont_years.rename(columns={"ccode1": "ccode2", "ccode2": "ccode1"})],
                            ignore_index=True)

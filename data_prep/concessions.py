@@ -5,7 +5,7 @@ his code. The items therefore come from a documented, configurable table (`conce
 "autonomy" list reconstructed from the ATOP 5.1 codebook and a "broad" alternative, scored 0/1 or as summed ordinal
 codes. Neither reproduces Table 5 exactly (the autonomy/binary count is at most 6 in 1960-2010 bilateral defense
 pacts, MY report a maximum of 9), so every output is labelled "unverified against Johnson (2015)". Evidence and
-checks: /work/shared/notes/threat-and-concessions.md, section B.
+checks: ../shared/notes/threat-and-concessions.md, section B.
 """
 
 from __future__ import annotations
@@ -195,5 +195,5 @@ def concession_metadata(options: ConcessionOptions = ConcessionOptions()) -> dic
         "config": options.config.name,
         "config_sha256": hashlib.sha256(options.config.read_bytes()).hexdigest(),
         "flag": FLAG,
-        "note": "/work/shared/notes/threat-and-concessions.md section B",
+        "note": "../shared/notes/threat-and-concessions.md section B",
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,10 @@ RAW = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "raw"
 
 @pytest.fixture(scope="session")
 def raw_dir() -> Path:
+    """The real raw data; absent data skips the test locally but fails it in CI, where ../shared must be there."""
     if not RAW.is_dir():
+        if os.environ.get("CI"):
+            pytest.fail(f"real raw data not found at {RAW} (CI must run with ../shared beside the clone)")
         pytest.skip(f"real raw data not found at {RAW}")
     return RAW
 

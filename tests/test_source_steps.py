@@ -14,7 +14,7 @@ from data_prep import atop, capabilities, conflict, coups, gwf, polity, ssf, sta
 from data_prep.io import atomic_write, atomic_write_text
 
 NAN = float("nan")
-RAW = Path("/work/shared/data/raw")
+RAW = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "raw"
 
 
 def _records(frame: pd.DataFrame, columns) -> list[tuple]:

@@ -19,7 +19,7 @@ from data_prep.threat import (
 )
 
 FLAGS = ["atop_defense", "atop_offense", "atop_neutral", "atop_nonagg", "atop_consul"]
-RAW = Path("/work/shared/data/raw")
+RAW = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "raw"
 
 
 def _ddy(rows):

@@ -41,10 +41,11 @@ def data(
     regional_powers: Annotated[str, typer.Option(help="Threat: add Maoz regional powers to the environment: off|maoz.")] = "off",
     concession_scoring: Annotated[str, typer.Option(help="Concessions: binary|ordinal_sum.")] = "binary",
     concession_items: Annotated[str, typer.Option(help="Concessions: item list autonomy|broad.")] = "autonomy",
+    concession_config: Annotated[Path | None, typer.Option(help="Concessions: your own item table (TOML).")] = None,
     check: Annotated[bool, typer.Option(help="Compare the panel with the paper and save the comparison.")] = False,
 ) -> None:
     """Build the directed dyad-year panel from the raw sources and save it as netCDF."""
-    from data_prep.concessions import ConcessionOptions
+    from data_prep.concessions import ConcessionOptions, load_concession_items
     from data_prep.panel import PanelOptions, build_panel, write_panel
     from data_prep.sources import RawData
     from data_prep.threat import ThreatOptions
@@ -54,7 +55,9 @@ def data(
             start=start, end=end, max_polity_a=None if max_polity_a >= 10 else max_polity_a,
             threat=ThreatOptions(alliance_exclusion=alliance_exclusion, major_prie=major_prie, sscore=sscore,
                                  regional_powers=regional_powers),
-            concessions=ConcessionOptions(scoring=concession_scoring, item_list=concession_items))
+            concessions=ConcessionOptions(scoring=concession_scoring, item_list=concession_items,
+                                          config_path=concession_config))
+        load_concession_items(options.concessions)  # a broken item table fails before any data is read
         began = time.perf_counter()
         with console.status(f"Building the {start}-{end} panel from {data_dir} ..."):
             raw = RawData(data_dir)

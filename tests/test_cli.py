@@ -108,3 +108,11 @@ def test_freq_missing_or_old_panel(tmp_path):
     assert result.exit_code == 2
     assert "panel schema 0 is not 1; rebuild it" in result.output
     assert not (tmp_path / "f").exists()
+
+
+def test_broken_concession_table(tmp_path):
+    bad = tmp_path / "items.toml"
+    bad.write_text("not = [valid toml")
+    result = _run("data", "--data-dir", str(tmp_path), "--concession-config", str(bad), "--out", str(tmp_path / "p.nc"))
+    assert result.exit_code == 2
+    assert "items.toml: not valid TOML" in result.output

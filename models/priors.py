@@ -1,0 +1,106 @@
+"""Priors from a TOML file: one table per parameter group, each naming a PyMC distribution and its arguments.
+
+Errors (unknown group, unknown distribution, a missing or misspelled argument, a negative scale) are raised as
+`PriorError` with the file and the entry named, before any model is built.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+import pymc as pm
+
+DEFAULT_PRIORS = Path(__file__).resolve().parent / "priors" / "default.toml"
+
+GROUPS = ("intercept", "slopes", "dyad_sd", "count_intercept", "count_slopes")
+POSITIVE_GROUPS = ("dyad_sd",)
+DISTRIBUTIONS: dict[str, tuple[type, tuple[str, ...], tuple[str, ...]]] = {
+    # name: (PyMC class, required arguments, optional arguments)
+    "Normal": (pm.Normal, ("sigma",), ("mu",)),
+    "StudentT": (pm.StudentT, ("nu", "sigma"), ("mu",)),
+    "Cauchy": (pm.Cauchy, ("beta",), ("alpha",)),
+    "HalfNormal": (pm.HalfNormal, ("sigma",), ()),
+    "HalfStudentT": (pm.HalfStudentT, ("nu", "sigma"), ()),
+    "HalfCauchy": (pm.HalfCauchy, ("beta",), ()),
+    "Exponential": (pm.Exponential, ("lam",), ()),
+    "Gamma": (pm.Gamma, ("alpha", "beta"), ()),
+}
+POSITIVE_ONLY = {"HalfNormal", "HalfStudentT", "HalfCauchy", "Exponential", "Gamma"}
+
+
+class PriorError(ValueError):
+    """A prior configuration that cannot be used."""
+
+
+@dataclass(frozen=True)
+class Prior:
+    """One prior: a PyMC distribution name and its keyword arguments."""
+
+    dist: str
+    kwargs: dict[str, float]
+
+    def create(self, name: str, **extra):
+        """The PyMC random variable `name` with this prior (inside a model context)."""
+        return DISTRIBUTIONS[self.dist][0](name, **self.kwargs, **extra)
+
+    def describe(self) -> str:
+        return f"{self.dist}({', '.join(f'{k}={v:g}' for k, v in self.kwargs.items())})"
+
+
+def _parse_entry(group: str, entry: dict, source: str) -> Prior:
+    if not isinstance(entry, dict) or "dist" not in entry:
+        raise PriorError(f"{source}: [{group}] needs a 'dist' key naming one of {', '.join(DISTRIBUTIONS)}")
+    dist = entry["dist"]
+    if dist not in DISTRIBUTIONS:
+        raise PriorError(f"{source}: [{group}] unknown distribution {dist!r}; use one of {', '.join(DISTRIBUTIONS)}")
+    if group in POSITIVE_GROUPS and dist not in POSITIVE_ONLY:
+        raise PriorError(f"{source}: [{group}] is a standard deviation; use one of {', '.join(sorted(POSITIVE_ONLY))}")
+    args = {k: v for k, v in entry.items() if k != "dist"}
+    if "base_rate" in args:
+        if dist != "Normal" or group not in ("intercept",):
+            raise PriorError(f"{source}: [{group}] 'base_rate' is only for a Normal intercept")
+        rate = args.pop("base_rate")
+        if not (isinstance(rate, (int, float)) and 0 < rate < 1):
+            raise PriorError(f"{source}: [{group}] base_rate must be a number in (0, 1), got {rate!r}")
+        args["mu"] = math.log(rate / (1 - rate))
+    _cls, required, optional = DISTRIBUTIONS[dist]
+    unknown = sorted(set(args) - set(required) - set(optional))
+    missing = [a for a in required if a not in args]
+    if unknown or missing:
+        raise PriorError(f"{source}: [{group}] {dist} takes {', '.join(required + optional)}"
+                         + (f"; unknown: {', '.join(unknown)}" if unknown else "")
+                         + (f"; missing: {', '.join(missing)}" if missing else ""))
+    for key, value in args.items():
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            raise PriorError(f"{source}: [{group}] {key} must be a number, got {value!r}")
+        positive = {"sigma", "beta", "lam", "nu"} | ({"alpha"} if dist == "Gamma" else set())
+        if key in positive and value <= 0:
+            raise PriorError(f"{source}: [{group}] {key} must be positive, got {value}")
+    return Prior(dist, {k: float(v) for k, v in args.items()})
+
+
+def parse_priors(config: dict, source: str = "<priors>") -> dict[str, Prior]:
+    """Priors for every group: the defaults, overridden by the groups given in `config`."""
+    unknown = sorted(set(config) - set(GROUPS))
+    if unknown:
+        raise PriorError(f"{source}: unknown prior parameter(s) {', '.join(unknown)}; known: {', '.join(GROUPS)}")
+    defaults = tomllib.loads(DEFAULT_PRIORS.read_text())
+    merged = {**defaults, **config}
+    return {group: _parse_entry(group, merged[group], source) for group in GROUPS}
+
+
+def load_priors(path: str | Path | None = None) -> dict[str, Prior]:
+    """Priors from a TOML file (groups it does not name keep their defaults); None gives the defaults."""
+    if path is None:
+        return parse_priors({}, str(DEFAULT_PRIORS))
+    path = Path(path)
+    if not path.is_file():
+        raise PriorError(f"{path}: prior file not found")
+    try:
+        config = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise PriorError(f"{path}: not valid TOML ({exc})") from exc
+    return parse_priors(config, str(path))

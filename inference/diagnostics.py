@@ -1,0 +1,55 @@
+"""Convergence diagnostics after every fit, from ArviZ: R-hat, bulk and tail ESS, MCSE, divergences, E-BFMI.
+
+A fit fails when any population parameter has R-hat > 1.01 or bulk/tail ESS < 400, or when any transition
+diverged. `--strict` turns a failure into a non-zero exit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import arviz as az
+import numpy as np
+import pandas as pd
+
+RHAT_MAX = 1.01
+ESS_MIN = 400
+
+
+@dataclass
+class Diagnostics:
+    """Per-parameter table plus the sampler-level checks and the verdict."""
+
+    table: pd.DataFrame
+    divergences: int
+    bfmi: list[float]
+    problems: list[str]
+
+    @property
+    def passed(self) -> bool:
+        return not self.problems
+
+
+def diagnose(idata, var_names: list[str], rhat_max: float = RHAT_MAX, ess_min: int = ESS_MIN) -> Diagnostics:
+    """Diagnostics of the population parameters `var_names` of a fitted DataTree / InferenceData."""
+    table = az.summary(idata, var_names=var_names, kind="all", ci_prob=0.94, ci_kind="hdi")
+    table = table.apply(pd.to_numeric, errors="coerce")
+    divergences = int(np.asarray(idata["sample_stats"]["diverging"]).sum()) if "diverging" in idata["sample_stats"] else 0
+    try:
+        bfmi = [float(v) for v in np.atleast_1d(np.asarray(az.bfmi(idata)["energy"]))]
+    except Exception:  # noqa: BLE001 - energy is missing for some samplers
+        bfmi = []
+    problems = []
+    bad_rhat = table.index[table["r_hat"] > rhat_max].tolist()
+    if bad_rhat:
+        problems.append(f"R-hat > {rhat_max} for {', '.join(bad_rhat)}")
+    for column in ("ess_bulk", "ess_tail"):
+        low = table.index[table[column] < ess_min].tolist()
+        if low:
+            problems.append(f"{column} < {ess_min} for {', '.join(low)}")
+    if divergences:
+        problems.append(f"{divergences} divergent transition(s)")
+    low_bfmi = [b for b in bfmi if b < 0.3]
+    if low_bfmi:
+        problems.append(f"E-BFMI below 0.3 in {len(low_bfmi)} chain(s)")
+    return Diagnostics(table, divergences, bfmi, problems)

@@ -1,0 +1,31 @@
+"""Saving and loading fits (ArviZ DataTree as netCDF), atomically and with clear errors."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import xarray as xr
+
+from data_prep.io import atomic_write
+
+
+class FitFileError(ValueError):
+    """A fit file that is missing or cannot be read."""
+
+
+def save_fit(idata: xr.DataTree, path: str | os.PathLike) -> Path:
+    """Write a fit to netCDF via a temporary file, then rename."""
+    return atomic_write(path, lambda tmp: idata.to_netcdf(tmp, engine="h5netcdf"))
+
+
+def load_fit(path: str | os.PathLike) -> xr.DataTree:
+    """Read a fit written by `save_fit` into memory."""
+    path = Path(path)
+    if not path.is_file():
+        raise FitFileError(f"{path}: fit file not found; run 'coupproof fit' first")
+    try:
+        with xr.open_datatree(path, engine="h5netcdf") as tree:
+            return tree.load()
+    except Exception as exc:  # noqa: BLE001 - any reader failure means a corrupt file
+        raise FitFileError(f"{path}: not a readable fit file ({type(exc).__name__}: {exc})") from exc

@@ -19,7 +19,9 @@ DataDir = Annotated[Path, typer.Option(envvar=DATA_DIR_ENV, help="Raw data direc
 
 
 def _fail(message: str) -> None:
-    console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    from rich.markup import escape
+
+    console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code=2)
 
 
@@ -168,6 +170,85 @@ def _write_figures(frame, results, out: Path) -> None:
         curves = predicted_probability_curve(fits["m4"], model_data(frame, get_spec("m4")), "threat_b")
         atomic_write_text(out / "figure3_predicted_probabilities.csv", curves.to_csv(index=False))
         plot_predicted_probabilities(curves, out / "figure3_predicted_probabilities.png")
+
+
+
+@app.command("fit")
+def fit_command(
+    model: Annotated[str, typer.Option(help="Model name: m1-m4 (Table 1), h1, h2 (Table 2), or 'all'.")] = "m4",
+    panel: Annotated[Path, typer.Option(help="Panel built by 'coupproof data'.")] = Path("build/panel.nc"),
+    out: Annotated[Path, typer.Option(help="Folder for the saved fits (netCDF).")] = Path("build/fits"),
+    sampler: Annotated[str, typer.Option(help="NUTS implementation: nutpie|numpyro|pymc.")] = "nutpie",
+    method: Annotated[str, typer.Option(help="marginal (dyad effects integrated out) | plain (non-centred).")]
+    = "marginal",
+    draws: Annotated[int, typer.Option(help="Draws per chain after tuning.")] = 1000,
+    tune: Annotated[int, typer.Option(help="Tuning iterations per chain.")] = 1000,
+    chains: Annotated[int, typer.Option(help="Number of chains.")] = 2,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 20231,
+    priors: Annotated[Path | None, typer.Option(help="Prior file (TOML); default models/priors/default.toml.")]
+    = None,
+    loglik_every: Annotated[int, typer.Option(help="Keep the dyad log-likelihood of every k-th draw (LOO).")] = 1,
+    strict: Annotated[bool, typer.Option(help="Exit non-zero if any fit fails its diagnostics.")] = False,
+) -> None:
+    """Fit Bayesian versions of the paper's models with dyad random intercepts and save them with diagnostics."""
+    from data_prep.panel import panel_to_frame, read_panel
+    from inference.fitting import SamplerSettings, fit
+    from inference.store import save_fit
+    from models.builders import METHODS
+    from models.design import SpecError, model_data
+    from models.priors import PriorError, load_priors
+    from models.specs import PAPER_MODELS, get_spec
+
+    try:
+        names = list(PAPER_MODELS) if model == "all" else [m.strip() for m in model.split(",")]
+        specs = [get_spec(name) for name in names]
+        settings = SamplerSettings(sampler=sampler, draws=draws, tune=tune, chains=chains, seed=seed)
+        if method not in METHODS:
+            raise ValueError(f"unknown method {method!r}; use {', '.join(METHODS)}")
+        prior_set = load_priors(priors)
+        ds = read_panel(panel)
+        frame = panel_to_frame(ds)
+        datasets = [model_data(frame, spec) for spec in specs]  # every spec is checked before any sampling
+    except KeyError as exc:
+        _fail(exc.args[0])
+    except (DataError, SpecError, PriorError, ValueError) as exc:
+        _fail(str(exc))
+    failed = []
+    for data in datasets:
+        console.print(f"[bold]Fitting {data.spec.label} ({data.spec.name})[/]: {len(data.y):,} rows, "
+                      f"{data.n_groups:,} dyads, {int((data.y > 0).sum())} events, method {method}, {sampler}")
+        idata, diagnostics = fit(data, prior_set, settings, method, panel_checksum=ds.attrs.get("panel_checksum", ""),
+                                 loglik_every=loglik_every)
+        path = save_fit(idata, out / f"{data.spec.name}_{method}.nc")
+        _print_diagnostics(data.spec.name, diagnostics, idata.attrs["wall_seconds"])
+        console.print(f"saved {path}")
+        if not diagnostics.passed:
+            failed.append(data.spec.name)
+    if failed and strict:
+        raise typer.Exit(code=1)
+
+
+def _print_diagnostics(name: str, diagnostics, seconds: float) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"{name}: posterior summary and diagnostics ({seconds:.0f} s)")
+    columns = ["mean", "sd", "hdi94_lb", "hdi94_ub", "r_hat", "ess_bulk", "ess_tail", "mcse_mean"]
+    table.add_column("parameter")
+    for column in columns:
+        table.add_column(column, justify="right")
+    for parameter, row in diagnostics.table.iterrows():
+        table.add_row(str(parameter), *(f"{row[c]:.3g}" for c in columns))
+    Console(width=max(Console().width, 110)).print(table)
+    bfmi = ", ".join(f"{b:.2f}" for b in diagnostics.bfmi) or "n/a"
+    console.print(f"divergences: {diagnostics.divergences}; E-BFMI per chain: {bfmi}")
+    if diagnostics.passed:
+        console.print("[green]diagnostics passed[/] (R-hat <= 1.01, bulk and tail ESS >= 400, no divergences)")
+    else:
+        from rich.markup import escape
+
+        console.print(f"[bold white on red] FIT FAILED ITS DIAGNOSTICS [/] {name}: "
+                      + escape("; ".join(diagnostics.problems)),
+                      soft_wrap=True)
 
 
 if __name__ == "__main__":

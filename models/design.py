@@ -63,6 +63,8 @@ def model_data(frame: pd.DataFrame, spec: ModelSpec) -> ModelData:
     """The spec's estimation sample from the panel frame (outcome missing -> 0 for hurdle counts without a pact)."""
     check_panel_has(frame, spec)
     rows = frame[frame[spec.sample].astype(bool)]
+    if rows.empty:
+        raise SpecError(f"model {spec.name}: the estimation sample {spec.sample} has no rows in this panel")
     y = rows[spec.outcome].astype(float)
     if spec.family == "hurdle":
         y = y.fillna(0.0)  # no new pact, no concessions

@@ -21,3 +21,23 @@ def simulated_panel(n_dyads: int = 300, years: int = 20, seed: int = 0, beta=(-2
     eta = beta[0] + beta[1] * cb + beta[2] * threat + beta[3] * cb * threat + np.repeat(rng.normal(0, sigma, n_dyads), years)
     return pd.DataFrame({"ccode_a": 2 + dyad // 50, "ccode_b": 100 + dyad % 50, "year": np.tile(np.arange(years), n_dyads),
                          "cb": cb, "threat": threat, "y": rng.binomial(1, expit(eta)).astype(float), "sample": True})
+
+
+def synthetic_panel_file(path, n_dyads: int = 120, years: int = 12, seed: int = 0):
+    """A small panel file in the real schema: Model 1's variables simulated, every other variable missing."""
+    from data_prep.panel import SCHEMA_VERSION, content_checksum, frame_to_dataset, write_panel
+    from data_prep.variables import VARIABLES
+
+    sim = simulated_panel(n_dyads=n_dyads, years=years, seed=seed, beta=(-3.5, 0.8, 0.5, -0.6), sigma=1.0)
+    frame = sim.rename(columns={"y": "new_defense_pact", "cb": "counterbalancing_a", "threat": "threat_a"})
+    frame["year"] = frame["year"] + 1990
+    for name in VARIABLES:
+        if name not in frame:
+            frame[name] = np.nan
+    frame["sample_no_controls"] = True
+    frame["sample_controls"] = False
+    abbreviations = pd.Series(dtype=str)
+    ds = frame_to_dataset(frame, abbreviations, (1990, 1990 + years - 1))
+    ds.attrs = {"schema_version": SCHEMA_VERSION, "title": "synthetic test panel"}
+    ds.attrs["panel_checksum"] = content_checksum(ds)
+    return write_panel(ds, path)

@@ -18,7 +18,7 @@ PYTHON312 := $(shell for c in $(PYTHON) python3.12 $$(ls -d $(PYENV_ROOT_DIR)/ve
 help:
 	@echo "make data   build the directed dyad-year panel ($(PANEL)) and compare it with the paper"
 	@echo "make freq   frequentist reproduction of Tables 1-2 and Figures 1 and 3 (build/freq/)"
-	@echo "make fit    build the panel if needed, then run the model fits"
+	@echo "make fit    build the panel if needed, then fit the Bayesian models (build/fits/; FIT_MODELS, FIT_ARGS)"
 	@echo "make test   run the test suite"
 	@echo "make bench  time the panel build; results in $(BUILD)/bench/"
 
@@ -41,8 +41,12 @@ data: $(VENV)/.installed
 freq: $(PANEL)
 	$(CLI) freq --panel $(PANEL) --out $(BUILD)/freq
 
+# Bayesian fits: which models and sampler settings (see `coupproof fit --help`).
+FIT_MODELS ?= all
+FIT_ARGS ?= --sampler nutpie --draws 1000 --tune 1000 --chains 2
+
 fit: $(PANEL)
-	@echo "Panel ready at $(PANEL). Model fitting (issue 5) is not implemented yet: 'make fit' stops after the data step."
+	$(CLI) fit --model $(FIT_MODELS) --panel $(PANEL) --out $(BUILD)/fits $(FIT_ARGS)
 
 test: $(VENV)/.installed
 	$(PY) -m pytest -q
@@ -50,6 +54,7 @@ test: $(VENV)/.installed
 bench: $(VENV)/.installed $(PANEL)
 	$(PY) -m data_prep.bench --data-dir "$(DATA_DIR)" --out $(BUILD)/bench/panel_build.json
 	$(PY) -m inference.bench_frequentist --panel $(PANEL) --out $(BUILD)/bench/frequentist.json
+	$(PY) -m inference.bench_bayes --panel $(PANEL) --out $(BUILD)/bench/bayes_gradient.json
 
 clean:
 	rm -rf $(BUILD)

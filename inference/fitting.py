@@ -81,9 +81,8 @@ def dyad_quantities(built: BuiltModel, data: ModelData, idata, every: int = 1) -
     loglik = np.empty((len(intercept), data.n_groups))
     effect_mean = np.zeros((len(intercept), data.n_groups))
     effect_sq = np.zeros((len(intercept), data.n_groups))
-    for layout, rule in zip(built.layouts, built.quadrature.rules()):
-        if layout.dyads.size == 0:
-            continue
+    for layout in built.layouts:
+        rule = built.quadrature.rule(layout.events)
         y_dense = layout.gather(y)
         for s in range(len(intercept)):
             eta = layout.gather(eta_all[s])

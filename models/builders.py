@@ -49,7 +49,7 @@ class BuiltModel:
     model: pm.Model
     method: str
     standardiser: Standardiser
-    layouts: tuple[DyadLayout, DyadLayout] | None
+    layouts: list[DyadLayout] | None
     quadrature: QuadratureOptions | None
     extra: dict = field(default_factory=dict)
 
@@ -75,11 +75,10 @@ def _logit_part(data: ModelData, y: np.ndarray, priors: dict[str, Prior], method
     else:
         layouts = dyad_layouts(data.groups, y)
         total = 0.0
-        for layout, rule in zip(layouts, quadrature.rules()):
-            if layout.dyads.size == 0:
-                continue
+        for layout in layouts:
             eta_dense = eta[np.maximum(layout.rows, 0)]
-            total = total + pt.sum(log_marginal_pytensor(eta_dense, layout.gather(y), layout.mask, dyad_sd, rule))
+            total = total + pt.sum(log_marginal_pytensor(eta_dense, layout.gather(y), layout.mask, dyad_sd,
+                                                         quadrature.rule(layout.events)))
         pm.Potential("marginal_loglik", total)
     _original_scale(intercept, beta, standardiser, "coef", "coef_term")
     return layouts

@@ -51,9 +51,11 @@ class QuadratureOptions:
     nodes_event: int = 201
     half_width_event: float = 10.0
 
-    def rules(self) -> tuple[QuadratureRule, QuadratureRule]:
-        return (trapezoid_rule(self.nodes_no_event, self.half_width_no_event),
-                trapezoid_rule(self.nodes_event, self.half_width_event))
+    def rule(self, events: bool) -> QuadratureRule:
+        """The rule for dyads with (True) or without (False) events."""
+        if events:
+            return trapezoid_rule(self.nodes_event, self.half_width_event)
+        return trapezoid_rule(self.nodes_no_event, self.half_width_no_event)
 
 
 @dataclass(frozen=True)
@@ -63,20 +65,27 @@ class DyadLayout:
     dyads: np.ndarray  # group codes of these dyads
     rows: np.ndarray  # (n_dyads, max_rows) int
     mask: np.ndarray  # (n_dyads, max_rows) bool
+    events: bool  # whether these dyads have at least one event
 
     def gather(self, values: np.ndarray, fill: float = 0.0) -> np.ndarray:
         """Row values in (dyad, slot) layout, `fill` in the padding."""
         return np.where(self.mask, values[np.maximum(self.rows, 0)], fill)
 
 
-def dyad_layouts(groups: np.ndarray, y: np.ndarray) -> tuple[DyadLayout, DyadLayout]:
-    """Dense layouts for the dyads without any event and for those with at least one."""
+def dyad_layouts(groups: np.ndarray, y: np.ndarray, length_bins: tuple[int, ...] = (13, 26, 39)) -> list[DyadLayout]:
+    """Dense layouts: dyads without events split by their number of rows (bins of `length_bins`, so that short
+    dyads are not padded to the longest), then one layout for the dyads with at least one event."""
     n_groups = int(groups.max()) + 1
     events = np.bincount(groups, weights=(y > 0).astype(float), minlength=n_groups) > 0
-    return _layout(groups, np.flatnonzero(~events)), _layout(groups, np.flatnonzero(events))
+    lengths = np.bincount(groups, minlength=n_groups)
+    length_bin = np.digitize(lengths, length_bins)
+    layouts = [_layout(groups, np.flatnonzero(~events & (length_bin == b)), False)
+               for b in range(len(length_bins) + 1)]
+    layouts.append(_layout(groups, np.flatnonzero(events), True))
+    return [layout for layout in layouts if layout.dyads.size]
 
 
-def _layout(groups: np.ndarray, dyads: np.ndarray) -> DyadLayout:
+def _layout(groups: np.ndarray, dyads: np.ndarray, events: bool) -> DyadLayout:
     position = np.full(int(groups.max()) + 1, -1)
     position[dyads] = np.arange(dyads.size)
     keep = np.flatnonzero(position[groups] >= 0)
@@ -87,7 +96,7 @@ def _layout(groups: np.ndarray, dyads: np.ndarray) -> DyadLayout:
     width = max(int(counts.max()) if counts.size else 0, 1)
     rows = np.full((dyads.size, width), -1)
     rows[dyad_of_row, slot] = order
-    return DyadLayout(dyads, rows, rows >= 0)
+    return DyadLayout(dyads, rows, rows >= 0, events)
 
 
 def node_loglik_numpy(eta: np.ndarray, y: np.ndarray, mask: np.ndarray, sigma: float,

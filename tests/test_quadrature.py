@@ -23,10 +23,10 @@ def rare_event_dyads(sigma: float, n_dyads: int = 400, years: int = 25, seed: in
 
 def total(eta, y, groups, sigma, options=QuadratureOptions(), reference=False):
     value = 0.0
-    for layout, rule in zip(dyad_layouts(groups, y), options.rules()):
-        if layout.dyads.size:
-            args = (layout.gather(eta), layout.gather(y), layout.mask, sigma)
-            value += (reference_log_marginal(*args) if reference else log_marginal_numpy(*args, rule)).sum()
+    for layout in dyad_layouts(groups, y):
+        args = (layout.gather(eta), layout.gather(y), layout.mask, sigma)
+        value += (reference_log_marginal(*args) if reference
+                  else log_marginal_numpy(*args, options.rule(layout.events))).sum()
     return value
 
 
@@ -64,7 +64,7 @@ def test_nine_node_gauss_hermite_would_fail_at_sigma_two():
     gh = QuadratureRule(nodes, np.log(weights / np.sqrt(2 * np.pi)))
     ref = total(eta, y, groups, 2.0, reference=True)
     gh_total = sum(log_marginal_numpy(l.gather(eta), l.gather(y), l.mask, 2.0, gh).sum()
-                   for l in dyad_layouts(groups, y) if l.dyads.size)
+                   for l in dyad_layouts(groups, y))
     assert abs(gh_total - ref) > 100 * abs(total(eta, y, groups, 2.0) - ref)
 
 
@@ -74,6 +74,7 @@ def test_pytensor_expression_equals_numpy():
 
     groups, eta, y = rare_event_dyads(1.5, n_dyads=30, years=8)
     layout = dyad_layouts(groups, y)[0]
+    assert not layout.events
     rule = trapezoid_rule(41, 8.0)
     eta_in, sigma_in = pt.matrix("eta"), pt.scalar("sigma")
     f = pytensor.function([eta_in, sigma_in],
@@ -85,10 +86,15 @@ def test_pytensor_expression_equals_numpy():
 
 def test_layouts_partition_rows_and_node_posteriors_normalise():
     groups, eta, y = rare_event_dyads(2.0, n_dyads=50, years=6)
-    none, some = dyad_layouts(groups, y)
-    rows = np.concatenate([none.rows[none.mask], some.rows[some.mask]])
+    groups = np.concatenate([groups, np.repeat(np.arange(50, 60), 30)])  # some long dyads, another length bin
+    eta, y = np.concatenate([eta, np.full(300, -9.0)]), np.concatenate([y, np.zeros(300)])
+    layouts = dyad_layouts(groups, y)
+    assert len(layouts) == 3 and [l.events for l in layouts] == [False, False, True]
+    rows = np.concatenate([l.rows[l.mask] for l in layouts])
     assert np.array_equal(np.sort(rows), np.arange(groups.size))
-    assert (np.bincount(groups, weights=y)[some.dyads] > 0).all()
-    assert (np.bincount(groups, weights=y)[none.dyads] == 0).all()
+    events = np.bincount(groups, weights=y)
+    *none, some = layouts
+    assert (events[some.dyads] > 0).all() and all((events[l.dyads] == 0).all() for l in none)
+    assert layouts[0].rows.shape[1] == 6 and layouts[1].rows.shape[1] == 30
     post = node_posterior_numpy(some.gather(eta), some.gather(y), some.mask, 2.0, trapezoid_rule(201, 10.0))
     np.testing.assert_allclose(post.sum(axis=1), 1.0)

@@ -15,10 +15,10 @@ import pandas as pd
 import pymc as pm
 import xarray as xr
 
-from models.builders import BuiltModel, build_model
+from models.builders import BuiltModel, build_model, with_intercept
 from models.design import ModelData
 from models.priors import Prior
-from models.quadrature import QuadratureOptions, log_marginal_numpy, node_posterior_numpy
+from models.quadrature import QuadratureOptions
 
 from .diagnostics import Diagnostics, diagnose
 
@@ -26,21 +26,32 @@ SAMPLERS = ("nutpie", "numpyro", "pymc")
 POPULATION = ("coef", "dyad_sd", "count_coef")
 
 
+ADAPTATIONS = ("low_rank", "diag")
+
+
 @dataclass(frozen=True)
 class SamplerSettings:
+    """NUTS settings. `adaptation` is nutpie's mass matrix: "low_rank" (default) learns the strong correlations
+    between an interaction and its constitutive terms; "diag" is the classic diagonal one."""
+
     sampler: str = "nutpie"
     draws: int = 1000
     tune: int = 1000
     chains: int = 2
     seed: int = 20231
-    target_accept: float = 0.9
+    target_accept: float = 0.85
+    adaptation: str = "low_rank"
 
     def __post_init__(self) -> None:
         if self.sampler not in SAMPLERS:
             raise ValueError(f"unknown sampler {self.sampler!r}; use {', '.join(SAMPLERS)}")
+        if self.adaptation not in ADAPTATIONS:
+            raise ValueError(f"unknown mass matrix adaptation {self.adaptation!r}; use {', '.join(ADAPTATIONS)}")
         for name in ("draws", "tune", "chains"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1")
+        if not 0 < self.target_accept < 1:
+            raise ValueError("target_accept must lie in (0, 1)")
 
 
 def population_vars(built: BuiltModel) -> list[str]:
@@ -51,54 +62,54 @@ def population_vars(built: BuiltModel) -> list[str]:
 
 def sample(built: BuiltModel, settings: SamplerSettings):
     """NUTS draws from the built model with the chosen sampler (progress bars on)."""
-    kwargs = {}
-    if settings.sampler == "pymc":
-        kwargs["target_accept"] = settings.target_accept
+    if settings.sampler == "nutpie":
+        kwargs = {"nuts_sampler_kwargs": {"target_accept": settings.target_accept,
+                                          "adaptation": settings.adaptation}}
     else:
-        kwargs["nuts_sampler_kwargs"] = {"target_accept": settings.target_accept} if settings.sampler == "nutpie" else {}
-        if settings.sampler == "numpyro":
-            kwargs["target_accept"] = settings.target_accept
+        kwargs = {"target_accept": settings.target_accept}
     return pm.sample(draws=settings.draws, tune=settings.tune, chains=settings.chains, cores=settings.chains,
                      random_seed=settings.seed, nuts_sampler=settings.sampler, model=built.model,
                      progressbar=True, **kwargs)
 
 
-def _linear_predictor(built: BuiltModel, data: ModelData, intercept: np.ndarray, beta: np.ndarray) -> np.ndarray:
-    return intercept[:, None] + beta @ built.standardiser.transform(data).T
+def dyad_quantities(built: BuiltModel, data: ModelData, idata, every: int = 1, threads: int = 2
+                    ) -> tuple[xr.Dataset, xr.Dataset]:
+    """Per-dyad marginal log-likelihood of every `every`-th draw (float32, for leave-one-dyad-out LOO) and the
+    dyad effects' posterior mean and sd over all draws, from each dyad's conditional posterior given each draw
+    (marginal method only; the kernel runs in `threads` threads)."""
+    from concurrent.futures import ThreadPoolExecutor
 
-
-def dyad_quantities(built: BuiltModel, data: ModelData, idata, every: int = 1) -> tuple[xr.Dataset, xr.Dataset]:
-    """Per-dyad marginal log-likelihood (for leave-one-dyad-out LOO) and the dyad effects' posterior mean and sd,
-    from the conditional posterior of each dyad effect given every `every`-th draw (marginal method only)."""
     post = idata["posterior"]
     chains, draws = post.sizes["chain"], post.sizes["draw"]
-    keep = np.arange(0, draws, every)
-    intercept = np.asarray(post["intercept"])[:, keep].reshape(-1)
-    beta = np.asarray(post["beta"])[:, keep].reshape(len(intercept), -1)
-    sigma = np.asarray(post["dyad_sd"])[:, keep].reshape(-1)
-    y = data.y.to_numpy() if data.spec.family == "logit" else (data.y.to_numpy() > 0).astype(float)
-    eta_all = _linear_predictor(built, data, intercept, beta)
-    loglik = np.empty((len(intercept), data.n_groups))
-    effect_mean = np.zeros((len(intercept), data.n_groups))
-    effect_sq = np.zeros((len(intercept), data.n_groups))
-    for layout in built.layouts:
-        rule = built.quadrature.rule(layout.events)
-        y_dense = layout.gather(y)
-        for s in range(len(intercept)):
-            eta = layout.gather(eta_all[s])
-            loglik[s, layout.dyads] = log_marginal_numpy(eta, y_dense, layout.mask, sigma[s], rule)
-            weights = node_posterior_numpy(eta, y_dense, layout.mask, sigma[s], rule)
-            b = sigma[s] * rule.nodes
-            effect_mean[s, layout.dyads] = weights @ b
-            effect_sq[s, layout.dyads] = weights @ b**2
-    shape = (chains, len(keep), data.n_groups)
-    mean = effect_mean.mean(axis=0)
-    sd = np.sqrt(np.maximum(effect_sq.mean(axis=0) - mean**2, 0.0))
-    return xr.Dataset(
-        {"dyad_loglik": (("chain", "draw", "dyad"), loglik.reshape(shape))},
-        coords={"chain": np.arange(chains), "draw": keep, "dyad": np.arange(data.n_groups)},
-    ), xr.Dataset({"effect_mean": ("dyad", mean), "effect_sd": ("dyad", sd)},
-                  coords={"dyad": np.arange(data.n_groups)})
+    coef = np.concatenate([np.asarray(post["intercept"])[..., None], np.asarray(post["beta"])], axis=-1)
+    coef = coef.reshape(chains * draws, -1)
+    sigma = np.asarray(post["dyad_sd"]).reshape(-1)
+    rows = built.rows
+    X = rows.sort(with_intercept(built.standardiser.transform(data)))
+    kept = np.arange(0, draws, every)
+    keep_draw = np.zeros(draws, bool)
+    keep_draw[kept] = True
+    keep_flat = np.tile(keep_draw, chains)
+    loglik = np.empty((chains * len(kept), rows.n_dyads), np.float32)
+    slot = np.cumsum(keep_flat) - 1
+    moments = np.zeros((threads, rows.n_dyads, 2))
+
+    def work(part: int) -> None:
+        for s in range(part, chains * draws, threads):
+            result = rows.evaluate(X, coef[s], sigma[s], want_grad=False)
+            moments[part] += result.dyad_b
+            if keep_flat[s]:
+                loglik[slot[s]] = result.dyad_loglik
+
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(work, range(threads)))
+    moments = moments.sum(axis=0) / (chains * draws)
+    mean = moments[:, 0]
+    sd = np.sqrt(np.maximum(moments[:, 1] - mean**2, 0.0))
+    dyad = np.arange(rows.n_dyads)
+    return (xr.Dataset({"dyad_loglik": (("chain", "draw", "dyad"), loglik.reshape(chains, len(kept), -1))},
+                       coords={"chain": np.asarray(post["chain"]), "draw": kept, "dyad": dyad}),
+            xr.Dataset({"effect_mean": ("dyad", mean), "effect_sd": ("dyad", sd)}, coords={"dyad": dyad}))
 
 
 def _versions() -> dict[str, str]:

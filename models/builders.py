@@ -19,7 +19,8 @@ import pytensor.tensor as pt
 
 from .design import ModelData
 from .priors import Prior
-from .quadrature import DyadLayout, QuadratureOptions, dyad_layouts, log_marginal_pytensor
+from .marginal_op import DyadRows, marginal_dyad_loglik
+from .quadrature import QuadratureOptions
 
 METHODS = ("marginal", "plain")
 
@@ -49,9 +50,14 @@ class BuiltModel:
     model: pm.Model
     method: str
     standardiser: Standardiser
-    layouts: list[DyadLayout] | None
+    rows: DyadRows | None  # the marginal method's row layout (rows sorted by dyad)
     quadrature: QuadratureOptions | None
     extra: dict = field(default_factory=dict)
+
+
+def with_intercept(Z: np.ndarray) -> np.ndarray:
+    """The standardised design with a leading column of ones (the kernel's X)."""
+    return np.column_stack([np.ones(len(Z)), Z])
 
 
 def _original_scale(intercept, beta, standardiser: Standardiser, name: str, dims: str):
@@ -66,22 +72,18 @@ def _logit_part(data: ModelData, y: np.ndarray, priors: dict[str, Prior], method
     Z = standardiser.transform(data)
     intercept = priors["intercept"].create("intercept")
     beta = priors["slopes"].create("beta", dims="term")
-    dyad_sd = priors["dyad_sd"].create("dyad_sd")
-    eta = intercept + pt.dot(pt.as_tensor(Z), beta)
-    layouts = None
+    dyad_sd = priors["dyad_sd"].create_scale("dyad_sd")
+    rows = None
     if method == "plain":
+        eta = intercept + pt.dot(pt.as_tensor(Z), beta)
         z = pm.Normal("dyad_z", 0.0, 1.0, dims="dyad")
         pm.Bernoulli("y", logit_p=eta + dyad_sd * z[data.groups], observed=y)
     else:
-        layouts = dyad_layouts(data.groups, y)
-        total = 0.0
-        for layout in layouts:
-            eta_dense = eta[np.maximum(layout.rows, 0)]
-            total = total + pt.sum(log_marginal_pytensor(eta_dense, layout.gather(y), layout.mask, dyad_sd,
-                                                         quadrature.rule(layout.events)))
-        pm.Potential("marginal_loglik", total)
+        rows = DyadRows.from_groups(data.groups, y, quadrature)
+        coef = pt.concatenate([intercept[None], beta])
+        pm.Potential("marginal_loglik", marginal_dyad_loglik(coef, dyad_sd, rows.sort(with_intercept(Z)), rows))
     _original_scale(intercept, beta, standardiser, "coef", "coef_term")
-    return layouts
+    return rows
 
 
 def build_model(data: ModelData, priors: dict[str, Prior], method: str = "marginal",
@@ -96,9 +98,9 @@ def build_model(data: ModelData, priors: dict[str, Prior], method: str = "margin
     extra = {}
     with pm.Model(coords=coords) as model:
         if data.spec.family == "logit":
-            layouts = _logit_part(data, y, priors, method, quadrature, standardiser)
+            rows = _logit_part(data, y, priors, method, quadrature, standardiser)
         else:
-            layouts = _logit_part(data, (y > 0).astype(float), priors, method, quadrature, standardiser)
+            rows = _logit_part(data, (y > 0).astype(float), priors, method, quadrature, standardiser)
             positive = y > 0
             Z = standardiser.transform(data)[positive]
             c0 = priors["count_intercept"].create("count_intercept")
@@ -107,4 +109,4 @@ def build_model(data: ModelData, priors: dict[str, Prior], method: str = "margin
             pm.Truncated("count", pm.Poisson.dist(mu=mu), lower=1, observed=y[positive])
             _original_scale(c0, cb, standardiser, "count_coef", "coef_term")
             extra["n_positive"] = int(positive.sum())
-    return BuiltModel(model, method, standardiser, layouts, quadrature if method == "marginal" else None, extra)
+    return BuiltModel(model, method, standardiser, rows, quadrature if method == "marginal" else None, extra)

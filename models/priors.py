@@ -29,6 +29,8 @@ DISTRIBUTIONS: dict[str, tuple[type, tuple[str, ...], tuple[str, ...]]] = {
     "Gamma": (pm.Gamma, ("alpha", "beta"), ()),
 }
 POSITIVE_ONLY = {"HalfNormal", "HalfStudentT", "HalfCauchy", "Exponential", "Gamma"}
+# Scale priors whose mirror image about zero is a smooth symmetric distribution with the same arguments.
+SIGNED_TWINS: dict[str, type] = {"HalfNormal": pm.Normal, "HalfStudentT": pm.StudentT, "HalfCauchy": pm.Cauchy}
 
 
 class PriorError(ValueError):
@@ -45,6 +47,18 @@ class Prior:
     def create(self, name: str, **extra):
         """The PyMC random variable `name` with this prior (inside a model context)."""
         return DISTRIBUTIONS[self.dist][0](name, **self.kwargs, **extra)
+
+    def create_scale(self, name: str):
+        """A standard deviation with this prior. Where the prior has a smooth symmetric twin (half-normal,
+        half-Student-t, half-Cauchy), NUTS samples a signed value s from the twin and `name` = |s|: the same
+        posterior for |s| (the likelihood depends on the scale only through its square), but a smooth density
+        through zero instead of the long left tail that log(sd) has when the data allow sd near 0."""
+        if self.dist not in SIGNED_TWINS:
+            return self.create(name)
+        import pytensor.tensor as pt
+
+        signed = SIGNED_TWINS[self.dist](f"{name}_signed", **self.kwargs)
+        return pm.Deterministic(name, pt.abs(signed))
 
     def describe(self) -> str:
         return f"{self.dist}({', '.join(f'{k}={v:g}' for k, v in self.kwargs.items())})"

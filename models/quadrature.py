@@ -5,8 +5,9 @@ sum_k w_k phi(u_k) exp(l_d(sigma u_k)). The rule is the trapezoid rule on a unif
 note (../shared/notes/marginal-likelihood-accuracy.md) measured to stay accurate at sigma = 2-3 where
 Gauss-Hermite fails. Dyads with events (few, with narrow posteriors in the prior's tail) get a finer and wider grid.
 
-Rows are laid out densely as (dyad, slot) arrays padded with a mask. The same formula is written twice: in
-NumPy (reference, post-hoc dyad log-likelihoods and dyad effects) and in PyTensor (inside the PyMC model).
+This module holds the rules and a plain NumPy implementation (rows laid out densely as (dyad, slot) arrays padded
+with a mask, every row evaluated at every node): the reference against which the fast kernel of
+`marginal_kernel` is tested.
 """
 
 from __future__ import annotations
@@ -44,18 +45,54 @@ def trapezoid_rule(n_nodes: int, half_width: float) -> QuadratureRule:
 
 @dataclass(frozen=True)
 class QuadratureOptions:
-    """Node counts and ranges: dyads without events, and dyads with at least one event."""
+    """The trapezoid rules on u = b / sigma and the fast kernel's accuracy settings.
 
-    nodes_no_event: int = 61
+    Each rule covers u in [-half_width, half_width] (dyads with events get a wider range: their conditional
+    posterior can sit far in the prior's tail) with node spacing at most `max_spacing_u` in u and at most
+    `max_spacing_b` in b = sigma * u, so the node count grows with sigma (capped at `max_nodes`): the error of the
+    rule is set by the spacing in b, because the likelihood's poles lie pi from the real axis in b. In the kernel,
+    a (row, node) pair enters through the power series of softplus where eta + b <= `series_log_rho`, with terms
+    until they fall below `series_tol`; a node whose weight is provably below exp(-`skip_below`) of the dyad's
+    largest is left out.
+    """
+
     half_width_no_event: float = 8.0
-    nodes_event: int = 201
     half_width_event: float = 10.0
+    max_spacing_u: float = 0.6
+    max_spacing_b: float = 0.35
+    max_nodes: int = 1001
+    series_log_rho: float = -2.0
+    series_terms: int = 12
+    series_tol: float = 1e-15
+    skip_below: float = 30.0
 
-    def rule(self, events: bool) -> QuadratureRule:
-        """The rule for dyads with (True) or without (False) events."""
-        if events:
-            return trapezoid_rule(self.nodes_event, self.half_width_event)
-        return trapezoid_rule(self.nodes_no_event, self.half_width_no_event)
+    def __post_init__(self) -> None:
+        if min(self.half_width_no_event, self.half_width_event, self.max_spacing_u, self.max_spacing_b) <= 0:
+            raise ValueError("quadrature half-widths and spacings must be positive")
+        if self.max_nodes < 3:
+            raise ValueError("max_nodes must be at least 3")
+        if not self.series_log_rho < 0:
+            raise ValueError("series_log_rho must be negative (the series of softplus converges for eta + b < 0)")
+        if not 1 <= self.series_terms <= 64:
+            raise ValueError("series_terms must be between 1 and 64")
+        if not 0 < self.series_tol < 1:
+            raise ValueError("series_tol must lie in (0, 1)")
+        if self.skip_below < 20:
+            raise ValueError("skip_below must be at least 20 (nodes below exp(-skip_below) are dropped)")
+
+    def half_width(self, events: bool) -> float:
+        return self.half_width_event if events else self.half_width_no_event
+
+    def n_nodes(self, events: bool, sigma: float) -> int:
+        """Node count of the rule for dyads with (True) or without (False) events at this sigma."""
+        from .marginal_kernel import rule_size
+
+        return rule_size(self.half_width(events), float(sigma), self.max_spacing_u, self.max_spacing_b,
+                         self.max_nodes)
+
+    def rule(self, events: bool, sigma: float) -> QuadratureRule:
+        """The rule for dyads with (True) or without (False) events at this sigma."""
+        return trapezoid_rule(self.n_nodes(events, sigma), self.half_width(events))
 
 
 @dataclass(frozen=True)
@@ -120,19 +157,6 @@ def node_posterior_numpy(eta: np.ndarray, y: np.ndarray, mask: np.ndarray, sigma
     """Posterior probability of each node given the dyad's rows: the discrete conditional posterior of u_d."""
     joint = node_loglik_numpy(eta, y, mask, sigma, rule) + rule.log_weights
     return np.exp(joint - logsumexp(joint, axis=1, keepdims=True))
-
-
-def log_marginal_pytensor(eta, y: np.ndarray, mask: np.ndarray, sigma, rule: QuadratureRule):
-    """The same log L_d as a PyTensor expression of eta (n_dyads, max_rows) and sigma, for the model's logp.
-
-    Broadcast over (dyad, slot, node): one fused elementwise kernel rather than one graph branch per node.
-    """
-    import pytensor.tensor as pt
-
-    x = eta[:, :, None] + sigma * rule.nodes[None, None, :]
-    y3 = y[:, :, None]
-    per_node = pt.sum(mask[:, :, None].astype("float64") * (y3 * x - pt.softplus(x)), axis=1)
-    return pt.logsumexp(per_node + rule.log_weights, axis=1)
 
 
 def reference_log_marginal(eta: np.ndarray, y: np.ndarray, mask: np.ndarray, sigma: float) -> np.ndarray:

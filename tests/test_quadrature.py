@@ -1,5 +1,5 @@
-"""The quadrature that integrates dyad effects out: accuracy against a dense rule at sigma = 1-3, for the value
-and its derivative in log sigma, and the PyTensor expression against the NumPy reference."""
+"""The quadrature that integrates dyad effects out: accuracy of the default rules against a dense rule at
+sigma = 0.5-4, for the value and its derivative in log sigma (the NumPy reference implementation)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from scipy.special import expit
 
-from models.quadrature import (QuadratureOptions, dyad_layouts, log_marginal_numpy, log_marginal_pytensor,
-                               node_posterior_numpy, reference_log_marginal, trapezoid_rule)
+from models.quadrature import (QuadratureOptions, QuadratureRule, dyad_layouts, log_marginal_numpy,
+                               node_posterior_numpy, trapezoid_rule)
 
 
 def rare_event_dyads(sigma: float, n_dyads: int = 400, years: int = 25, seed: int = 0):
@@ -22,11 +22,12 @@ def rare_event_dyads(sigma: float, n_dyads: int = 400, years: int = 25, seed: in
 
 
 def total(eta, y, groups, sigma, options=QuadratureOptions(), reference=False):
+    """Summed log-likelihood with the default rules, or with a 1,601-point rule on the same ranges."""
     value = 0.0
     for layout in dyad_layouts(groups, y):
-        args = (layout.gather(eta), layout.gather(y), layout.mask, sigma)
-        value += (reference_log_marginal(*args) if reference
-                  else log_marginal_numpy(*args, options.rule(layout.events))).sum()
+        rule = (trapezoid_rule(1601, options.half_width(layout.events)) if reference
+                else options.rule(layout.events, sigma))
+        value += log_marginal_numpy(layout.gather(eta), layout.gather(y), layout.mask, sigma, rule).sum()
     return value
 
 
@@ -41,10 +42,11 @@ def test_single_row_matches_closed_form_at_sigma_zero_limit():
     assert log_marginal_numpy(eta, y, mask, 1e-8, trapezoid_rule(61, 8.0))[0] == pytest.approx(np.log(expit(-2.0)))
 
 
-@pytest.mark.parametrize("sigma, value_tol, grad_tol", [(1.0, 1e-8, 1e-7), (2.0, 1e-8, 1e-7), (3.0, 1e-5, 1e-3)])
-def test_default_rule_accuracy_against_dense_reference(sigma, value_tol, grad_tol):
-    """Measured errors of the default rule (61 nodes without events, 201 with) for the summed log-likelihood and
-    its derivative in log sigma, which is what NUTS feels."""
+@pytest.mark.parametrize("sigma", [0.5, 1.0, 2.0, 3.0, 4.0])
+def test_default_rule_accuracy_against_dense_reference(sigma):
+    """The node count grows with sigma (spacing at most 0.35 in b), so the error stays at the 1e-11 level for the
+    value and 1e-8 for its derivative in log sigma (what NUTS feels) across the whole range; a fixed rule of 61
+    nodes misses by 6e-3 and 2.9 at sigma = 3 (design note)."""
     groups, eta, y = rare_event_dyads(sigma)
     assert y.sum() > 5
     err = abs(total(eta, y, groups, sigma) - total(eta, y, groups, sigma, reference=True))
@@ -52,36 +54,26 @@ def test_default_rule_accuracy_against_dense_reference(sigma, value_tol, grad_to
     grad = (total(eta, y, groups, sigma * np.exp(h)) - total(eta, y, groups, sigma * np.exp(-h))) / (2 * h)
     grad_ref = (total(eta, y, groups, sigma * np.exp(h), reference=True)
                 - total(eta, y, groups, sigma * np.exp(-h), reference=True)) / (2 * h)
-    assert err < value_tol
-    assert abs(grad - grad_ref) < grad_tol
+    assert err < 1e-9
+    assert abs(grad - grad_ref) < 1e-6
+
+
+def test_node_count_follows_sigma():
+    options = QuadratureOptions()
+    assert options.n_nodes(False, 0.1) == options.n_nodes(False, 0.5) == 28  # spacing 0.6 in u
+    assert options.n_nodes(False, 2.0) == 93 and options.n_nodes(True, 2.0) == 116  # spacing 0.35 in b
+    assert options.n_nodes(False, 1e6) == options.max_nodes
 
 
 def test_nine_node_gauss_hermite_would_fail_at_sigma_two():
     """Why the rule is not a fixed 9-node Gauss-Hermite: at sigma = 2 it misses by far more than ours."""
     groups, eta, y = rare_event_dyads(2.0)
     nodes, weights = np.polynomial.hermite_e.hermegauss(9)
-    from models.quadrature import QuadratureRule
     gh = QuadratureRule(nodes, np.log(weights / np.sqrt(2 * np.pi)))
     ref = total(eta, y, groups, 2.0, reference=True)
     gh_total = sum(log_marginal_numpy(l.gather(eta), l.gather(y), l.mask, 2.0, gh).sum()
                    for l in dyad_layouts(groups, y))
     assert abs(gh_total - ref) > 100 * abs(total(eta, y, groups, 2.0) - ref)
-
-
-def test_pytensor_expression_equals_numpy():
-    import pytensor
-    import pytensor.tensor as pt
-
-    groups, eta, y = rare_event_dyads(1.5, n_dyads=30, years=8)
-    layout = dyad_layouts(groups, y)[0]
-    assert not layout.events
-    rule = trapezoid_rule(41, 8.0)
-    eta_in, sigma_in = pt.matrix("eta"), pt.scalar("sigma")
-    f = pytensor.function([eta_in, sigma_in],
-                          log_marginal_pytensor(eta_in, layout.gather(y), layout.mask, sigma_in, rule))
-    np.testing.assert_allclose(f(layout.gather(eta), 1.5),
-                               log_marginal_numpy(layout.gather(eta), layout.gather(y), layout.mask, 1.5, rule),
-                               rtol=1e-12)
 
 
 def test_layouts_partition_rows_and_node_posteriors_normalise():

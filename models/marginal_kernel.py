@@ -1,0 +1,401 @@
+"""The fast exact marginal log-likelihood of a logit with dyad random intercepts (numba kernel).
+
+For dyad d with rows t, linear predictors eta_t, outcomes y_t and b = sigma * u on a uniform grid of nodes u_k:
+
+    log L_d = logsumexp_k [ lw_k + sum_t y_t (eta_t + b_k) - sum_t softplus(eta_t + b_k) ].
+
+The naive rule costs rows x nodes transcendental functions. Here the softplus sum is split per (row, node):
+
+- where w = exp(eta_t + b_k) <= rho, softplus = sum_m (-1)^(m+1) w^m / m, truncated once w^m < `tol` (the
+  alternating series' error is below its first omitted term). The powers separate into a per-row part
+  exp(m eta_t) and a per-node part exp(m b_k), so each dyad needs per-node power sums only;
+- the remaining pairs (eta_t + b_k > log rho: rows near the decision boundary, at high nodes) are evaluated exactly;
+- a node is left out when an upper bound of its log weight (the series part is exact; for the exact pairs,
+  Jensen's inequality gives sum softplus(x_t) >= n softplus(mean x_t)) lies more than `skip` below the exact log
+  weight of another node: its share of the dyad's likelihood is below exp(-skip).
+
+Two paths per dyad. Most dyads have no event and every row in the series region at every node: their power sums
+at the top node, scaled down node by node by a table shared by all dyads, give every node's log weight in a few
+short vectorised loops. The others (dyads with events, or rows that reach the boundary) take the general path:
+each row gets a "bucket" (the number of nodes at which it is in the series region), the power sums are built by
+one recursion down the nodes, and the boundary pairs are evaluated exactly. Powers are stored scaled so that
+every stored power is <= rho^m: nothing overflows for any sigma.
+
+The gradient in eta and sigma reuses the same sums with the nodes' posterior weights p_k. The kernel also gives
+each dyad's conditional posterior mean and mean square of b, from which dyad effects are recovered after sampling.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+
+LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
+# Reassociation lets LLVM vectorise the loops over rows, nodes and series terms; no assumption about inf or nan.
+FASTMATH = {"reassoc", "contract", "nsz"}
+
+
+@numba.njit(cache=True, nogil=True, fastmath=FASTMATH)
+def _n_terms(log_w: float, log_tol: float, max_terms: int) -> int:
+    """Series terms needed for the powers of w = exp(log_w) <= rho < 1 to fall below tol = exp(log_tol)."""
+    if log_w < log_tol:
+        return 1 if log_w > -np.inf else 0
+    return min(int(log_tol / log_w) + 1, max_terms)
+
+
+@numba.njit(cache=True, nogil=True)
+def rule_size(half_width: float, sigma: float, spacing_u: float, spacing_b: float, max_nodes: int) -> int:
+    """Nodes of the trapezoid rule on u in [-half_width, half_width]: spacing at most `spacing_u` in u (the normal
+    density's own error) and at most `spacing_b` in b = sigma * u (the likelihood's poles lie pi from the real
+    axis in b, so the error is set by the spacing in b), capped at `max_nodes`."""
+    h = spacing_u if sigma * spacing_u <= spacing_b else spacing_b / sigma
+    return min(int(math.ceil(2.0 * half_width / h)) + 1, max_nodes)
+
+
+@numba.njit(cache=True, nogil=True, fastmath=FASTMATH)
+def marginal_loglik(X, coef, y, offsets, rule_of_dyad, rule_half_width, sigma, spacing_u, spacing_b, max_nodes,
+                    log_rho, max_terms, log_tol, skip, want_grad, dyad_loglik, grad_coef, dyad_b):
+    """Sum over dyads of log L_d with linear predictor eta = X @ coef. Fills dyad_loglik (n_dyads), grad_coef
+    (d total / d coef; only if want_grad) and dyad_b (n_dyads, 2: conditional posterior mean and mean square of b).
+    Returns (total, d total / d sigma, number of exactly evaluated (row, node) pairs).
+
+    X (rows, p), y: rows sorted by dyad; offsets: (n_dyads + 1) row offsets; rule_of_dyad: each dyad's rule;
+    rule_half_width: each rule's range in u (node count from `rule_size`). The design is read once, dyad by dyad,
+    while its rows are in cache.
+    """
+    n_dyads = offsets.size - 1
+    n_rules = rule_half_width.size
+    M = max_terms
+    max_rows = 1
+    for d in range(n_dyads):
+        max_rows = max(max_rows, offsets[d + 1] - offsets[d])
+    series_coef = np.empty(M)  # series of softplus: (-1)^(m+1) / m
+    alt = np.empty(M)  # series of the sigmoid: (-1)^(m+1)
+    for m in range(M):
+        alt[m] = 1.0 if m % 2 == 0 else -1.0
+        series_coef[m] = alt[m] / (m + 1)
+    # the rules at this sigma: first node, spacing, size and log weights log(w_k phi(u_k))
+    rule_k = np.empty(n_rules, np.int64)
+    for r in range(n_rules):
+        rule_k[r] = rule_size(rule_half_width[r], sigma, spacing_u, spacing_b, max_nodes)
+    max_k = rule_k.max()
+    rule_u0 = np.empty(n_rules)
+    rule_du = np.empty(n_rules)
+    rule_lw = np.full((n_rules, max_k), -np.inf)
+    for r in range(n_rules):
+        K = rule_k[r]
+        rule_u0[r] = -rule_half_width[r]
+        rule_du[r] = 2.0 * rule_half_width[r] / (K - 1)
+        for k in range(K):
+            u = rule_u0[r] + k * rule_du[r]
+            rule_lw[r, k] = math.log(rule_du[r] * (0.5 if k == 0 or k == K - 1 else 1.0)) - 0.5 * u * u - LOG_SQRT_2PI
+    # decay[r, m, k] = exp(-(m+1) (b_top - b_k)): moves the m-th power sums from the top node to node k
+    decay = np.zeros((n_rules, M, max_k))
+    for r in range(n_rules):
+        h = sigma * rule_du[r]
+        K = rule_k[r]
+        for m in range(M):
+            for k in range(K):
+                decay[r, m, k] = math.exp(-(m + 1) * h * (K - 1 - k))
+    # scratch, reused by every dyad
+    T = np.zeros(M)
+    R = np.zeros((max_k + 1, M))
+    node_value = np.empty(max_k)  # series part of sum_t softplus(x_tk)
+    node_sig = np.empty(max_k)  # series part of sum_t sigmoid(x_tk)
+    logw = np.empty(max_k)
+    p = np.zeros(max_k)
+    w = np.empty(max_rows)
+    wp = np.empty(max_rows)
+    eta = np.empty(max_rows)
+    grad_eta = np.empty(max_rows)
+    n_coef = coef.size
+    for j in range(n_coef):
+        grad_coef[j] = 0.0
+    general = (np.zeros((max_k + 1, M)), np.full(max_k + 1, -np.inf), np.zeros(M), np.zeros(max_k),
+               np.zeros(max_k, np.int64), np.empty(max_k), np.empty(max_k), np.zeros(max_k, np.bool_),
+               np.empty(max_rows, np.int64), np.empty(max_rows, np.int64), np.empty(max_rows, np.int64),
+               np.zeros(max_rows + 1), np.zeros(max_k + 2, np.int64), np.empty((max_rows, max_k)), np.empty(max_rows))
+    total = 0.0
+    grad_sigma = 0.0
+    pairs = 0
+    for d in range(n_dyads):
+        start = offsets[d]
+        n = offsets[d + 1] - start
+        r = rule_of_dyad[d]
+        K = rule_k[r]
+        b_top = sigma * (rule_u0[r] + (K - 1) * rule_du[r])
+        eta_max = -np.inf
+        n_events = 0.0
+        for i in range(n):
+            e = 0.0
+            for j in range(n_coef):
+                e += X[start + i, j] * coef[j]
+            eta[i] = e
+            eta_max = max(eta_max, e)
+            n_events += y[start + i]
+        y_d = y[start:start + n]
+        if n_events == 0.0 and eta_max + b_top <= log_rho:
+            ll, gs, mean_b, sq_b = _series_dyad(
+                eta, n, rule_lw[r], K, rule_u0[r], rule_du[r], sigma, eta_max + b_top, b_top, decay[r], log_tol, M,
+                skip, want_grad, grad_eta, series_coef, alt, w, wp, T, node_value, node_sig, logw, p)
+        else:
+            ll, gs, mean_b, sq_b, n_pairs = _general_dyad(
+                eta, y_d, n, rule_lw[r], K, rule_u0[r], rule_du[r], sigma, log_rho, log_tol, M, skip, want_grad,
+                grad_eta, series_coef, alt, T, R, node_sig, logw, p, general)
+            pairs += n_pairs
+        if want_grad:
+            for i in range(n):
+                g = grad_eta[i]
+                for j in range(n_coef):
+                    grad_coef[j] += X[start + i, j] * g
+        dyad_loglik[d] = ll
+        total += ll
+        grad_sigma += gs
+        dyad_b[d, 0] = mean_b
+        dyad_b[d, 1] = sq_b
+    return total, grad_sigma, pairs
+
+
+@numba.njit(cache=True, nogil=True, fastmath=FASTMATH)
+def _series_dyad(eta, n, lw, K, u0, du, sigma, log_wmax, b_top, decay, log_tol, M, skip, want_grad, grad_eta,
+                 coef, alt, w, wp, T, node_value, node_sig, logw, p):
+    """A dyad without events whose rows are all in the series region at every node."""
+    nt = _n_terms(log_wmax, log_tol, M)
+    for i in range(n):
+        w[i] = math.exp(eta[i] + b_top)
+        wp[i] = w[i]
+    for m in range(nt):  # power sums at the top node
+        acc = 0.0
+        for i in range(n):
+            acc += wp[i]
+            wp[i] *= w[i]
+        T[m] = acc
+    for k in range(K):
+        node_value[k] = 0.0
+        node_sig[k] = 0.0
+    for m in range(nt):
+        cv = coef[m] * T[m]
+        cs = alt[m] * T[m]
+        for k in range(K):
+            node_value[k] += cv * decay[m, k]
+            node_sig[k] += cs * decay[m, k]
+    top = -np.inf
+    for k in range(K):
+        logw[k] = lw[k] - node_value[k]
+        top = max(top, logw[k])
+    acc = 0.0
+    for k in range(K):
+        p[k] = math.exp(logw[k] - top) if logw[k] >= top - skip else 0.0
+        acc += p[k]
+    ll = top + math.log(acc)
+    mean_b = 0.0
+    sq_b = 0.0
+    gs = 0.0
+    for k in range(K):
+        p[k] /= acc
+        u = u0 + k * du
+        mean_b += p[k] * u
+        sq_b += p[k] * u * u
+        gs -= p[k] * u * node_sig[k]
+    if want_grad:
+        # d/d eta_t = -sum_k p_k sigmoid(x_tk) = -sum_m (-1)^(m+1) w_t^m sum_k p_k decay[m, k]
+        for i in range(n):
+            wp[i] = w[i]
+            grad_eta[i] = 0.0
+        for m in range(nt):
+            acc = 0.0
+            for k in range(K):
+                acc += p[k] * decay[m, k]
+            c = alt[m] * acc
+            for i in range(n):
+                grad_eta[i] -= c * wp[i]
+                wp[i] *= w[i]
+    return ll, gs, sigma * mean_b, sigma * sigma * sq_b
+
+
+@numba.njit(cache=True, nogil=True, fastmath=FASTMATH)
+def _general_dyad(eta, y, n, lw, K, u0, du, sigma, log_rho, log_tol, M, skip, want_grad, grad_eta, coef, alt,
+                  T, R, s_series, logw, p, general):
+    """Any dyad: rows bucketed by the number of nodes at which they are in the series region, power sums by a
+    recursion down the nodes, exact evaluation of the pairs beyond the series region, provably negligible nodes
+    left out."""
+    (H, log_wmax, E, s_exact, ncross, base, upper, keep, bucket, terms, cross_order, cross_eta, count, sig,
+     wrow) = general
+    rho1 = math.log1p(math.exp(log_rho))
+    h = sigma * du
+    b0 = sigma * u0
+    for m in range(M):
+        E[m] = math.exp(-(m + 1) * h)
+    pairs = 0
+    # rows: bucket j = number of nodes where the row is in the series region; powers scaled at node j - 1
+    n_events = 0.0
+    y_eta = 0.0
+    jmin = K
+    most_terms = 0
+    for i in range(n):
+        t = i
+        x0 = eta[t] + b0
+        n_events += y[t]
+        y_eta += y[t] * eta[t]
+        if x0 > log_rho:
+            j = 0
+        elif h <= 0.0 or (log_rho - x0) >= (K - 1) * h:
+            j = K
+        else:
+            j = int((log_rho - x0) / h) + 1
+        bucket[i] = j
+        jmin = min(jmin, j)
+        if j > 0:
+            log_w = x0 + (j - 1) * h
+            wi = math.exp(log_w)
+            nt = _n_terms(log_w, log_tol, M)
+            wrow[i] = wi
+            terms[i] = nt
+            most_terms = max(most_terms, nt)
+            log_wmax[j] = max(log_wmax[j], log_w)
+            wm = wi
+            for m in range(nt):
+                H[j, m] += wm
+                wm *= wi
+    # crossing rows (bucket < K) in bucket order (counting sort): those crossing at node k are a prefix
+    for j in range(jmin, K + 2):
+        count[j] = 0
+    for i in range(n):
+        if bucket[i] < K:
+            count[bucket[i] + 1] += 1
+    for j in range(jmin + 1, K + 1):
+        count[j] += count[j - 1]
+    for i in range(n):
+        j = bucket[i]
+        if j < K:
+            cross_order[count[j]] = i
+            count[j] += 1
+    n_cross_rows = count[K - 1] if jmin < K else 0  # count[j] = crossing rows with bucket <= j
+    for c in range(n_cross_rows):
+        cross_eta[c + 1] = cross_eta[c] + eta[cross_order[c]]
+    # nodes, descending: T[m] = sum over rows in series at node k of (w_t a_k)^m, and the upper bounds
+    for m in range(M):
+        T[m] = H[K, m]
+        H[K, m] = 0.0
+    log_wbound = log_wmax[K]
+    log_wmax[K] = -np.inf
+    nt = _n_terms(log_wbound, log_tol, M)
+    best_k = K - 1
+    for k in range(K - 1, -1, -1):
+        v = 0.0
+        s = 0.0
+        for m in range(nt):
+            v += coef[m] * T[m]
+            s += alt[m] * T[m]
+        s_series[k] = s
+        nc = count[k] if k >= jmin else 0
+        ncross[k] = nc
+        b = b0 + k * h
+        base[k] = lw[k] + n_events * b + y_eta - v
+        ub = base[k]
+        if nc > 0:  # Jensen: sum softplus(x) >= nc * softplus(mean x)
+            xbar = cross_eta[nc] / nc + b
+            ub -= nc * (max(xbar, 0.0) + math.log1p(math.exp(-abs(xbar))))
+        upper[k] = ub
+        if ub > upper[best_k]:
+            best_k = k
+        if k > 0:  # move to node k - 1: decay, then add the rows whose last series node is k - 1
+            log_wbound -= h
+            joins = log_wmax[k] > -np.inf
+            if joins:
+                log_wbound = max(log_wbound, log_wmax[k])
+                log_wmax[k] = -np.inf
+            nt_new = _n_terms(log_wbound, log_tol, M)
+            for m in range(nt_new, nt):
+                T[m] = 0.0
+            for m in range(min(nt, nt_new)):
+                T[m] *= E[m]
+            if joins:
+                for m in range(nt_new):
+                    T[m] += H[k, m]
+                    H[k, m] = 0.0
+            nt = nt_new
+    # the exact log weight at the largest upper bound is a lower bound of the maximum weight
+    sp, s_exact[best_k] = _exact_node(best_k, eta, cross_order, ncross[best_k], b0 + best_k * h, sig)
+    logw[best_k] = base[best_k] - sp
+    pairs += ncross[best_k]
+    floor_ = logw[best_k] - skip
+    top = logw[best_k]
+    klo = K
+    khi = -1
+    for k in range(K):
+        keep[k] = upper[k] >= floor_
+        if keep[k]:
+            klo = min(klo, k)
+            khi = max(khi, k)
+            if k != best_k:
+                sp, s_exact[k] = _exact_node(k, eta, cross_order, ncross[k], b0 + k * h, sig)
+                logw[k] = base[k] - sp
+                pairs += ncross[k]
+                top = max(top, logw[k])
+    acc = 0.0
+    for k in range(K):
+        p[k] = 0.0
+    for k in range(klo, khi + 1):
+        if keep[k]:
+            p[k] = math.exp(logw[k] - top)
+            acc += p[k]
+    ll = top + math.log(acc)
+    mean_b = 0.0
+    sq_b = 0.0
+    gs = 0.0
+    for k in range(klo, khi + 1):
+        p[k] /= acc
+        b = b0 + k * h
+        mean_b += p[k] * b
+        sq_b += p[k] * b * b
+        gs += p[k] * (u0 + k * du) * (n_events - s_series[k] - s_exact[k])
+    if want_grad:
+        # y_t - sum_k p_k sigmoid(x_tk); the series part through R_j[m] = sum_{k<j} p_k exp(-m (j-1-k) h)
+        lo = max(jmin, 1)
+        for m in range(most_terms):
+            T[m] = 0.0
+        for j in range(1, K + 1):
+            for m in range(most_terms):
+                T[m] = E[m] * T[m] + p[j - 1]
+            if j >= lo:
+                for m in range(most_terms):
+                    R[j, m] = T[m]
+        for i in range(n):
+            t = i
+            j = bucket[i]
+            g = y[t]
+            if j > 0:
+                wi = wrow[i]
+                acc_s = 0.0
+                wm = wi
+                for m in range(terms[i]):
+                    acc_s += alt[m] * wm * R[j, m]
+                    wm *= wi
+                g -= acc_s
+            grad_eta[t] = g
+        for c in range(n_cross_rows):
+            i = cross_order[c]
+            g = 0.0
+            for k in range(max(bucket[i], klo), khi + 1):
+                if keep[k]:
+                    g += p[k] * sig[c, k]
+            grad_eta[i] -= g
+    return ll, gs, mean_b, sq_b, pairs
+
+
+@numba.njit(cache=True, nogil=True, fastmath=FASTMATH)
+def _exact_node(k, eta, cross_order, nc, b, sig):
+    """Exact softplus and sigmoid sums of the rows crossing at node k; their sigmoids are kept in sig[:, k]."""
+    sp = 0.0
+    sg = 0.0
+    for c in range(nc):
+        x = eta[cross_order[c]] + b
+        e = math.exp(-abs(x))
+        sp += max(x, 0.0) + math.log1p(e)
+        q = (1.0 if x > 0 else e) / (1.0 + e)
+        sig[c, k] = q
+        sg += q
+    return sp, sg

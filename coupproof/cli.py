@@ -92,24 +92,26 @@ def freq(
     models: Annotated[str, typer.Option(help="Comma-separated paper models: m1,m2,m3,m4 (Table 1), h1,h2 (Table 2).")]
     = "m1,m2,m3,m4,h1,h2",
     count_family: Annotated[str, typer.Option(help="Hurdle count part: poisson|negbin (zero-truncated).")] = "poisson",
+    specs: Annotated[Path | None, typer.Option(help="TOML file with your own model specs (see README).")] = None,
 ) -> None:
     """Fit the paper's logit and hurdle models with dyad-clustered SEs and compare them with the paper."""
     from data_prep.io import atomic_write_text
     from data_prep.panel import panel_to_frame, read_panel
     from inference.frequentist import COUNT_FAMILIES, fit_model, save_results
     from models.design import SpecError
-    from models.specs import get_spec
+    from models.specs import get_spec, load_specs
     from reports.frequentist import compare_with_paper
 
     try:
-        specs = [get_spec(name.strip()) for name in models.split(",") if name.strip()]
+        known = load_specs(specs)
+        chosen = [get_spec(name.strip(), known) for name in models.split(",") if name.strip()]
         if count_family not in COUNT_FAMILIES:
             raise ValueError(f"unknown count family {count_family!r}; use {', '.join(COUNT_FAMILIES)}")
         ds = read_panel(panel)
         frame = panel_to_frame(ds)
         results = []
         began = time.perf_counter()
-        for spec in specs:
+        for spec in chosen:
             with console.status(f"Fitting {spec.label} ({spec.name}) ..."):
                 results.extend(fit_model(frame, spec, count_family))
     except KeyError as exc:
@@ -127,7 +129,7 @@ def freq(
                       + comparison.to_markdown(index=False, floatfmt=".3f") + "\n")
     _print_comparison(comparison)
     _write_figures(frame, results, out)
-    console.print(f"[green]{len(specs)} model(s) fitted[/] in {elapsed:.1f} s; results in {out}/")
+    console.print(f"[green]{len(chosen)} model(s) fitted[/] in {elapsed:.1f} s; results in {out}/")
 
 
 def _estimate_text(value: float, se: float = float("nan")) -> str:
@@ -175,9 +177,15 @@ def _write_figures(frame, results, out: Path) -> None:
 
 @app.command("fit")
 def fit_command(
-    model: Annotated[str, typer.Option(help="Model name: m1-m4 (Table 1), h1, h2 (Table 2), or 'all'.")] = "m4",
+    model: Annotated[str, typer.Option(help="Model name(s), comma-separated: m1-m4 (Table 1), h1, h2 (Table 2), "
+                                            "your own from --specs, or 'all' (the paper's six).")] = "m4",
     panel: Annotated[Path, typer.Option(help="Panel built by 'coupproof data'.")] = Path("build/panel.nc"),
     out: Annotated[Path, typer.Option(help="Folder for the saved fits (netCDF).")] = Path("build/fits"),
+    specs: Annotated[Path | None, typer.Option(help="TOML file with your own model specs (see README).")] = None,
+    group: Annotated[str | None, typer.Option(help="Random intercept by dyad | undirected_dyad | state_a "
+                                                   "(default: the spec's).")] = None,
+    year_effects: Annotated[bool | None, typer.Option("--year-effects/--no-year-effects",
+                                                      help="Add (or drop) partially pooled year intercepts.")] = None,
     sampler: Annotated[str, typer.Option(help="NUTS implementation: nutpie|numpyro|pymc.")] = "nutpie",
     method: Annotated[str, typer.Option(help="marginal (dyad effects integrated out) | plain (non-centred).")]
     = "marginal",
@@ -185,9 +193,12 @@ def fit_command(
     tune: Annotated[int, typer.Option(help="Tuning iterations per chain.")] = 1000,
     chains: Annotated[int, typer.Option(help="Number of chains.")] = 2,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 20231,
+    target_accept: Annotated[float, typer.Option(help="NUTS target acceptance rate.")] = 0.85,
+    adaptation: Annotated[str, typer.Option(help="nutpie mass matrix: low_rank (learns correlations) | diag.")]
+    = "low_rank",
     priors: Annotated[Path | None, typer.Option(help="Prior file (TOML); default models/priors/default.toml.")]
     = None,
-    loglik_every: Annotated[int, typer.Option(help="Keep the dyad log-likelihood of every k-th draw (LOO).")] = 1,
+    loglik_every: Annotated[int, typer.Option(help="Keep the dyad log-likelihood of every k-th draw (LOO).")] = 2,
     strict: Annotated[bool, typer.Option(help="Exit non-zero if any fit fails its diagnostics.")] = False,
 ) -> None:
     """Fit Bayesian versions of the paper's models with dyad random intercepts and save them with diagnostics."""
@@ -197,18 +208,20 @@ def fit_command(
     from models.builders import METHODS
     from models.design import SpecError, model_data
     from models.priors import PriorError, load_priors
-    from models.specs import PAPER_MODELS, get_spec
+    from models.specs import PAPER_MODELS, get_spec, load_specs, with_options
 
     try:
-        names = list(PAPER_MODELS) if model == "all" else [m.strip() for m in model.split(",")]
-        specs = [get_spec(name) for name in names]
-        settings = SamplerSettings(sampler=sampler, draws=draws, tune=tune, chains=chains, seed=seed)
+        known = load_specs(specs)
+        names = list(PAPER_MODELS) if model == "all" else [m.strip() for m in model.split(",") if m.strip()]
+        chosen = [with_options(get_spec(name, known), group, year_effects) for name in names]
+        settings = SamplerSettings(sampler=sampler, draws=draws, tune=tune, chains=chains, seed=seed,
+                                   target_accept=target_accept, adaptation=adaptation)
         if method not in METHODS:
             raise ValueError(f"unknown method {method!r}; use {', '.join(METHODS)}")
         prior_set = load_priors(priors)
         ds = read_panel(panel)
         frame = panel_to_frame(ds)
-        datasets = [model_data(frame, spec) for spec in specs]  # every spec is checked before any sampling
+        datasets = [model_data(frame, spec) for spec in chosen]  # every spec is checked before any sampling
     except KeyError as exc:
         _fail(exc.args[0])
     except (DataError, SpecError, PriorError, ValueError) as exc:
@@ -229,6 +242,7 @@ def fit_command(
 
 
 def _print_diagnostics(name: str, diagnostics, seconds: float) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(title=f"{name}: posterior summary and diagnostics ({seconds:.0f} s)")
@@ -237,18 +251,15 @@ def _print_diagnostics(name: str, diagnostics, seconds: float) -> None:
     for column in columns:
         table.add_column(column, justify="right")
     for parameter, row in diagnostics.table.iterrows():
-        table.add_row(str(parameter), *(f"{row[c]:.3g}" for c in columns))
+        table.add_row(escape(str(parameter)), *(f"{row[c]:.3g}" for c in columns))
     Console(width=max(Console().width, 110)).print(table)
     bfmi = ", ".join(f"{b:.2f}" for b in diagnostics.bfmi) or "n/a"
     console.print(f"divergences: {diagnostics.divergences}; E-BFMI per chain: {bfmi}")
     if diagnostics.passed:
         console.print("[green]diagnostics passed[/] (R-hat <= 1.01, bulk and tail ESS >= 400, no divergences)")
     else:
-        from rich.markup import escape
-
         console.print(f"[bold white on red] FIT FAILED ITS DIAGNOSTICS [/] {name}: "
-                      + escape("; ".join(diagnostics.problems)),
-                      soft_wrap=True)
+                      + escape("; ".join(diagnostics.problems)), soft_wrap=True)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from models.quadrature import QuadratureOptions
 from .diagnostics import Diagnostics, diagnose
 
 SAMPLERS = ("nutpie", "numpyro", "pymc")
-POPULATION = ("coef", "dyad_sd", "count_coef")
+POPULATION = ("coef", "dyad_sd", "year_sd", "count_coef", "count_alpha")
 
 
 ADAPTATIONS = ("low_rank", "diag")
@@ -62,14 +62,15 @@ def population_vars(built: BuiltModel) -> list[str]:
 
 def sample(built: BuiltModel, settings: SamplerSettings):
     """NUTS draws from the built model with the chosen sampler (progress bars on)."""
+    nuts = {"target_accept": settings.target_accept}
+    extra = {}
     if settings.sampler == "nutpie":
-        kwargs = {"nuts_sampler_kwargs": {"target_accept": settings.target_accept,
-                                          "adaptation": settings.adaptation}}
-    else:
-        kwargs = {"target_accept": settings.target_accept}
+        nuts["adaptation"] = settings.adaptation
+    if settings.sampler == "pymc":
+        extra["mp_ctx"] = "forkserver"  # forking a process that has started JAX or numba threads can deadlock
     return pm.sample(draws=settings.draws, tune=settings.tune, chains=settings.chains, cores=settings.chains,
                      random_seed=settings.seed, nuts_sampler=settings.sampler, model=built.model,
-                     progressbar=True, **kwargs)
+                     progressbar=True, nuts=nuts, **extra)
 
 
 def dyad_quantities(built: BuiltModel, data: ModelData, idata, every: int = 1, threads: int = 2
@@ -84,6 +85,7 @@ def dyad_quantities(built: BuiltModel, data: ModelData, idata, every: int = 1, t
     coef = np.concatenate([np.asarray(post["intercept"])[..., None], np.asarray(post["beta"])], axis=-1)
     coef = coef.reshape(chains * draws, -1)
     sigma = np.asarray(post["dyad_sd"]).reshape(-1)
+    years = np.asarray(post["year_effect"]).reshape(chains * draws, -1) if "year_effect" in post else None
     rows = built.rows
     X = rows.sort(with_intercept(built.standardiser.transform(data)))
     kept = np.arange(0, draws, every)
@@ -96,7 +98,7 @@ def dyad_quantities(built: BuiltModel, data: ModelData, idata, every: int = 1, t
 
     def work(part: int) -> None:
         for s in range(part, chains * draws, threads):
-            result = rows.evaluate(X, coef[s], sigma[s], want_grad=False)
+            result = rows.evaluate(X, coef[s], sigma[s], None if years is None else years[s], want_grad=False)
             moments[part] += result.dyad_b
             if keep_flat[s]:
                 loglik[slot[s]] = result.dyad_loglik
@@ -128,7 +130,7 @@ def _versions() -> dict[str, str]:
 
 def fit(data: ModelData, priors: dict[str, Prior], settings: SamplerSettings, method: str = "marginal",
         quadrature: QuadratureOptions = QuadratureOptions(), panel_checksum: str = "",
-        loglik_every: int = 1) -> tuple[object, Diagnostics]:
+        loglik_every: int = 2) -> tuple[object, Diagnostics]:
     """Build, sample and post-process one model; returns the DataTree (with attrs) and its diagnostics."""
     built = build_model(data, priors, method, quadrature)
     began = time.perf_counter()

@@ -8,27 +8,29 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .specs import ModelSpec
+from .specs import ModelSpec, SpecError
 
-
-class SpecError(ValueError):
-    """A model spec asks for something the panel does not have."""
+__all__ = ["ModelData", "SpecError", "build_design", "check_panel_has", "dyad_codes", "model_data"]
 
 
 @dataclass(frozen=True)
 class ModelData:
-    """Estimation data of one model: outcome y, design X (with 'Intercept'), and integer dyad group codes."""
+    """Estimation data of one model: outcome y, design X (with 'Intercept'), integer group codes of the random
+    intercept, and year codes with their labels when the spec has year effects."""
 
     spec: ModelSpec
     y: pd.Series
     X: pd.DataFrame
     groups: np.ndarray
     n_groups: int
+    years: np.ndarray | None = None
+    year_labels: np.ndarray | None = None
 
 
 def check_panel_has(frame: pd.DataFrame, spec: ModelSpec) -> None:
     """Raise SpecError naming every variable (and the sample mask) the spec needs but the panel lacks."""
-    missing = [v for v in (*spec.variables, spec.sample) if v not in frame.columns]
+    needed = (*spec.variables, spec.sample, *(("year",) if spec.year_effects else ()))
+    missing = [v for v in needed if v not in frame.columns]
     if missing:
         raise SpecError(f"model {spec.name}: panel lacks variable(s) {', '.join(missing)}")
 
@@ -72,4 +74,8 @@ def model_data(frame: pd.DataFrame, spec: ModelSpec) -> ModelData:
     if y.isna().any() or X.isna().any().any():
         raise SpecError(f"model {spec.name}: missing values inside the sample {spec.sample}")
     groups, n_groups = dyad_codes(rows, spec.group)
-    return ModelData(spec, y, X, groups, n_groups)
+    years = year_labels = None
+    if spec.year_effects:
+        years, year_labels = pd.factorize(rows["year"].astype(np.int64), sort=True)
+        years, year_labels = years.astype(np.int64), np.asarray(year_labels)
+    return ModelData(spec, y, X, groups, n_groups, years, year_labels)

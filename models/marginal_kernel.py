@@ -37,7 +37,7 @@ LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 FASTMATH = {"reassoc", "contract", "nsz"}
 
 
-@numba.njit(cache=True, nogil=True, fastmath=FASTMATH)
+@numba.njit(cache=True, nogil=True, fastmath=FASTMATH, inline="always")
 def _n_terms(log_w: float, log_tol: float, max_terms: int) -> int:
     """Series terms needed for the powers of w = exp(log_w) <= rho < 1 to fall below tol = exp(log_tol)."""
     if log_w < log_tol:
@@ -55,13 +55,15 @@ def rule_size(half_width: float, sigma: float, spacing_u: float, spacing_b: floa
 
 
 @numba.njit(cache=True, nogil=True, fastmath=FASTMATH)
-def marginal_loglik(X, coef, y, offsets, rule_of_dyad, rule_half_width, sigma, spacing_u, spacing_b, max_nodes,
-                    log_rho, max_terms, log_tol, skip, want_grad, dyad_loglik, grad_coef, dyad_b):
-    """Sum over dyads of log L_d with linear predictor eta = X @ coef. Fills dyad_loglik (n_dyads), grad_coef
-    (d total / d coef; only if want_grad) and dyad_b (n_dyads, 2: conditional posterior mean and mean square of b).
-    Returns (total, d total / d sigma, number of exactly evaluated (row, node) pairs).
+def marginal_loglik(X, coef, level, level_effect, y, offsets, rule_of_dyad, rule_half_width, sigma, spacing_u,
+                    spacing_b, max_nodes, log_rho, max_terms, log_tol, skip, want_grad, dyad_loglik, grad_coef,
+                    grad_level, dyad_b):
+    """Sum over dyads of log L_d with linear predictor eta_t = X_t @ coef + level_effect[level_t] (the second
+    term carries effects shared across dyads, e.g. years). Fills dyad_loglik (n_dyads), grad_coef and grad_level
+    (only if want_grad) and dyad_b (n_dyads, 2: conditional posterior mean and mean square of b). Returns (total,
+    d total / d sigma, number of exactly evaluated (row, node) pairs).
 
-    X (rows, p), y: rows sorted by dyad; offsets: (n_dyads + 1) row offsets; rule_of_dyad: each dyad's rule;
+    X (rows, p), level, y: rows sorted by dyad; offsets: (n_dyads + 1) row offsets; rule_of_dyad: each dyad's rule;
     rule_half_width: each rule's range in u (node count from `rule_size`). The design is read once, dyad by dyad,
     while its rows are in cache.
     """
@@ -113,6 +115,8 @@ def marginal_loglik(X, coef, y, offsets, rule_of_dyad, rule_half_width, sigma, s
     n_coef = coef.size
     for j in range(n_coef):
         grad_coef[j] = 0.0
+    for j in range(grad_level.size):
+        grad_level[j] = 0.0
     general = (np.zeros((max_k + 1, M)), np.full(max_k + 1, -np.inf), np.zeros(M), np.zeros(max_k),
                np.zeros(max_k, np.int64), np.empty(max_k), np.empty(max_k), np.zeros(max_k, np.bool_),
                np.empty(max_rows, np.int64), np.empty(max_rows, np.int64), np.empty(max_rows, np.int64),
@@ -132,6 +136,7 @@ def marginal_loglik(X, coef, y, offsets, rule_of_dyad, rule_half_width, sigma, s
             e = 0.0
             for j in range(n_coef):
                 e += X[start + i, j] * coef[j]
+            e += level_effect[level[start + i]]
             eta[i] = e
             eta_max = max(eta_max, e)
             n_events += y[start + i]
@@ -150,6 +155,7 @@ def marginal_loglik(X, coef, y, offsets, rule_of_dyad, rule_half_width, sigma, s
                 g = grad_eta[i]
                 for j in range(n_coef):
                     grad_coef[j] += X[start + i, j] * g
+                grad_level[level[start + i]] += g
         dyad_loglik[d] = ll
         total += ll
         grad_sigma += gs
@@ -158,7 +164,7 @@ def marginal_loglik(X, coef, y, offsets, rule_of_dyad, rule_half_width, sigma, s
     return total, grad_sigma, pairs
 
 
-@numba.njit(cache=True, nogil=True, fastmath=FASTMATH)
+@numba.njit(cache=True, nogil=True, fastmath=FASTMATH, inline="always")
 def _series_dyad(eta, n, lw, K, u0, du, sigma, log_wmax, b_top, decay, log_tol, M, skip, want_grad, grad_eta,
                  coef, alt, w, wp, T, node_value, node_sig, logw, p):
     """A dyad without events whose rows are all in the series region at every node."""
@@ -215,7 +221,7 @@ def _series_dyad(eta, n, lw, K, u0, du, sigma, log_wmax, b_top, decay, log_tol, 
     return ll, gs, sigma * mean_b, sigma * sigma * sq_b
 
 
-@numba.njit(cache=True, nogil=True, fastmath=FASTMATH)
+@numba.njit(cache=True, nogil=True, fastmath=FASTMATH, inline="always")
 def _general_dyad(eta, y, n, lw, K, u0, du, sigma, log_rho, log_tol, M, skip, want_grad, grad_eta, coef, alt,
                   T, R, s_series, logw, p, general):
     """Any dyad: rows bucketed by the number of nodes at which they are in the series region, power sums by a
@@ -386,7 +392,7 @@ def _general_dyad(eta, y, n, lw, K, u0, du, sigma, log_rho, log_tol, M, skip, wa
     return ll, gs, mean_b, sq_b, pairs
 
 
-@numba.njit(cache=True, nogil=True, fastmath=FASTMATH)
+@numba.njit(cache=True, nogil=True, fastmath=FASTMATH, inline="always")
 def _exact_node(k, eta, cross_order, nc, b, sig):
     """Exact softplus and sigmoid sums of the rows crossing at node k; their sigmoids are kept in sig[:, k]."""
     sp = 0.0

@@ -1,8 +1,8 @@
 """The marginal dyad log-likelihood as one PyTensor Op, so that PyMC, nutpie (numba) and numpyro (JAX) all sample
 the model with the fast kernel of `marginal_kernel` and its hand-derived gradient.
 
-The Op returns the summed log-likelihood together with its gradients in eta and sigma; its `grad` reuses those
-outputs, so one evaluation of the kernel serves both the log-density and its gradient.
+The Op returns the summed log-likelihood together with its gradients; its pullback reuses those outputs, so one
+evaluation of the kernel serves both the log-density and its gradient.
 """
 
 from __future__ import annotations
@@ -21,51 +21,70 @@ from .quadrature import QuadratureOptions
 
 
 @dataclass(frozen=True)
+class KernelResult:
+    """Summed log-likelihood, its gradients, per-dyad log-likelihoods, E[b] and E[b^2] per dyad, exact pairs."""
+
+    total: float
+    grad_coef: np.ndarray
+    grad_sigma: float
+    grad_level: np.ndarray
+    dyad_loglik: np.ndarray
+    dyad_b: np.ndarray
+    exact_pairs: int
+
+
+@dataclass(frozen=True)
 class DyadRows:
-    """Sample rows grouped by dyad (sorted, with offsets) and each dyad's quadrature rule: the kernel's layout."""
+    """The kernel's layout: sample rows grouped by dyad (sorted, with offsets), each row's level (e.g. its year,
+    for effects shared across dyads; all 0 without them) and each dyad's quadrature rule."""
 
     order: np.ndarray  # sample row index of each sorted row
     offsets: np.ndarray  # (n_dyads + 1,) start of each dyad's rows
     y: np.ndarray  # outcome, sorted
+    level: np.ndarray  # level code of each sorted row
+    n_levels: int
     rule_of_dyad: np.ndarray  # 0: rule for dyads without events, 1: with events
     options: QuadratureOptions
 
     @classmethod
-    def from_groups(cls, groups: np.ndarray, y: np.ndarray, options: QuadratureOptions = QuadratureOptions()
-                    ) -> "DyadRows":
+    def from_groups(cls, groups: np.ndarray, y: np.ndarray, options: QuadratureOptions = QuadratureOptions(),
+                    level: np.ndarray | None = None) -> "DyadRows":
         n_groups = int(groups.max()) + 1
         counts = np.bincount(groups, minlength=n_groups)
         if (counts == 0).any():
             raise ValueError("dyad codes must run from 0 without gaps")
         events = np.bincount(groups, weights=(y > 0).astype(float), minlength=n_groups) > 0
         order = np.argsort(groups, kind="stable")
+        level = np.zeros(len(y), np.int64) if level is None else np.asarray(level, np.int64)
         return cls(order=order, offsets=np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
-                   y=np.ascontiguousarray(y[order], dtype=float), rule_of_dyad=events.astype(np.int64),
-                   options=options)
+                   y=np.ascontiguousarray(y[order], dtype=float), level=np.ascontiguousarray(level[order]),
+                   n_levels=int(level.max()) + 1, rule_of_dyad=events.astype(np.int64), options=options)
 
     @property
     def n_dyads(self) -> int:
         return self.offsets.size - 1
 
-    def arrays(self) -> tuple[np.ndarray, ...]:
-        """The constant kernel inputs after the design and the coefficients."""
+    def constants(self) -> tuple[np.ndarray, ...]:
+        """The kernel's layout inputs after the level effects: level, y, offsets, rules, half-widths."""
         o = self.options
-        return (self.y, self.offsets, self.rule_of_dyad, np.array([o.half_width_no_event, o.half_width_event]))
+        return (self.level, self.y, self.offsets, self.rule_of_dyad,
+                np.array([o.half_width_no_event, o.half_width_event]))
 
     def sort(self, X: np.ndarray) -> np.ndarray:
         """A design (rows in sample order) in this layout's order, C-contiguous float64."""
         return np.ascontiguousarray(np.asarray(X, dtype=float)[self.order])
 
-    def evaluate(self, X_sorted: np.ndarray, coef: np.ndarray, sigma: float, want_grad: bool = True
-                 ) -> "KernelResult":
-        """One kernel call for the linear predictor X_sorted @ coef (rows in this layout's order)."""
-        dyad_loglik = np.empty(self.n_dyads)
-        grad_coef = np.empty(len(coef))
-        dyad_b = np.empty((self.n_dyads, 2))
+    def evaluate(self, X_sorted: np.ndarray, coef: np.ndarray, sigma: float, level_effect: np.ndarray | None = None,
+                 want_grad: bool = True) -> KernelResult:
+        """One kernel call for eta = X_sorted @ coef + level_effect[level] (rows in this layout's order)."""
+        level_effect = np.zeros(self.n_levels) if level_effect is None else np.asarray(level_effect, dtype=float)
+        level, *layout = self.constants()
+        out = (np.empty(len(coef)), np.empty(self.n_levels), np.empty(self.n_dyads), np.empty((self.n_dyads, 2)))
+        grad_coef, grad_level, dyad_loglik, dyad_b = out
         total, grad_sigma, pairs = marginal_loglik(
-            X_sorted, np.asarray(coef, dtype=float), *self.arrays(), float(sigma), *kernel_settings(self.options),
-            want_grad, dyad_loglik, grad_coef, dyad_b)
-        return KernelResult(total, grad_coef, grad_sigma, dyad_loglik, dyad_b, pairs)
+            X_sorted, np.asarray(coef, dtype=float), level, level_effect, *layout, float(sigma),
+            *kernel_settings(self.options), want_grad, dyad_loglik, grad_coef, grad_level, dyad_b)
+        return KernelResult(total, grad_coef, grad_sigma, grad_level, dyad_loglik, dyad_b, pairs)
 
 
 def kernel_settings(o: QuadratureOptions) -> tuple:
@@ -74,61 +93,50 @@ def kernel_settings(o: QuadratureOptions) -> tuple:
             o.skip_below)
 
 
-@dataclass(frozen=True)
-class KernelResult:
-    """Summed log-likelihood, its gradients, per-dyad log-likelihoods, E[b] and E[b^2] per dyad, exact pairs."""
-
-    total: float
-    grad_coef: np.ndarray
-    grad_sigma: float
-    dyad_loglik: np.ndarray
-    dyad_b: np.ndarray
-    exact_pairs: int
-
-
 class MarginalDyadLogLik(Op):
-    """(coef, sigma, design X sorted by dyad, layout constants) -> (sum_d log L_d, d/d coef, d/d sigma), with
-    the linear predictor eta = X @ coef."""
+    """(coef, sigma, level effects; design X and layout constants) -> (sum_d log L_d and its gradients in coef,
+    sigma and the level effects), with eta = X @ coef + level_effect[level]."""
 
     __props__ = ("settings",)
 
     def __init__(self, settings: tuple):
         self.settings = tuple(settings)
 
-    def make_node(self, coef, sigma, X, *constants):
-        coef = pt.as_tensor_variable(coef).astype("float64")
-        sigma = pt.as_tensor_variable(sigma).astype("float64")
+    def make_node(self, coef, sigma, level_effect, X, *constants):
+        variables = [pt.as_tensor_variable(v).astype("float64") for v in (coef, sigma, level_effect)]
         constants = [pt.as_tensor_variable(c) for c in (X, *constants)]
-        return Apply(self, [coef, sigma, *constants], [pt.dscalar(), pt.dvector(), pt.dscalar()])
+        return Apply(self, [*variables, *constants], [pt.dscalar(), pt.dvector(), pt.dscalar(), pt.dvector()])
 
     def perform(self, node, inputs, outputs):
-        coef, sigma, X, y, offsets, rule_of, half_width = inputs
+        coef, sigma, level_effect, X, level, y, offsets, *rules = inputs
         n_dyads = offsets.size - 1
-        grad_coef = np.empty(coef.size)
-        total, grad_sigma, _ = marginal_loglik(X, coef, y, offsets, rule_of, half_width, float(sigma), *self.settings,
-                                               True, np.empty(n_dyads), grad_coef, np.empty((n_dyads, 2)))
-        outputs[0][0] = np.asarray(total)
-        outputs[1][0] = grad_coef
-        outputs[2][0] = np.asarray(grad_sigma)
+        grad_coef, grad_level = np.empty(coef.size), np.empty(level_effect.size)
+        total, grad_sigma, _ = marginal_loglik(X, coef, level, level_effect, y, offsets, *rules, float(sigma),
+                                               *self.settings, True, np.empty(n_dyads), grad_coef, grad_level,
+                                               np.empty((n_dyads, 2)))
+        for storage, value in zip(outputs, (np.asarray(total), grad_coef, np.asarray(grad_sigma), grad_level)):
+            storage[0] = value
 
     def pullback(self, inputs, outputs, cotangents):
         for g in cotangents[1:]:
             if not isinstance(g.type, DisconnectedType):
                 raise NotImplementedError("second derivatives of the marginal dyad log-likelihood are not available")
-        _total, grad_coef, grad_sigma = outputs
+        _total, grad_coef, grad_sigma, grad_level = outputs
         g = cotangents[0]
-        return [g * grad_coef, g * grad_sigma] + [DisconnectedType()() for _ in inputs[2:]]
+        return [g * grad_coef, g * grad_sigma, g * grad_level] + [DisconnectedType()() for _ in inputs[3:]]
 
     def connection_pattern(self, node):
-        return [[True, True, True], [True, True, True]] + [[False, False, False]] * (len(node.inputs) - 2)
+        return [[True] * 4] * 3 + [[False] * 4] * (len(node.inputs) - 3)
 
 
-def marginal_dyad_loglik(coef, sigma, X_sorted: np.ndarray, rows: DyadRows):
+def marginal_dyad_loglik(coef, sigma, X_sorted: np.ndarray, rows: DyadRows, level_effect=None):
     """Summed marginal log-likelihood of all dyads as a PyTensor scalar, for eta = X_sorted @ coef (the design's
-    rows in the layout's order)."""
+    rows in the layout's order) plus, where given, the level effects."""
+    if level_effect is None:
+        level_effect = pt.zeros(rows.n_levels)
     op = MarginalDyadLogLik(kernel_settings(rows.options))
-    return op(coef, sigma, pt.constant(np.ascontiguousarray(X_sorted, dtype=float)),
-              *[pt.constant(a) for a in rows.arrays()])[0]
+    return op(coef, sigma, level_effect, pt.constant(np.ascontiguousarray(X_sorted, dtype=float)),
+              *[pt.constant(a) for a in rows.constants()])[0]
 
 
 def _register_backends() -> None:
@@ -141,13 +149,14 @@ def _register_backends() -> None:
         spacing_u, spacing_b, max_nodes, log_rho, max_terms, log_tol, skip = op.settings
 
         @numba.njit
-        def marginal_dyad_loglik_numba(coef, sigma, X, y, offsets, rule_of, half_width):
+        def marginal_dyad_loglik_numba(coef, sigma, level_effect, X, level, y, offsets, rule_of, half_width):
             n_dyads = offsets.size - 1
-            grad_coef = np.empty(coef.size)
-            total, grad_sigma, _ = marginal_loglik(X, coef, y, offsets, rule_of, half_width, sigma.item(), spacing_u,
-                                                   spacing_b, max_nodes, log_rho, max_terms, log_tol, skip, True,
-                                                   np.empty(n_dyads), grad_coef, np.empty((n_dyads, 2)))
-            return np.asarray(total), grad_coef, np.asarray(grad_sigma)
+            grad_coef, grad_level = np.empty(coef.size), np.empty(level_effect.size)
+            total, grad_sigma, _ = marginal_loglik(X, coef, level, level_effect, y, offsets, rule_of, half_width,
+                                                   sigma.item(), spacing_u, spacing_b, max_nodes, log_rho, max_terms,
+                                                   log_tol, skip, True, np.empty(n_dyads), grad_coef, grad_level,
+                                                   np.empty((n_dyads, 2)))
+            return np.asarray(total), grad_coef, np.asarray(grad_sigma), grad_level
 
         return marginal_dyad_loglik_numba
 
@@ -162,33 +171,34 @@ def _register_backends() -> None:
         import jax
         import jax.numpy as jnp
 
-        constants = [np.asarray(c.data) for c in node.inputs[2:]]
+        constants = [np.asarray(c.data) for c in node.inputs[3:]]
 
-        def host(coef, sigma):
-            outputs = [[None], [None], [None]]
-            op.perform(None, [np.asarray(coef, dtype=float), np.asarray(sigma, dtype=float), *constants], outputs)
+        def host(coef, sigma, level_effect):
+            outputs = [[None] for _ in range(4)]
+            variables = [np.asarray(v, dtype=float) for v in (coef, sigma, level_effect)]
+            op.perform(None, [*variables, *constants], outputs)
             return tuple(o[0] for o in outputs)
 
-        def call(coef, sigma):
+        def call(coef, sigma, level_effect):
             shapes = (jax.ShapeDtypeStruct((), jnp.float64), jax.ShapeDtypeStruct(coef.shape, jnp.float64),
-                      jax.ShapeDtypeStruct((), jnp.float64))
-            return jax.pure_callback(host, shapes, coef, sigma, vmap_method="sequential")
+                      jax.ShapeDtypeStruct((), jnp.float64), jax.ShapeDtypeStruct(level_effect.shape, jnp.float64))
+            return jax.pure_callback(host, shapes, coef, sigma, level_effect, vmap_method="sequential")
 
         @jax.custom_vjp
-        def marginal(coef, sigma):
-            return call(coef, sigma)
+        def marginal(coef, sigma, level_effect):
+            return call(coef, sigma, level_effect)
 
-        def forward(coef, sigma):
-            out = call(coef, sigma)
-            return out, (out[1], out[2])
+        def forward(coef, sigma, level_effect):
+            out = call(coef, sigma, level_effect)
+            return out, out[1:]
 
-        def backward(residual, cotangents):
-            return cotangents[0] * residual[0], cotangents[0] * residual[1]
+        def backward(gradients, cotangents):
+            return tuple(cotangents[0] * g for g in gradients)
 
         marginal.defvjp(forward, backward)
 
-        def marginal_dyad_loglik_jax(coef, sigma, *_constants):
-            return marginal(coef, sigma)
+        def marginal_dyad_loglik_jax(coef, sigma, level_effect, *_constants):
+            return marginal(coef, sigma, level_effect)
 
         return marginal_dyad_loglik_jax
 

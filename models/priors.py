@@ -15,8 +15,8 @@ import pymc as pm
 
 DEFAULT_PRIORS = Path(__file__).resolve().parent / "priors" / "default.toml"
 
-GROUPS = ("intercept", "slopes", "dyad_sd", "count_intercept", "count_slopes")
-POSITIVE_GROUPS = ("dyad_sd",)
+GROUPS = ("intercept", "slopes", "dyad_sd", "year_sd", "count_intercept", "count_slopes", "count_alpha")
+POSITIVE_GROUPS = ("dyad_sd", "year_sd", "count_alpha")
 DISTRIBUTIONS: dict[str, tuple[type, tuple[str, ...], tuple[str, ...]]] = {
     # name: (PyMC class, required arguments, optional arguments)
     "Normal": (pm.Normal, ("sigma",), ("mu",)),

@@ -10,8 +10,10 @@ import pytest
 
 from inference.fitting import SamplerSettings, fit
 from inference.store import FitFileError, load_fit, save_fit
+from models.builders import build_model
 from models.design import model_data
 from models.priors import PriorError, load_priors, parse_priors
+from models.specs import PAPER_MODELS, SpecError, load_specs, with_options
 from simulate import SPEC, simulated_panel
 
 TRUTH = {"coef[Intercept]": -4.0, "coef[cb]": 0.8, "coef[threat]": 0.5, "coef[cb:threat]": -0.6, "dyad_sd": 1.0}
@@ -31,7 +33,8 @@ def marginal_fit():
 
 def test_default_priors_and_base_rate():
     priors = load_priors()
-    assert set(priors) == {"intercept", "slopes", "dyad_sd", "count_intercept", "count_slopes"}
+    assert set(priors) == {"intercept", "slopes", "dyad_sd", "year_sd", "count_intercept", "count_slopes",
+                           "count_alpha"}
     assert priors["intercept"].kwargs["mu"] == pytest.approx(np.log(2e-4 / (1 - 2e-4)))
     assert priors["dyad_sd"].dist == "HalfNormal"
 
@@ -101,3 +104,73 @@ def test_recovery_across_seeds(seed):
     for name, truth in TRUTH.items():
         row = diagnostics.table.loc[name]
         assert row["hdi94_lb"] <= truth <= row["hdi94_ub"], (seed, name)
+
+
+def test_scale_priors_with_a_symmetric_twin_are_sampled_signed():
+    """dyad_sd = |dyad_sd_signed| with the mirrored prior: same posterior, no log-scale tail near zero."""
+    data = model_data(simulated_panel(n_dyads=20, years=5), SPEC)
+    model = build_model(data, load_priors()).model
+    assert {v.name for v in model.free_RVs} == {"intercept", "beta", "dyad_sd_signed"}
+    gamma = parse_priors({"dyad_sd": {"dist": "Gamma", "alpha": 2, "beta": 2}})
+    assert "dyad_sd" in {v.name for v in build_model(data, gamma).model.free_RVs}  # no twin: log transform
+
+
+def test_year_effects_and_groupings_build_and_sample():
+    frame = simulated_panel(n_dyads=60, years=8, beta=(-3.0, 0.8, 0.5, -0.6), seed=3)
+    spec = with_options(SPEC, group="state_a", year_effects=True)
+    assert spec.name == "t1-state_a-years" and spec.group == "state_a" and spec.year_effects
+    data = model_data(frame, spec)
+    assert data.n_groups == frame["ccode_a"].nunique() and list(data.year_labels) == list(range(8))
+    idata, diagnostics = fit(data, load_priors(), SamplerSettings(sampler="nutpie", draws=60, tune=60), "marginal")
+    assert idata["posterior"]["year_effect"].shape == (2, 60, 8)
+    assert "year_sd" in diagnostics.table.index
+    assert idata["log_likelihood"]["dyad_loglik"].shape == (2, 30, data.n_groups)
+
+
+@pytest.mark.parametrize("family", ["poisson", "negbin"])
+def test_hurdle_count_part_families(family):
+    frame = simulated_panel(n_dyads=80, years=10, beta=(-1.5, 0.8, 0.5, -0.6), seed=4)
+    frame["y"] = frame["y"] * (1 + np.random.default_rng(4).poisson(1.5, len(frame)))
+    spec = PAPER_MODELS["h1"].__class__("th", "test hurdle", "hurdle", "y", ("cb", "threat"), ("cb", "threat"),
+                                        "sample", count_family=family)
+    built = build_model(model_data(frame, spec), load_priors())
+    names = {v.name for v in built.model.free_RVs}
+    assert ("count_alpha" in names) == (family == "negbin")
+    assert np.isfinite(built.model.compile_logp()(built.model.initial_point()))
+    assert built.extra["n_positive"] == int((frame["y"] > 0).sum())
+
+
+def test_numpyro_samples_the_marginal_model():
+    """The JAX path: numpyro differentiates the kernel's host callback through its custom VJP."""
+    data = model_data(simulated_panel(n_dyads=40, years=6, sigma=1.0), SPEC)
+    idata, _ = fit(data, load_priors(), SamplerSettings(sampler="numpyro", draws=40, tune=40), "marginal")
+    assert np.isfinite(np.asarray(idata["posterior"]["coef"])).all()
+
+
+def test_specs_from_config(tmp_path):
+    path = tmp_path / "specs.toml"
+    path.write_text('[m4_undirected]\nbase = "m4"\ngroup = "undirected_dyad"\nyear_effects = true\n\n'
+                    '[mine]\nfamily = "logit"\noutcome = "new_defense_pact"\n'
+                    'covariates = ["counterbalancing_a", "threat_b"]\n'
+                    'interaction = ["counterbalancing_a", "threat_b"]\nsample = "sample_no_controls"\n')
+    specs = load_specs(path)
+    assert specs["m4_undirected"].covariates == PAPER_MODELS["m4"].covariates
+    assert specs["m4_undirected"].group == "undirected_dyad" and specs["m4_undirected"].year_effects
+    assert specs["mine"].interaction_term == "counterbalancing_a:threat_b" and specs["mine"].group == "dyad"
+
+
+@pytest.mark.parametrize("text, message", [
+    ('[m4]\nbase = "m1"\n', "would replace the paper's model m4"),
+    ('[x]\nbase = "m9"\n', "base 'm9' is not a known model"),
+    ('[x]\nbase = "m4"\ncolour = "red"\n', "unknown field\\(s\\) colour"),
+    ('[x]\nfamily = "logit"\n', "missing field\\(s\\) outcome, covariates, interaction, sample"),
+    ('[x]\nbase = "m4"\nfamily = "probit"\n', "family must be one of logit, hurdle"),
+    ('[x]\nbase = "m4"\ngroup = "region"\n', "group must be one of dyad, undirected_dyad, state_a"),
+    ('[x]\nbase = "m3"\ninteraction = ["counterbalancing_a", "threat_a"]\n', "must also be covariates"),
+    ('[x\n', "not valid TOML"),
+])
+def test_spec_config_errors(tmp_path, text, message):
+    path = tmp_path / "specs.toml"
+    path.write_text(text)
+    with pytest.raises(SpecError, match=message):
+        load_specs(path)

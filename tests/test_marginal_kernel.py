@@ -43,7 +43,7 @@ def reference(groups, X, coef, y, sigma, options=QuadratureOptions()):
 
 def kernel(groups, X, coef, y, sigma, options=QuadratureOptions(), want_grad=True):
     rows = DyadRows.from_groups(groups, y, options)
-    return rows.evaluate(rows.sort(X), coef, sigma, want_grad)
+    return rows.evaluate(rows.sort(X), coef, sigma, want_grad=want_grad)
 
 
 @pytest.mark.parametrize("sigma", [0.05, 0.5, 1.5, 3.0])
@@ -110,6 +110,20 @@ def test_very_large_sigma_stays_finite_and_exact():
     loglik, _ = reference(groups, X, coef, y, 25.0)
     assert np.isfinite(result.total) and np.isfinite(result.grad_coef).all() and np.isfinite(result.grad_sigma)
     np.testing.assert_allclose(result.dyad_loglik, loglik, rtol=0, atol=1e-9)
+
+
+def test_level_effects_equal_dummy_columns():
+    """Effects shared across dyads (years) enter eta like dummy columns, and their gradient is the dummies'."""
+    groups, X, coef, y = rare_event_panel(0.7, seed=7)
+    level = np.random.default_rng(7).integers(0, 5, groups.size)
+    effect = np.array([0.3, -0.2, 0.0, 0.5, -0.4])
+    rows = DyadRows.from_groups(groups, y, level=level)
+    result = rows.evaluate(rows.sort(X), coef, 0.7, effect)
+    dummies = np.column_stack([X, np.eye(5)[level]])
+    as_columns = kernel(groups, dummies, np.concatenate([coef, effect]), y, 0.7)
+    assert result.total == pytest.approx(as_columns.total, abs=1e-10)
+    np.testing.assert_allclose(result.grad_level, as_columns.grad_coef[3:], atol=1e-10)
+    np.testing.assert_allclose(result.grad_coef, as_columns.grad_coef[:3], atol=1e-10)
 
 
 def test_layout_rejects_gaps_in_dyad_codes():

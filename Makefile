@@ -20,7 +20,7 @@ help:
 	@echo "make freq   frequentist reproduction of Tables 1-2 and Figures 1 and 3 (build/freq/)"
 	@echo "make fit    build the panel if needed, then fit the Bayesian models (build/fits/; FIT_MODELS, FIT_ARGS)"
 	@echo "make test   run the test suite"
-	@echo "make bench  time the panel build; results in $(BUILD)/bench/"
+	@echo "make bench  time the panel build, the frequentist fits and the Bayesian fit of Model 4 ($(BUILD)/bench/)"
 
 $(VENV)/.installed: pyproject.toml
 	@if [ -z "$(PYTHON312)" ]; then \
@@ -43,7 +43,7 @@ freq: $(PANEL)
 
 # Bayesian fits: which models and sampler settings (see `coupproof fit --help`).
 FIT_MODELS ?= all
-FIT_ARGS ?= --sampler nutpie --draws 1000 --tune 1000 --chains 2
+FIT_ARGS ?= --sampler nutpie --draws 1250 --tune 300 --chains 2
 
 fit: $(PANEL)
 	$(CLI) fit --model $(FIT_MODELS) --panel $(PANEL) --out $(BUILD)/fits $(FIT_ARGS)
@@ -54,7 +54,7 @@ test: $(VENV)/.installed
 bench: $(VENV)/.installed $(PANEL)
 	$(PY) -m data_prep.bench --data-dir "$(DATA_DIR)" --out $(BUILD)/bench/panel_build.json
 	$(PY) -m inference.bench_frequentist --panel $(PANEL) --out $(BUILD)/bench/frequentist.json
-	$(PY) -m inference.bench_bayes --panel $(PANEL) --out $(BUILD)/bench/bayes_gradient.json
+	$(PY) -m inference.bench_bayes --panel $(PANEL) --out $(BUILD)/bench/bayes.json
 
 clean:
 	rm -rf $(BUILD)

@@ -33,6 +33,9 @@ import numba
 import numpy as np
 
 LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
+_TANGENT_AT = np.arange(-4.0, 6.5, 0.5)
+TANGENT_SLOPE = 1.0 / (1.0 + np.exp(-_TANGENT_AT))
+TANGENT_INTERCEPT = np.logaddexp(0.0, _TANGENT_AT) - TANGENT_SLOPE * _TANGENT_AT
 # Reassociation lets LLVM vectorise the loops over rows, nodes and series terms; no assumption about inf or nan.
 FASTMATH = {"reassoc", "contract", "nsz"}
 
@@ -52,6 +55,16 @@ def rule_size(half_width: float, sigma: float, spacing_u: float, spacing_b: floa
     axis in b, so the error is set by the spacing in b), capped at `max_nodes`."""
     h = spacing_u if sigma * spacing_u <= spacing_b else spacing_b / sigma
     return min(int(math.ceil(2.0 * half_width / h)) + 1, max_nodes)
+
+
+@numba.njit(cache=True, nogil=True, fastmath=FASTMATH, inline="always")
+def _softplus_floor(x: float) -> float:
+    """A lower bound of softplus(x) without transcendental functions: the largest of its tangents at
+    -4, -3.5, ..., 6 (and of 0 and x), within 0.008 of softplus everywhere."""
+    best = max(x, 0.0)
+    for i in range(TANGENT_SLOPE.size):
+        best = max(best, TANGENT_SLOPE[i] * x + TANGENT_INTERCEPT[i])
+    return best
 
 
 @numba.njit(cache=True, nogil=True, fastmath=FASTMATH)
@@ -117,10 +130,7 @@ def marginal_loglik(X, coef, level, level_effect, y, offsets, rule_of_dyad, rule
         grad_coef[j] = 0.0
     for j in range(grad_level.size):
         grad_level[j] = 0.0
-    general = (np.zeros((max_k + 1, M)), np.full(max_k + 1, -np.inf), np.zeros(M), np.zeros(max_k),
-               np.zeros(max_k, np.int64), np.empty(max_k), np.empty(max_k), np.zeros(max_k, np.bool_),
-               np.empty(max_rows, np.int64), np.empty(max_rows, np.int64), np.empty(max_rows, np.int64),
-               np.zeros(max_rows + 1), np.zeros(max_k + 2, np.int64), np.empty((max_rows, max_k)), np.empty(max_rows))
+    general = _general_scratch(max_k, max_rows, M)
     total = 0.0
     grad_sigma = 0.0
     pairs = 0
@@ -221,14 +231,38 @@ def _series_dyad(eta, n, lw, K, u0, du, sigma, log_wmax, b_top, decay, log_tol, 
     return ll, gs, sigma * mean_b, sigma * sigma * sq_b
 
 
+@numba.njit(cache=True, nogil=True)
+def _general_scratch(max_k, max_rows, M):
+    """Work arrays of the general path, reused by every dyad (bucket sums H must start at zero, log_wmax at -inf)."""
+    H = np.zeros((max_k + 1, M))  # scaled power sums of the rows in each bucket
+    log_wmax = np.full(max_k + 1, -np.inf)  # log of the largest scaled w in each bucket
+    E = np.zeros(M)  # exp(-(m+1) h): one node's decay
+    s_exact = np.zeros(max_k)  # exact part of sum_t sigmoid(x_tk)
+    ncross = np.zeros(max_k, np.int64)  # rows beyond the series region at node k
+    base = np.empty(max_k)  # log weight without the exact pairs
+    upper = np.empty(max_k)  # upper bound of the log weight
+    keep = np.zeros(max_k, np.bool_)
+    bucket = np.empty(max_rows, np.int64)
+    terms = np.empty(max_rows, np.int64)
+    cross_order = np.empty(max_rows, np.int64)  # crossing rows in bucket order
+    cross_eta = np.zeros(max_rows + 1)  # prefix sums of eta over the crossing rows in that order
+    count = np.zeros(max_k + 2, np.int64)
+    sig = np.empty((max_rows, max_k))  # exact sigmoid of the crossing pairs, for the gradient
+    wrow = np.empty(max_rows)  # each row's w at its last series node
+    q_value = np.empty(max_rows)  # exp(x) of each crossing row at the node where it was last evaluated
+    q_node = np.empty(max_rows, np.int64)
+    return (H, log_wmax, E, s_exact, ncross, base, upper, keep, bucket, terms, cross_order, cross_eta, count, sig,
+            wrow, q_value, q_node)
+
+
 @numba.njit(cache=True, nogil=True, fastmath=FASTMATH, inline="always")
 def _general_dyad(eta, y, n, lw, K, u0, du, sigma, log_rho, log_tol, M, skip, want_grad, grad_eta, coef, alt,
                   T, R, s_series, logw, p, general):
-    """Any dyad: rows bucketed by the number of nodes at which they are in the series region, power sums by a
-    recursion down the nodes, exact evaluation of the pairs beyond the series region, provably negligible nodes
-    left out."""
+    """Any dyad (eta, y and grad_eta indexed 0..n-1): rows bucketed by the number of nodes at which they are in the
+    series region, power sums by a recursion down the nodes, exact evaluation of the pairs beyond the series
+    region, provably negligible nodes left out."""
     (H, log_wmax, E, s_exact, ncross, base, upper, keep, bucket, terms, cross_order, cross_eta, count, sig,
-     wrow) = general
+     wrow, q_value, q_node) = general
     rho1 = math.log1p(math.exp(log_rho))
     h = sigma * du
     b0 = sigma * u0
@@ -241,10 +275,9 @@ def _general_dyad(eta, y, n, lw, K, u0, du, sigma, log_rho, log_tol, M, skip, wa
     jmin = K
     most_terms = 0
     for i in range(n):
-        t = i
-        x0 = eta[t] + b0
-        n_events += y[t]
-        y_eta += y[t] * eta[t]
+        x0 = eta[i] + b0
+        n_events += y[i]
+        y_eta += y[i] * eta[i]
         if x0 > log_rho:
             j = 0
         elif h <= 0.0 or (log_rho - x0) >= (K - 1) * h:
@@ -301,9 +334,8 @@ def _general_dyad(eta, y, n, lw, K, u0, du, sigma, log_rho, log_tol, M, skip, wa
         b = b0 + k * h
         base[k] = lw[k] + n_events * b + y_eta - v
         ub = base[k]
-        if nc > 0:  # Jensen: sum softplus(x) >= nc * softplus(mean x)
-            xbar = cross_eta[nc] / nc + b
-            ub -= nc * (max(xbar, 0.0) + math.log1p(math.exp(-abs(xbar))))
+        if nc > 0:  # Jensen: sum softplus(x) >= nc * softplus(mean x) >= nc * (a tangent line at mean x)
+            ub -= nc * _softplus_floor(cross_eta[nc] / nc + b)
         upper[k] = ub
         if ub > upper[best_k]:
             best_k = k
@@ -323,8 +355,13 @@ def _general_dyad(eta, y, n, lw, K, u0, du, sigma, log_rho, log_tol, M, skip, wa
                     T[m] += H[k, m]
                     H[k, m] = 0.0
             nt = nt_new
-    # the exact log weight at the largest upper bound is a lower bound of the maximum weight
-    sp, s_exact[best_k] = _exact_node(best_k, eta, cross_order, ncross[best_k], b0 + best_k * h, sig)
+    # the exact log weight at the largest upper bound is a lower bound of the maximum weight; then every node
+    # whose upper bound reaches within `skip` of it, in ascending order (so each row's exp(x) moves by one factor)
+    eh = math.exp(h)
+    for c in range(n_cross_rows):
+        q_node[c] = -2
+    sp, s_exact[best_k] = _exact_node(best_k, eta, cross_order, ncross[best_k], b0 + best_k * h, eh, q_value,
+                                      q_node, sig)
     logw[best_k] = base[best_k] - sp
     pairs += ncross[best_k]
     floor_ = logw[best_k] - skip
@@ -337,7 +374,7 @@ def _general_dyad(eta, y, n, lw, K, u0, du, sigma, log_rho, log_tol, M, skip, wa
             klo = min(klo, k)
             khi = max(khi, k)
             if k != best_k:
-                sp, s_exact[k] = _exact_node(k, eta, cross_order, ncross[k], b0 + k * h, sig)
+                sp, s_exact[k] = _exact_node(k, eta, cross_order, ncross[k], b0 + k * h, eh, q_value, q_node, sig)
                 logw[k] = base[k] - sp
                 pairs += ncross[k]
                 top = max(top, logw[k])
@@ -370,9 +407,8 @@ def _general_dyad(eta, y, n, lw, K, u0, du, sigma, log_rho, log_tol, M, skip, wa
                 for m in range(most_terms):
                     R[j, m] = T[m]
         for i in range(n):
-            t = i
             j = bucket[i]
-            g = y[t]
+            g = y[i]
             if j > 0:
                 wi = wrow[i]
                 acc_s = 0.0
@@ -381,7 +417,7 @@ def _general_dyad(eta, y, n, lw, K, u0, du, sigma, log_rho, log_tol, M, skip, wa
                     acc_s += alt[m] * wm * R[j, m]
                     wm *= wi
                 g -= acc_s
-            grad_eta[t] = g
+            grad_eta[i] = g
         for c in range(n_cross_rows):
             i = cross_order[c]
             g = 0.0
@@ -393,15 +429,34 @@ def _general_dyad(eta, y, n, lw, K, u0, du, sigma, log_rho, log_tol, M, skip, wa
 
 
 @numba.njit(cache=True, nogil=True, fastmath=FASTMATH, inline="always")
-def _exact_node(k, eta, cross_order, nc, b, sig):
-    """Exact softplus and sigmoid sums of the rows crossing at node k; their sigmoids are kept in sig[:, k]."""
-    sp = 0.0
+def _exact_node(k, eta, cross_order, nc, b, eh, q_value, q_node, sig):
+    """Exact softplus and sigmoid sums of the rows crossing at node k; their sigmoids are kept in sig[:, k].
+
+    q = exp(x) of a row evaluated at node k - 1 moves by one factor exp(h); softplus(x) = -log(1 / (1 + q)) is
+    summed as the log of a product (renormalised before it underflows): per pair, no transcendental function.
+    """
+    positive = 0.0  # sum of x where exp(x) would overflow (softplus(x) = x there)
+    prod = 1.0
+    log_prod = 0.0
     sg = 0.0
     for c in range(nc):
-        x = eta[cross_order[c]] + b
-        e = math.exp(-abs(x))
-        sp += max(x, 0.0) + math.log1p(e)
-        q = (1.0 if x > 0 else e) / (1.0 + e)
-        sig[c, k] = q
-        sg += q
-    return sp, sg
+        row = cross_order[c]
+        if q_node[c] == k - 1:
+            q = q_value[c] * eh
+        else:
+            q = math.exp(eta[row] + b)
+        q_value[c] = q
+        q_node[c] = k
+        if q > 1e300:
+            positive += eta[row] + b
+            s = 1.0
+        else:
+            t = 1.0 / (1.0 + q)
+            prod *= t
+            s = q * t
+            if prod < 1e-250:
+                log_prod += math.log(prod)
+                prod = 1.0
+        sig[c, k] = s
+        sg += s
+    return positive - log_prod - math.log(prod), sg

@@ -231,7 +231,7 @@ def fit_command(
         console.print(f"[bold]Fitting {data.spec.label} ({data.spec.name})[/]: {len(data.y):,} rows, "
                       f"{data.n_groups:,} dyads, {int((data.y > 0).sum())} events, method {method}, {sampler}")
         idata, diagnostics = fit(data, prior_set, settings, method, panel_checksum=ds.attrs.get("panel_checksum", ""),
-                                 loglik_every=loglik_every)
+                                 substitutes=str(ds.attrs.get("substitutes", "")), loglik_every=loglik_every)
         path = save_fit(idata, out / f"{data.spec.name}_{method}.nc")
         _print_diagnostics(data.spec.name, diagnostics, idata.attrs["wall_seconds"])
         console.print(f"saved {path}")

@@ -11,11 +11,12 @@ checks: ../shared/notes/threat-and-concessions.md, section B.
 from __future__ import annotations
 
 import hashlib
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+
+from .io import read_toml
 
 DEFAULT_CONFIG = Path(__file__).with_name("concession_items.toml")
 SCORINGS = ("binary", "ordinal_sum")
@@ -56,13 +57,7 @@ class ConcessionOptions:
 
 def _read_table(path: Path) -> pd.DataFrame:
     """All items of the TOML table, validated (no list filtering)."""
-    try:
-        with path.open("rb") as handle:
-            raw = tomllib.load(handle)
-    except FileNotFoundError as err:
-        raise ValueError(f"{path}: concession item table not found") from err
-    except tomllib.TOMLDecodeError as err:
-        raise ValueError(f"{path}: not valid TOML ({err})") from err
+    raw = read_toml(path, "concession item table")
     entries = raw.get("item")
     if not isinstance(entries, list) or not entries:
         raise ValueError(f"{path}: no [[item]] tables")

@@ -182,8 +182,8 @@ def frame_to_dataset(frame: pd.DataFrame, abbreviations: pd.Series, years: tuple
         "year": year_values,
         "ccode_a": ("dyad", dyad_keys["ccode_a"].to_numpy()),
         "ccode_b": ("dyad", dyad_keys["ccode_b"].to_numpy()),
-        "stateabb_a": ("dyad", dyad_keys["ccode_a"].map(abbreviations).fillna("").to_numpy(dtype=str)),
-        "stateabb_b": ("dyad", dyad_keys["ccode_b"].map(abbreviations).fillna("").to_numpy(dtype=str)),
+        **{f"stateabb_{side}": ("dyad", dyad_keys[f"ccode_{side}"].map(abbreviations).astype(object).fillna("")
+                                .to_numpy(dtype=str)) for side in ("a", "b")},
     }
     return xr.Dataset(data_vars, coords=coords)
 

@@ -23,10 +23,8 @@ from models.quadrature import QuadratureOptions
 from .diagnostics import Diagnostics, diagnose
 
 SAMPLERS = ("nutpie", "numpyro", "pymc")
-POPULATION = ("coef", "dyad_sd", "year_sd", "count_coef", "count_alpha")
-
-
 ADAPTATIONS = ("low_rank", "diag")
+POPULATION = ("coef", "dyad_sd", "year_sd", "count_coef", "count_alpha")
 
 
 @dataclass(frozen=True)
@@ -55,7 +53,8 @@ class SamplerSettings:
 
 
 def population_vars(built: BuiltModel) -> list[str]:
-    """Names of the population parameters present in the model (original-scale coefficients and dyad sd)."""
+    """Names of the population parameters present in the model (original-scale coefficients, dyad and year sds,
+    the count part's coefficients and dispersion)."""
     names = {v.name for v in built.model.deterministics} | {v.name for v in built.model.free_RVs}
     return [v for v in POPULATION if v in names]
 
@@ -129,9 +128,10 @@ def _versions() -> dict[str, str]:
 
 
 def fit(data: ModelData, priors: dict[str, Prior], settings: SamplerSettings, method: str = "marginal",
-        quadrature: QuadratureOptions = QuadratureOptions(), panel_checksum: str = "",
+        quadrature: QuadratureOptions = QuadratureOptions(), panel_checksum: str = "", substitutes: str = "",
         loglik_every: int = 2) -> tuple[object, Diagnostics]:
-    """Build, sample and post-process one model; returns the DataTree (with attrs) and its diagnostics."""
+    """Build, sample and post-process one model; returns the DataTree (with attrs) and its diagnostics.
+    `panel_checksum` and `substitutes` (the panel's record of substituted sources) are copied into the attrs."""
     built = build_model(data, priors, method, quadrature)
     began = time.perf_counter()
     idata = sample(built, settings)
@@ -144,7 +144,7 @@ def fit(data: ModelData, priors: dict[str, Prior], settings: SamplerSettings, me
     spec = data.spec
     idata.attrs.update({
         "model": spec.name, "model_label": spec.label, "spec": json.dumps(asdict(spec)),
-        "method": method, "panel_checksum": panel_checksum,
+        "method": method, "panel_checksum": panel_checksum, "substitutes": substitutes,
         "priors": json.dumps({k: {"dist": p.dist, **p.kwargs} for k, p in priors.items()}),
         "sampler": json.dumps(asdict(settings)), "quadrature": json.dumps(asdict(quadrature)),
         "versions": json.dumps(_versions()), "sampling_seconds": round(sampling_seconds, 2),

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pymc as pm
 
+from data_prep.io import read_toml
+
 DEFAULT_PRIORS = Path(__file__).resolve().parent / "priors" / "default.toml"
 
 GROUPS = ("intercept", "slopes", "dyad_sd", "year_sd", "count_intercept", "count_slopes", "count_alpha")
@@ -110,11 +112,4 @@ def load_priors(path: str | Path | None = None) -> dict[str, Prior]:
     """Priors from a TOML file (groups it does not name keep their defaults); None gives the defaults."""
     if path is None:
         return parse_priors({}, str(DEFAULT_PRIORS))
-    path = Path(path)
-    if not path.is_file():
-        raise PriorError(f"{path}: prior file not found")
-    try:
-        config = tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as exc:
-        raise PriorError(f"{path}: not valid TOML ({exc})") from exc
-    return parse_priors(config, str(path))
+    return parse_priors(read_toml(path, "prior file", PriorError), str(path))

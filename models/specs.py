@@ -9,9 +9,10 @@ an interaction is written "x:z" and built as the product of the two.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+
+from data_prep.io import read_toml
 
 CONTROLS = ("shared_defense_pact", "regime_difference", "recent_coup_a", "new_regime_a", "military_regime_a")
 FAMILIES = ("logit", "hurdle")
@@ -133,13 +134,7 @@ def load_specs(path: str | Path | None = None) -> dict[str, ModelSpec]:
     specs = dict(PAPER_MODELS)
     if path is None:
         return specs
-    path = Path(path)
-    if not path.is_file():
-        raise SpecError(f"{path}: model spec file not found")
-    try:
-        config = tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as exc:
-        raise SpecError(f"{path}: not valid TOML ({exc})") from exc
+    config = read_toml(path, "model spec file", SpecError)
     for name, entry in config.items():
         if name in PAPER_MODELS:
             raise SpecError(f"{path}: [{name}] would replace the paper's model {name}; choose another name")

@@ -1,11 +1,12 @@
-"""The `coupproof data` command: a real short build, and bad input giving one clear error and no output file."""
+"""The command line: a real short `data` build, `freq` and `fit` on small panels, and bad input giving one clear
+error and no output file."""
 
 from __future__ import annotations
 
+import json
 import os
 
 import numpy as np
-
 import pytest
 from typer.testing import CliRunner
 
@@ -145,3 +146,39 @@ def test_fit_rejects_an_empty_sample_before_sampling(tmp_path):
     assert result.exit_code == 2
     assert "model m2: the estimation sample sample_controls has no rows in this panel" in result.output
     assert not (tmp_path / "fits").exists()
+
+
+@pytest.mark.parametrize("args, message", [
+    (("--model", "m9"), "unknown model 'm9'"),
+    (("--sampler", "stan"), "unknown sampler 'stan'"),
+    (("--adaptation", "dense"), "unknown mass matrix adaptation 'dense'"),
+    (("--method", "laplace"), "unknown method 'laplace'"),
+    (("--group", "region"), "group must be one of dyad, undirected_dyad, state_a"),
+    (("--specs", "absent.toml"), "absent.toml: model spec file not found"),
+    (("--priors", "absent.toml"), "absent.toml: prior file not found"),
+])
+def test_fit_bad_input_is_refused_before_sampling(tmp_path, args, message):
+    from simulate import synthetic_panel_file
+
+    panel = synthetic_panel_file(tmp_path / "panel.nc")
+    result = _run("fit", "--model", "m1", "--panel", str(panel), "--out", str(tmp_path / "fits"), *args)
+    assert result.exit_code == 2, result.output
+    assert message in " ".join(result.output.split())
+    assert not (tmp_path / "fits").exists()
+
+
+def test_fit_with_own_spec_grouping_and_year_effects(tmp_path):
+    from simulate import synthetic_panel_file
+
+    panel = synthetic_panel_file(tmp_path / "panel.nc")
+    specs = tmp_path / "specs.toml"
+    specs.write_text('[mine]\nbase = "m1"\nlabel = "Model 1 by State A"\ngroup = "state_a"\n')
+    out = tmp_path / "fits"
+    result = _run("fit", "--model", "mine", "--specs", str(specs), "--year-effects", "--panel", str(panel),
+                  "--out", str(out), "--draws", "40", "--tune", "40")
+    assert result.exit_code == 0, result.output
+    from inference.store import load_fit
+
+    fit = load_fit(out / "mine-years_marginal.nc")
+    assert json.loads(fit.attrs["spec"])["group"] == "state_a" and "year_effect" in fit["posterior"]
+    assert "substitutes" in fit.attrs

@@ -79,6 +79,8 @@ def dyad_quantities(built: BuiltModel, data: ModelData, idata, every: int = 1, t
     (marginal method only; the kernel runs in `threads` threads)."""
     from concurrent.futures import ThreadPoolExecutor
 
+    from rich.progress import Progress
+
     post = idata["posterior"]
     chains, draws = post.sizes["chain"], post.sizes["draw"]
     coef = np.concatenate([np.asarray(post["intercept"])[..., None], np.asarray(post["beta"])], axis=-1)
@@ -101,8 +103,10 @@ def dyad_quantities(built: BuiltModel, data: ModelData, idata, every: int = 1, t
             moments[part] += result.dyad_b
             if keep_flat[s]:
                 loglik[slot[s]] = result.dyad_loglik
+            progress.advance(task)
 
-    with ThreadPoolExecutor(threads) as pool:
+    with Progress(transient=True) as progress, ThreadPoolExecutor(threads) as pool:
+        task = progress.add_task("Dyad effects and log-likelihoods", total=chains * draws)
         list(pool.map(work, range(threads)))
     moments = moments.sum(axis=0) / (chains * draws)
     mean = moments[:, 0]

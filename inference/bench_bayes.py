@@ -54,6 +54,7 @@ def fit_record(data: ModelData, settings: SamplerSettings, method: str) -> tuple
         if "n_steps" in idata["sample_stats"] else None,
         "min_ess_per_second": round(ess / wall, 3),
         "posterior_mean": {str(k): round(float(v), 4) for k, v in table["mean"].items()},
+        "posterior_mcse": {str(k): round(float(v), 4) for k, v in table["mcse_mean"].items()},
     }
     return record, idata
 

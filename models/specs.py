@@ -43,6 +43,14 @@ class ModelSpec:
 
     def __post_init__(self) -> None:
         problems = []
+        for name in ("covariates", "interaction"):
+            value = getattr(self, name)
+            if not isinstance(value, tuple) or not all(isinstance(v, str) for v in value):
+                problems.append(f"{name} must be a list of variable names")
+        if not isinstance(self.year_effects, bool):
+            problems.append("year_effects must be true or false")
+        if problems:
+            raise SpecError(f"model {self.name}: " + "; ".join(problems))
         if self.family not in FAMILIES:
             problems.append(f"family must be one of {', '.join(FAMILIES)}, got {self.family!r}")
         if self.group not in GROUPINGS:

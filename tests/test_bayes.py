@@ -167,6 +167,8 @@ def test_specs_from_config(tmp_path):
     ('[x]\nbase = "m4"\nfamily = "probit"\n', "family must be one of logit, hurdle"),
     ('[x]\nbase = "m4"\ngroup = "region"\n', "group must be one of dyad, undirected_dyad, state_a"),
     ('[x]\nbase = "m3"\ninteraction = ["counterbalancing_a", "threat_a"]\n', "must also be covariates"),
+    ('[x]\nbase = "m4"\ncovariates = "threat_b"\n', "covariates must be a list of variable names"),
+    ('[x]\nbase = "m4"\nyear_effects = "yes"\n', "year_effects must be true or false"),
     ('[x\n', "not valid TOML"),
 ])
 def test_spec_config_errors(tmp_path, text, message):

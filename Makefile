@@ -13,12 +13,13 @@ PYENV_ROOT_DIR := $(shell pyenv root 2>/dev/null || echo $$HOME/.pyenv)
 PYTHON312 := $(shell for c in $(PYTHON) python3.12 $$(ls -d $(PYENV_ROOT_DIR)/versions/3.12*/bin/python3.12 2>/dev/null | sort -V -r); do \
   "$$c" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))' >/dev/null 2>&1 && { command -v "$$c"; break; }; done)
 
-.PHONY: help data freq fit test bench clean distclean
+.PHONY: help data freq fit report test bench clean distclean
 
 help:
 	@echo "make data   build the directed dyad-year panel ($(PANEL)) and compare it with the paper"
 	@echo "make freq   frequentist reproduction of Tables 1-2 and Figures 1 and 3 (build/freq/)"
 	@echo "make fit    build the panel if needed, then fit the Bayesian models (build/fits/; FIT_MODELS, FIT_ARGS)"
+	@echo "make report HTML report of the saved fits, with figures and tables (build/report/)"
 	@echo "make test   run the test suite"
 	@echo "make bench  time the panel build, the frequentist fits and the Bayesian fit of Model 4 ($(BUILD)/bench/)"
 
@@ -47,6 +48,10 @@ FIT_ARGS ?= --sampler nutpie --draws 1250 --tune 300 --chains 2
 
 fit: $(PANEL)
 	$(CLI) fit --model $(FIT_MODELS) --panel $(PANEL) --out $(BUILD)/fits $(FIT_ARGS)
+
+# The report reads the saved fits and frequentist results; it never refits (run make fit and make freq first).
+report: $(VENV)/.installed
+	$(CLI) report --fits $(BUILD)/fits --panel $(PANEL) --freq $(BUILD)/freq/fits.json --out $(BUILD)/report
 
 test: $(VENV)/.installed
 	$(PY) -m pytest -q

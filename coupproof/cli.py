@@ -241,6 +241,37 @@ def fit_command(
         raise typer.Exit(code=1)
 
 
+@app.command()
+def report(
+    fits: Annotated[Path, typer.Option(help="Folder of saved fits ('coupproof fit').")] = Path("build/fits"),
+    panel: Annotated[Path, typer.Option(help="Panel built by 'coupproof data'.")] = Path("build/panel.nc"),
+    freq: Annotated[Path, typer.Option(help="Frequentist results ('coupproof freq').")] = Path("build/freq/fits.json"),
+    out: Annotated[Path, typer.Option(help="Output folder: report.html, figures/, tables/.")] = Path("build/report"),
+    model: Annotated[str, typer.Option(help="Comma-separated models, or 'all' (the paper's six).")] = "all",
+    specs: Annotated[Path | None, typer.Option(help="TOML file with your own model specs.")] = None,
+    ppc_draws: Annotated[int, typer.Option(help="Posterior draws for the predictive checks.")] = 200,
+) -> None:
+    """Write the HTML report of the saved Bayesian fits (never refits)."""
+    from data_prep.panel import read_panel
+    from models.specs import PAPER_MODELS, SpecError, load_specs
+    from reports.bayes_report import ReportError, build_report
+
+    try:
+        known = load_specs(specs)
+        names = list(PAPER_MODELS) if model == "all" else [m.strip() for m in model.split(",") if m.strip()]
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            raise SpecError(f"unknown model(s) {', '.join(unknown)}; known models: {', '.join(known)}")
+        if ppc_draws < 1:
+            raise ValueError("ppc-draws must be at least 1")
+        read_panel(panel)  # a missing or outdated panel fails here, before any work
+        with console.status("Writing the report ..."):
+            path = build_report(fits, panel, freq, out, names, known, ppc_draws)
+    except (DataError, SpecError, ReportError, ValueError) as exc:
+        _fail(str(exc))
+    console.print(f"[green]Report written[/] to {path} (figures and tables beside it)")
+
+
 def _print_diagnostics(name: str, diagnostics, seconds: float) -> None:
     from rich.markup import escape
     from rich.table import Table

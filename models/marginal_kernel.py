@@ -70,11 +70,13 @@ def _softplus_floor(x: float) -> float:
 @numba.njit(cache=True, nogil=True, fastmath=FASTMATH)
 def marginal_loglik(X, coef, level, level_effect, y, offsets, rule_of_dyad, rule_half_width, sigma, spacing_u,
                     spacing_b, max_nodes, log_rho, max_terms, log_tol, skip, want_grad, dyad_loglik, grad_coef,
-                    grad_level, dyad_b):
+                    grad_level, dyad_b, row_prob):
     """Sum over dyads of log L_d with linear predictor eta_t = X_t @ coef + level_effect[level_t] (the second
     term carries effects shared across dyads, e.g. years). Fills dyad_loglik (n_dyads), grad_coef and grad_level
-    (only if want_grad) and dyad_b (n_dyads, 2: conditional posterior mean and mean square of b). Returns (total,
-    d total / d sigma, number of exactly evaluated (row, node) pairs).
+    (only if want_grad), dyad_b (n_dyads, 2: conditional posterior mean and mean square of b) and, if want_grad
+    and row_prob is not empty, each row's Pr(y = 1) averaged over its dyad's conditional posterior (the
+    gradient's sigmoid sums: y_t - d/d eta_t). Returns (total, d total / d sigma, number of exactly evaluated
+    (row, node) pairs).
 
     X (rows, p), level, y: rows sorted by dyad; offsets: (n_dyads + 1) row offsets; rule_of_dyad: each dyad's rule;
     rule_half_width: each rule's range in u (node count from `rule_size`). The design is read once, dyad by dyad,
@@ -166,6 +168,9 @@ def marginal_loglik(X, coef, level, level_effect, y, offsets, rule_of_dyad, rule
                 for j in range(n_coef):
                     grad_coef[j] += X[start + i, j] * g
                 grad_level[level[start + i]] += g
+            if row_prob.size:
+                for i in range(n):
+                    row_prob[start + i] = y[start + i] - grad_eta[i]
         dyad_loglik[d] = ll
         total += ll
         grad_sigma += gs

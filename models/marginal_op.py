@@ -31,6 +31,7 @@ class KernelResult:
     dyad_loglik: np.ndarray
     dyad_b: np.ndarray
     exact_pairs: int
+    row_prob: np.ndarray  # each row's Pr(y = 1) given its dyad's data, in the layout's order (empty unless asked)
 
 
 @dataclass(frozen=True)
@@ -75,16 +76,18 @@ class DyadRows:
         return np.ascontiguousarray(np.asarray(X, dtype=float)[self.order])
 
     def evaluate(self, X_sorted: np.ndarray, coef: np.ndarray, sigma: float, level_effect: np.ndarray | None = None,
-                 want_grad: bool = True) -> KernelResult:
-        """One kernel call for eta = X_sorted @ coef + level_effect[level] (rows in this layout's order)."""
+                 want_grad: bool = True, row_prob: bool = False) -> KernelResult:
+        """One kernel call for eta = X_sorted @ coef + level_effect[level] (rows in this layout's order); with
+        `row_prob`, also each row's probability given its dyad's data (needs the gradient pass)."""
         level_effect = np.zeros(self.n_levels) if level_effect is None else np.asarray(level_effect, dtype=float)
         level, *layout = self.constants()
-        out = (np.empty(len(coef)), np.empty(self.n_levels), np.empty(self.n_dyads), np.empty((self.n_dyads, 2)))
-        grad_coef, grad_level, dyad_loglik, dyad_b = out
+        out = (np.empty(len(coef)), np.empty(self.n_levels), np.empty(self.n_dyads), np.empty((self.n_dyads, 2)),
+               np.empty(len(self.y) if row_prob else 0))
+        grad_coef, grad_level, dyad_loglik, dyad_b, probs = out
         total, grad_sigma, pairs = marginal_loglik(
             X_sorted, np.asarray(coef, dtype=float), level, level_effect, *layout, float(sigma),
-            *kernel_settings(self.options), want_grad, dyad_loglik, grad_coef, grad_level, dyad_b)
-        return KernelResult(total, grad_coef, grad_sigma, grad_level, dyad_loglik, dyad_b, pairs)
+            *kernel_settings(self.options), want_grad or row_prob, dyad_loglik, grad_coef, grad_level, dyad_b, probs)
+        return KernelResult(total, grad_coef, grad_sigma, grad_level, dyad_loglik, dyad_b, pairs, probs)
 
 
 def kernel_settings(o: QuadratureOptions) -> tuple:
@@ -113,7 +116,7 @@ class MarginalDyadLogLik(Op):
         grad_coef, grad_level = np.empty(coef.size), np.empty(level_effect.size)
         total, grad_sigma, _ = marginal_loglik(X, coef, level, level_effect, y, offsets, *rules, float(sigma),
                                                *self.settings, True, np.empty(n_dyads), grad_coef, grad_level,
-                                               np.empty((n_dyads, 2)))
+                                               np.empty((n_dyads, 2)), np.empty(0))
         for storage, value in zip(outputs, (np.asarray(total), grad_coef, np.asarray(grad_sigma), grad_level)):
             storage[0] = value
 
@@ -155,7 +158,7 @@ def _register_backends() -> None:
             total, grad_sigma, _ = marginal_loglik(X, coef, level, level_effect, y, offsets, rule_of, half_width,
                                                    sigma.item(), spacing_u, spacing_b, max_nodes, log_rho, max_terms,
                                                    log_tol, skip, True, np.empty(n_dyads), grad_coef, grad_level,
-                                                   np.empty((n_dyads, 2)))
+                                                   np.empty((n_dyads, 2)), np.empty(0))
             return np.asarray(total), grad_coef, np.asarray(grad_sigma), grad_level
 
         return marginal_dyad_loglik_numba

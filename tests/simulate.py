@@ -24,13 +24,15 @@ def simulated_panel(n_dyads: int = 300, years: int = 20, seed: int = 0, beta=(-2
 
 
 def synthetic_panel_file(path, n_dyads: int = 120, years: int = 12, seed: int = 0):
-    """A small panel file in the real schema: Model 1's variables simulated, every other variable missing."""
+    """A small panel file in the real schema: the variables of Models 1 and 3 simulated (threat to B independent of
+    the outcome), every other variable missing."""
     from data_prep.panel import SCHEMA_VERSION, content_checksum, frame_to_dataset, write_panel
     from data_prep.variables import VARIABLES
 
     sim = simulated_panel(n_dyads=n_dyads, years=years, seed=seed, beta=(-3.5, 0.8, 0.5, -0.6), sigma=1.0)
     frame = sim.rename(columns={"y": "new_defense_pact", "cb": "counterbalancing_a", "threat": "threat_a"})
     frame["year"] = frame["year"] + 1990
+    frame["threat_b"] = np.random.default_rng(seed + 1).uniform(0, 1, len(frame))
     for name in VARIABLES:
         if name not in frame:
             frame[name] = np.nan

@@ -169,3 +169,18 @@ def test_jax_gradient_goes_through_the_custom_vjp(op_graph):
     assert float(value) == pytest.approx(expected.total, abs=1e-10)
     np.testing.assert_allclose(np.asarray(grad_coef), expected.grad_coef, atol=1e-10)
     assert float(grad_sigma) == pytest.approx(expected.grad_sigma, abs=1e-10)
+
+
+def test_row_probabilities_average_over_the_dyad_posterior():
+    """Each row's Pr(y = 1) given its dyad's data: sum_k p_k expit(eta_t + b_k) with the node posterior p_k."""
+    groups, X, coef, y = rare_event_panel(1.2, n_dyads=60, seed=8)
+    rows = DyadRows.from_groups(groups, y)
+    result = rows.evaluate(rows.sort(X), coef, 1.2, row_prob=True)
+    eta, options = X @ coef, QuadratureOptions()
+    expected = np.empty(groups.size)
+    for layout in dyad_layouts(groups, y):
+        rule = options.rule(layout.events, 1.2)
+        post = node_posterior_numpy(layout.gather(eta), layout.gather(y), layout.mask, 1.2, rule)
+        prob = np.einsum("dk,dtk->dt", post, expit(layout.gather(eta)[:, :, None] + 1.2 * rule.nodes))
+        expected[layout.rows[layout.mask]] = prob[layout.mask]
+    np.testing.assert_allclose(result.row_prob, expected[rows.order], rtol=1e-8, atol=1e-15)

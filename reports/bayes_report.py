@@ -164,7 +164,24 @@ def model_section(name: str, tree, spec: ModelSpec, data: ModelData, frame: pd.D
     return html.section(f"{spec.label} ({name}): {spec.description}", *parts, anchor=name), tables
 
 
-def comparison_section(report: Report) -> tuple[str, pd.DataFrame]:
+def overview_table(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """One row per model: the interaction of the logit or zero part, posterior against frequentist and paper."""
+    rows = []
+    for key, signs in tables.items():
+        if not key.endswith("_interaction_sign"):
+            continue
+        model = key.removesuffix("_interaction_sign")
+        first = signs.iloc[0]
+        population = tables[f"{model}_population"]
+        row = population[(population["part"] == first["part"]) & (population["term"] == first["term"])].iloc[0]
+        rows.append({"model": model, "interaction": first["term"], "mean": row["mean"], "sd": row["sd"],
+                     "hdi_lower": row["hdi_lower"], "hdi_upper": row["hdi_upper"],
+                     "pr_negative": first["pr_negative"], "freq": row["freq"], "freq_se": row["freq_se"],
+                     "paper": row["paper"], "paper_se": row["paper_se"]})
+    return pd.DataFrame(rows)
+
+
+def comparison_section(report: Report, figures: Path) -> tuple[str, pd.DataFrame]:
     """PSIS-LOO (leave one dyad out) per model, and comparisons among models with the same outcome and sample."""
     import arviz_stats as azs
 
@@ -197,8 +214,14 @@ def comparison_section(report: Report) -> tuple[str, pd.DataFrame]:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 compared = azs.compare({n: report.fits[n] for n in names}, var_name="dyad_loglik")
+            import arviz_plots as azp
+
+            label = "_".join(names)
             parts.append(html.paragraph(f"{', '.join(names)} ({outcome}, sample {sample}):"))
             parts.append(html.table(compared.reset_index().rename(columns={"index": "model"})))
+            parts.append(html.figure(plots.save_arviz(azp.plot_compare(compared, backend="matplotlib"),
+                                                      figures / f"compare_{label}.png"),
+                                     f"ELPD of {', '.join(names)} with standard errors"))
     return html.section("Model comparison by leave-one-dyad-out PSIS-LOO", html.paragraph(
         "Models are compared only with models of the same outcome and estimation sample."), *parts), table
 
@@ -214,12 +237,18 @@ def build_report(fits_dir: Path, panel: Path, freq_path: Path | None, out: Path,
                                f"Substitutes: {ds.attrs.get('substitutes', 'none recorded')}")]
     sections += [html.banner(w) for w in report.warnings]
     tables: dict[str, pd.DataFrame] = {}
+    bodies = []
     for name, tree in report.fits.items():
         spec = report.specs[name]
         body, model_tables = model_section(name, tree, spec, model_data(frame, spec), frame, report, out, ppc_draws)
-        sections.append(body)
+        bodies.append(body)
         tables.update(model_tables)
-    comparison, loo_table = comparison_section(report)
+    tables["overview"] = overview_table(tables)
+    sections.append(html.section("Overview: the interactions", html.paragraph(
+        "Each model's interaction (logit or zero part): posterior mean, sd and 94% HDI, the posterior probability "
+        "that it is negative, our frequentist estimate (clustered SE) and the paper's."), html.table(tables["overview"])))
+    sections += bodies
+    comparison, loo_table = comparison_section(report, out / "figures")
     sections.append(comparison)
     tables["loo"] = loo_table
     for key, table in tables.items():

@@ -5,15 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
+from data_prep.io import atomic_write
 
-from data_prep.io import atomic_write  # noqa: E402
-
-from .posterior_effects import KIND_LABELS  # noqa: E402
+from .posterior_effects import KIND_LABELS
 
 KIND_COLOURS = {"conditional": "C0", "population": "C1"}
 

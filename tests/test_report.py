@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from coupproof.cli import app
 
 runner = CliRunner()
-SECTIONS = ("Population parameters", "Sign of the interaction", "Marginal effect of counterbalancing",
+SECTIONS = ("Overview: the interactions", "Population parameters", "Sign of the interaction", "Marginal effect of counterbalancing",
             "Sampling diagnostics", "Posterior predictive checks", "Model comparison by leave-one-dyad-out")
 
 
@@ -52,8 +52,13 @@ def test_report_has_every_section_and_valid_figures(fitted):
         image = matplotlib.image.imread(path)
         assert image.ndim == 3 and min(image.shape[:2]) > 100, path
     assert text.count("data:image/png;base64,") == len(figures)  # every figure embedded
+    assert (out / "figures" / "compare_m1_m3.png").exists()
     tables = {p.name for p in (out / "tables").glob("*.csv")}
-    assert {"m1_population.csv", "m1_marginal_effects.csv", "m3_ppc_decade.csv", "loo.csv"} <= tables
+    assert {"m1_population.csv", "m1_marginal_effects.csv", "m3_ppc_decade.csv", "loo.csv", "overview.csv"} <= tables
+    import pandas as pd
+
+    overview = pd.read_csv(out / "tables" / "overview.csv")
+    assert list(overview["model"]) == ["m1", "m3"] and overview["freq"].notna().all()
 
 
 def test_missing_corrupt_and_foreign_fits_are_shown(fitted, tmp_path):

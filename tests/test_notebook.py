@@ -1,0 +1,32 @@
+"""notebooks/inspect_traces.ipynb runs top to bottom on a small fit (executed with nbclient, as nbmake would)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+from typer.testing import CliRunner
+
+from coupproof.cli import app
+
+NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "inspect_traces.ipynb"
+
+
+def test_inspect_traces_notebook_runs(tmp_path, monkeypatch):
+    from simulate import synthetic_panel_file
+
+    panel = synthetic_panel_file(tmp_path / "panel.nc")
+    result = CliRunner().invoke(app, ["fit", "--model", "m1", "--panel", str(panel), "--out", str(tmp_path),
+                                      "--draws", "60", "--tune", "60"])
+    assert result.exit_code == 0, result.output
+    monkeypatch.setenv("COUPPROOF_FIT", str(tmp_path / "m1_marginal.nc"))
+    monkeypatch.setenv("COUPPROOF_PANEL", str(panel))
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    NotebookClient(notebook, timeout=300, kernel_name="python3",
+                   resources={"metadata": {"path": str(NOTEBOOK.parent)}}).execute()
+    outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.get("outputs", [])]
+    assert not [o for o in outputs if o.get("output_type") == "error"]
+    assert any("Table 1 Model 1 (m1)" in o.get("text", "") for o in outputs)
+    assert sum("image/png" in o.get("data", {}) for o in outputs) >= 4  # trace, rank, pair, marginal effect

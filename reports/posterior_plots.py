@@ -23,7 +23,7 @@ def save(fig, path: Path) -> Path:
 
 def save_arviz(plot_collection, path: Path) -> Path:
     """Save an arviz_plots PlotCollection (matplotlib backend)."""
-    atomic_write(path, lambda tmp: plot_collection.savefig(tmp, format="png", dpi=90))
+    atomic_write(path, lambda tmp: plot_collection.savefig(tmp, format="png", dpi=90, bbox_inches="tight"))
     plt.close("all")
     return path
 

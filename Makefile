@@ -13,13 +13,14 @@ PYENV_ROOT_DIR := $(shell pyenv root 2>/dev/null || echo $$HOME/.pyenv)
 PYTHON312 := $(shell for c in $(PYTHON) python3.12 $$(ls -d $(PYENV_ROOT_DIR)/versions/3.12*/bin/python3.12 2>/dev/null | sort -V -r); do \
   "$$c" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))' >/dev/null 2>&1 && { command -v "$$c"; break; }; done)
 
-.PHONY: help data freq fit report test bench clean distclean
+.PHONY: help data freq fit report sensitivity test bench clean distclean
 
 help:
 	@echo "make data   build the directed dyad-year panel ($(PANEL)) and compare it with the paper"
 	@echo "make freq   frequentist reproduction of Tables 1-2 and Figures 1 and 3 (build/freq/)"
 	@echo "make fit    build the panel if needed, then fit the Bayesian models (build/fits/; FIT_MODELS, FIT_ARGS)"
 	@echo "make report HTML report of the saved fits, with figures and tables (build/report/)"
+	@echo "make sensitivity  power-scaling of the fits and refits under prior sets (build/sensitivity/; SENS_ARGS)"
 	@echo "make test   run the test suite"
 	@echo "make bench  time the panel build, the frequentist fits and the Bayesian fit of Model 4 ($(BUILD)/bench/)"
 
@@ -51,7 +52,15 @@ fit: $(PANEL)
 
 # The report reads the saved fits and frequentist results; it never refits (run make fit and make freq first).
 report: $(VENV)/.installed
-	$(CLI) report --fits $(BUILD)/fits --panel $(PANEL) --freq $(BUILD)/freq/fits.json --out $(BUILD)/report
+	$(CLI) report --fits $(BUILD)/fits --panel $(PANEL) --freq $(BUILD)/freq/fits.json --out $(BUILD)/report \
+	  --sensitivity $(BUILD)/sensitivity
+
+# Prior sensitivity: power-scaling of the saved fits, refits of SENS_MODELS under every prior set on Dask.
+SENS_MODELS ?= m4
+SENS_ARGS ?=
+
+sensitivity: $(PANEL)
+	$(CLI) sensitivity --model $(SENS_MODELS) --panel $(PANEL) --fits $(BUILD)/fits --out $(BUILD)/sensitivity $(SENS_ARGS)
 
 test: $(VENV)/.installed
 	$(PY) -m pytest -q

@@ -250,6 +250,8 @@ def report(
     model: Annotated[str, typer.Option(help="Comma-separated models, or 'all' (the paper's six).")] = "all",
     specs: Annotated[Path | None, typer.Option(help="TOML file with your own model specs.")] = None,
     ppc_draws: Annotated[int, typer.Option(help="Posterior draws for the predictive checks.")] = 200,
+    sensitivity: Annotated[Path, typer.Option(help="Results of 'coupproof sensitivity', added when present.")]
+    = Path("build/sensitivity"),
 ) -> None:
     """Write the HTML report of the saved Bayesian fits (never refits)."""
     from data_prep.panel import read_panel
@@ -266,10 +268,103 @@ def report(
             raise ValueError("ppc-draws must be at least 1")
         read_panel(panel)  # a missing or outdated panel fails here, before any work
         with console.status("Writing the report ..."):
-            path = build_report(fits, panel, freq, out, names, known, ppc_draws)
+            path = build_report(fits, panel, freq, out, names, known, ppc_draws, sensitivity)
     except (DataError, SpecError, ReportError, ValueError) as exc:
         _fail(str(exc))
     console.print(f"[green]Report written[/] to {path} (figures and tables beside it)")
+
+
+@app.command()
+def sensitivity(
+    model: Annotated[str, typer.Option(help="Model(s) to refit under every prior set, comma-separated.")] = "m4",
+    prior_sets: Annotated[Path | None, typer.Option(help="Prior sets (TOML); default models/priors/sensitivity.toml.")]
+    = None,
+    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address (tcp://host:8786), or 'serial'; "
+                                                       "default: a LocalCluster on this machine.")] = None,
+    panel: Annotated[Path, typer.Option(help="Panel built by 'coupproof data'.")] = Path("build/panel.nc"),
+    fits: Annotated[Path, typer.Option(help="Saved fits to power-scale ('coupproof fit').")] = Path("build/fits"),
+    out: Annotated[Path, typer.Option(help="Output folder (tables, figures, cache/).")] = Path("build/sensitivity"),
+    specs: Annotated[Path | None, typer.Option(help="TOML file with your own model specs.")] = None,
+    draws: Annotated[int, typer.Option(help="Draws per chain of each refit.")] = 1000,
+    tune: Annotated[int, typer.Option(help="Tuning iterations per chain of each refit.")] = 300,
+    chains: Annotated[int, typer.Option(help="Chains per refit.")] = 2,
+    seed: Annotated[int, typer.Option(help="Random seed (the same for every prior set).")] = 20231,
+) -> None:
+    """Prior sensitivity: power-scaling of the saved fits, and refits under alternative prior sets (on Dask)."""
+    import pandas as pd
+
+    from data_prep.io import atomic_write_text
+    from data_prep.panel import panel_to_frame, read_panel
+    from inference.fitting import SamplerSettings, ensure_log_densities
+    from inference.refits import Refit, SensitivityError, check_scheduler, load_prior_sets, run_refits
+    from inference.store import FitFileError, load_fit
+    from models.design import SpecError, model_data
+    from models.priors import PriorError
+    from models.specs import PAPER_MODELS, get_spec, load_specs
+    from reports import prior_sensitivity as ps
+
+    try:  # everything is checked before any fitting
+        sets = load_prior_sets(prior_sets)
+        known = load_specs(specs)
+        chosen = [get_spec(m.strip(), known) for m in model.split(",") if m.strip()]
+        settings = SamplerSettings(draws=draws, tune=tune, chains=chains, seed=seed)
+        ds = read_panel(panel)
+        frame = panel_to_frame(ds)
+        datasets = {spec.name: model_data(frame, spec) for spec in chosen}
+        check_scheduler(scheduler)
+    except KeyError as exc:
+        _fail(exc.args[0])
+    except (DataError, SpecError, PriorError, SensitivityError, ValueError) as exc:
+        _fail(str(exc))
+    checksum = ds.attrs.get("panel_checksum", "")
+    tables = []
+    for name in known:
+        try:
+            tree = load_fit(fits / f"{name}_marginal.nc")
+        except FitFileError:
+            continue
+        data = datasets.get(name) or model_data(frame, known[name])
+        with console.status(f"Power-scaling {name} ..."):
+            tables.append(ps.power_scaling(ensure_log_densities(tree, data)))
+    if tables:
+        scaling = pd.concat(tables, ignore_index=True)
+        atomic_write_text(out / "power_scaling.csv", scaling.to_csv(index=False))
+        flagged = scaling[scaling["diagnosis"] != "\N{CHECK MARK}"]
+        console.print(f"Power-scaling of {len(tables)} fit(s): {len(flagged)} parameter(s) flagged "
+                      f"(prior-data conflict or weak likelihood); see {out / 'power_scaling.csv'}")
+    else:
+        console.print(f"[yellow]No saved fits in {fits} to power-scale; run 'make fit' first.[/]")
+    for name, data in datasets.items():
+        refits = [Refit(set_name, priors, settings) for set_name, priors in sets.items()]
+        console.print(f"[bold]Refitting {name} under {len(refits)} prior sets[/] "
+                      f"({'serial' if scheduler == 'serial' else scheduler or 'Dask LocalCluster'})")
+
+        def report(set_name: str, cached: bool) -> None:
+            console.print(f"  {set_name}: {'from cache' if cached else 'fitted'}")
+
+        paths = run_refits(data, refits, out / "cache", checksum, scheduler, report)
+        refitted = {set_name: load_fit(path) for set_name, path in paths.items()}
+        table = ps.prior_set_table(refitted)
+        curves = ps.effect_curves_by_set(refitted, data)
+        atomic_write_text(out / f"prior_sets_{name}.csv", table.to_csv(index=False))
+        atomic_write_text(out / f"prior_sets_{name}_effects.csv", curves.to_csv(index=False))
+        ps.plot_forest(table, out / f"prior_sets_{name}_forest.png")
+        ps.plot_effects_by_set(curves, out / f"prior_sets_{name}_effects.png")
+        ps.plot_power_scaling(refitted["default"], out / f"power_scaling_{name}.png")
+        _print_prior_sets(table)
+    console.print(f"[green]Sensitivity results[/] in {out}/ (the report adds them when present)")
+
+
+def _print_prior_sets(table) -> None:
+    from rich.table import Table
+
+    shown = Table(title=f"{table['model'].iloc[0]}: the interaction under each prior set")
+    for column in ("prior set", "mean", "sd", "94% HDI", "Pr(< 0)", "dyad_sd", "diagnostics"):
+        shown.add_column(column, justify="left" if column == "prior set" else "right")
+    for row in table.itertuples():
+        shown.add_row(row.prior_set, f"{row.mean:.2f}", f"{row.sd:.2f}", f"[{row.hdi_lower:.2f}, {row.hdi_upper:.2f}]",
+                      f"{row.pr_negative:.3f}", f"{row.dyad_sd:.2f}", "passed" if row.diagnostics_passed else "FAILED")
+    Console(width=max(Console().width, 110)).print(shown)
 
 
 def _print_diagnostics(name: str, diagnostics, seconds: float) -> None:

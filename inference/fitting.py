@@ -25,6 +25,9 @@ from .diagnostics import Diagnostics, diagnose
 SAMPLERS = ("nutpie", "numpyro", "pymc")
 ADAPTATIONS = ("low_rank", "diag")
 POPULATION = ("coef", "dyad_sd", "year_sd", "count_coef", "count_alpha")
+# parameters whose priors come from the prior file (power-scaling scales these)
+PRIOR_VARS = ("intercept", "beta", "dyad_sd_signed", "dyad_sd", "year_sd_signed", "year_sd", "count_intercept",
+              "count_beta", "count_alpha")
 
 
 @dataclass(frozen=True)
@@ -73,10 +76,11 @@ def sample(built: BuiltModel, settings: SamplerSettings):
 
 
 def dyad_quantities(built: BuiltModel, data: ModelData, idata, every: int = 1, threads: int = 2
-                    ) -> tuple[xr.Dataset, xr.Dataset]:
-    """Per-dyad marginal log-likelihood of every `every`-th draw (float32, for leave-one-dyad-out LOO) and the
-    dyad effects' posterior mean and sd over all draws, from each dyad's conditional posterior given each draw
-    (marginal method only; the kernel runs in `threads` threads)."""
+                    ) -> tuple[xr.Dataset, xr.Dataset, np.ndarray]:
+    """Per-dyad marginal log-likelihood of every `every`-th draw (float32, for leave-one-dyad-out LOO), the
+    dyad effects' posterior mean and sd over all draws, from each dyad's conditional posterior given each draw,
+    and the summed log-likelihood of every draw (chain, draw) (marginal method only; the kernel runs in
+    `threads` threads)."""
     from concurrent.futures import ThreadPoolExecutor
 
     from rich.progress import Progress
@@ -96,11 +100,13 @@ def dyad_quantities(built: BuiltModel, data: ModelData, idata, every: int = 1, t
     loglik = np.empty((chains * len(kept), rows.n_dyads), np.float32)
     slot = np.cumsum(keep_flat) - 1
     moments = np.zeros((threads, rows.n_dyads, 2))
+    totals = np.empty(chains * draws)
 
     def work(part: int) -> None:
         for s in range(part, chains * draws, threads):
             result = rows.evaluate(X, coef[s], sigma[s], None if years is None else years[s], want_grad=False)
             moments[part] += result.dyad_b
+            totals[s] = result.total
             if keep_flat[s]:
                 loglik[slot[s]] = result.dyad_loglik
             progress.advance(task)
@@ -114,7 +120,43 @@ def dyad_quantities(built: BuiltModel, data: ModelData, idata, every: int = 1, t
     dyad = np.arange(rows.n_dyads)
     return (xr.Dataset({"dyad_loglik": (("chain", "draw", "dyad"), loglik.reshape(chains, len(kept), -1))},
                        coords={"chain": np.asarray(post["chain"]), "draw": kept, "dyad": dyad}),
-            xr.Dataset({"effect_mean": ("dyad", mean), "effect_sd": ("dyad", sd)}, coords={"dyad": dyad}))
+            xr.Dataset({"effect_mean": ("dyad", mean), "effect_sd": ("dyad", sd)}, coords={"dyad": dyad}),
+            totals.reshape(chains, draws))
+
+
+def log_densities(built: BuiltModel, idata, dyad_totals: np.ndarray) -> tuple[xr.Dataset, xr.Dataset]:
+    """For power-scaling sensitivity: the log prior density of every parameter with a configurable prior, and
+    the summed log-likelihood of every draw (dyads, plus the hurdle's count part)."""
+    names = {v.name for v in built.model.free_RVs}
+    log_prior = pm.stats.compute_log_prior(idata, var_names=[v for v in PRIOR_VARS if v in names], model=built.model,
+                                           extend_inferencedata=False, progressbar=False)
+    post = idata["posterior"]
+    totals = {"dyads": (("chain", "draw"), dyad_totals)}
+    if "count" in {v.name for v in built.model.observed_RVs}:
+        count = pm.stats.compute_log_likelihood(idata, var_names=["count"], model=built.model,
+                                                extend_inferencedata=False, progressbar=False)["count"]
+        totals["count"] = (("chain", "draw"), count.sum([d for d in count.dims if d not in ("chain", "draw")]).values)
+    coords = {"chain": np.asarray(post["chain"]), "draw": np.asarray(post["draw"])}
+    return xr.Dataset(dict(log_prior.data_vars)), xr.Dataset(totals, coords=coords)
+
+
+def ensure_log_densities(tree, data: ModelData):
+    """A fit with the log prior and per-draw log-likelihood groups power-scaling needs; fits saved without them
+    (older versions) get them computed at their saved draws, from the spec, priors and quadrature in their attrs
+    (no sampling)."""
+    if {"log_prior", "log_likelihood_total"} <= set(tree.children):
+        return tree
+    from models.priors import parse_priors
+
+    priors = parse_priors(json.loads(tree.attrs["priors"]), "the fit's priors")
+    quadrature = QuadratureOptions(**json.loads(tree.attrs.get("quadrature", "{}")))
+    built = build_model(data, priors, "marginal", quadrature)
+    _loglik, _effects, totals = dyad_quantities(built, data, tree)
+    log_prior, log_likelihood_total = log_densities(built, tree, totals)
+    tree = tree.copy()
+    tree["log_prior"] = xr.DataTree(log_prior)
+    tree["log_likelihood_total"] = xr.DataTree(log_likelihood_total)
+    return tree
 
 
 def _versions() -> dict[str, str]:
@@ -133,17 +175,23 @@ def _versions() -> dict[str, str]:
 
 def fit(data: ModelData, priors: dict[str, Prior], settings: SamplerSettings, method: str = "marginal",
         quadrature: QuadratureOptions = QuadratureOptions(), panel_checksum: str = "", substitutes: str = "",
-        loglik_every: int = 2) -> tuple[object, Diagnostics]:
+        loglik_every: int = 2, dyad_outputs: bool = True) -> tuple[object, Diagnostics]:
     """Build, sample and post-process one model; returns the DataTree (with attrs) and its diagnostics.
-    `panel_checksum` and `substitutes` (the panel's record of substituted sources) are copied into the attrs."""
+    `panel_checksum` and `substitutes` (the panel's record of substituted sources) are copied into the attrs.
+    The marginal method also keeps per-dyad log-likelihoods and dyad effects (unless `dyad_outputs` is False, as
+    for prior-sensitivity refits), the log prior and the per-draw log-likelihood (for power-scaling)."""
     built = build_model(data, priors, method, quadrature)
     began = time.perf_counter()
     idata = sample(built, settings)
     sampling_seconds = time.perf_counter() - began
     if method == "marginal":
-        loglik, effects = dyad_quantities(built, data, idata, loglik_every)
-        idata["log_likelihood"] = xr.DataTree(loglik)
-        idata["dyad_effects"] = xr.DataTree(effects)
+        loglik, effects, totals = dyad_quantities(built, data, idata, loglik_every)
+        if dyad_outputs:
+            idata["log_likelihood"] = xr.DataTree(loglik)
+            idata["dyad_effects"] = xr.DataTree(effects)
+        log_prior, log_likelihood_total = log_densities(built, idata, totals)
+        idata["log_prior"] = xr.DataTree(log_prior)
+        idata["log_likelihood_total"] = xr.DataTree(log_likelihood_total)
     diagnostics = diagnose(idata, population_vars(built))
     spec = data.spec
     idata.attrs.update({

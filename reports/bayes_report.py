@@ -1,11 +1,12 @@
 """`coupproof report`: one self-contained HTML report of the saved Bayesian fits, with the figures as PNG and the
 tables as CSV. Reads saved fits, the frequentist results and the panel; never refits.
 
-Sections per model: diagnostics banner, population parameters next to the frequentist and the paper's estimates,
+An overview of the interactions, then sections per model: diagnostics banner, population parameters next to the frequentist and the paper's estimates,
 the posterior probability of the interaction's sign, the marginal effect of counterbalancing (conditional and
 population-averaged, with the frequentist curve), predicted probabilities, concessions (hurdle models), trace,
 rank and energy plots, and posterior predictive checks for rare events. Then model comparison by leave-one-dyad-
-out PSIS-LOO within each estimation sample, with Pareto k shown.
+out PSIS-LOO within each estimation sample, with Pareto k shown, and the results of `coupproof sensitivity`
+when there are any.
 """
 
 from __future__ import annotations
@@ -226,8 +227,39 @@ def comparison_section(report: Report, figures: Path) -> tuple[str, pd.DataFrame
         "Models are compared only with models of the same outcome and estimation sample."), *parts), table
 
 
+def sensitivity_section(folder: Path) -> str | None:
+    """The results of `coupproof sensitivity` (read, not recomputed), or None when there are none."""
+    folder = Path(folder)
+    scaling = folder / "power_scaling.csv"
+    sets = sorted(folder.glob("prior_sets_*.csv"))
+    sets = [p for p in sets if not p.stem.endswith("_effects")]
+    if not scaling.is_file() and not sets:
+        return None
+    parts = [html.paragraph(
+        "Power-scaling (Kallioinen et al. 2023): how much each posterior moves when the prior or the likelihood is "
+        "raised to a power near 1. Sensitivity to both suggests prior-data conflict; to the prior alone, a weak "
+        "likelihood. Then refits under alternative prior sets.")]
+    if scaling.is_file():
+        table = pd.read_csv(scaling)
+        flagged = table[table["diagnosis"] != "\N{CHECK MARK}"]
+        if not flagged.empty:
+            parts.append(html.banner(f"{len(flagged)} parameter(s) flagged by power-scaling: " + ", ".join(
+                f"{r.model} {r.parameter} ({r.diagnosis})" for r in flagged.itertuples())))
+        parts.append(html.table(table))
+    for path in sets:
+        model = path.stem.removeprefix("prior_sets_")
+        parts.append(html.section(f"{model} under alternative prior sets", html.table(pd.read_csv(path)), *[
+            html.figure(folder / name, caption) for name, caption in (
+                (f"prior_sets_{model}_forest.png", f"{model}: the interaction under each prior set"),
+                (f"prior_sets_{model}_effects.png", f"{model}: marginal effect of counterbalancing by prior set"),
+                (f"power_scaling_{model}.png", f"{model}: the interaction with prior and likelihood power-scaled"))
+            if (folder / name).is_file()], level=3))
+    return html.section("Prior sensitivity", *parts, anchor="sensitivity")
+
+
 def build_report(fits_dir: Path, panel: Path, freq_path: Path | None, out: Path, models: list[str] | None = None,
-                 specs: dict[str, ModelSpec] = PAPER_MODELS, ppc_draws: int = 200) -> Path:
+                 specs: dict[str, ModelSpec] = PAPER_MODELS, ppc_draws: int = 200,
+                 sensitivity: Path | None = None) -> Path:
     """Write out/report.html, out/figures/*.png and out/tables/*.csv; returns the HTML path."""
     ds = read_panel(panel)
     frame = panel_to_frame(ds)
@@ -250,6 +282,8 @@ def build_report(fits_dir: Path, panel: Path, freq_path: Path | None, out: Path,
     sections += bodies
     comparison, loo_table = comparison_section(report, out / "figures")
     sections.append(comparison)
+    prior_section = sensitivity_section(sensitivity) if sensitivity else None
+    sections.append(prior_section or html.paragraph("No prior-sensitivity results yet: run 'make sensitivity'."))
     tables["loo"] = loo_table
     for key, table in tables.items():
         atomic_write_text(out / "tables" / f"{key}.csv", table.to_csv(index=False))

@@ -1,0 +1,136 @@
+"""Refits of a model under alternative prior sets, fanned out on Dask and cached.
+
+A prior-set file (TOML) has one table per set, each overriding groups of the default priors with the prior-file
+syntax; the packaged `models/priors/sensitivity.toml` is the default. Every set is checked before any fitting.
+Refits are independent, so they run as Dask tasks: on a `LocalCluster` on this machine by default, or on an
+existing cluster (`scheduler="tcp://host:8786"`); `scheduler="serial"` runs them in this process. Each finished
+refit is saved under a cache key (panel checksum, model spec, priors, sampler and quadrature settings), so a
+rerun fits only what changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from data_prep.io import read_toml
+from models.design import ModelData
+from models.priors import Prior, PriorError, parse_priors
+from models.quadrature import QuadratureOptions
+
+from .fitting import SamplerSettings, fit
+from .store import FitFileError, load_fit, save_fit
+
+DEFAULT_PRIOR_SETS = Path(__file__).resolve().parents[1] / "models" / "priors" / "sensitivity.toml"
+CACHE_VERSION = 1  # bump when the fitting code changes what a cached refit contains
+
+
+class SensitivityError(ValueError):
+    """A prior-set file or a scheduler that cannot be used."""
+
+
+def load_prior_sets(path: str | Path | None = None) -> dict[str, dict[str, Prior]]:
+    """'default' plus every set of the file (default: the packaged one), each a full prior dict; any unknown
+    parameter, distribution or argument raises PriorError naming the file and the set, before any fitting."""
+    path = DEFAULT_PRIOR_SETS if path is None else Path(path)
+    config = read_toml(path, "prior-set file", PriorError)
+    sets = {"default": parse_priors({}, "default priors")}
+    for name, entry in config.items():
+        if not isinstance(entry, dict) or not entry:
+            raise PriorError(f"{path}: [{name}] must be a table of prior groups")
+        if name == "default":
+            raise PriorError(f"{path}: [default] is reserved for the default priors; name your set otherwise")
+        sets[name] = parse_priors(entry, f"{path} [{name}]")
+    return sets
+
+
+@dataclass(frozen=True)
+class Refit:
+    """One refit: a model's data under one prior set."""
+
+    prior_set: str
+    priors: dict[str, Prior]
+    settings: SamplerSettings
+    quadrature: QuadratureOptions = QuadratureOptions()
+
+    def key(self, data: ModelData, panel_checksum: str) -> str:
+        """Cache key: everything that determines the draws."""
+        record = {"panel": panel_checksum, "spec": asdict(data.spec), "settings": asdict(self.settings),
+                  "priors": {k: {"dist": p.dist, **p.kwargs} for k, p in sorted(self.priors.items())},
+                  "quadrature": asdict(self.quadrature), "version": CACHE_VERSION}
+        return hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()[:20]
+
+
+def run_refit(data: ModelData, refit: Refit, panel_checksum: str = ""):
+    """Fit once (marginal method, without the per-dyad outputs a refit does not need); returns the DataTree."""
+    idata, _diagnostics = fit(data, refit.priors, refit.settings, "marginal", refit.quadrature,
+                              panel_checksum=panel_checksum, dyad_outputs=False)
+    idata.attrs["prior_set"] = refit.prior_set
+    return idata
+
+
+def _client(scheduler: str | None, chains: int):
+    """A Dask client: the given scheduler (checked now, with a clear error) or a LocalCluster sized so that its
+    workers' chains fill the cores."""
+    from dask.distributed import Client, LocalCluster
+
+    if scheduler:
+        try:
+            return Client(scheduler, timeout="10s")
+        except (OSError, TimeoutError) as exc:
+            raise SensitivityError(f"cannot reach the Dask scheduler at {scheduler} ({exc})") from None
+    workers = max(1, (os.cpu_count() or 1) // max(chains, 1))
+    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+    return Client(cluster)
+
+
+def check_scheduler(scheduler: str | None) -> None:
+    """Fail now, before any fitting, if a named Dask scheduler cannot be reached."""
+    if scheduler and scheduler != "serial":
+        _client(scheduler, 1).close()
+
+
+def run_refits(data: ModelData, refits: list[Refit], cache: Path, panel_checksum: str = "",
+               scheduler: str | None = None, on_done: Callable[[str, bool], None] | None = None) -> dict[str, Path]:
+    """Fit every refit not already in `cache` (in parallel on Dask, or serially with scheduler="serial") and
+    return {prior set: fit file}. `on_done(prior_set, from_cache)` reports each one as it finishes."""
+    cache = Path(cache)
+    paths, todo = {}, []
+    for refit in refits:
+        path = cache / f"{data.spec.name}-{refit.prior_set}-{refit.key(data, panel_checksum)}.nc"
+        paths[refit.prior_set] = path
+        try:
+            load_fit(path)
+            if on_done:
+                on_done(refit.prior_set, True)
+        except FitFileError:
+            todo.append(refit)
+    if not todo:
+        return paths
+    if scheduler == "serial":
+        for refit in todo:
+            save_fit(run_refit(data, refit, panel_checksum), paths[refit.prior_set])
+            if on_done:
+                on_done(refit.prior_set, False)
+        return paths
+    from dask.distributed import as_completed
+
+    client = _client(scheduler, todo[0].settings.chains)
+    try:
+        shared = client.scatter(data, broadcast=True)
+        futures = {client.submit(run_refit, shared, refit, panel_checksum, pure=False): refit for refit in todo}
+        for future in as_completed(futures):
+            refit = futures[future]
+            save_fit(future.result(), paths[refit.prior_set])
+            if on_done:
+                on_done(refit.prior_set, False)
+    finally:
+        cluster = client.cluster
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    return paths

@@ -43,3 +43,21 @@ def synthetic_panel_file(path, n_dyads: int = 120, years: int = 12, seed: int = 
     ds.attrs = {"schema_version": SCHEMA_VERSION, "title": "synthetic test panel"}
     ds.attrs["panel_checksum"] = content_checksum(ds)
     return write_panel(ds, path)
+
+
+def synthetic_fits(folder, models: str = "m1", draws: int = 60):
+    """A synthetic panel file in `folder` and brief fits of `models` on it through the command line (fits fail
+    their diagnostics at this size, which is fine for tests of what reads them): (panel path, fits folder)."""
+    from pathlib import Path
+
+    from typer.testing import CliRunner
+
+    from coupproof.cli import app
+
+    folder = Path(folder)
+    panel = synthetic_panel_file(folder / "panel.nc")
+    fits = folder / "fits"
+    result = CliRunner().invoke(app, ["fit", "--model", models, "--panel", str(panel), "--out", str(fits),
+                                      "--draws", str(draws), "--tune", str(draws)])
+    assert result.exit_code == 0, result.output
+    return panel, fits

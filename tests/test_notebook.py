@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
-from typer.testing import CliRunner
-
-from coupproof.cli import app
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "inspect_traces.ipynb"
 
 
 def test_inspect_traces_notebook_runs(tmp_path, monkeypatch):
-    from simulate import synthetic_panel_file
+    from simulate import synthetic_fits
 
-    panel = synthetic_panel_file(tmp_path / "panel.nc")
-    result = CliRunner().invoke(app, ["fit", "--model", "m1", "--panel", str(panel), "--out", str(tmp_path),
-                                      "--draws", "60", "--tune", "60"])
-    assert result.exit_code == 0, result.output
-    monkeypatch.setenv("COUPPROOF_FIT", str(tmp_path / "m1_marginal.nc"))
+    panel, fits = synthetic_fits(tmp_path)
+    monkeypatch.setenv("COUPPROOF_FIT", str(fits / "m1_marginal.nc"))
     monkeypatch.setenv("COUPPROOF_PANEL", str(panel))
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     NotebookClient(notebook, timeout=300, kernel_name="python3",

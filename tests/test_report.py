@@ -21,13 +21,10 @@ def _run(*args):
 @pytest.fixture(scope="module")
 def fitted(tmp_path_factory):
     """A synthetic panel in the real schema, Models 1 and 3 fitted briefly, and their frequentist results."""
-    from simulate import synthetic_panel_file
+    from simulate import synthetic_fits
 
     root = tmp_path_factory.mktemp("report")
-    panel = synthetic_panel_file(root / "panel.nc")
-    fits = root / "fits"
-    result = _run("fit", "--model", "m1,m3", "--panel", panel, "--out", fits, "--draws", "60", "--tune", "60")
-    assert result.exit_code == 0, result.output
+    panel, fits = synthetic_fits(root, "m1,m3")
     result = _run("freq", "--models", "m1,m3", "--panel", panel, "--out", root / "freq")
     assert result.exit_code == 0, result.output
     return root, panel, fits

@@ -136,14 +136,11 @@ def test_sensitivity_command_bad_input(tmp_path):
 
 
 def test_sensitivity_command_writes_tables_and_figures(tmp_path):
-    from simulate import synthetic_panel_file
+    from simulate import synthetic_fits
 
-    panel = synthetic_panel_file(tmp_path / "panel.nc")
+    panel, fits = synthetic_fits(tmp_path)
     sets = tmp_path / "sets.toml"
     sets.write_text('[slopes_wide]\nslopes = { dist = "Normal", sigma = 2.5 }\n')
-    fits = tmp_path / "fits"
-    assert runner.invoke(app, ["fit", "--model", "m1", "--panel", str(panel), "--out", str(fits), "--draws", "60",
-                               "--tune", "60"]).exit_code == 0
     out = tmp_path / "out"
     result = runner.invoke(app, ["sensitivity", "--model", "m1", "--panel", str(panel), "--fits", str(fits),
                                  "--prior-sets", str(sets), "--scheduler", "serial", "--out", str(out),

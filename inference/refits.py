@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from data_prep.io import read_toml
+from models.builders import build_model
 from models.design import ModelData
 from models.priors import Prior, PriorError, parse_priors
 from models.quadrature import QuadratureOptions
@@ -73,6 +74,16 @@ def run_refit(data: ModelData, refit: Refit, panel_checksum: str = ""):
     return idata
 
 
+def check_builds(data: ModelData, refit: Refit) -> None:
+    """Build the refit's model here (about a second) so that a prior the model cannot take fails now, naming
+    the set, rather than on a worker after the other refits have spent their time."""
+    try:
+        build_model(data, refit.priors, "marginal", refit.quadrature)
+    except Exception as exc:  # noqa: BLE001 (any build failure is reported as the set's)
+        raise SensitivityError(f"prior set [{refit.prior_set}]: the {data.spec.name} model cannot be built "
+                               f"({type(exc).__name__}: {exc})") from exc
+
+
 def _client(scheduler: str | None, chains: int):
     """A Dask client: the given scheduler (checked now, with a clear error) or a LocalCluster sized so that its
     workers' chains fill the cores."""
@@ -111,6 +122,8 @@ def run_refits(data: ModelData, refits: list[Refit], cache: Path, panel_checksum
             todo.append(refit)
     if not todo:
         return paths
+    for refit in todo:
+        check_builds(data, refit)
     if scheduler == "serial":
         for refit in todo:
             save_fit(run_refit(data, refit, panel_checksum), paths[refit.prior_set])

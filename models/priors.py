@@ -31,8 +31,10 @@ DISTRIBUTIONS: dict[str, tuple[type, tuple[str, ...], tuple[str, ...]]] = {
     "Gamma": (pm.Gamma, ("alpha", "beta"), ()),
 }
 POSITIVE_ONLY = {"HalfNormal", "HalfStudentT", "HalfCauchy", "Exponential", "Gamma"}
-# Scale priors whose mirror image about zero is a smooth symmetric distribution with the same arguments.
-SIGNED_TWINS: dict[str, type] = {"HalfNormal": pm.Normal, "HalfStudentT": pm.StudentT, "HalfCauchy": pm.Cauchy}
+# Scale priors whose mirror image about zero is a smooth symmetric distribution: (twin, its centre argument).
+SIGNED_TWINS: dict[str, tuple[type, str]] = {
+    "HalfNormal": (pm.Normal, "mu"), "HalfStudentT": (pm.StudentT, "mu"), "HalfCauchy": (pm.Cauchy, "alpha"),
+}
 
 
 class PriorError(ValueError):
@@ -59,7 +61,8 @@ class Prior:
             return self.create(name)
         import pytensor.tensor as pt
 
-        signed = SIGNED_TWINS[self.dist](f"{name}_signed", **self.kwargs)
+        twin, centre = SIGNED_TWINS[self.dist]
+        signed = twin(f"{name}_signed", **{centre: 0.0}, **self.kwargs)
         return pm.Deterministic(name, pt.abs(signed))
 
     def describe(self) -> str:

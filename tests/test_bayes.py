@@ -12,7 +12,7 @@ from inference.fitting import SamplerSettings, fit
 from inference.store import FitFileError, load_fit, save_fit
 from models.builders import build_model
 from models.design import model_data
-from models.priors import PriorError, load_priors, parse_priors
+from models.priors import DISTRIBUTIONS, PriorError, load_priors, parse_priors
 from models.specs import PAPER_MODELS, SpecError, load_specs, with_options
 from simulate import SPEC, simulated_panel
 
@@ -113,6 +113,26 @@ def test_scale_priors_with_a_symmetric_twin_are_sampled_signed():
     assert {v.name for v in model.free_RVs} == {"intercept", "beta", "dyad_sd_signed"}
     gamma = parse_priors({"dyad_sd": {"dist": "Gamma", "alpha": 2, "beta": 2}})
     assert "dyad_sd" in {v.name for v in build_model(data, gamma).model.free_RVs}  # no twin: log transform
+
+
+@pytest.mark.parametrize("entry", [
+    {"dist": "HalfNormal", "sigma": 1.5},
+    {"dist": "HalfStudentT", "nu": 3, "sigma": 1.0},
+    {"dist": "HalfCauchy", "beta": 1.0},
+])
+def test_signed_twin_density_is_the_half_density_mirrored(entry):
+    """The twin's density at +s and -s is half the half-distribution's density at s, for every twin."""
+    import pymc as pm
+
+    prior = parse_priors({"dyad_sd": entry})["dyad_sd"]
+    with pm.Model() as model:
+        prior.create_scale("dyad_sd")
+    signed = model["dyad_sd_signed"]
+    half_rv = DISTRIBUTIONS[prior.dist][0].dist(**prior.kwargs)
+    for s in (0.3, 1.0, 2.7):
+        expected = float(pm.logp(half_rv, s).eval()) - np.log(2)
+        for value in (s, -s):
+            assert float(pm.logp(signed, value).eval()) == pytest.approx(expected, rel=1e-7)  # PyMC keeps some constants in float32
 
 
 def test_year_effects_and_groupings_build_and_sample():

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from coupproof.cli import app
 from inference.fitting import SamplerSettings
-from inference.refits import Refit, load_prior_sets, run_refits
+from inference.refits import Refit, check_builds, load_prior_sets, run_refits
 from inference.store import load_fit
 from models.design import model_data
 from models.priors import PriorError
@@ -88,11 +88,14 @@ def test_prior_set_errors(tmp_path, text, message):
         load_prior_sets(path)
 
 
-def test_packaged_prior_sets_parse():
+def test_packaged_prior_sets_parse_and_build():
     sets = load_prior_sets()
     assert list(sets)[0] == "default" and len(sets) >= 6
     assert sets["slopes_student_t"]["slopes"].dist == "StudentT"
     assert sets["dyad_sd_tight"]["slopes"] == sets["default"]["slopes"]  # groups not named keep the defaults
+    data = model_data(simulated_panel(n_dyads=10, years=3), SPEC)
+    for name, priors in sets.items():  # every packaged set builds (the half-Cauchy twin once did not)
+        check_builds(data, Refit(name, priors, SamplerSettings()))
 
 
 @pytest.fixture(scope="module")

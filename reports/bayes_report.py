@@ -227,27 +227,31 @@ def comparison_section(report: Report, figures: Path) -> tuple[str, pd.DataFrame
         "Models are compared only with models of the same outcome and estimation sample."), *parts), table
 
 
-def sensitivity_section(folder: Path) -> str | None:
-    """The results of `coupproof sensitivity` (read, not recomputed), or None when there are none."""
+def sensitivity_section(folder: Path, models: list[str] | None = None) -> str | None:
+    """The saved results of `coupproof sensitivity` for `models` (default: every model in them), read and not
+    recomputed; None when there are none."""
     folder = Path(folder)
     scaling = folder / "power_scaling.csv"
-    sets = sorted(folder.glob("prior_sets_*.csv"))
-    sets = [p for p in sets if not p.stem.endswith("_effects")]
-    if not scaling.is_file() and not sets:
+    table = pd.read_csv(scaling) if scaling.is_file() else pd.DataFrame(columns=["model", "diagnosis"])
+    sets = {p.stem.removeprefix("prior_sets_"): p for p in sorted(folder.glob("prior_sets_*.csv"))
+            if not p.stem.endswith("_effects")}
+    if models is not None:
+        table = table[table["model"].isin(models)]
+        sets = {m: p for m, p in sets.items() if m in models}
+    if table.empty and not sets:
         return None
     parts = [html.paragraph(
         "Power-scaling (Kallioinen et al. 2023): how much each posterior moves when the prior or the likelihood is "
         "raised to a power near 1. Sensitivity to both suggests prior-data conflict; to the prior alone, a weak "
         "likelihood. Then refits under alternative prior sets.")]
-    if scaling.is_file():
-        table = pd.read_csv(scaling)
+    if not table.empty:
         flagged = table[table["diagnosis"] != "\N{CHECK MARK}"]
         if not flagged.empty:
-            parts.append(html.banner(f"{len(flagged)} parameter(s) flagged by power-scaling: " + ", ".join(
-                f"{r.model} {r.parameter} ({r.diagnosis})" for r in flagged.itertuples())))
+            parts.append(html.banner(f"{len(flagged)} of {len(table)} parameters flagged by power-scaling: " + "; ".join(
+                f"{model}: {', '.join(f'{r.parameter} ({r.diagnosis})' for r in rows.itertuples())}"
+                for model, rows in flagged.groupby("model", sort=False))))
         parts.append(html.table(table))
-    for path in sets:
-        model = path.stem.removeprefix("prior_sets_")
+    for model, path in sets.items():
         parts.append(html.section(f"{model} under alternative prior sets", html.table(pd.read_csv(path)), *[
             html.figure(folder / name, caption) for name, caption in (
                 (f"prior_sets_{model}_forest.png", f"{model}: the interaction under each prior set"),
@@ -282,7 +286,7 @@ def build_report(fits_dir: Path, panel: Path, freq_path: Path | None, out: Path,
     sections += bodies
     comparison, loo_table = comparison_section(report, out / "figures")
     sections.append(comparison)
-    prior_section = sensitivity_section(sensitivity) if sensitivity else None
+    prior_section = sensitivity_section(sensitivity, list(report.fits)) if sensitivity else None
     sections.append(prior_section or html.paragraph("No prior-sensitivity results yet: run 'make sensitivity'."))
     tables["loo"] = loo_table
     for key, table in tables.items():

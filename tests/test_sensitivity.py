@@ -162,3 +162,4 @@ def test_sensitivity_command_writes_tables_and_figures(tmp_path):
     section = sensitivity_section(out)
     assert "m1 under alternative prior sets" in section and section.count("data:image/png;base64,") == 3
     assert sensitivity_section(tmp_path / "nothing") is None
+    assert sensitivity_section(out, ["m3"]) is None  # only the reported models' results are shown

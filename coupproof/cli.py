@@ -296,7 +296,8 @@ def sensitivity(
     from data_prep.io import atomic_write_text
     from data_prep.panel import panel_to_frame, read_panel
     from inference.fitting import SamplerSettings, ensure_log_densities
-    from inference.refits import Refit, SensitivityError, check_scheduler, load_prior_sets, run_refits
+    from inference.refits import (Refit, SensitivityError, check_builds, check_scheduler, load_prior_sets,
+                                  run_refits)
     from inference.store import FitFileError, load_fit
     from models.design import SpecError, model_data
     from models.priors import PriorError
@@ -311,6 +312,10 @@ def sensitivity(
         ds = read_panel(panel)
         frame = panel_to_frame(ds)
         datasets = {spec.name: model_data(frame, spec) for spec in chosen}
+        refits = [Refit(set_name, priors, settings) for set_name, priors in sets.items()]
+        for data in datasets.values():
+            for refit in refits:
+                check_builds(data, refit)
         check_scheduler(scheduler)
     except KeyError as exc:
         _fail(exc.args[0])
@@ -335,7 +340,6 @@ def sensitivity(
     else:
         console.print(f"[yellow]No saved fits in {fits} to power-scale; run 'make fit' first.[/]")
     for name, data in datasets.items():
-        refits = [Refit(set_name, priors, settings) for set_name, priors in sets.items()]
         console.print(f"[bold]Refitting {name} under {len(refits)} prior sets[/] "
                       f"({'serial' if scheduler == 'serial' else scheduler or 'Dask LocalCluster'})")
 

@@ -75,7 +75,7 @@ def run_refit(data: ModelData, refit: Refit, panel_checksum: str = ""):
 
 
 def check_builds(data: ModelData, refit: Refit) -> None:
-    """Build the refit's model here (about a second) so that a prior the model cannot take fails now, naming
+    """Build the refit's model here (well under a second) so that a prior the model cannot take fails now, naming
     the set, rather than on a worker after the other refits have spent their time."""
     try:
         build_model(data, refit.priors, "marginal", refit.quadrature)

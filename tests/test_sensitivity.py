@@ -11,10 +11,10 @@ from typer.testing import CliRunner
 
 from coupproof.cli import app
 from inference.fitting import SamplerSettings
-from inference.refits import Refit, check_builds, load_prior_sets, run_refits
+from inference.refits import Refit, SensitivityError, check_builds, load_prior_sets, run_refits
 from inference.store import load_fit
 from models.design import model_data
-from models.priors import PriorError
+from models.priors import Prior, PriorError
 from simulate import SPEC, simulated_panel
 
 runner = CliRunner()
@@ -96,6 +96,16 @@ def test_packaged_prior_sets_parse_and_build():
     data = model_data(simulated_panel(n_dyads=10, years=3), SPEC)
     for name, priors in sets.items():  # every packaged set builds (the half-Cauchy twin once did not)
         check_builds(data, Refit(name, priors, SamplerSettings()))
+
+
+def test_a_set_whose_model_cannot_be_built_fails_naming_it():
+    """A prior that parses but cannot be built (here a Gamma without beta, bypassing the parser) is caught before
+    any fitting, with the set named."""
+    data = model_data(simulated_panel(n_dyads=10, years=3), SPEC)
+    priors = {**load_prior_sets()["default"], "dyad_sd": Prior("Gamma", {"alpha": 2.0})}
+    message = r"prior set \[broken\]: the t1 model cannot be built \(ValueError: Incompatible parameterization"
+    with pytest.raises(SensitivityError, match=message):
+        check_builds(data, Refit("broken", priors, SamplerSettings()))
 
 
 @pytest.fixture(scope="module")

@@ -301,7 +301,7 @@ def sensitivity(
     from inference.store import FitFileError, load_fit
     from models.design import SpecError, model_data
     from models.priors import PriorError
-    from models.specs import PAPER_MODELS, get_spec, load_specs
+    from models.specs import get_spec, load_specs
     from reports import prior_sensitivity as ps
 
     try:  # everything is checked before any fitting

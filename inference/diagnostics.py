@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 RHAT_MAX = 1.01
+HDI_PROB = 0.94  # credible intervals everywhere: 94% HDI, the ArviZ default
 ESS_MIN = 400
 
 
@@ -32,7 +33,7 @@ class Diagnostics:
 
 def diagnose(idata, var_names: list[str], rhat_max: float = RHAT_MAX, ess_min: int = ESS_MIN) -> Diagnostics:
     """Diagnostics of the population parameters `var_names` of a fitted DataTree / InferenceData."""
-    table = az.summary(idata, var_names=var_names, kind="all", ci_prob=0.94, ci_kind="hdi")
+    table = az.summary(idata, var_names=var_names, kind="all", ci_prob=HDI_PROB, ci_kind="hdi")
     table = table.apply(pd.to_numeric, errors="coerce")
     divergences = int(np.asarray(idata["sample_stats"]["diverging"]).sum()) if "diverging" in idata["sample_stats"] else 0
     try:

@@ -17,10 +17,11 @@ import xarray as xr
 
 from models.builders import BuiltModel, build_model, with_intercept
 from models.design import ModelData
-from models.priors import Prior
+from models.priors import Prior, priors_config
 from models.quadrature import QuadratureOptions
 
 from .diagnostics import Diagnostics, diagnose
+from .store import fit_priors, fit_quadrature
 
 SAMPLERS = ("nutpie", "numpyro", "pymc")
 ADAPTATIONS = ("low_rank", "diag")
@@ -146,11 +147,7 @@ def ensure_log_densities(tree, data: ModelData):
     (no sampling)."""
     if {"log_prior", "log_likelihood_total"} <= set(tree.children):
         return tree
-    from models.priors import parse_priors
-
-    priors = parse_priors(json.loads(tree.attrs["priors"]), "the fit's priors")
-    quadrature = QuadratureOptions(**json.loads(tree.attrs.get("quadrature", "{}")))
-    built = build_model(data, priors, "marginal", quadrature)
+    built = build_model(data, fit_priors(tree), "marginal", fit_quadrature(tree))
     _loglik, _effects, totals = dyad_quantities(built, data, tree)
     log_prior, log_likelihood_total = log_densities(built, tree, totals)
     tree = tree.copy()
@@ -197,7 +194,7 @@ def fit(data: ModelData, priors: dict[str, Prior], settings: SamplerSettings, me
     idata.attrs.update({
         "model": spec.name, "model_label": spec.label, "spec": json.dumps(asdict(spec)),
         "method": method, "panel_checksum": panel_checksum, "substitutes": substitutes,
-        "priors": json.dumps({k: {"dist": p.dist, **p.kwargs} for k, p in priors.items()}),
+        "priors": json.dumps(priors_config(priors)),
         "sampler": json.dumps(asdict(settings)), "quadrature": json.dumps(asdict(quadrature)),
         "versions": json.dumps(_versions()), "sampling_seconds": round(sampling_seconds, 2),
         "wall_seconds": round(time.perf_counter() - began, 2), "n_rows": int(len(data.y)),

@@ -20,7 +20,7 @@ from pathlib import Path
 from data_prep.io import read_toml
 from models.builders import build_model
 from models.design import ModelData
-from models.priors import Prior, PriorError, parse_priors
+from models.priors import Prior, PriorError, parse_priors, priors_config
 from models.quadrature import QuadratureOptions
 
 from .fitting import SamplerSettings, fit
@@ -61,7 +61,7 @@ class Refit:
     def key(self, data: ModelData, panel_checksum: str) -> str:
         """Cache key: everything that determines the draws."""
         record = {"panel": panel_checksum, "spec": asdict(data.spec), "settings": asdict(self.settings),
-                  "priors": {k: {"dist": p.dist, **p.kwargs} for k, p in sorted(self.priors.items())},
+                  "priors": priors_config(self.priors),
                   "quadrature": asdict(self.quadrature), "version": CACHE_VERSION}
         return hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()[:20]
 

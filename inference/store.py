@@ -1,13 +1,18 @@
-"""Saving and loading fits (ArviZ DataTree as netCDF), atomically and with clear errors."""
+"""Saving and loading fits (ArviZ DataTree as netCDF), atomically and with clear errors, and reading back the
+spec, priors and quadrature settings a fit records in its attrs."""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
 import xarray as xr
 
 from data_prep.io import atomic_write
+from models.priors import Prior, parse_priors
+from models.quadrature import QuadratureOptions
+from models.specs import ModelSpec
 
 
 class FitFileError(ValueError):
@@ -29,3 +34,18 @@ def load_fit(path: str | os.PathLike) -> xr.DataTree:
             return tree.load()
     except Exception as exc:  # noqa: BLE001 - any reader failure means a corrupt file
         raise FitFileError(f"{path}: not a readable fit file ({type(exc).__name__}: {exc})") from exc
+
+
+def fit_spec(tree: xr.DataTree) -> ModelSpec:
+    """The model spec a fit was made from."""
+    return ModelSpec(**{k: tuple(v) if isinstance(v, list) else v for k, v in json.loads(tree.attrs["spec"]).items()})
+
+
+def fit_priors(tree: xr.DataTree) -> dict[str, Prior]:
+    """The priors a fit was made with."""
+    return parse_priors(json.loads(tree.attrs["priors"]), "the fit's priors")
+
+
+def fit_quadrature(tree: xr.DataTree) -> QuadratureOptions:
+    """The quadrature settings of a fit (the defaults where it records none)."""
+    return QuadratureOptions(**json.loads(tree.attrs.get("quadrature", "{}")))

@@ -268,7 +268,6 @@ def _general_dyad(eta, y, n, lw, K, u0, du, sigma, log_rho, log_tol, M, skip, wa
     region, provably negligible nodes left out."""
     (H, log_wmax, E, s_exact, ncross, base, upper, keep, bucket, terms, cross_order, cross_eta, count, sig,
      wrow, q_value, q_node) = general
-    rho1 = math.log1p(math.exp(log_rho))
     h = sigma * du
     b0 = sigma * u0
     for m in range(M):

@@ -101,6 +101,11 @@ def _parse_entry(group: str, entry: dict, source: str) -> Prior:
     return Prior(dist, {k: float(v) for k, v in args.items()})
 
 
+def priors_config(priors: dict[str, Prior]) -> dict[str, dict]:
+    """Priors in the prior-file form ({group: {"dist": ..., arguments}}), as fits record them."""
+    return {group: {"dist": p.dist, **p.kwargs} for group, p in priors.items()}
+
+
 def parse_priors(config: dict, source: str = "<priors>") -> dict[str, Prior]:
     """Priors for every group: the defaults, overridden by the groups given in `config`."""
     unknown = sorted(set(config) - set(GROUPS))

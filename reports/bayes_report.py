@@ -20,8 +20,9 @@ import pandas as pd
 
 from data_prep.io import atomic_write_text
 from data_prep.panel import panel_to_frame, read_panel
+from inference.fitting import POPULATION
 from inference.frequentist import FitResult, load_results
-from inference.store import FitFileError, load_fit
+from inference.store import FitFileError, fit_spec, load_fit
 from models.design import ModelData, model_data
 from models.specs import ModelSpec, PAPER_MODELS
 
@@ -65,8 +66,7 @@ def gather(fits_dir: Path, panel_checksum: str, freq_path: Path | None, models: 
                                    f"{str(tree.attrs.get('panel_checksum'))[:12]} against the panel's "
                                    f"{panel_checksum[:12]}); refit it with 'make fit'")
         report.fits[name] = tree
-        report.specs[name] = ModelSpec(**{k: tuple(v) if isinstance(v, list) else v
-                                          for k, v in json.loads(tree.attrs["spec"]).items()})
+        report.specs[name] = fit_spec(tree)
     if not report.fits:
         raise ReportError(f"no readable fit in {fits_dir} for {', '.join(models)}; run 'coupproof fit' first")
     if freq_path is None or not Path(freq_path).is_file():
@@ -128,7 +128,7 @@ def model_section(name: str, tree, spec: ModelSpec, data: ModelData, frame: pd.D
             plots.plot_concessions(concessions, figures / f"{name}_concessions.png"),
             f"{name}: Pr(any concession) and expected number of concessions"), level=3))
 
-    population_vars = [v for v in ("coef", "dyad_sd", "year_sd", "count_coef") if v in tree["posterior"]]
+    population_vars = [v for v in POPULATION if v in tree["posterior"]]
     divergences = int(tree["sample_stats"]["diverging"].sum()) if "diverging" in tree["sample_stats"] else 0
     term = spec.interaction_term
     parts.append(html.section(

@@ -20,6 +20,8 @@ import pandas as pd
 import xarray as xr
 from scipy.special import expit
 
+from inference.diagnostics import HDI_PROB as PROB
+from inference.store import fit_spec
 from models.design import ModelData
 from models.quadrature import QuadratureOptions
 
@@ -27,7 +29,6 @@ from .frequentist import typical_values
 
 KINDS = ("conditional", "population")
 KIND_LABELS = {"conditional": "conditional (dyad effect 0)", "population": "population-averaged"}
-PROB = 0.94
 
 
 @dataclass(frozen=True)
@@ -45,8 +46,6 @@ class EffectDraws:
     @classmethod
     def from_fit(cls, tree, every: int = 1) -> "EffectDraws":
         """Every `every`-th draw of each chain of a fit saved by `coupproof fit`."""
-        import json
-
         post = tree["posterior"]
 
         def table(name: str) -> pd.DataFrame:
@@ -56,12 +55,11 @@ class EffectDraws:
         def flat(name: str) -> np.ndarray:
             return np.asarray(post[name])[:, ::every].reshape(-1)
 
-        has_count = "count_coef" in post
-        spec = json.loads(tree.attrs.get("spec", "{}"))
-        return cls(model=str(tree.attrs.get("model", "")), coef=table("coef"), dyad_sd=flat("dyad_sd"),
-                   count_coef=table("count_coef") if has_count else None,
+        spec = fit_spec(tree)
+        return cls(model=spec.name, coef=table("coef"), dyad_sd=flat("dyad_sd"),
+                   count_coef=table("count_coef") if "count_coef" in post else None,
                    count_alpha=flat("count_alpha") if "count_alpha" in post else None,
-                   count_family=spec.get("count_family", "poisson"))
+                   count_family=spec.count_family)
 
     @property
     def n_draws(self) -> int:

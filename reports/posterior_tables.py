@@ -6,17 +6,16 @@ Reads saved fits (`coupproof fit`) and frequentist results (`coupproof freq`); n
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from inference.diagnostics import HDI_PROB as PROB
 from inference.frequentist import FitResult
+from inference.store import fit_spec
 
 from .frequentist import REFERENCE
-
-PROB = 0.94
 
 
 def _part(name: str, family: str) -> str:
@@ -33,8 +32,7 @@ def population_table(tree, freq: list[FitResult] | None = None, reference: Path 
     our frequentist estimate (clustered SE) and the paper's."""
     import arviz as az
 
-    spec = json.loads(tree.attrs["spec"])
-    model = spec["name"]
+    spec = fit_spec(tree)
     post = tree["posterior"]
     rows = []
     for name in ("coef", "count_coef", "dyad_sd", "year_sd", "count_alpha"):
@@ -44,7 +42,7 @@ def population_table(tree, freq: list[FitResult] | None = None, reference: Path 
         summary = summary.apply(pd.to_numeric, errors="coerce")
         terms = [str(t) for t in post["coef_term"].values] if "coef_term" in post[name].dims else [name]
         for term, (_, row) in zip(terms, summary.iterrows()):
-            rows.append({"model": model, "part": _part(name, spec["family"]), "term": term, **row.to_dict()})
+            rows.append({"model": spec.name, "part": _part(name, spec.family), "term": term, **row.to_dict()})
     table = pd.DataFrame(rows).rename(columns={"hdi94_lb": "hdi_lower", "hdi94_ub": "hdi_upper"})
     ours = pd.DataFrame([{"model": f.model, "part": f.part, "term": t, "freq": e, "freq_se": s}
                          for f in (freq or []) for t, e, s in zip(f.table.index, f.table["estimate"], f.table["se"])])
@@ -60,14 +58,14 @@ def population_table(tree, freq: list[FitResult] | None = None, reference: Path 
 def interaction_probabilities(tree) -> pd.DataFrame:
     """Posterior probability that each interaction coefficient (the logit or zero part, and the count part) is
     negative or positive."""
-    spec = json.loads(tree.attrs["spec"])
-    term = f"{spec['interaction'][0]}:{spec['interaction'][1]}"
+    spec = fit_spec(tree)
+    term = spec.interaction_term
     post = tree["posterior"]
     rows = []
     for name in ("coef", "count_coef"):
         if name in post:
             draws = np.asarray(post[name].sel(coef_term=term)).ravel()
-            rows.append({"model": spec["name"], "part": _part(name, spec["family"]), "term": term,
+            rows.append({"model": spec.name, "part": _part(name, spec.family), "term": term,
                          "mean": draws.mean(), "pr_negative": float((draws < 0).mean()),
                          "pr_positive": float((draws > 0).mean())})
     return pd.DataFrame(rows)

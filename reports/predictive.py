@@ -14,15 +14,15 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from inference.diagnostics import HDI_PROB as PROB
+from inference.store import fit_quadrature
 from models.builders import Standardiser, with_intercept
 from models.design import ModelData
 from models.marginal_op import DyadRows
-from models.quadrature import QuadratureOptions
 
 # COW state codes by region of State A
 REGIONS = ((2, 199, "Americas"), (200, 399, "Europe"), (400, 599, "Sub-Saharan Africa"),
            (600, 699, "Middle East and North Africa"), (700, 999, "Asia and Oceania"))
-PROB = 0.94
 
 
 def region_of(ccode: pd.Series) -> pd.Series:
@@ -41,7 +41,7 @@ def row_probabilities(tree, data: ModelData, draws: int = 200, seed: int = 0) ->
     years = np.asarray(post["year_effect"]).reshape(len(sigma), -1) if "year_effect" in post else None
     pick = np.random.default_rng(seed).choice(len(sigma), size=min(draws, len(sigma)), replace=False)
     y = (data.y.to_numpy() > 0).astype(float)
-    options = QuadratureOptions(**json.loads(tree.attrs.get("quadrature", "{}")))
+    options = fit_quadrature(tree)
     rows = DyadRows.from_groups(data.groups, y, options, level=data.years)
     standardiser = Standardiser(**{k: (tuple(v) if k == "terms" else np.asarray(v))
                                    for k, v in json.loads(tree.attrs["standardiser"]).items()})

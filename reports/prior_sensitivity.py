@@ -8,20 +8,19 @@ signals prior-data conflict; one sensitive to the prior but not the likelihood, 
 
 from __future__ import annotations
 
-import json
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import xarray as xr
 
+from inference.diagnostics import HDI_PROB as PROB
+from inference.fitting import POPULATION
+from inference.store import fit_spec
 from models.design import ModelData
 
 from .posterior_effects import EffectDraws, marginal_effect_curves
 from .posterior_plots import save
 
-POPULATION = ("coef", "dyad_sd", "year_sd", "count_coef", "count_alpha")
-PROB = 0.94
 
 
 def psense_tree(tree) -> xr.DataTree:
@@ -44,11 +43,6 @@ def power_scaling(tree) -> pd.DataFrame:
     return table
 
 
-def interaction_term(tree) -> str:
-    spec = json.loads(tree.attrs["spec"])
-    return f"{spec['interaction'][0]}:{spec['interaction'][1]}"
-
-
 def prior_set_table(fits: dict[str, object]) -> pd.DataFrame:
     """Per prior set: the interaction's posterior mean, sd, 94% HDI and Pr(< 0), dyad_sd, and diagnostics."""
     from arviz_stats import hdi
@@ -56,7 +50,7 @@ def prior_set_table(fits: dict[str, object]) -> pd.DataFrame:
     rows = []
     for name, tree in fits.items():
         post = tree["posterior"]
-        draws = post["coef"].sel(coef_term=interaction_term(tree)).stack(sample=("chain", "draw"))
+        draws = post["coef"].sel(coef_term=fit_spec(tree).interaction_term).stack(sample=("chain", "draw"))
         low, high = hdi(draws, prob=PROB, dim="sample").values
         rows.append({"model": tree.attrs.get("model", ""), "prior_set": name, "mean": float(draws.mean()),
                      "sd": float(draws.std()), "hdi_lower": float(low), "hdi_upper": float(high),
@@ -81,8 +75,8 @@ def plot_power_scaling(tree, path):
 
     from .posterior_plots import save_arviz
 
-    plot = azp.plot_psense_dist(psense_tree(tree), var_names=["coef"], coords={"coef_term": [interaction_term(tree)]},
-                                backend="matplotlib")
+    term = fit_spec(tree).interaction_term
+    plot = azp.plot_psense_dist(psense_tree(tree), var_names=["coef"], coords={"coef_term": [term]}, backend="matplotlib")
     return save_arviz(plot, path)
 
 

@@ -13,7 +13,7 @@ PYENV_ROOT_DIR := $(shell pyenv root 2>/dev/null || echo $$HOME/.pyenv)
 PYTHON312 := $(shell for c in $(PYTHON) python3.12 $$(ls -d $(PYENV_ROOT_DIR)/versions/3.12*/bin/python3.12 2>/dev/null | sort -V -r); do \
   "$$c" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))' >/dev/null 2>&1 && { command -v "$$c"; break; }; done)
 
-.PHONY: help data freq fit report sensitivity test bench clean distclean
+.PHONY: help data freq fit report sensitivity test bench lock clean distclean
 
 help:
 	@echo "make data   build the directed dyad-year panel ($(PANEL)) and compare it with the paper"
@@ -22,17 +22,27 @@ help:
 	@echo "make report HTML report of the saved fits, with figures and tables (build/report/)"
 	@echo "make sensitivity  power-scaling of the fits and refits under prior sets (build/sensitivity/; SENS_ARGS)"
 	@echo "make test   run the test suite"
+	@echo "make lock   re-resolve requirements.lock (exact versions that make installs) from pyproject.toml"
 	@echo "make bench  time the panel build, the frequentist fits and the Bayesian fit of Model 4 ($(BUILD)/bench/)"
 
-$(VENV)/.installed: pyproject.toml
+# The environment is installed from requirements.lock (exact versions of every package, for reruns that give the
+# same draws next year); pyproject.toml keeps the loose ranges for users who add the package to their own.
+$(VENV)/.installed: pyproject.toml requirements.lock
 	@if [ -z "$(PYTHON312)" ]; then \
 	  echo "error: Python 3.12 not found. Install it (e.g. 'pyenv install 3.12' or your OS package python3.12)," >&2; \
 	  echo "       or run 'make PYTHON=/path/to/python3.12 ...'." >&2; exit 1; fi
 	@echo "Creating $(VENV) with $(PYTHON312)"
 	@test -x $(PY) || $(PYTHON312) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps -e .
 	@touch $@
+
+# Re-resolve requirements.lock from pyproject.toml's ranges (newest versions that fit; commit the result).
+lock: $(VENV)/.installed
+	$(PY) -m pip install --quiet uv
+	$(VENV)/bin/uv pip compile pyproject.toml --extra test --universal --python-version 3.12 --no-header \
+	  --output-file requirements.lock
 
 $(PANEL): $(VENV)/.installed
 	$(CLI) data --data-dir "$(DATA_DIR)" --out $(PANEL) --check

@@ -1,7 +1,16 @@
-"""`coupproof` command line: one subcommand per stage of the workflow (data, and later fit and report)."""
+"""`coupproof` command line: one subcommand per stage of the workflow (data, freq, fit, report, sensitivity).
+
+Every command checks all its options, paths and configuration files before any work starts. Any failure a user
+can cause (bad input, a file that cannot be read or written) ends in one line naming the file, column or option
+and the problem, with exit code 2; an interrupt (Ctrl-C, SIGTERM) exits with 130 or 143 and leaves no output.
+"""
 
 from __future__ import annotations
 
+import functools
+import os
+import signal
+import threading
 import time
 from pathlib import Path
 from typing import Annotated
@@ -9,13 +18,24 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from data_prep.sources import DATA_DIR_ENV, DEFAULT_DATA_DIR, DataError
+from data_prep.io import check_output, check_safe_name
+from data_prep.sources import DATA_DIR_ENV, DEFAULT_DATA_DIR
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Bayesian workbench for coup-proofing and alliances (McWard & Yoon 2023 and extensions).")
 console = Console(stderr=True)
 
 DataDir = Annotated[Path, typer.Option(envvar=DATA_DIR_ENV, help="Raw data directory (one folder per source).")]
+DEBUG_ENV = "COUPPROOF_DEBUG"  # set to 1 to see the traceback of an unexpected error
+
+
+class Interrupted(BaseException):
+    """Raised by the signal handlers, so that samplers that catch KeyboardInterrupt to return partial draws stop
+    instead, and every atomic write removes its temporary file on the way out."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
 
 
 def _fail(message: str) -> None:
@@ -25,12 +45,70 @@ def _fail(message: str) -> None:
     raise typer.Exit(code=2)
 
 
+def _describe(exc: BaseException) -> str:
+    """One line for a user-facing error; a file-system error names its file."""
+    if isinstance(exc, OSError) and exc.filename:
+        return f"{exc.filename}: {exc.strerror or exc}"
+    text = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
+    return " ".join(text.split()) or type(exc).__name__
+
+
+def _on_signal(signum, _frame) -> None:
+    raise Interrupted(signum)
+
+
+def guarded(command):
+    """Run a command body so that user errors (ValueError and its subclasses: bad options, specs, priors, data
+    and fit files; OSError: paths) become one line and exit 2, interrupts exit 128 + signal number, and an
+    unexpected error is one line too (with the traceback when COUPPROOF_DEBUG=1), exit 1."""
+    @functools.wraps(command)
+    def run(*args, **kwargs):
+        main_thread = threading.current_thread() is threading.main_thread()
+        previous = {s: signal.signal(s, _on_signal) for s in (signal.SIGINT, signal.SIGTERM)} if main_thread else {}
+        try:
+            return command(*args, **kwargs)
+        except (typer.Exit, typer.Abort):
+            raise
+        except (ValueError, OSError) as exc:
+            _fail(_describe(exc))
+        except (Interrupted, KeyboardInterrupt) as exc:
+            signum = getattr(exc, "signum", signal.SIGINT)
+            console.print(f"[bold red]interrupted[/] ({signal.Signals(signum).name}); no partial output was kept")
+            raise typer.Exit(code=128 + signum) from None
+        except Exception as exc:  # noqa: BLE001 - an unexpected error is still one line unless debugging
+            if os.environ.get(DEBUG_ENV):
+                raise
+            console.print(f"[bold red]internal error:[/] {type(exc).__name__}: {_describe(exc)} "
+                          f"(set {DEBUG_ENV}=1 for the traceback)", highlight=False, soft_wrap=True)
+            raise typer.Exit(code=1) from None
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+    return run
+
+
+def command(name: str | None = None):
+    """`app.command`, with the body run under `guarded`."""
+    return lambda function: app.command(name)(guarded(function))
+
+
+def _names(text: str, all_names) -> list[str]:
+    """Comma-separated names; 'all' stands for `all_names`."""
+    return list(all_names) if text == "all" else [n.strip() for n in text.split(",") if n.strip()]
+
+
+def _at_least(value: int, minimum: int, option: str) -> int:
+    if value < minimum:
+        raise ValueError(f"--{option} must be at least {minimum}, got {value}")
+    return value
+
+
 @app.callback()
 def main() -> None:
     """Build the dyad panel, fit the models, write the reports."""
 
 
-@app.command()
+@command()
 def data(
     data_dir: DataDir = DEFAULT_DATA_DIR,
     out: Annotated[Path, typer.Option(help="Where to write the panel (netCDF).")] = Path("build/panel.nc"),
@@ -52,26 +130,34 @@ def data(
     from data_prep.sources import RawData
     from data_prep.threat import ThreatOptions
 
-    try:
-        options = PanelOptions(
-            start=start, end=end, max_polity_a=None if max_polity_a >= 10 else max_polity_a,
-            threat=ThreatOptions(alliance_exclusion=alliance_exclusion, major_prie=major_prie, sscore=sscore,
-                                 regional_powers=regional_powers),
-            concessions=ConcessionOptions(scoring=concession_scoring, item_list=concession_items,
-                                          config_path=concession_config))
-        load_concession_items(options.concessions)  # a broken item table fails before any data is read
-        began = time.perf_counter()
-        with console.status(f"Building the {start}-{end} panel from {data_dir} ..."):
-            raw = RawData(data_dir)
-            ds = build_panel(raw, options)
-            write_panel(ds, out)
-    except (DataError, ValueError) as exc:
-        _fail(str(exc))
+    if not -10 <= max_polity_a <= 99:
+        raise ValueError(f"--max-polity-a must lie between -10 and 10 (or 10 and above for every state), got "
+                         f"{max_polity_a}")
+    options = PanelOptions(
+        start=start, end=end, max_polity_a=None if max_polity_a >= 10 else max_polity_a,
+        threat=ThreatOptions(alliance_exclusion=alliance_exclusion, major_prie=major_prie, sscore=sscore,
+                             regional_powers=regional_powers),
+        concessions=ConcessionOptions(scoring=concession_scoring, item_list=concession_items,
+                                      config_path=concession_config))
+    load_concession_items(options.concessions)  # a broken item table fails before any data is read
+    outputs = [out] + ([_check_path(out, ".md"), _check_path(out, ".csv")] if check else [])
+    for path in outputs:
+        check_output(path, folder=False, inputs=[data_dir, concession_config], what="panel")
+    began = time.perf_counter()
+    with console.status(f"Building the {start}-{end} panel from {data_dir} ..."):
+        raw = RawData(data_dir)
+        ds = build_panel(raw, options)
+        write_panel(ds, out)
     rows = int(ds["in_panel"].sum())
     console.print(f"[green]Panel written[/] to {out}: {rows:,} directed dyad-years, {ds.sizes['dyad']:,} dyads, "
                   f"{int(ds['new_defense_pact'].sum())} new pacts ({time.perf_counter() - began:.1f} s).")
     if check:
         _write_check(ds, raw, options, out)
+
+
+def _check_path(out: Path, suffix: str) -> Path:
+    """Where `data --check` writes its comparison: beside the panel, as <stem>_check.md / .csv."""
+    return out.with_name(out.stem + "_check" + suffix)
 
 
 def _write_check(ds, raw, options, out: Path) -> None:
@@ -80,12 +166,12 @@ def _write_check(ds, raw, options, out: Path) -> None:
 
     comparison = compare_with_paper(ds)
     text = format_report(sample_overview(ds), comparison, threat_validation(raw, options))
-    atomic_write_text(out.with_name(out.stem + "_check.md"), text)
-    atomic_write_text(out.with_name(out.stem + "_check.csv"), comparison.to_csv(index=False))
+    atomic_write_text(_check_path(out, ".md"), text)
+    atomic_write_text(_check_path(out, ".csv"), comparison.to_csv(index=False))
     typer.echo(text)
 
 
-@app.command()
+@command()
 def freq(
     panel: Annotated[Path, typer.Option(help="Panel built by 'coupproof data'.")] = Path("build/panel.nc"),
     out: Annotated[Path, typer.Option(help="Output folder for results, tables and figures.")] = Path("build/freq"),
@@ -98,26 +184,21 @@ def freq(
     from data_prep.io import atomic_write_text
     from data_prep.panel import panel_to_frame, read_panel
     from inference.frequentist import COUNT_FAMILIES, fit_model, save_results
-    from models.design import SpecError
     from models.specs import get_spec, load_specs
     from reports.frequentist import compare_with_paper
 
-    try:
-        known = load_specs(specs)
-        chosen = [get_spec(name.strip(), known) for name in models.split(",") if name.strip()]
-        if count_family not in COUNT_FAMILIES:
-            raise ValueError(f"unknown count family {count_family!r}; use {', '.join(COUNT_FAMILIES)}")
-        ds = read_panel(panel)
-        frame = panel_to_frame(ds)
-        results = []
-        began = time.perf_counter()
-        for spec in chosen:
-            with console.status(f"Fitting {spec.label} ({spec.name}) ..."):
-                results.extend(fit_model(frame, spec, count_family))
-    except KeyError as exc:
-        _fail(exc.args[0])
-    except (DataError, SpecError, ValueError) as exc:
-        _fail(str(exc))
+    known = load_specs(specs)
+    chosen = [get_spec(name, known) for name in _names(models, known)]
+    if count_family not in COUNT_FAMILIES:
+        raise ValueError(f"unknown count family {count_family!r}; use {', '.join(COUNT_FAMILIES)}")
+    check_output(out, folder=True, inputs=[panel, specs], what="results")
+    ds = read_panel(panel)
+    frame = panel_to_frame(ds)
+    results = []
+    began = time.perf_counter()
+    for spec in chosen:
+        with console.status(f"Fitting {spec.label} ({spec.name}) ..."):
+            results.extend(fit_model(frame, spec, count_family))
     elapsed = time.perf_counter() - began
     metadata = {"panel": str(panel), "panel_checksum": ds.attrs.get("panel_checksum"),
                 "substitutes": ds.attrs.get("substitutes"), "count_family": count_family,
@@ -175,7 +256,7 @@ def _write_figures(frame, results, out: Path) -> None:
 
 
 
-@app.command("fit")
+@command("fit")
 def fit_command(
     model: Annotated[str, typer.Option(help="Model name(s), comma-separated: m1-m4 (Table 1), h1, h2 (Table 2), "
                                             "your own from --specs, or 'all' (the paper's six).")] = "m4",
@@ -206,33 +287,32 @@ def fit_command(
     from inference.fitting import SamplerSettings, fit
     from inference.store import save_fit
     from models.builders import METHODS
-    from models.design import SpecError, model_data
-    from models.priors import PriorError, load_priors
+    from models.design import model_data
+    from models.priors import load_priors
     from models.specs import PAPER_MODELS, get_spec, load_specs, with_options
 
-    try:
-        known = load_specs(specs)
-        names = list(PAPER_MODELS) if model == "all" else [m.strip() for m in model.split(",") if m.strip()]
-        chosen = [with_options(get_spec(name, known), group, year_effects) for name in names]
-        settings = SamplerSettings(sampler=sampler, draws=draws, tune=tune, chains=chains, seed=seed,
-                                   target_accept=target_accept, adaptation=adaptation)
-        if method not in METHODS:
-            raise ValueError(f"unknown method {method!r}; use {', '.join(METHODS)}")
-        prior_set = load_priors(priors)
-        ds = read_panel(panel)
-        frame = panel_to_frame(ds)
-        datasets = [model_data(frame, spec) for spec in chosen]  # every spec is checked before any sampling
-    except KeyError as exc:
-        _fail(exc.args[0])
-    except (DataError, SpecError, PriorError, ValueError) as exc:
-        _fail(str(exc))
+    known = load_specs(specs)
+    chosen = [with_options(get_spec(name, known), group, year_effects) for name in _names(model, PAPER_MODELS)]
+    settings = SamplerSettings(sampler=sampler, draws=draws, tune=tune, chains=chains, seed=seed,
+                               target_accept=target_accept, adaptation=adaptation)
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; use {', '.join(METHODS)}")
+    _at_least(loglik_every, 1, "loglik-every")
+    prior_set = load_priors(priors)
+    check_output(out, folder=True, inputs=[panel, specs, priors], what="fits")
+    paths = {spec.name: out / f"{check_safe_name(spec.name, 'model name')}_{method}.nc" for spec in chosen}
+    for path in paths.values():
+        check_output(path, folder=False, inputs=[panel, specs, priors], what="fit")
+    ds = read_panel(panel)
+    frame = panel_to_frame(ds)
+    datasets = [model_data(frame, spec) for spec in chosen]  # every spec is checked before any sampling
     failed = []
     for data in datasets:
         console.print(f"[bold]Fitting {data.spec.label} ({data.spec.name})[/]: {len(data.y):,} rows, "
                       f"{data.n_groups:,} dyads, {int((data.y > 0).sum())} events, method {method}, {sampler}")
         idata, diagnostics = fit(data, prior_set, settings, method, panel_checksum=ds.attrs.get("panel_checksum", ""),
                                  substitutes=str(ds.attrs.get("substitutes", "")), loglik_every=loglik_every)
-        path = save_fit(idata, out / f"{data.spec.name}_{method}.nc")
+        path = save_fit(idata, paths[data.spec.name])
         _print_diagnostics(data.spec.name, diagnostics, idata.attrs["wall_seconds"])
         console.print(f"saved {path}")
         if not diagnostics.passed:
@@ -241,7 +321,7 @@ def fit_command(
         raise typer.Exit(code=1)
 
 
-@app.command()
+@command()
 def report(
     fits: Annotated[Path, typer.Option(help="Folder of saved fits ('coupproof fit').")] = Path("build/fits"),
     panel: Annotated[Path, typer.Option(help="Panel built by 'coupproof data'.")] = Path("build/panel.nc"),
@@ -256,25 +336,22 @@ def report(
     """Write the HTML report of the saved Bayesian fits (never refits)."""
     from data_prep.panel import read_panel
     from models.specs import PAPER_MODELS, SpecError, load_specs
-    from reports.bayes_report import ReportError, build_report
+    from reports.bayes_report import build_report
 
-    try:
-        known = load_specs(specs)
-        names = list(PAPER_MODELS) if model == "all" else [m.strip() for m in model.split(",") if m.strip()]
-        unknown = [n for n in names if n not in known]
-        if unknown:
-            raise SpecError(f"unknown model(s) {', '.join(unknown)}; known models: {', '.join(known)}")
-        if ppc_draws < 1:
-            raise ValueError("ppc-draws must be at least 1")
-        read_panel(panel)  # a missing or outdated panel fails here, before any work
-        with console.status("Writing the report ..."):
-            path = build_report(fits, panel, freq, out, names, known, ppc_draws, sensitivity)
-    except (DataError, SpecError, ReportError, ValueError) as exc:
-        _fail(str(exc))
+    known = load_specs(specs)
+    names = _names(model, PAPER_MODELS)
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise SpecError(f"unknown model(s) {', '.join(unknown)}; known models: {', '.join(known)}")
+    _at_least(ppc_draws, 1, "ppc-draws")
+    check_output(out, folder=True, inputs=[fits, panel, freq, specs, sensitivity], what="report")
+    read_panel(panel)  # a missing or outdated panel fails here, before any work
+    with console.status("Writing the report ..."):
+        path = build_report(fits, panel, freq, out, names, known, ppc_draws, sensitivity)
     console.print(f"[green]Report written[/] to {path} (figures and tables beside it)")
 
 
-@app.command()
+@command()
 def sensitivity(
     model: Annotated[str, typer.Option(help="Model(s) to refit under every prior set, comma-separated.")] = "m4",
     prior_sets: Annotated[Path | None, typer.Option(help="Prior sets (TOML); default models/priors/sensitivity.toml.")]
@@ -296,38 +373,33 @@ def sensitivity(
     from data_prep.io import atomic_write_text
     from data_prep.panel import panel_to_frame, read_panel
     from inference.fitting import SamplerSettings, ensure_log_densities
-    from inference.refits import (Refit, SensitivityError, check_builds, check_scheduler, load_prior_sets,
-                                  run_refits)
-    from inference.store import FitFileError, load_fit
-    from models.design import SpecError, model_data
-    from models.priors import PriorError
+    from inference.refits import Refit, check_builds, check_scheduler, load_prior_sets, run_refits
+    from inference.store import load_fit
+    from models.design import model_data
     from models.specs import get_spec, load_specs
     from reports import prior_sensitivity as ps
 
-    try:  # everything is checked before any fitting
-        sets = load_prior_sets(prior_sets)
-        known = load_specs(specs)
-        chosen = [get_spec(m.strip(), known) for m in model.split(",") if m.strip()]
-        settings = SamplerSettings(draws=draws, tune=tune, chains=chains, seed=seed)
-        ds = read_panel(panel)
-        frame = panel_to_frame(ds)
-        datasets = {spec.name: model_data(frame, spec) for spec in chosen}
-        refits = [Refit(set_name, priors, settings) for set_name, priors in sets.items()]
-        for data in datasets.values():
-            for refit in refits:
-                check_builds(data, refit)
-        check_scheduler(scheduler)
-    except KeyError as exc:
-        _fail(exc.args[0])
-    except (DataError, SpecError, PriorError, SensitivityError, ValueError) as exc:
-        _fail(str(exc))
+    # everything is checked before any fitting
+    sets = load_prior_sets(prior_sets)
+    known = load_specs(specs)
+    chosen = [get_spec(name, known) for name in _names(model, known)]
+    for spec in chosen:
+        check_safe_name(spec.name, "model name")
+    settings = SamplerSettings(draws=draws, tune=tune, chains=chains, seed=seed)
+    check_output(out, folder=True, inputs=[panel, fits, specs, prior_sets], what="sensitivity")
+    ds = read_panel(panel)
+    frame = panel_to_frame(ds)
+    datasets = {spec.name: model_data(frame, spec) for spec in chosen}
+    refits = [Refit(set_name, priors, settings) for set_name, priors in sets.items()]
+    for data in datasets.values():
+        for refit in refits:
+            check_builds(data, refit)
+    check_scheduler(scheduler)
+    saved = {name: load_fit(fits / f"{name}_marginal.nc") for name in known
+             if (fits / f"{name}_marginal.nc").exists()}  # a damaged saved fit fails here, not after the refits
     checksum = ds.attrs.get("panel_checksum", "")
     tables = []
-    for name in known:
-        try:
-            tree = load_fit(fits / f"{name}_marginal.nc")
-        except FitFileError:
-            continue
+    for name, tree in saved.items():
         data = datasets.get(name) or model_data(frame, known[name])
         with console.status(f"Power-scaling {name} ..."):
             tables.append(ps.power_scaling(ensure_log_densities(tree, data)))

@@ -1,19 +1,32 @@
-"""Small file helpers: atomic writing (write to a temporary file beside the target, then rename, so no half-written
-output remains) and reading a TOML configuration file with one clear error."""
+"""Small file helpers: atomic writing (a uniquely named temporary file beside the target, then a rename, so no
+half-written output remains and two runs never share a temporary file), checks of output paths before any work,
+and reading a TOML configuration file with one clear error."""
 
 from __future__ import annotations
 
+import math
 import os
+import re
+import tempfile
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 
+class OutputPathError(ValueError):
+    """An output path that cannot or must not be written (a folder, an input, unwritable, an unsafe name)."""
+
+
 def atomic_write(path: str | os.PathLike, write: Callable[[Path], None]) -> Path:
-    """Call `write(tmp)` on a temporary path in the target's folder, then rename it to `path`."""
+    """Call `write(tmp)` on a fresh temporary path in the target's folder, then rename it to `path`.
+
+    The temporary name is unique (two runs writing one output each write their own file; the last rename wins
+    and the output is always complete) and is removed on any exit, an exception or an interrupt included."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
+    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(handle)
+    tmp = Path(name)
     try:
         write(tmp)
         os.replace(tmp, path)
@@ -34,5 +47,64 @@ def read_toml(path: str | os.PathLike, what: str, error: type[Exception] = Value
         raise error(f"{path}: {what} not found")
     try:
         return tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as exc:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise error(f"{path}: not valid TOML ({exc})") from exc
+    except OSError as exc:
+        raise error(f"{path}: cannot read the {what} ({exc.strerror or exc})") from exc
+
+
+SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+-]{0,99}")
+
+
+def check_safe_name(name: str, what: str) -> str:
+    """`name` if it can be used as (part of) a file name inside an output folder: letters, digits, '_', '.', '+',
+    '-', starting with a letter or digit, no '..', at most 100 characters; otherwise OutputPathError."""
+    if not isinstance(name, str) or not SAFE_NAME.fullmatch(name) or ".." in name:
+        raise OutputPathError(f"{what} {name!r} cannot be used as a file name: use letters, digits, '_', '.', '+' "
+                              "and '-', starting with a letter or digit")
+    return name
+
+
+def _writable_ancestor(path: Path) -> Path:
+    """The nearest existing ancestor of `path`, which must be a folder we can create files in."""
+    ancestor = path
+    while not ancestor.exists():
+        if ancestor.parent == ancestor:
+            break
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise OutputPathError(f"{path}: cannot be created, {ancestor} is a file, not a folder")
+    try:  # a real probe: os.access says yes to root even on a read-only file system
+        with tempfile.TemporaryFile(dir=ancestor):
+            pass
+    except OSError as exc:
+        raise OutputPathError(f"{path}: cannot write there ({ancestor}: {exc.strerror or exc})") from None
+    return ancestor
+
+
+def check_output(path: str | os.PathLike, *, folder: bool, inputs: Iterable[str | os.PathLike | None] = (),
+                 what: str = "output") -> Path:
+    """Check, before any work starts, that `path` can be written as a file (folder=False) or a folder of outputs
+    (folder=True): not a folder where a file is wanted or a file where a folder is, writable, and neither equal to
+    nor inside any of `inputs` (files or folders the run reads)."""
+    path = Path(path)
+    if folder and path.exists() and not path.is_dir():
+        raise OutputPathError(f"{path}: the {what} folder is an existing file")
+    if not folder and path.is_dir():
+        raise OutputPathError(f"{path}: the {what} file is an existing folder")
+    target = path.resolve()
+    for given in inputs:
+        if given is None:
+            continue
+        source = Path(given).resolve()
+        if target == source or source in target.parents:
+            raise OutputPathError(f"{path}: the {what} would overwrite or write inside the input {given}")
+    _writable_ancestor(target)
+    return path
+
+
+def check_finite(value: float, what: str, error: type[Exception] = ValueError) -> float:
+    """`value` as a float if it is a finite number, else `error` naming `what`."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise error(f"{what} must be a finite number, got {value!r}")
+    return float(value)

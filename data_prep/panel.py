@@ -244,7 +244,17 @@ def read_panel(path: str | os.PathLike) -> xr.Dataset:
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: panel file not found; build it with 'coupproof data' or 'make data'")
-    ds = xr.load_dataset(path, engine="h5netcdf")
-    if int(ds.attrs.get("schema_version", -1)) != SCHEMA_VERSION:
+    try:
+        ds = xr.load_dataset(path, engine="h5netcdf")
+    except Exception as exc:  # noqa: BLE001 - any reader failure means a damaged or foreign file
+        raise DataError(f"{path}: not a readable panel file ({type(exc).__name__}: {' '.join(str(exc).split())})"
+                        ) from None
+    if "schema_version" not in ds.attrs:
+        raise DataError(f"{path}: not a panel written by 'coupproof data' (no schema_version)")
+    if str(ds.attrs["schema_version"]) != str(SCHEMA_VERSION):
         raise DataError(f"{path}: panel schema {ds.attrs.get('schema_version')} is not {SCHEMA_VERSION}; rebuild it")
+    missing = [v for v in ("in_panel", "sample_no_controls", "sample_controls") if v not in ds.variables]
+    missing += [d for d in ("dyad", "year") if d not in ds.dims]
+    if missing:
+        raise DataError(f"{path}: not a panel written by 'coupproof data' (no {', '.join(missing)})")
     return ds

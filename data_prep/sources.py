@@ -18,7 +18,7 @@ DATA_DIR_ENV = "COUPPROOF_DATA_DIR"
 DEFAULT_DATA_DIR = Path("../shared/data/raw")
 
 
-class DataError(Exception):
+class DataError(ValueError):
     """A raw input is missing, unreadable or not shaped as expected; the message names the file and the problem."""
 
 

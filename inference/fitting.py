@@ -25,10 +25,15 @@ from .store import fit_priors, fit_quadrature
 
 SAMPLERS = ("nutpie", "numpyro", "pymc")
 ADAPTATIONS = ("low_rank", "diag")
+# inclusive ranges of the integer settings (the seed must fit the samplers' 32-bit seeds)
+SETTING_RANGES = {"draws": (1, 1_000_000), "tune": (1, 1_000_000), "chains": (1, 64), "seed": (0, 2**32 - 1)}
 POPULATION = ("coef", "dyad_sd", "year_sd", "count_coef", "count_alpha")
 # parameters whose priors come from the prior file (power-scaling scales these)
 PRIOR_VARS = ("intercept", "beta", "dyad_sd_signed", "dyad_sd", "year_sd_signed", "year_sd", "count_intercept",
               "count_beta", "count_alpha")
+
+
+NUMERICS = "strict IEEE float64 in the log density (no fast-math), so draws depend only on the seed"
 
 
 @dataclass(frozen=True)
@@ -49,11 +54,12 @@ class SamplerSettings:
             raise ValueError(f"unknown sampler {self.sampler!r}; use {', '.join(SAMPLERS)}")
         if self.adaptation not in ADAPTATIONS:
             raise ValueError(f"unknown mass matrix adaptation {self.adaptation!r}; use {', '.join(ADAPTATIONS)}")
-        for name in ("draws", "tune", "chains"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1")
-        if not 0 < self.target_accept < 1:
-            raise ValueError("target_accept must lie in (0, 1)")
+        for name, (low, high) in SETTING_RANGES.items():
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                raise ValueError(f"{name} must be a whole number from {low} to {high}, got {value!r}")
+        if not (isinstance(self.target_accept, (int, float)) and 0 < self.target_accept < 1):
+            raise ValueError(f"target_accept must lie strictly between 0 and 1, got {self.target_accept!r}")
 
 
 def population_vars(built: BuiltModel) -> list[str]:
@@ -63,17 +69,32 @@ def population_vars(built: BuiltModel) -> list[str]:
     return [v for v in POPULATION if v in names]
 
 
+class SamplingInterrupted(KeyboardInterrupt):
+    """The sampler stopped early (it was interrupted) and returned fewer draws than asked for."""
+
+
 def sample(built: BuiltModel, settings: SamplerSettings):
-    """NUTS draws from the built model with the chosen sampler (progress bars on)."""
+    """NUTS draws from the built model with the chosen sampler (progress bars on).
+
+    The log density is compiled without fast-math (strict IEEE arithmetic), so that its value cannot depend on
+    how the compiler inlines or vectorises it: the same seed gives bit-identical draws in this process, in a Dask
+    worker, in a subprocess with other thread settings, and with or without PyTensor's and numba's caches."""
+    import pytensor
+
     nuts = {"target_accept": settings.target_accept}
     extra = {}
     if settings.sampler == "nutpie":
         nuts["adaptation"] = settings.adaptation
     if settings.sampler == "pymc":
         extra["mp_ctx"] = "forkserver"  # forking a process that has started JAX or numba threads can deadlock
-    return pm.sample(draws=settings.draws, tune=settings.tune, chains=settings.chains, cores=settings.chains,
-                     random_seed=settings.seed, nuts_sampler=settings.sampler, model=built.model,
-                     progressbar=True, nuts=nuts, **extra)
+    with pytensor.config.change_flags(numba__fastmath=False):
+        idata = pm.sample(draws=settings.draws, tune=settings.tune, chains=settings.chains, cores=settings.chains,
+                          random_seed=settings.seed, nuts_sampler=settings.sampler, model=built.model,
+                          progressbar=True, nuts=nuts, **extra)
+    post = idata["posterior"]
+    if post.sizes["chain"] < settings.chains or post.sizes["draw"] < settings.draws:
+        raise SamplingInterrupted(f"sampling stopped after {post.sizes['draw']} of {settings.draws} draws")
+    return idata
 
 
 def dyad_quantities(built: BuiltModel, data: ModelData, idata, every: int = 1, threads: int = 2
@@ -196,7 +217,7 @@ def fit(data: ModelData, priors: dict[str, Prior], settings: SamplerSettings, me
         "method": method, "panel_checksum": panel_checksum, "substitutes": substitutes,
         "priors": json.dumps(priors_config(priors)),
         "sampler": json.dumps(asdict(settings)), "quadrature": json.dumps(asdict(quadrature)),
-        "versions": json.dumps(_versions()), "sampling_seconds": round(sampling_seconds, 2),
+        "versions": json.dumps(_versions()), "numerics": NUMERICS, "sampling_seconds": round(sampling_seconds, 2),
         "wall_seconds": round(time.perf_counter() - began, 2), "n_rows": int(len(data.y)),
         "n_dyads": int(data.n_groups), "n_events": int((data.y > 0).sum()),
         "diagnostics_passed": int(diagnostics.passed), "diagnostics_problems": json.dumps(diagnostics.problems),

@@ -100,6 +100,10 @@ def save_results(results: list[FitResult], path: str | Path, metadata: dict) -> 
 
 
 def load_results(path: str | Path) -> tuple[list[FitResult], dict]:
-    """Read results written by `save_results`."""
-    payload = json.loads(Path(path).read_text())
-    return [FitResult(**fit) for fit in payload["fits"]], payload["metadata"]
+    """Read results written by `save_results`; anything else is a ValueError naming the file."""
+    try:
+        payload = json.loads(Path(path).read_text())
+        return [FitResult(**fit) for fit in payload["fits"]], dict(payload["metadata"])
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise ValueError(f"{path}: not frequentist results written by 'coupproof freq' "
+                         f"({type(exc).__name__}: {exc})") from None

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from data_prep.io import read_toml
+from data_prep.io import check_safe_name, read_toml
 from models.builders import build_model
 from models.design import ModelData
 from models.priors import Prior, PriorError, parse_priors, priors_config
@@ -45,6 +45,10 @@ def load_prior_sets(path: str | Path | None = None) -> dict[str, dict[str, Prior
             raise PriorError(f"{path}: [{name}] must be a table of prior groups")
         if name == "default":
             raise PriorError(f"{path}: [default] is reserved for the default priors; name your set otherwise")
+        try:  # the set's name becomes part of its cached fit's file name
+            check_safe_name(name, f"{path}: prior set")
+        except ValueError as exc:
+            raise PriorError(str(exc)) from None
         sets[name] = parse_priors(entry, f"{path} [{name}]")
     return sets
 

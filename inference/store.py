@@ -19,6 +19,9 @@ class FitFileError(ValueError):
     """A fit file that is missing or cannot be read."""
 
 
+REQUIRED_ATTRS = ("model", "spec", "priors", "method", "sampler", "standardiser")  # what every reader of a fit relies on
+
+
 def save_fit(idata: xr.DataTree, path: str | os.PathLike) -> Path:
     """Write a fit to netCDF via a temporary file, then rename."""
     return atomic_write(path, lambda tmp: idata.to_netcdf(tmp, engine="h5netcdf"))
@@ -31,9 +34,19 @@ def load_fit(path: str | os.PathLike) -> xr.DataTree:
         raise FitFileError(f"{path}: fit file not found; run 'coupproof fit' first")
     try:
         with xr.open_datatree(path, engine="h5netcdf") as tree:
-            return tree.load()
+            tree = tree.load()
     except Exception as exc:  # noqa: BLE001 - any reader failure means a corrupt file
-        raise FitFileError(f"{path}: not a readable fit file ({type(exc).__name__}: {exc})") from exc
+        raise FitFileError(f"{path}: not a readable fit file ({type(exc).__name__}: {' '.join(str(exc).split())})"
+                           ) from exc
+    missing = [a for a in REQUIRED_ATTRS if a not in tree.attrs] + (["posterior"] if "posterior" not in tree.children
+                                                                    else [])
+    if missing:
+        raise FitFileError(f"{path}: not a fit written by 'coupproof fit' (no {', '.join(missing)})")
+    try:
+        fit_spec(tree), fit_priors(tree)
+    except (ValueError, TypeError) as exc:
+        raise FitFileError(f"{path}: the fit's recorded spec or priors are damaged ({exc})") from None
+    return tree
 
 
 def fit_spec(tree: xr.DataTree) -> ModelSpec:

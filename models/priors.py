@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pymc as pm
 
-from data_prep.io import read_toml
+from data_prep.io import check_finite, read_toml
 
 DEFAULT_PRIORS = Path(__file__).resolve().parent / "priors" / "default.toml"
 
@@ -30,6 +30,8 @@ DISTRIBUTIONS: dict[str, tuple[type, tuple[str, ...], tuple[str, ...]]] = {
     "Exponential": (pm.Exponential, ("lam",), ()),
     "Gamma": (pm.Gamma, ("alpha", "beta"), ()),
 }
+MAX_MAGNITUDE = 1e6  # largest prior argument accepted (location, scale, degrees of freedom)
+MIN_SCALE = 1e-6  # smallest scale, rate or degrees of freedom: below it the prior is a numerical point mass
 POSITIVE_ONLY = {"HalfNormal", "HalfStudentT", "HalfCauchy", "Exponential", "Gamma"}
 # Scale priors whose mirror image about zero is a smooth symmetric distribution: (twin, its centre argument).
 SIGNED_TWINS: dict[str, tuple[type, str]] = {
@@ -93,11 +95,13 @@ def _parse_entry(group: str, entry: dict, source: str) -> Prior:
                          + (f"; unknown: {', '.join(unknown)}" if unknown else "")
                          + (f"; missing: {', '.join(missing)}" if missing else ""))
     for key, value in args.items():
-        if not isinstance(value, (int, float)) or isinstance(value, bool):
-            raise PriorError(f"{source}: [{group}] {key} must be a number, got {value!r}")
+        check_finite(value, f"{source}: [{group}] {key}", PriorError)
+        if abs(value) > MAX_MAGNITUDE:
+            raise PriorError(f"{source}: [{group}] {key} = {value:g} is beyond +-{MAX_MAGNITUDE:g}: on standardised "
+                             "covariates and the logit scale no prior needs it, and the sampler would overflow")
         positive = {"sigma", "beta", "lam", "nu"} | ({"alpha"} if dist == "Gamma" else set())
-        if key in positive and value <= 0:
-            raise PriorError(f"{source}: [{group}] {key} must be positive, got {value}")
+        if key in positive and value < MIN_SCALE:
+            raise PriorError(f"{source}: [{group}] {key} must be at least {MIN_SCALE:g} (positive), got {value}")
     return Prior(dist, {k: float(v) for k, v in args.items()})
 
 

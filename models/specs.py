@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
-from data_prep.io import read_toml
+from data_prep.io import check_safe_name, read_toml
 
 CONTROLS = ("shared_defense_pact", "regime_difference", "recent_coup_a", "new_regime_a", "military_regime_a")
 FAMILIES = ("logit", "hurdle")
@@ -42,6 +42,10 @@ class ModelSpec:
     paper_table: str = field(default="")
 
     def __post_init__(self) -> None:
+        try:  # the name becomes part of output file names
+            check_safe_name(self.name, "model name")
+        except ValueError as exc:
+            raise SpecError(str(exc)) from None
         problems = []
         for name in ("covariates", "interaction"):
             value = getattr(self, name)
@@ -162,8 +166,8 @@ def with_options(spec: ModelSpec, group: str | None = None, year_effects: bool |
 
 
 def get_spec(name: str, specs: dict[str, ModelSpec] = PAPER_MODELS) -> ModelSpec:
-    """The spec called `name`; an unknown name raises KeyError listing the known ones."""
+    """The spec called `name`; an unknown name raises SpecError listing the known ones."""
     try:
         return specs[name]
     except KeyError:
-        raise KeyError(f"unknown model {name!r}; known models: {', '.join(specs)}") from None
+        raise SpecError(f"unknown model {name!r}; known models: {', '.join(specs)}") from None

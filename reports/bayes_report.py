@@ -51,16 +51,18 @@ class Report:
 
 def gather(fits_dir: Path, panel_checksum: str, freq_path: Path | None, models: list[str],
            specs: dict[str, ModelSpec] = PAPER_MODELS, method: str = "marginal") -> Report:
-    """Load what exists; a missing or unreadable fit, missing frequentist results or a checksum that differs
-    from the panel's becomes a visible warning. No readable fit at all is an error."""
+    """Load what exists; a fit not yet made, missing frequentist results or a checksum that differs from the
+    panel's becomes a visible warning. A damaged fit file, or no fit at all, is an error."""
     report = Report()
     for name in models:
         path = Path(fits_dir) / f"{name}_{method}.nc"
+        if not path.exists():
+            report.warnings.append(f"{name}: {path}: fit file not found; the model is left out of this report")
+            continue
         try:
             tree = load_fit(path)
         except FitFileError as exc:
-            report.warnings.append(f"{name}: {exc}; the model is left out of this report")
-            continue
+            raise ReportError(str(exc)) from None
         if tree.attrs.get("panel_checksum") != panel_checksum:
             report.warnings.append(f"{name}: the fit was made from a different panel (checksum "
                                    f"{str(tree.attrs.get('panel_checksum'))[:12]} against the panel's "
@@ -72,7 +74,10 @@ def gather(fits_dir: Path, panel_checksum: str, freq_path: Path | None, models: 
     if freq_path is None or not Path(freq_path).is_file():
         report.warnings.append(f"frequentist results not found ({freq_path}); run 'make freq' to compare")
     else:
-        report.freq, metadata = load_results(freq_path)
+        try:
+            report.freq, metadata = load_results(freq_path)
+        except ValueError as exc:
+            raise ReportError(str(exc)) from None
         if metadata.get("panel_checksum") != panel_checksum:
             report.warnings.append("the frequentist results were made from a different panel; rerun 'make freq'")
     return report

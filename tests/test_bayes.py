@@ -43,7 +43,7 @@ def test_default_priors_and_base_rate():
     ({"slope": {"dist": "Normal", "sigma": 1}}, "unknown prior parameter\\(s\\) slope"),
     ({"slopes": {"dist": "Gaussian", "sigma": 1}}, "\\[slopes\\] unknown distribution 'Gaussian'"),
     ({"slopes": {"dist": "Normal", "sd": 1}}, "\\[slopes\\] Normal takes sigma, mu; unknown: sd; missing: sigma"),
-    ({"slopes": {"dist": "Normal", "sigma": -1}}, "\\[slopes\\] sigma must be positive, got -1"),
+    ({"slopes": {"dist": "Normal", "sigma": -1}}, "\\[slopes\\] sigma must be at least 1e-06 \\(positive\\), got -1"),
     ({"dyad_sd": {"dist": "Normal", "sigma": 1}}, "\\[dyad_sd\\] is a standard deviation"),
     ({"intercept": {"dist": "Normal", "base_rate": 2, "sigma": 1}}, "base_rate must be a number in \\(0, 1\\)"),
     ({"slopes": {"sigma": 1}}, "\\[slopes\\] needs a 'dist' key"),

@@ -39,7 +39,7 @@ def test_design_interaction_and_missing_variable():
 
 
 def test_unknown_model_name():
-    with pytest.raises(KeyError, match="unknown model 'm9'; known models: m1, m2, m3, m4, h1, h2"):
+    with pytest.raises(SpecError, match="unknown model 'm9'; known models: m1, m2, m3, m4, h1, h2"):
         get_spec("m9")
 
 

@@ -59,7 +59,7 @@ def test_report_has_every_section_and_valid_figures(fitted):
     assert list(overview["model"]) == ["m1", "m3"] and overview["freq"].notna().all()
 
 
-def test_missing_corrupt_and_foreign_fits_are_shown(fitted, tmp_path):
+def test_missing_and_foreign_fits_are_shown_and_a_damaged_one_refused(fitted, tmp_path):
     root, panel, fits = fitted
     folder = tmp_path / "fits"
     folder.mkdir()
@@ -69,11 +69,13 @@ def test_missing_corrupt_and_foreign_fits_are_shown(fitted, tmp_path):
     from simulate import synthetic_panel_file
 
     synthetic_panel_file(other, seed=5)  # different contents, different checksum
-    result = _run("report", "--model", "m1,m3,h1", "--fits", folder, "--panel", other, "--freq",
+    result = _run("report", "--model", "m1,m3", "--fits", folder, "--panel", other, "--out", tmp_path / "report")
+    assert result.exit_code == 2 and "m3_marginal.nc: not a readable fit file" in " ".join(result.output.split())
+    assert not (tmp_path / "report").exists()
+    result = _run("report", "--model", "m1,h1", "--fits", folder, "--panel", other, "--freq",
                   tmp_path / "absent.json", "--out", tmp_path / "report", "--ppc-draws", "10")
     assert result.exit_code == 0, result.output
     text = " ".join((tmp_path / "report" / "report.html").read_text().split())
-    assert "m3: " in text and "not a readable fit file" in text
     assert "h1: " in text and "fit file not found" in text
     assert "the fit was made from a different panel" in text
     assert "frequentist results not found" in text
@@ -81,7 +83,8 @@ def test_missing_corrupt_and_foreign_fits_are_shown(fitted, tmp_path):
 
 def test_report_bad_input(tmp_path, fitted):
     _root, panel, _fits = fitted
-    result = _run("report", "--fits", tmp_path, "--panel", panel, "--out", tmp_path / "r")
+    (tmp_path / "fits").mkdir()
+    result = _run("report", "--fits", tmp_path / "fits", "--panel", panel, "--out", tmp_path / "r")
     assert result.exit_code == 2 and "no readable fit" in result.output
     result = _run("report", "--model", "m9", "--panel", panel)
     assert result.exit_code == 2 and "unknown model(s) m9" in result.output

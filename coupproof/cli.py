@@ -92,9 +92,12 @@ def command(name: str | None = None):
     return lambda function: app.command(name)(guarded(function))
 
 
-def _names(text: str, all_names) -> list[str]:
-    """Comma-separated names; 'all' stands for `all_names`."""
-    return list(all_names) if text == "all" else [n.strip() for n in text.split(",") if n.strip()]
+def _names(text: str, all_names, option: str = "model") -> list[str]:
+    """Comma-separated names ('all' stands for `all_names`); at least one."""
+    names = list(all_names) if text == "all" else [n.strip() for n in text.split(",") if n.strip()]
+    if not names:
+        raise ValueError(f"--{option} names no model")
+    return names
 
 
 def _at_least(value: int, minimum: int, option: str) -> int:
@@ -188,7 +191,7 @@ def freq(
     from reports.frequentist import compare_with_paper
 
     known = load_specs(specs)
-    chosen = [get_spec(name, known) for name in _names(models, known)]
+    chosen = [get_spec(name, known) for name in _names(models, known, "models")]
     if count_family not in COUNT_FAMILIES:
         raise ValueError(f"unknown count family {count_family!r}; use {', '.join(COUNT_FAMILIES)}")
     check_output(out, folder=True, inputs=[panel, specs], what="results")

@@ -96,7 +96,7 @@ def _client(scheduler: str | None, chains: int):
     if scheduler:
         try:
             return Client(scheduler, timeout="10s")
-        except (OSError, TimeoutError) as exc:
+        except (OSError, TimeoutError, ValueError) as exc:
             raise SensitivityError(f"cannot reach the Dask scheduler at {scheduler} ({exc})") from None
     workers = max(1, (os.cpu_count() or 1) // max(chains, 1))
     cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)

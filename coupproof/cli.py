@@ -149,6 +149,8 @@ def data(
     began = time.perf_counter()
     with console.status(f"Building the {start}-{end} panel from {data_dir} ..."):
         raw = RawData(data_dir)
+        if check:
+            raw.load("leeds_savun")  # the check's validation file fails now, not after the panel is written
         ds = build_panel(raw, options)
         write_panel(ds, out)
     rows = int(ds["in_panel"].sum())

@@ -99,7 +99,7 @@ def check_output(path: str | os.PathLike, *, folder: bool, inputs: Iterable[str 
         source = Path(given).resolve()
         if target == source or source in target.parents:
             raise OutputPathError(f"{path}: the {what} would overwrite or write inside the input {given}")
-    _writable_ancestor(target)
+    _writable_ancestor(target if folder else target.parent)
     return path
 
 

@@ -27,10 +27,11 @@ from .frames import as_int_codes, lag
 from .gwf import military_regime
 from .io import atomic_write
 from .polity import FOREIGN_OCCUPATION, new_regime, polity_country_years
-from .sources import DataError, RawData
+from .sources import RAW_FILES, DataError, RawData
 from .ssf import SSF_TO_COW, counterweights
 from .states import directed_dyad_years, major_powers, state_abbreviations, system_members
 from .threat import ThreatOptions, external_threat
+from .validate import check_derived_variables
 from .variables import CONTROLS, CORE, VARIABLES
 
 SCHEMA_VERSION = 1
@@ -203,10 +204,19 @@ def _options_record(options: PanelOptions) -> dict:
     return json.loads(json.dumps(asdict(options), default=str))
 
 
+def panel_sources(options: PanelOptions) -> tuple[str, ...]:
+    """Keys of the raw files a panel with these options reads (leeds_savun is read only by `data --check`)."""
+    unused = {"leeds_savun"} | ({"maoz_powers"} if options.threat.regional_powers == "off" else set())
+    return tuple(key for key in RAW_FILES if key not in unused)
+
+
 def build_panel(raw: RawData, options: PanelOptions = PanelOptions()) -> xr.Dataset:
-    """Build the directed dyad-year panel from the raw files, with provenance attrs."""
+    """Build the directed dyad-year panel from the raw files, with provenance attrs. Every raw file is checked
+    (schema, years covered) before the build, and the built variables after it (none all missing or all zero)."""
+    raw.validate_all(panel_sources(options), (options.start, options.end))
     frame, meta = build_dyad_frame(raw, options)
     ds = frame_to_dataset(frame, state_abbreviations(raw.load("cow_states")), (options.start, options.end))
+    check_derived_variables(ds, raw.data_dir)
     ds.attrs = {
         "title": "Directed dyad-year panel, McWard & Yoon (2023) design",
         "schema_version": SCHEMA_VERSION,

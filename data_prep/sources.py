@@ -1,14 +1,16 @@
-"""Registry and readers for the raw source files, with checks on presence, columns and readability.
+"""Registry and readers for the raw source files, with checks on presence, readability, columns and values.
 
 Every raw file the panel uses is named here once, with the columns the pipeline needs from it. Reading goes
-through :class:`RawData`, which records the sha256 of each file it opens so that the built panel can carry
-its own provenance.
+through :class:`RawData`, which checks each file against its declared schema (data_prep.schemas) and records the
+sha256 of each file it opens so that the built panel can carry its own provenance.
 """
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -82,9 +84,24 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _check_csv_ends_cleanly(path: Path, n_columns: int) -> None:
+    """Refuse a CSV file cut off mid-line: its last line must end with a line break and hold every field."""
+    with open(path, "rb") as handle:
+        content = handle.read()
+    lines = content.count(b"\n") + (not content.endswith(b"\n"))
+    if not content.endswith(b"\n"):
+        raise DataError(f"{path}: line {lines} ends without a line break; the file looks cut off mid-line")
+    last = content.rstrip(b"\r\n").rsplit(b"\n", 1)[-1].decode("utf-8", errors="replace")
+    fields = len(next(csv.reader([last]), []))
+    if fields != n_columns:
+        raise DataError(f"{path}: line {lines} has {fields} of {n_columns} fields; the file looks cut off mid-line")
+
+
 def _read(path: Path, spec: RawFile) -> pd.DataFrame:
     if spec.reader == "csv":
-        return pd.read_csv(path, low_memory=False)
+        frame = pd.read_csv(path, low_memory=False, on_bad_lines="error")
+        _check_csv_ends_cleanly(path, len(frame.columns))
+        return frame
     if spec.reader == "rda":
         import pyreadr
 
@@ -119,13 +136,16 @@ class RawData:
         return self.data_dir / RAW_FILES[key].relpath
 
     def load(self, key: str) -> pd.DataFrame:
-        """The raw table `key` (see RAW_FILES), checked for its required columns; a copy-safe cached frame."""
+        """The raw table `key` (see RAW_FILES), checked for its required columns and against its declared schema
+        (types, missing values, ranges, keys: data_prep.schemas); a copy-safe cached frame."""
         if key in self._cache:
             return self._cache[key]
         spec = RAW_FILES[key]
         path = self.path(key)
         if not path.is_file():
             raise DataError(f"{path}: raw file missing (needed for '{key}')")
+        if path.stat().st_size == 0:
+            raise DataError(f"{path}: empty file (0 bytes)")
         try:
             frame = _read(path, spec)
         except DataError:
@@ -135,6 +155,21 @@ class RawData:
         missing = [c for c in spec.columns if c not in frame.columns]
         if missing:
             raise DataError(f"{path}: missing required column(s) {', '.join(missing)}")
+        from .schemas import check_raw_frame  # pandera is imported only when a file is read
+
+        check_raw_frame(key, frame, path)
         self.checksums[spec.relpath] = sha256_of(path)
         self._cache[key] = frame
         return frame
+
+    def validate_all(self, keys: Iterable[str], window: tuple[int, int] | None = None) -> None:
+        """Read and check every file in `keys` before any work; with a panel window (first, last year), also check
+        that each file covers the years that panel reads and that related tables agree on their ids."""
+        from .schemas import check_coverage, check_shared_keys
+
+        keys = list(keys)
+        frames = {key: self.load(key) for key in keys}
+        if window is not None:
+            for key, frame in frames.items():
+                check_coverage(key, frame, self.path(key), window)
+        check_shared_keys(frames, {key: self.path(key) for key in keys})

@@ -7,8 +7,10 @@ evaluation of the kernel serves both the log-density and its gradient.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pytensor.tensor as pt
@@ -22,7 +24,11 @@ from .quadrature import QuadratureOptions
 
 @dataclass(frozen=True)
 class KernelResult:
-    """Summed log-likelihood, its gradients, per-dyad log-likelihoods, E[b] and E[b^2] per dyad, exact pairs."""
+    """Summed log-likelihood, its gradients, per-dyad log-likelihoods, E[b] and E[b^2] per dyad, exact pairs, and
+    which dyads needed a quadrature rule of their own (their conditional posterior lay beyond or between the shared
+    rule's nodes: none at the posterior of the real data). At an invalid point (sigma nan, negative or above
+    `MAX_SIGMA`, non-finite coefficients or level effects, an overflowing linear predictor): total -inf, zero
+    gradients, nan per-dyad summaries."""
 
     total: float
     grad_coef: np.ndarray
@@ -32,6 +38,7 @@ class KernelResult:
     dyad_b: np.ndarray
     exact_pairs: int
     row_prob: np.ndarray  # each row's Pr(y = 1) given its dyad's data, in the layout's order (empty unless asked)
+    own_rule: np.ndarray  # whether each dyad was evaluated on a rule of its own (the kernel's range rule)
 
 
 @dataclass(frozen=True)
@@ -82,18 +89,31 @@ class DyadRows:
         level_effect = np.zeros(self.n_levels) if level_effect is None else np.asarray(level_effect, dtype=float)
         level, *layout = self.constants()
         out = (np.empty(len(coef)), np.empty(self.n_levels), np.empty(self.n_dyads), np.empty((self.n_dyads, 2)),
-               np.empty(len(self.y) if row_prob else 0))
-        grad_coef, grad_level, dyad_loglik, dyad_b, probs = out
+               np.empty(len(self.y) if row_prob else 0), np.empty(self.n_dyads, np.bool_))
+        grad_coef, grad_level, dyad_loglik, dyad_b, probs, own_rule = out
         total, grad_sigma, pairs = marginal_loglik(
             X_sorted, np.asarray(coef, dtype=float), level, level_effect, *layout, float(sigma),
-            *kernel_settings(self.options), want_grad or row_prob, dyad_loglik, grad_coef, grad_level, dyad_b, probs)
-        return KernelResult(total, grad_coef, grad_sigma, grad_level, dyad_loglik, dyad_b, pairs, probs)
+            *kernel_settings(self.options), want_grad or row_prob, dyad_loglik, grad_coef, grad_level, dyad_b, probs,
+            own_rule)
+        return KernelResult(total, grad_coef, grad_sigma, grad_level, dyad_loglik, dyad_b, pairs, probs, own_rule)
 
 
 def kernel_settings(o: QuadratureOptions) -> tuple:
     """The kernel's scalar settings after sigma, in its argument order."""
     return (o.max_spacing_u, o.max_spacing_b, o.max_nodes, o.series_log_rho, o.series_terms, math.log(o.series_tol),
             o.skip_below)
+
+
+def value_and_gradients(coef, sigma, level_effect, X, level, y, offsets, rule_of, half_width, settings: tuple):
+    """(total, d/d coef, d/d sigma, d/d level effects) from one kernel call: the single entry point of every
+    backend, so that they all run the same compiled kernel and give bit-identical results."""
+    n_dyads = offsets.size - 1
+    grad_coef, grad_level = np.empty(coef.size), np.empty(level_effect.size)
+    total, grad_sigma, _ = marginal_loglik(X, np.asarray(coef, dtype=float), level,
+                                           np.asarray(level_effect, dtype=float), y, offsets, rule_of, half_width,
+                                           float(sigma), *settings, True, np.empty(n_dyads), grad_coef, grad_level,
+                                           np.empty((n_dyads, 2)), np.empty(0), np.empty(0, np.bool_))
+    return np.asarray(total), grad_coef, np.asarray(grad_sigma), grad_level
 
 
 class MarginalDyadLogLik(Op):
@@ -111,13 +131,7 @@ class MarginalDyadLogLik(Op):
         return Apply(self, [*variables, *constants], [pt.dscalar(), pt.dvector(), pt.dscalar(), pt.dvector()])
 
     def perform(self, node, inputs, outputs):
-        coef, sigma, level_effect, X, level, y, offsets, *rules = inputs
-        n_dyads = offsets.size - 1
-        grad_coef, grad_level = np.empty(coef.size), np.empty(level_effect.size)
-        total, grad_sigma, _ = marginal_loglik(X, coef, level, level_effect, y, offsets, *rules, float(sigma),
-                                               *self.settings, True, np.empty(n_dyads), grad_coef, grad_level,
-                                               np.empty((n_dyads, 2)), np.empty(0))
-        for storage, value in zip(outputs, (np.asarray(total), grad_coef, np.asarray(grad_sigma), grad_level)):
+        for storage, value in zip(outputs, value_and_gradients(*inputs, self.settings)):
             storage[0] = value
 
     def pullback(self, inputs, outputs, cotangents):
@@ -142,6 +156,18 @@ def marginal_dyad_loglik(coef, sigma, X_sorted: np.ndarray, rows: DyadRows, leve
               *[pt.constant(a) for a in rows.constants()])[0]
 
 
+def _source_digest() -> int:
+    """A digest of the kernel's and this module's source. PyTensor caches the compiled numba implementation on disk
+    under a key made of the Op's props only, so without this salt it would keep serving a stale kernel after an
+    edit."""
+    from . import marginal_kernel
+
+    digest = hashlib.sha256()
+    for path in (marginal_kernel.__file__, __file__):
+        digest.update(Path(path).read_bytes())
+    return int(digest.hexdigest()[:15], 16)
+
+
 def _register_backends() -> None:
     """numba (nutpie) and JAX (numpyro) implementations of the Op."""
     import numba
@@ -149,19 +175,24 @@ def _register_backends() -> None:
 
     @register_funcify_default_op_cache_key(MarginalDyadLogLik)
     def _numba_funcify(op, node=None, **kwargs):
-        spacing_u, spacing_b, max_nodes, log_rho, max_terms, log_tol, skip = op.settings
+        """The kernel is called from object mode, not compiled into PyTensor's function: inlined there, LLVM
+        optimised it differently (the last bits of the gradient changed, and with them the draws of a seed,
+        depending on whether the function was compiled fresh or loaded from a cache). The call costs a few
+        microseconds against milliseconds of kernel, which runs without the GIL."""
+        settings = op.settings
+
+        def call(coef, sigma, level_effect, X, level, y, offsets, rule_of, half_width):
+            return value_and_gradients(coef, sigma, level_effect, X, level, y, offsets, rule_of, half_width, settings)
 
         @numba.njit
         def marginal_dyad_loglik_numba(coef, sigma, level_effect, X, level, y, offsets, rule_of, half_width):
-            n_dyads = offsets.size - 1
-            grad_coef, grad_level = np.empty(coef.size), np.empty(level_effect.size)
-            total, grad_sigma, _ = marginal_loglik(X, coef, level, level_effect, y, offsets, rule_of, half_width,
-                                                   sigma.item(), spacing_u, spacing_b, max_nodes, log_rho, max_terms,
-                                                   log_tol, skip, True, np.empty(n_dyads), grad_coef, grad_level,
-                                                   np.empty((n_dyads, 2)), np.empty(0))
-            return np.asarray(total), grad_coef, np.asarray(grad_sigma), grad_level
+            with numba.objmode(total="float64[::1]", grad_coef="float64[::1]", grad_sigma="float64[::1]",
+                               grad_level="float64[::1]"):
+                total, grad_coef, grad_sigma, grad_level = map(
+                    np.atleast_1d, call(coef, sigma, level_effect, X, level, y, offsets, rule_of, half_width))
+            return np.asarray(total[0]), grad_coef, np.asarray(grad_sigma[0]), grad_level
 
-        return marginal_dyad_loglik_numba
+        return marginal_dyad_loglik_numba, _source_digest()
 
     try:
         from pytensor.link.jax.dispatch import jax_funcify

@@ -167,6 +167,18 @@ def test_output_paths_that_cannot_be_written_fail_before_work(case, good_panel, 
     _one_line_failure(result, str(out), message)
 
 
+def test_an_existing_output_file_or_folder_may_be_replaced(tmp_path):
+    """Rerunning a command over its own earlier outputs is allowed (make data twice)."""
+    from data_prep.io import check_output
+
+    (tmp_path / "panel.nc").write_text("old")
+    (tmp_path / "fits").mkdir()
+    assert check_output(tmp_path / "panel.nc", folder=False) == tmp_path / "panel.nc"
+    assert check_output(tmp_path / "fits", folder=True) == tmp_path / "fits"
+    assert check_output(tmp_path / "new" / "deeper" / "panel.nc", folder=False, inputs=[tmp_path / "raw"])
+    assert not (tmp_path / "new").exists()  # checking creates nothing
+
+
 def test_unsafe_model_and_prior_set_names_are_refused(good_panel, tmp_path):
     specs = tmp_path / "specs.toml"
     specs.write_text('["../../escape"]\nbase = "m1"\n')

@@ -1,5 +1,6 @@
 """The quadrature that integrates dyad effects out: accuracy of the default rules against a dense rule at
-sigma = 0.5-4, for the value and its derivative in log sigma (the NumPy reference implementation)."""
+sigma = 0.5-4, for the value and its derivative in log sigma (the NumPy reference implementation); the dense rule
+centred on each dyad's conditional mode (the reference far from the posterior) against adaptive quadrature."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ import numpy as np
 import pytest
 from scipy.special import expit
 
-from models.quadrature import (QuadratureOptions, QuadratureRule, dyad_layouts, log_marginal_numpy,
-                               node_posterior_numpy, trapezoid_rule)
+from models.quadrature import (QuadratureOptions, QuadratureRule, conditional_mode, dense_log_marginal, dyad_layouts,
+                               log_marginal_numpy, node_posterior_numpy, trapezoid_rule)
 
 
 def rare_event_dyads(sigma: float, n_dyads: int = 400, years: int = 25, seed: int = 0):
@@ -63,6 +64,7 @@ def test_node_count_follows_sigma():
     assert options.n_nodes(False, 0.1) == options.n_nodes(False, 0.5) == 28  # spacing 0.6 in u
     assert options.n_nodes(False, 2.0) == 93 and options.n_nodes(True, 2.0) == 116  # spacing 0.35 in b
     assert options.n_nodes(False, 1e6) == options.max_nodes
+    assert options.n_nodes(False, np.inf) == options.n_nodes(True, np.nan) == options.max_nodes  # no exception
 
 
 def test_nine_node_gauss_hermite_would_fail_at_sigma_two():
@@ -90,3 +92,36 @@ def test_layouts_partition_rows_and_node_posteriors_normalise():
     assert layouts[0].rows.shape[1] == 6 and layouts[1].rows.shape[1] == 30
     post = node_posterior_numpy(some.gather(eta), some.gather(y), some.mask, 2.0, trapezoid_rule(201, 10.0))
     np.testing.assert_allclose(post.sum(axis=1), 1.0)
+
+
+def test_centred_dense_rule_matches_adaptive_quadrature():
+    """Dyads whose conditional posterior lies far outside [-10, 10] in u (an intercept of +25 without events, -30
+    with many events; 30 rows each) or is narrow (sigma = 6): the centred dense rule agrees with scipy's adaptive
+    quadrature."""
+    from scipy.integrate import quad
+    from scipy.special import expit
+
+    rng = np.random.default_rng(0)
+    eta = np.array([25.0, -30.0, -1.0])[:, None] + rng.normal(0, 1, (3, 30))
+    y = np.zeros((3, 30))
+    y[1, ::2] = 1.0
+    y[2, :2] = 1.0
+    mask = np.ones((3, 30), bool)
+    mask[2, 5:] = False
+    for sigma in (0.7, 6.0):
+        mode = conditional_mode(eta, y, mask, sigma)
+        score = -mode + sigma * np.sum(np.where(mask, y - expit(eta + sigma * mode[:, None]), 0.0), axis=1)
+        np.testing.assert_allclose(score, 0.0, atol=1e-9)
+        dense = dense_log_marginal(eta, y, mask, sigma)
+        for d in range(3):
+            e, o = eta[d][mask[d]], y[d][mask[d]]
+
+            def log_joint(u):
+                x = e + sigma * u
+                return np.sum(o * x - np.logaddexp(0.0, x)) - 0.5 * u * u
+
+            peak = log_joint(mode[d])
+            value, _ = quad(lambda u: np.exp(log_joint(u) - peak), mode[d] - 12, mode[d] + 12, points=[mode[d]],
+                            epsabs=0, epsrel=1e-13, limit=200)
+            assert abs(mode[d]) > 10 or d == 2 or sigma > 1  # at sigma = 6, b = sigma u reaches the rows sooner
+            assert dense[d] == pytest.approx(peak + np.log(value / np.sqrt(2 * np.pi)), rel=1e-12, abs=1e-12)

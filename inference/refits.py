@@ -27,7 +27,8 @@ from .fitting import SamplerSettings, fit
 from .store import FitFileError, load_fit, save_fit
 
 DEFAULT_PRIOR_SETS = Path(__file__).resolve().parents[1] / "models" / "priors" / "sensitivity.toml"
-CACHE_VERSION = 1  # bump when the fitting code changes what a cached refit contains
+CONNECT_TIMEOUT = "10s"  # how long to try reaching a named Dask scheduler
+CACHE_VERSION = 2  # bump when the fitting code changes what a cached refit contains
 
 
 class SensitivityError(ValueError):
@@ -95,7 +96,7 @@ def _client(scheduler: str | None, chains: int):
 
     if scheduler:
         try:
-            return Client(scheduler, timeout="10s")
+            return Client(scheduler, timeout=CONNECT_TIMEOUT)
         except (OSError, TimeoutError, ValueError) as exc:
             raise SensitivityError(f"cannot reach the Dask scheduler at {scheduler} ({exc})") from None
     workers = max(1, (os.cpu_count() or 1) // max(chains, 1))

@@ -91,8 +91,9 @@ class DyadRows:
         out = (np.empty(len(coef)), np.empty(self.n_levels), np.empty(self.n_dyads), np.empty((self.n_dyads, 2)),
                np.empty(len(self.y) if row_prob else 0), np.empty(self.n_dyads, np.bool_))
         grad_coef, grad_level, dyad_loglik, dyad_b, probs, own_rule = out
+        X_sorted, coef, level, level_effect, *layout = kernel_inputs(X_sorted, coef, level, level_effect, *layout)
         total, grad_sigma, pairs = marginal_loglik(
-            X_sorted, np.asarray(coef, dtype=float), level, level_effect, *layout, float(sigma),
+            X_sorted, coef, level, level_effect, *layout, float(sigma),
             *kernel_settings(self.options), want_grad or row_prob, dyad_loglik, grad_coef, grad_level, dyad_b, probs,
             own_rule)
         return KernelResult(total, grad_coef, grad_sigma, grad_level, dyad_loglik, dyad_b, pairs, probs, own_rule)
@@ -104,13 +105,28 @@ def kernel_settings(o: QuadratureOptions) -> tuple:
             o.skip_below)
 
 
+KERNEL_DTYPES = (float, float, np.int64, float, float, np.int64, np.int64, float)  # X, coef, level, ... half_width
+
+
+def kernel_inputs(X, coef, level, level_effect, y, offsets, rule_of, half_width) -> list[np.ndarray]:
+    """The kernel's array inputs as read-only, C-contiguous views of one dtype each: every caller then presents the
+    same argument types, so numba compiles (and caches) the kernel once, not once per caller."""
+    frozen = []
+    for array, dtype in zip((X, coef, level, level_effect, y, offsets, rule_of, half_width), KERNEL_DTYPES):
+        view = np.ascontiguousarray(array, dtype=dtype).view()
+        view.flags.writeable = False
+        frozen.append(view)
+    return frozen
+
+
 def value_and_gradients(coef, sigma, level_effect, X, level, y, offsets, rule_of, half_width, settings: tuple):
     """(total, d/d coef, d/d sigma, d/d level effects) from one kernel call: the single entry point of every
     backend, so that they all run the same compiled kernel and give bit-identical results."""
+    X, coef, level, level_effect, y, offsets, rule_of, half_width = kernel_inputs(
+        X, coef, level, level_effect, y, offsets, rule_of, half_width)
     n_dyads = offsets.size - 1
     grad_coef, grad_level = np.empty(coef.size), np.empty(level_effect.size)
-    total, grad_sigma, _ = marginal_loglik(X, np.asarray(coef, dtype=float), level,
-                                           np.asarray(level_effect, dtype=float), y, offsets, rule_of, half_width,
+    total, grad_sigma, _ = marginal_loglik(X, coef, level, level_effect, y, offsets, rule_of, half_width,
                                            float(sigma), *settings, True, np.empty(n_dyads), grad_coef, grad_level,
                                            np.empty((n_dyads, 2)), np.empty(0), np.empty(0, np.bool_))
     return np.asarray(total), grad_coef, np.asarray(grad_sigma), grad_level

@@ -199,3 +199,13 @@ def dense_log_marginal(eta: np.ndarray, y: np.ndarray, mask: np.ndarray, sigma: 
         joint = np.sum(y[d][mask[d], None] * x - np.logaddexp(0.0, x), axis=0) + trap - 0.5 * u**2 - LOG_SQRT_2PI
         out[d] = logsumexp(joint)
     return out
+
+
+def dense_dyad_loglik(groups: np.ndarray, X: np.ndarray, coef: np.ndarray, y: np.ndarray, sigma: float) -> np.ndarray:
+    """Per-dyad log L_d of rows in sample order (dyad codes `groups`, design X, eta = X @ coef) by
+    `dense_log_marginal`: the reference the tests compare the kernel with, at any parameter values."""
+    eta = X @ coef
+    loglik = np.empty(groups.max() + 1)
+    for layout in dyad_layouts(groups, y):
+        loglik[layout.dyads] = dense_log_marginal(layout.gather(eta), layout.gather(y), layout.mask, sigma)
+    return loglik

@@ -4,13 +4,13 @@ error and no output file."""
 from __future__ import annotations
 
 import json
-import os
 
 import numpy as np
 import pytest
 from typer.testing import CliRunner
 
 from coupproof.cli import app
+from raw_mirror import symlink_mirror
 
 runner = CliRunner()
 
@@ -20,14 +20,7 @@ def _run(*args: str):
 
 
 def _copy_raw(raw_dir, tmp_path):
-    """A writable mirror of the raw directory: symlinks to every file, so single files can be replaced."""
-    mirror = tmp_path / "raw"
-    for source in raw_dir.iterdir():
-        if source.is_dir():
-            (mirror / source.name).mkdir(parents=True)
-            for f in source.iterdir():
-                os.symlink(f, mirror / source.name / f.name)
-    return mirror
+    return symlink_mirror(raw_dir, tmp_path / "raw")
 
 
 @pytest.mark.integration
@@ -125,7 +118,7 @@ def test_fit_command_on_a_small_panel(tmp_path):
 
     panel = synthetic_panel_file(tmp_path / "panel.nc")
     out = tmp_path / "fits"
-    result = _run("fit", "--model", "m1", "--panel", str(panel), "--out", str(out), "--sampler", "pymc",
+    result = _run("fit", "--model", "m1", "--panel", str(panel), "--out", str(out),
                   "--draws", "60", "--tune", "60", "--loglik-every", "20", "--strict")
     # 60 draws cannot reach ESS 400: the fit is flagged loudly and --strict exits 1, but the fit is saved
     assert result.exit_code == 1, result.output

@@ -270,7 +270,7 @@ def test_ctrl_c_during_sampling_exits_130_and_saves_nothing(good_panel, tmp_path
         lines.append(line)
         if "Fitting" in line:
             break
-    time.sleep(6)
+    time.sleep(4)
     process.send_signal(signal.SIGINT)
     rest, _ = process.communicate(timeout=120)
     output = "".join(lines) + rest

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
 from pathlib import Path
 
@@ -24,6 +23,7 @@ import pytest
 from typer.testing import CliRunner
 
 from coupproof.cli import app
+from raw_mirror import symlink_mirror
 from data_prep import schemas, sources
 from data_prep.schemas import COVERAGE, SCHEMAS
 from data_prep.sources import RAW_FILES, DataError, RawData
@@ -59,12 +59,7 @@ def real_frames(raw_dir) -> dict[str, pd.DataFrame]:
 @pytest.fixture
 def mirror(raw_dir, tmp_path, real_frames, monkeypatch) -> Path:
     """A raw-data folder of symlinks to the real files; symlinked files come from the cache, unchecked again."""
-    root = tmp_path / "raw"
-    for folder in raw_dir.iterdir():
-        if folder.is_dir():
-            (root / folder.name).mkdir(parents=True)
-            for f in folder.iterdir():
-                os.symlink(f, root / folder.name / f.name)
+    root = symlink_mirror(raw_dir, tmp_path / "raw")
     read, check = sources._read, schemas.check_raw_frame
     monkeypatch.setattr(sources, "_read",
                         lambda path, spec: real_frames[spec.relpath] if path.is_symlink() else read(path, spec))

@@ -11,7 +11,7 @@ import pytest
 from scipy.special import log_expit
 
 from models.marginal_op import DyadRows, marginal_dyad_loglik
-from models.quadrature import dense_log_marginal, dyad_layouts
+from models.quadrature import dense_dyad_loglik
 
 
 def far_panel(n_dyads: int = 40, seed: int = 0):
@@ -31,13 +31,6 @@ def far_panel(n_dyads: int = 40, seed: int = 0):
     return groups, X, y
 
 
-def dense(groups, X, coef, y, sigma):
-    """Per-dyad log L_d from the dense rule centred on each dyad's conditional mode."""
-    eta = X @ coef
-    loglik = np.empty(groups.max() + 1)
-    for layout in dyad_layouts(groups, y):
-        loglik[layout.dyads] = dense_log_marginal(layout.gather(eta), layout.gather(y), layout.mask, sigma)
-    return loglik
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +49,7 @@ def test_value_matches_the_dense_rule_far_from_the_posterior(panel, intercept, s
     groups, X, y, rows, X_sorted = panel
     coef = np.array([intercept, 0.5, -0.3])
     result = rows.evaluate(X_sorted, coef, sigma)
-    expected = dense(groups, X, coef, y, sigma)
+    expected = dense_dyad_loglik(groups, X, coef, y, sigma)
     np.testing.assert_allclose(result.dyad_loglik, expected, rtol=1e-9, atol=1e-10)
     assert result.total == pytest.approx(expected.sum(), rel=1e-10, abs=1e-9)
     if sigma >= 1.0:  # without their own rules these points miss by 1e-3 to 5 (relative) in some dyads
@@ -89,7 +82,7 @@ def test_many_events_and_very_negative_eta():
         assert result.own_rule.all()
         if sigma > 1:
             assert (result.dyad_b[:, 0] > 25.0).all()  # E[b | data] follows the rows to the decision boundary
-        np.testing.assert_allclose(result.dyad_loglik, dense(groups, X, np.array([-30.0, 0.5]), y, sigma),
+        np.testing.assert_allclose(result.dyad_loglik, dense_dyad_loglik(groups, X, np.array([-30.0, 0.5]), y, sigma),
                                    rtol=1e-9, atol=1e-10)
 
 
@@ -105,7 +98,7 @@ def test_gradient_matches_finite_differences_of_the_dense_rule(intercept, sigma)
     theta = np.concatenate([coef, effect])
 
     def total(theta, sigma):
-        return dense(groups, design, theta, y, sigma).sum()
+        return dense_dyad_loglik(groups, design, theta, y, sigma).sum()
 
     h = 1e-5
     fd = [(total(theta + h * e, sigma) - total(theta - h * e, sigma)) / (2 * h) for e in np.eye(theta.size)]

@@ -11,7 +11,7 @@ import pytest
 from scipy.special import expit, log_expit
 
 from models.marginal_op import DyadRows, marginal_dyad_loglik
-from models.quadrature import (QuadratureOptions, dense_log_marginal, dyad_layouts, log_marginal_numpy,
+from models.quadrature import (QuadratureOptions, dense_dyad_loglik, dyad_layouts, log_marginal_numpy,
                                node_posterior_numpy)
 
 
@@ -44,13 +44,6 @@ def reference(groups, X, coef, y, sigma, options=QuadratureOptions()):
     return loglik, mean_b
 
 
-def dense(groups, X, coef, y, sigma):
-    """Per-dyad log L_d from the dense rule centred on each dyad's conditional mode."""
-    eta = X @ coef
-    loglik = np.empty(groups.max() + 1)
-    for layout in dyad_layouts(groups, y):
-        loglik[layout.dyads] = dense_log_marginal(layout.gather(eta), layout.gather(y), layout.mask, sigma)
-    return loglik
 
 
 def kernel(groups, X, coef, y, sigma, options=QuadratureOptions(), want_grad=True):
@@ -68,7 +61,7 @@ def test_kernel_matches_the_numpy_quadrature(sigma):
     assert shared.sum() >= len(shared) - 2
     np.testing.assert_allclose(result.dyad_loglik[shared], loglik[shared], rtol=0, atol=1e-10)
     np.testing.assert_allclose(result.dyad_b[shared, 0], mean_b[shared], rtol=0, atol=1e-9)
-    np.testing.assert_allclose(result.dyad_loglik[~shared], dense(groups, X, coef, y, sigma)[~shared], rtol=0,
+    np.testing.assert_allclose(result.dyad_loglik[~shared], dense_dyad_loglik(groups, X, coef, y, sigma)[~shared], rtol=0,
                                atol=1e-11)
     assert result.total == pytest.approx(loglik.sum(), abs=1e-9)
     if sigma >= 1.5:

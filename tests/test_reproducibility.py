@@ -23,7 +23,7 @@ from models.priors import load_priors
 from simulate import SPEC, simulated_panel
 
 TESTS = Path(__file__).resolve().parent
-SETTINGS = dict(draws=30, tune=30, chains=2, seed=11)
+SETTINGS = dict(draws=20, tune=20, chains=2, seed=11)
 FIT_SCRIPT = f"""
 import hashlib, sys
 sys.path.insert(0, {str(TESTS)!r})

@@ -112,7 +112,7 @@ def test_a_set_whose_model_cannot_be_built_fails_naming_it():
 def two_refits():
     data = model_data(simulated_panel(n_dyads=60, years=8, beta=(-3.0, 0.8, 0.5, -0.6), sigma=1.0), SPEC)
     sets = load_prior_sets()
-    settings = SamplerSettings(draws=40, tune=40, chains=2, seed=7)
+    settings = SamplerSettings(draws=25, tune=25, chains=2, seed=7)
     return data, [Refit(name, sets[name], settings) for name in ("default", "slopes_wide")]
 
 
@@ -133,7 +133,7 @@ def test_dask_refits_equal_serial_refits_and_are_cached(two_refits, tmp_path):
     assert again == [True, True]  # nothing refitted
 
 
-def test_sensitivity_command_bad_input(tmp_path):
+def test_sensitivity_command_bad_input(tmp_path, monkeypatch):
     from simulate import synthetic_panel_file
 
     panel = synthetic_panel_file(tmp_path / "panel.nc")
@@ -142,6 +142,7 @@ def test_sensitivity_command_bad_input(tmp_path):
     result = runner.invoke(app, ["sensitivity", "--model", "m1", "--panel", str(panel), "--prior-sets", str(bad),
                                  "--out", str(tmp_path / "out")])
     assert result.exit_code == 2 and "Normal takes sigma, mu; unknown: sd" in " ".join(result.output.split())
+    monkeypatch.setattr("inference.refits.CONNECT_TIMEOUT", "1s")  # nothing listens there: no need to wait 10 s
     result = runner.invoke(app, ["sensitivity", "--model", "m1", "--panel", str(panel), "--scheduler",
                                  "tcp://127.0.0.1:9", "--out", str(tmp_path / "out")])
     assert result.exit_code == 2 and "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in result.output

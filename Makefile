@@ -72,8 +72,11 @@ SENS_ARGS ?=
 sensitivity: $(PANEL)
 	$(CLI) sensitivity --model $(SENS_MODELS) --panel $(PANEL) --fits $(BUILD)/fits --out $(BUILD)/sensitivity $(SENS_ARGS)
 
+# Tests run in TEST_WORKERS processes (pytest-xdist), each test file in one of them so that its fixtures are built once.
+TEST_WORKERS ?= 2
+
 test: $(VENV)/.installed
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=10
 
 bench: $(VENV)/.installed $(PANEL)
 	$(PY) -m data_prep.bench --data-dir "$(DATA_DIR)" --out $(BUILD)/bench/panel_build.json

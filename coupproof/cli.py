@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import os
 import signal
+import sys
 import threading
 import time
 from pathlib import Path
@@ -53,8 +54,18 @@ def _describe(exc: BaseException) -> str:
     return " ".join(text.split()) or type(exc).__name__
 
 
+_received: list[int] = []  # signals received during the running command
+
+
 def _on_signal(signum, _frame) -> None:
+    _received.append(signum)
     raise Interrupted(signum)
+
+
+def _unraisable(hook):
+    """Python's hook for exceptions it cannot raise (e.g. in a ctypes callback), without the traceback of an
+    interrupt that landed there: the command still reports the interrupt itself."""
+    return lambda info: None if isinstance(info.exc_value, Interrupted) else hook(info)
 
 
 def guarded(command):
@@ -65,23 +76,30 @@ def guarded(command):
     def run(*args, **kwargs):
         main_thread = threading.current_thread() is threading.main_thread()
         previous = {s: signal.signal(s, _on_signal) for s in (signal.SIGINT, signal.SIGTERM)} if main_thread else {}
+        hook, sys.unraisablehook = sys.unraisablehook, _unraisable(sys.unraisablehook)
+        _received.clear()
         try:
-            return command(*args, **kwargs)
+            command(*args, **kwargs)
+            if _received:  # a library swallowed the interrupt and carried on: still not a success
+                raise Interrupted(_received[0])
         except (typer.Exit, typer.Abort):
             raise
-        except (ValueError, OSError) as exc:
-            _fail(_describe(exc))
-        except (Interrupted, KeyboardInterrupt) as exc:
-            signum = getattr(exc, "signum", signal.SIGINT)
-            console.print(f"[bold red]interrupted[/] ({signal.Signals(signum).name}); no partial output was kept")
-            raise typer.Exit(code=128 + signum) from None
-        except Exception as exc:  # noqa: BLE001 - an unexpected error is still one line unless debugging
+        except (Interrupted, KeyboardInterrupt, Exception) as exc:
+            if _received or isinstance(exc, (Interrupted, KeyboardInterrupt)):
+                # a library may have swallowed the interrupt and failed otherwise (numba mid-compilation does)
+                signum = _received[0] if _received else signal.SIGINT
+                console.print(f"[bold red]interrupted[/] ({signal.Signals(signum).name}); the output being "
+                              "written was not kept")
+                raise typer.Exit(code=128 + signum) from None
+            if isinstance(exc, (ValueError, OSError)):
+                _fail(_describe(exc))
             if os.environ.get(DEBUG_ENV):
                 raise
             console.print(f"[bold red]internal error:[/] {type(exc).__name__}: {_describe(exc)} "
                           f"(set {DEBUG_ENV}=1 for the traceback)", highlight=False, soft_wrap=True)
             raise typer.Exit(code=1) from None
         finally:
+            sys.unraisablehook = hook
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
     return run

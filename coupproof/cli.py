@@ -55,11 +55,23 @@ def _describe(exc: BaseException) -> str:
 
 
 _received: list[int] = []  # signals received during the running command
+_finished = threading.Event()  # set when the running command has ended
 
 
 def _on_signal(signum, _frame) -> None:
+    """Stop the command. Code that swallows the exception (numba does while it compiles) gets it again every
+    second until the command ends."""
+    if not _received:
+        threading.Thread(target=_repeat_interrupt, args=(signum,), daemon=True).start()
     _received.append(signum)
     raise Interrupted(signum)
+
+
+def _repeat_interrupt(signum: int) -> None:
+    import _thread
+
+    while not _finished.wait(1.0):
+        _thread.interrupt_main(signum)
 
 
 def _unraisable(hook):
@@ -78,6 +90,7 @@ def guarded(command):
         previous = {s: signal.signal(s, _on_signal) for s in (signal.SIGINT, signal.SIGTERM)} if main_thread else {}
         hook, sys.unraisablehook = sys.unraisablehook, _unraisable(sys.unraisablehook)
         _received.clear()
+        _finished.clear()
         try:
             command(*args, **kwargs)
             if _received:  # a library swallowed the interrupt and carried on: still not a success
@@ -99,6 +112,7 @@ def guarded(command):
                           f"(set {DEBUG_ENV}=1 for the traceback)", highlight=False, soft_wrap=True)
             raise typer.Exit(code=1) from None
         finally:
+            _finished.set()
             sys.unraisablehook = hook
             for sig, handler in previous.items():
                 signal.signal(sig, handler)

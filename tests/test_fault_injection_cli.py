@@ -267,13 +267,16 @@ def test_ctrl_c_exits_130_and_saves_nothing(good_panel, tmp_path, wait):
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                env={**os.environ, "COLUMNS": "200"})
     lines = []
-    for line in process.stdout:  # wait until sampling has started
-        lines.append(line)
-        if "Fitting" in line:
-            break
-    time.sleep(wait)
-    process.send_signal(signal.SIGINT)
-    rest, _ = process.communicate(timeout=120)
+    try:
+        for line in process.stdout:  # wait until the fit has started
+            lines.append(line)
+            if "Fitting" in line:
+                break
+        time.sleep(wait)
+        process.send_signal(signal.SIGINT)
+        rest, _ = process.communicate(timeout=120)
+    finally:
+        process.kill()  # never leave a sampler running behind a failed test
     output = "".join(lines) + rest
     assert process.returncode == 130, output[-2000:]
     assert "interrupted (SIGINT)" in output and "internal error" not in output and "Traceback" not in output

@@ -19,7 +19,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from data_prep.io import check_output, check_safe_name
+from data_prep.io import check_output
 from data_prep.sources import DATA_DIR_ENV, DEFAULT_DATA_DIR
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -50,8 +50,7 @@ def _describe(exc: BaseException) -> str:
     """One line for a user-facing error; a file-system error names its file."""
     if isinstance(exc, OSError) and exc.filename:
         return f"{exc.filename}: {exc.strerror or exc}"
-    text = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
-    return " ".join(text.split()) or type(exc).__name__
+    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 _received: list[int] = []  # signals received during the running command
@@ -337,7 +336,7 @@ def fit_command(
     _at_least(loglik_every, 1, "loglik-every")
     prior_set = load_priors(priors)
     check_output(out, folder=True, inputs=[panel, specs, priors], what="fits")
-    paths = {spec.name: out / f"{check_safe_name(spec.name, 'model name')}_{method}.nc" for spec in chosen}
+    paths = {spec.name: out / f"{spec.name}_{method}.nc" for spec in chosen}
     for path in paths.values():
         check_output(path, folder=False, inputs=[panel, specs, priors], what="fit")
     ds = read_panel(panel)
@@ -420,8 +419,6 @@ def sensitivity(
     sets = load_prior_sets(prior_sets)
     known = load_specs(specs)
     chosen = [get_spec(name, known) for name in _names(model, known)]
-    for spec in chosen:
-        check_safe_name(spec.name, "model name")
     settings = SamplerSettings(draws=draws, tune=tune, chains=chains, seed=seed)
     check_output(out, folder=True, inputs=[panel, fits, specs, prior_sets], what="sensitivity")
     ds = read_panel(panel)

@@ -4,7 +4,6 @@ and reading a TOML configuration file with one clear error."""
 
 from __future__ import annotations
 
-import math
 import os
 import re
 import tempfile
@@ -56,11 +55,11 @@ def read_toml(path: str | os.PathLike, what: str, error: type[Exception] = Value
 SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+-]{0,99}")
 
 
-def check_safe_name(name: str, what: str) -> str:
+def check_safe_name(name: str, what: str, error: type[Exception] = OutputPathError) -> str:
     """`name` if it can be used as (part of) a file name inside an output folder: letters, digits, '_', '.', '+',
-    '-', starting with a letter or digit, no '..', at most 100 characters; otherwise OutputPathError."""
+    '-', starting with a letter or digit, no '..', at most 100 characters; otherwise `error`."""
     if not isinstance(name, str) or not SAFE_NAME.fullmatch(name) or ".." in name:
-        raise OutputPathError(f"{what} {name!r} cannot be used as a file name: use letters, digits, '_', '.', '+' "
+        raise error(f"{what} {name!r} cannot be used as a file name: use letters, digits, '_', '.', '+' "
                               "and '-', starting with a letter or digit")
     return name
 
@@ -102,9 +101,3 @@ def check_output(path: str | os.PathLike, *, folder: bool, inputs: Iterable[str 
     _writable_ancestor(target if folder else target.parent)
     return path
 
-
-def check_finite(value: float, what: str, error: type[Exception] = ValueError) -> float:
-    """`value` as a float if it is a finite number, else `error` naming `what`."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise error(f"{what} must be a finite number, got {value!r}")
-    return float(value)

@@ -46,10 +46,7 @@ def load_prior_sets(path: str | Path | None = None) -> dict[str, dict[str, Prior
             raise PriorError(f"{path}: [{name}] must be a table of prior groups")
         if name == "default":
             raise PriorError(f"{path}: [default] is reserved for the default priors; name your set otherwise")
-        try:  # the set's name becomes part of its cached fit's file name
-            check_safe_name(name, f"{path}: prior set")
-        except ValueError as exc:
-            raise PriorError(str(exc)) from None
+        check_safe_name(name, f"{path}: prior set", PriorError)  # the name becomes part of a cached fit's file name
         sets[name] = parse_priors(entry, f"{path} [{name}]")
     return sets
 

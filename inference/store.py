@@ -38,8 +38,9 @@ def load_fit(path: str | os.PathLike) -> xr.DataTree:
     except Exception as exc:  # noqa: BLE001 - any reader failure means a corrupt file
         raise FitFileError(f"{path}: not a readable fit file ({type(exc).__name__}: {' '.join(str(exc).split())})"
                            ) from exc
-    missing = [a for a in REQUIRED_ATTRS if a not in tree.attrs] + (["posterior"] if "posterior" not in tree.children
-                                                                    else [])
+    missing = [a for a in REQUIRED_ATTRS if a not in tree.attrs]
+    if "posterior" not in tree.children:
+        missing.append("posterior")
     if missing:
         raise FitFileError(f"{path}: not a fit written by 'coupproof fit' (no {', '.join(missing)})")
     try:

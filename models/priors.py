@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pymc as pm
 
-from data_prep.io import check_finite, read_toml
+from data_prep.io import read_toml
 
 DEFAULT_PRIORS = Path(__file__).resolve().parent / "priors" / "default.toml"
 
@@ -95,7 +95,8 @@ def _parse_entry(group: str, entry: dict, source: str) -> Prior:
                          + (f"; unknown: {', '.join(unknown)}" if unknown else "")
                          + (f"; missing: {', '.join(missing)}" if missing else ""))
     for key, value in args.items():
-        check_finite(value, f"{source}: [{group}] {key}", PriorError)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise PriorError(f"{source}: [{group}] {key} must be a finite number, got {value!r}")
         if abs(value) > MAX_MAGNITUDE:
             raise PriorError(f"{source}: [{group}] {key} = {value:g} is beyond +-{MAX_MAGNITUDE:g}: on standardised "
                              "covariates and the logit scale no prior needs it, and the sampler would overflow")

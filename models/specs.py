@@ -42,10 +42,7 @@ class ModelSpec:
     paper_table: str = field(default="")
 
     def __post_init__(self) -> None:
-        try:  # the name becomes part of output file names
-            check_safe_name(self.name, "model name")
-        except ValueError as exc:
-            raise SpecError(str(exc)) from None
+        check_safe_name(self.name, "model name", SpecError)  # the name becomes part of output file names
         problems = []
         for name in ("covariates", "interaction"):
             value = getattr(self, name)

@@ -1,6 +1,9 @@
-"""Sample a model, recover dyad effects and dyad log-likelihoods, and save everything as one netCDF DataTree.
+"""Sample a model, recover group effects and per-group log-likelihoods (labelled), and return everything as one
+DataTree whose attrs record how it was made.
 
-Saved attrs: panel checksum, model spec, priors, sampler and settings, package versions, wall time, diagnostics.
+Saved attrs (one writer, here; one reader, `inference.store`): the model spec (formula, family, sample), priors,
+method, quadrature, sampler settings, the standardisers, the panel's path, checksum and substitutes, package
+versions, wall time and diagnostics.
 """
 
 from __future__ import annotations
@@ -17,20 +20,37 @@ import xarray as xr
 
 from models.builders import BuiltModel, build_model, with_intercept
 from models.design import ModelData
+from models.marginal_op import DyadRows
 from models.priors import Prior, priors_config
 from models.quadrature import QuadratureOptions
+from models.specs import ModelSpec
 
 from .diagnostics import Diagnostics, diagnose
-from .store import fit_priors, fit_quadrature
+from .store import fit_priors, fit_quadrature, fit_standardiser, spec_json
 
 SAMPLERS = ("nutpie", "numpyro", "pymc")
 ADAPTATIONS = ("low_rank", "diag")
 # inclusive ranges of the integer settings (the seed must fit the samplers' 32-bit seeds)
 SETTING_RANGES = {"draws": (1, 1_000_000), "tune": (1, 1_000_000), "chains": (1, 64), "seed": (0, 2**32 - 1)}
-POPULATION = ("coef", "dyad_sd", "year_sd", "count_coef", "count_alpha")
-# parameters whose priors come from the prior file (power-scaling scales these)
-PRIOR_VARS = ("intercept", "beta", "dyad_sd_signed", "dyad_sd", "year_sd_signed", "year_sd", "count_intercept",
-              "count_beta", "count_alpha")
+
+
+def population_names(spec: ModelSpec) -> list[str]:
+    """The population parameters a model of `spec` may have: original-scale coefficients, the group and year sds,
+    the count part's coefficients and dispersion, the ordinal cut points."""
+    group_sd = [spec.group_sd] if spec.group else []
+    return ["coef", *group_sd, "year_sd", "count_coef", "count_alpha", "cutpoints"]
+
+
+def prior_names(spec: ModelSpec) -> list[str]:
+    """Parameters whose priors come from the prior file (power-scaling scales these)."""
+    group_sd = [f"{spec.group_sd}_signed", spec.group_sd] if spec.group else []
+    return ["intercept", "beta", *group_sd, "year_sd_signed", "year_sd", "count_intercept", "count_beta",
+            "count_alpha", "cutpoints_std"]
+
+
+def loglik_name(spec: ModelSpec) -> str:
+    """The per-group log-likelihood variable of a marginal fit (dyad_loglik, state_a_loglik, ...)."""
+    return f"{spec.group}_loglik"
 
 
 NUMERICS = "strict IEEE float64 in the log density (no fast-math), so draws depend only on the seed"
@@ -62,11 +82,10 @@ class SamplerSettings:
             raise ValueError(f"target_accept must lie strictly between 0 and 1, got {self.target_accept!r}")
 
 
-def population_vars(built: BuiltModel) -> list[str]:
-    """Names of the population parameters present in the model (original-scale coefficients, dyad and year sds,
-    the count part's coefficients and dispersion)."""
+def population_vars(built: BuiltModel, spec: ModelSpec) -> list[str]:
+    """Names of the population parameters present in the model."""
     names = {v.name for v in built.model.deterministics} | {v.name for v in built.model.free_RVs}
-    return [v for v in POPULATION if v in names]
+    return [v for v in population_names(spec) if v in names]
 
 
 class SamplingInterrupted(KeyboardInterrupt):
@@ -97,24 +116,70 @@ def sample(built: BuiltModel, settings: SamplerSettings):
     return idata
 
 
-def dyad_quantities(built: BuiltModel, data: ModelData, idata, every: int = 1, threads: int = 2
-                    ) -> tuple[xr.Dataset, xr.Dataset, np.ndarray]:
-    """Per-dyad marginal log-likelihood of every `every`-th draw (float32, for leave-one-dyad-out LOO), the
-    dyad effects' posterior mean and sd over all draws, from each dyad's conditional posterior given each draw,
-    and the summed log-likelihood of every draw (chain, draw) (marginal method only; the kernel runs in
-    `threads` threads)."""
+@dataclass(frozen=True)
+class FitKernel:
+    """A marginal fit's kernel rebuilt from its attrs and data: the row layout, the standardised design in the
+    layout's order, and the draws as the kernel takes them (chains stacked): coefficients with the intercept first,
+    the group sd and the year effects (None without them). The one way reports and effects reach the kernel."""
+
+    rows: DyadRows
+    X: np.ndarray
+    coef: np.ndarray
+    sigma: np.ndarray
+    years: np.ndarray | None
+
+    @property
+    def n_draws(self) -> int:
+        return len(self.sigma)
+
+    def evaluate(self, draw: int, want_grad: bool = False, row_prob: bool = False):
+        """The kernel at draw `draw` (KernelResult: per-group log-likelihoods, E[b], row probabilities, ...)."""
+        years = None if self.years is None else self.years[draw]
+        return self.rows.evaluate(self.X, self.coef[draw], self.sigma[draw], years, want_grad=want_grad,
+                                  row_prob=row_prob)
+
+
+def fit_kernel(tree, data: ModelData, y: np.ndarray | None = None) -> FitKernel:
+    """The kernel of a saved marginal fit on its estimation data (`y`: the binary outcome the kernel sees; default
+    the data's, any count > 0 for hurdles)."""
+    spec = data.spec
+    if tree.attrs.get("method") != "marginal":
+        raise ValueError(f"model {spec.name}: the fit used method {tree.attrs.get('method')}; only a marginal fit "
+                         "has a kernel")
+    post = tree["posterior"]
+    chains, draws = post.sizes["chain"], post.sizes["draw"]
+    coef = np.concatenate([np.asarray(post["intercept"])[..., None], np.asarray(post["beta"])], axis=-1)
+    years = np.asarray(post["year_effect"]).reshape(chains * draws, -1) if "year_effect" in post else None
+    y = (data.y.to_numpy() > 0).astype(float) if y is None else y
+    rows = DyadRows.from_groups(data.groups, y, fit_quadrature(tree), level=data.years)
+    X = rows.sort(with_intercept(fit_standardiser(tree).transform(data.X)))
+    return FitKernel(rows, X, coef.reshape(chains * draws, -1), np.asarray(post[spec.group_sd]).reshape(-1), years)
+
+
+def group_coords(data: ModelData) -> dict:
+    """The group dimension's coordinates: the code, and each group's labels (state codes and abbreviations for
+    dyads and states, the value for any other grouping)."""
+    group = data.spec.group
+    labels = {f"{group}_label" if c == group else c: (group, data.group_labels[c].to_numpy())
+              for c in data.group_labels.columns}
+    return {group: np.arange(data.n_groups), **labels}
+
+
+def group_quantities(built: BuiltModel, data: ModelData, idata, every: int = 1, threads: int = 2
+                     ) -> tuple[xr.Dataset, xr.Dataset, np.ndarray]:
+    """Per-group marginal log-likelihood of every `every`-th draw (float32, for leave-one-group-out LOO), the group
+    effects' posterior mean and sd over all draws, from each group's conditional posterior given each draw, and the
+    summed log-likelihood of every draw (chain, draw) (marginal method only; the kernel runs in `threads`
+    threads). Both datasets carry the groups' labels."""
     from concurrent.futures import ThreadPoolExecutor
 
     from rich.progress import Progress
 
+    spec = data.spec
     post = idata["posterior"]
     chains, draws = post.sizes["chain"], post.sizes["draw"]
-    coef = np.concatenate([np.asarray(post["intercept"])[..., None], np.asarray(post["beta"])], axis=-1)
-    coef = coef.reshape(chains * draws, -1)
-    sigma = np.asarray(post["dyad_sd"]).reshape(-1)
-    years = np.asarray(post["year_effect"]).reshape(chains * draws, -1) if "year_effect" in post else None
-    rows = built.rows
-    X = rows.sort(with_intercept(built.standardiser.transform(data)))
+    kernel = fit_kernel(idata, data, built.rows.y[np.argsort(built.rows.order)])
+    rows = kernel.rows
     kept = np.arange(0, draws, every)
     keep_draw = np.zeros(draws, bool)
     keep_draw[kept] = True
@@ -126,7 +191,7 @@ def dyad_quantities(built: BuiltModel, data: ModelData, idata, every: int = 1, t
 
     def work(part: int) -> None:
         for s in range(part, chains * draws, threads):
-            result = rows.evaluate(X, coef[s], sigma[s], None if years is None else years[s], want_grad=False)
+            result = kernel.evaluate(s)
             moments[part] += result.dyad_b
             totals[s] = result.total
             if keep_flat[s]:
@@ -134,43 +199,49 @@ def dyad_quantities(built: BuiltModel, data: ModelData, idata, every: int = 1, t
             progress.advance(task)
 
     with Progress(transient=True) as progress, ThreadPoolExecutor(threads) as pool:
-        task = progress.add_task("Dyad effects and log-likelihoods", total=chains * draws)
+        task = progress.add_task(f"Group effects and log-likelihoods ({spec.group})", total=chains * draws)
         list(pool.map(work, range(threads)))
     moments = moments.sum(axis=0) / (chains * draws)
     mean = moments[:, 0]
     sd = np.sqrt(np.maximum(moments[:, 1] - mean**2, 0.0))
-    dyad = np.arange(rows.n_dyads)
-    return (xr.Dataset({"dyad_loglik": (("chain", "draw", "dyad"), loglik.reshape(chains, len(kept), -1))},
-                       coords={"chain": np.asarray(post["chain"]), "draw": kept, "dyad": dyad}),
-            xr.Dataset({"effect_mean": ("dyad", mean), "effect_sd": ("dyad", sd)}, coords={"dyad": dyad}),
+    group, coords = spec.group, group_coords(data)
+    return (xr.Dataset({loglik_name(spec): (("chain", "draw", group), loglik.reshape(chains, len(kept), -1))},
+                       coords={"chain": np.asarray(post["chain"]), "draw": kept, **coords}),
+            xr.Dataset({"effect_mean": (group, mean), "effect_sd": (group, sd)}, coords=coords),
             totals.reshape(chains, draws))
 
 
-def log_densities(built: BuiltModel, idata, dyad_totals: np.ndarray) -> tuple[xr.Dataset, xr.Dataset]:
-    """For power-scaling sensitivity: the log prior density of every parameter with a configurable prior, and
-    the summed log-likelihood of every draw (dyads, plus the hurdle's count part)."""
-    names = {v.name for v in built.model.free_RVs}
-    log_prior = pm.stats.compute_log_prior(idata, var_names=[v for v in PRIOR_VARS if v in names], model=built.model,
-                                           extend_inferencedata=False, progressbar=False)
+def log_densities(built: BuiltModel, spec: ModelSpec, idata, group_totals: np.ndarray | None
+                  ) -> tuple[xr.Dataset, xr.Dataset]:
+    """For power-scaling sensitivity: the log prior density of every parameter with a configurable prior, and the
+    summed log-likelihood of every draw (the marginal groups or the observed outcome, plus the hurdle's count
+    part)."""
+    free = {v.name for v in built.model.free_RVs}
+    observed = [v.name for v in built.model.observed_RVs]
+    log_prior = pm.stats.compute_log_prior(idata, var_names=[v for v in prior_names(spec) if v in free],
+                                           model=built.model, extend_inferencedata=False, progressbar=False)
     post = idata["posterior"]
-    totals = {"dyads": (("chain", "draw"), dyad_totals)}
-    if "count" in {v.name for v in built.model.observed_RVs}:
-        count = pm.stats.compute_log_likelihood(idata, var_names=["count"], model=built.model,
-                                                extend_inferencedata=False, progressbar=False)["count"]
-        totals["count"] = (("chain", "draw"), count.sum([d for d in count.dims if d not in ("chain", "draw")]).values)
+    totals = {}
+    if group_totals is not None:
+        totals["groups"] = (("chain", "draw"), group_totals)
+    if observed:
+        loglik = pm.stats.compute_log_likelihood(idata, var_names=observed, model=built.model,
+                                                 extend_inferencedata=False, progressbar=False)
+        for name in observed:
+            values = loglik[name]
+            totals[name] = (("chain", "draw"), values.sum([d for d in values.dims if d not in ("chain", "draw")]).values)
     coords = {"chain": np.asarray(post["chain"]), "draw": np.asarray(post["draw"])}
     return xr.Dataset(dict(log_prior.data_vars)), xr.Dataset(totals, coords=coords)
 
 
 def ensure_log_densities(tree, data: ModelData):
     """A fit with the log prior and per-draw log-likelihood groups power-scaling needs; fits saved without them
-    (older versions) get them computed at their saved draws, from the spec, priors and quadrature in their attrs
-    (no sampling)."""
+    get them computed at their saved draws, from the spec, priors and quadrature in their attrs (no sampling)."""
     if {"log_prior", "log_likelihood_total"} <= set(tree.children):
         return tree
-    built = build_model(data, fit_priors(tree), "marginal", fit_quadrature(tree))
-    _loglik, _effects, totals = dyad_quantities(built, data, tree)
-    log_prior, log_likelihood_total = log_densities(built, tree, totals)
+    built = build_model(data, fit_priors(tree), tree.attrs["method"], fit_quadrature(tree))
+    totals = group_quantities(built, data, tree)[2] if built.method == "marginal" else None
+    log_prior, log_likelihood_total = log_densities(built, data.spec, tree, totals)
     tree = tree.copy()
     tree["log_prior"] = xr.DataTree(log_prior)
     tree["log_likelihood_total"] = xr.DataTree(log_likelihood_total)
@@ -191,37 +262,42 @@ def _versions() -> dict[str, str]:
     return versions
 
 
-def fit(data: ModelData, priors: dict[str, Prior], settings: SamplerSettings, method: str = "marginal",
+def fit(data: ModelData, priors: dict[str, Prior], settings: SamplerSettings, method: str | None = None,
         quadrature: QuadratureOptions = QuadratureOptions(), panel_checksum: str = "", substitutes: str = "",
-        loglik_every: int = 2, dyad_outputs: bool = True) -> tuple[object, Diagnostics]:
+        panel_path: str = "", loglik_every: int = 2, group_outputs: bool = True) -> tuple[object, Diagnostics]:
     """Build, sample and post-process one model; returns the DataTree (with attrs) and its diagnostics.
-    `panel_checksum` and `substitutes` (the panel's record of substituted sources) are copied into the attrs.
-    The marginal method also keeps per-dyad log-likelihoods and dyad effects (unless `dyad_outputs` is False, as
-    for prior-sensitivity refits), the log prior and the per-draw log-likelihood (for power-scaling)."""
+    `panel_checksum`, `substitutes` (the panel's record of substituted sources) and `panel_path` are copied into
+    the attrs. The marginal method also keeps per-group log-likelihoods and group effects (unless `group_outputs`
+    is False, as for prior-sensitivity refits); every fit keeps the log prior and the per-draw log-likelihood (for
+    power-scaling)."""
     built = build_model(data, priors, method, quadrature)
     began = time.perf_counter()
     idata = sample(built, settings)
     sampling_seconds = time.perf_counter() - began
-    if method == "marginal":
-        loglik, effects, totals = dyad_quantities(built, data, idata, loglik_every)
-        if dyad_outputs:
-            idata["log_likelihood"] = xr.DataTree(loglik)
-            idata["dyad_effects"] = xr.DataTree(effects)
-        log_prior, log_likelihood_total = log_densities(built, idata, totals)
-        idata["log_prior"] = xr.DataTree(log_prior)
-        idata["log_likelihood_total"] = xr.DataTree(log_likelihood_total)
-    diagnostics = diagnose(idata, population_vars(built))
     spec = data.spec
+    idata.attrs.update({"method": built.method, "quadrature": json.dumps(asdict(quadrature)),
+                        "standardiser": json.dumps(built.standardiser.to_dict())})  # what fit_kernel reads
+    totals = None
+    if built.method == "marginal":
+        loglik, effects, totals = group_quantities(built, data, idata, loglik_every)
+        if group_outputs:
+            idata["log_likelihood"] = xr.DataTree(loglik)
+            idata["group_effects"] = xr.DataTree(effects)
+    log_prior, log_likelihood_total = log_densities(built, spec, idata, totals)
+    idata["log_prior"] = xr.DataTree(log_prior)
+    idata["log_likelihood_total"] = xr.DataTree(log_likelihood_total)
+    if spec.group is not None and built.method == "plain":
+        idata["posterior"] = xr.DataTree(idata["posterior"].to_dataset().assign_coords(group_coords(data)))
+    diagnostics = diagnose(idata, population_vars(built, spec))
     idata.attrs.update({
-        "model": spec.name, "model_label": spec.label, "spec": json.dumps(asdict(spec)),
-        "method": method, "panel_checksum": panel_checksum, "substitutes": substitutes,
-        "priors": json.dumps(priors_config(priors)),
-        "sampler": json.dumps(asdict(settings)), "quadrature": json.dumps(asdict(quadrature)),
+        "model": spec.name, "model_label": spec.label, "formula": spec.formula, "family": spec.family,
+        "spec": spec_json(spec), "panel_path": str(panel_path),
+        "panel_checksum": panel_checksum, "substitutes": substitutes, "priors": json.dumps(priors_config(priors)),
+        "sampler": json.dumps(asdict(settings)),
         "versions": json.dumps(_versions()), "numerics": NUMERICS, "sampling_seconds": round(sampling_seconds, 2),
         "wall_seconds": round(time.perf_counter() - began, 2), "n_rows": int(len(data.y)),
-        "n_dyads": int(data.n_groups), "n_events": int((data.y > 0).sum()),
+        "n_groups": int(data.n_groups), "n_events": int((data.y > 0).sum()),
         "diagnostics_passed": int(diagnostics.passed), "diagnostics_problems": json.dumps(diagnostics.problems),
-        "standardiser": json.dumps({"terms": list(built.standardiser.terms),
-                                    "mean": built.standardiser.mean.tolist(), "sd": built.standardiser.sd.tolist()}),
+        "count_standardiser": json.dumps(built.count_standardiser.to_dict() if built.count_standardiser else None),
     })
     return idata, diagnostics

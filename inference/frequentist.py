@@ -1,5 +1,6 @@
-"""Frequentist reproduction of the paper's models with statsmodels: logits with dyad-clustered standard errors
-(Table 1) and two-part hurdle models of concessions (Table 2), saved so that reports never refit."""
+"""Frequentist fits of any spec with statsmodels: logits with standard errors clustered on the formula's grouping
+(the paper's Table 1), two-part hurdle models (Table 2) and ordinal logits, saved so that reports never refit. The
+group intercept itself is not estimated here: as in the paper, it only defines the clusters."""
 
 from __future__ import annotations
 
@@ -67,30 +68,59 @@ def _result(spec: ModelSpec, part: str, family: str, fitted, data_y: np.ndarray,
         converged=bool(fitted.mle_retvals.get("converged", True)), family=family)
 
 
+def clusters(data: ModelData) -> np.ndarray:
+    """Cluster codes for the sandwich: the formula's grouping, else every row its own cluster (robust SEs)."""
+    return data.groups if data.groups is not None else np.arange(len(data.y))
+
+
 def fit_logit(data: ModelData) -> FitResult:
     """Logit of a binary outcome with standard errors clustered on the data's groups (statsmodels' sandwich,
     with the usual G/(G-1)·(N-1)/(N-K) small-sample factor)."""
-    fitted = _cluster_fit(sm.Logit(data.y, data.X), data.groups)
-    return _result(data.spec, "logit", "logit", fitted, data.y.to_numpy(), data.groups)
+    groups = clusters(data)
+    fitted = _cluster_fit(sm.Logit(data.y, data.X), groups)
+    return _result(data.spec, "logit", "logit", fitted, data.y.to_numpy(), groups)
 
 
-def fit_hurdle(data: ModelData, count_family: str = "poisson") -> list[FitResult]:
-    """Two-part hurdle: a logit for 'at least one' over all rows, a zero-truncated count model over positives."""
-    if count_family not in COUNT_FAMILIES:
-        raise ValueError(f"unknown count family {count_family!r}; use {', '.join(COUNT_FAMILIES)}")
+def fit_hurdle(data: ModelData) -> list[FitResult]:
+    """Two-part hurdle: a logit for 'at least one' over all rows, a zero-truncated count model over positives
+    (with the count part's own terms)."""
+    count_family = data.spec.count_family
+    groups = clusters(data)
     any_positive = (data.y > 0).astype(float)
-    zero = _cluster_fit(sm.Logit(any_positive, data.X), data.groups)
+    zero = _cluster_fit(sm.Logit(any_positive, data.X), groups)
     positive = (data.y > 0).to_numpy()
-    counts, X_pos, g_pos = data.y[positive], data.X[positive], data.groups[positive]
+    counts, X_pos, g_pos = data.y[positive], data.count_X[positive], groups[positive]
     count = _cluster_fit(COUNT_FAMILIES[count_family](counts, X_pos, truncation=0), g_pos)
-    return [_result(data.spec, "zero", "logit", zero, any_positive.to_numpy(), data.groups),
+    return [_result(data.spec, "zero", "logit", zero, any_positive.to_numpy(), groups),
             _result(data.spec, "count", f"zero-truncated {count_family}", count, counts.to_numpy(), g_pos)]
 
 
-def fit_model(frame: pd.DataFrame, spec: ModelSpec, count_family: str = "poisson") -> list[FitResult]:
-    """Fit one paper model (all of its parts) on the panel's long frame."""
-    data = model_data(frame, spec)
-    return [fit_logit(data)] if spec.family == "logit" else fit_hurdle(data, count_family)
+def fit_ordinal(data: ModelData) -> FitResult:
+    """Ordinal logit (statsmodels OrderedModel) with clustered SEs; the cut points are reported as statsmodels
+    parametrises them (first cut, then log increments)."""
+    from statsmodels.miscmodels.ordinal_model import OrderedModel
+
+    groups = clusters(data)
+    model = OrderedModel(data.y.astype(int), data.X, distr="logit")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fitted = model.fit(method="bfgs", disp=0, maxiter=500, cov_type="cluster", cov_kwds={"groups": groups})
+    return _result(data.spec, "ordinal", "ordinal logit", fitted, data.y.to_numpy(), groups)
+
+
+def fit_data(data: ModelData) -> list[FitResult]:
+    """Fit every part of the model of `data` (one for bernoulli and cumulative, two for hurdles)."""
+    family = data.spec.family
+    if family == "bernoulli":
+        return [fit_logit(data)]
+    if family == "cumulative":
+        return [fit_ordinal(data)]
+    return fit_hurdle(data)
+
+
+def fit_model(frame: pd.DataFrame, spec: ModelSpec) -> list[FitResult]:
+    """Fit one model (all of its parts) on the panel's long frame."""
+    return fit_data(model_data(frame, spec))
 
 
 def save_results(results: list[FitResult], path: str | Path, metadata: dict) -> Path:

@@ -28,7 +28,7 @@ from .store import FitFileError, load_fit, save_fit
 
 DEFAULT_PRIOR_SETS = Path(__file__).resolve().parents[1] / "models" / "priors" / "sensitivity.toml"
 CONNECT_TIMEOUT = "10s"  # how long to try reaching a named Dask scheduler
-CACHE_VERSION = 2  # bump when the fitting code changes what a cached refit contains
+CACHE_VERSION = 3  # bump when the fitting code changes what a cached refit contains
 
 
 class SensitivityError(ValueError):
@@ -69,9 +69,9 @@ class Refit:
 
 
 def run_refit(data: ModelData, refit: Refit, panel_checksum: str = ""):
-    """Fit once (marginal method, without the per-dyad outputs a refit does not need); returns the DataTree."""
-    idata, _diagnostics = fit(data, refit.priors, refit.settings, "marginal", refit.quadrature,
-                              panel_checksum=panel_checksum, dyad_outputs=False)
+    """Fit once (the spec's method, without the per-group outputs a refit does not need); returns the DataTree."""
+    idata, _diagnostics = fit(data, refit.priors, refit.settings, None, refit.quadrature,
+                              panel_checksum=panel_checksum, group_outputs=False)
     idata.attrs["prior_set"] = refit.prior_set
     return idata
 
@@ -80,7 +80,7 @@ def check_builds(data: ModelData, refit: Refit) -> None:
     """Build the refit's model here (well under a second) so that a prior the model cannot take fails now, naming
     the set, rather than on a worker after the other refits have spent their time."""
     try:
-        build_model(data, refit.priors, "marginal", refit.quadrature)
+        build_model(data, refit.priors, None, refit.quadrature)
     except Exception as exc:  # noqa: BLE001 (any build failure is reported as the set's)
         raise SensitivityError(f"prior set [{refit.prior_set}]: the {data.spec.name} model cannot be built "
                                f"({type(exc).__name__}: {exc})") from exc

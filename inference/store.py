@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import asdict
 from pathlib import Path
 
+import numpy as np
 import xarray as xr
 
 from data_prep.io import atomic_write
+from models.builders import Standardiser
 from models.priors import Prior, parse_priors
 from models.quadrature import QuadratureOptions
 from models.specs import ModelSpec
@@ -46,13 +49,21 @@ def load_fit(path: str | os.PathLike) -> xr.DataTree:
     try:
         fit_spec(tree), fit_priors(tree)
     except (ValueError, TypeError) as exc:
-        raise FitFileError(f"{path}: the fit's recorded spec or priors are damaged ({exc})") from None
+        raise FitFileError(f"{path}: the fit's recorded spec or priors cannot be used ({exc})") from None
     return tree
+
+
+def spec_json(spec: ModelSpec) -> str:
+    """A spec as a fit records it (the reader is `fit_spec`)."""
+    return json.dumps(asdict(spec))
 
 
 def fit_spec(tree: xr.DataTree) -> ModelSpec:
     """The model spec a fit was made from."""
-    return ModelSpec(**{k: tuple(v) if isinstance(v, list) else v for k, v in json.loads(tree.attrs["spec"]).items()})
+    values = json.loads(tree.attrs["spec"])
+    if "formula" not in values:
+        raise ValueError("the fit was written by an earlier version of coupproof (its spec has no formula); refit it")
+    return ModelSpec(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
 
 
 def fit_priors(tree: xr.DataTree) -> dict[str, Prior]:
@@ -63,3 +74,9 @@ def fit_priors(tree: xr.DataTree) -> dict[str, Prior]:
 def fit_quadrature(tree: xr.DataTree) -> QuadratureOptions:
     """The quadrature settings of a fit (the defaults where it records none)."""
     return QuadratureOptions(**json.loads(tree.attrs.get("quadrature", "{}")))
+
+
+def fit_standardiser(tree: xr.DataTree, part: str = "zero") -> Standardiser:
+    """The column means and sds a fit standardised its design with (`part` "count": the hurdle count part's)."""
+    values = json.loads(tree.attrs["count_standardiser" if part == "count" else "standardiser"])
+    return Standardiser(tuple(values["terms"]), np.asarray(values["mean"]), np.asarray(values["sd"]))

@@ -1,14 +1,15 @@
-"""PyMC builders for the paper's models with dyad random intercepts.
+"""PyMC builders for every family of the model layer, with the formula's group intercept.
 
-Two parameterisations of the same logit with a dyad effect b_d ~ N(0, dyad_sd^2):
-- "marginal" (default, fast): b_d integrated out by quadrature inside the log-density, so NUTS samples only the
-  population parameters; dyad effects are recovered afterwards (inference.dyad_effects).
-- "plain": the non-centred reference, b_d = dyad_sd * z_d with z_d ~ N(0, 1) sampled by NUTS.
-Covariates are standardised inside the model; `coef` reports intercept and slopes on the original scale. The
-random intercept's grouping follows the spec (directed dyad, undirected dyad or State A); specs with year effects
-add partially pooled year intercepts (non-centred). Hurdle models add a zero-truncated Poisson or negative
-binomial part for the count among positive rows (fixed effects only: with about 80 pacts the data cannot
-identify dyad effects there).
+Two parameterisations of a logit with group intercepts b_g ~ N(0, sd^2):
+- "marginal" (default where it applies, fast): b_g integrated out by quadrature inside the log-density, so NUTS
+  samples only the population parameters; group effects are recovered afterwards (inference.fitting).
+- "plain": the non-centred reference, b_g = sd * z_g with z_g ~ N(0, 1) sampled by NUTS (also the method of the
+  cumulative family, whose data are small).
+Covariates are standardised inside the model; `coef` reports intercept and slopes on the original scale. The sd is
+named after the grouping (`dyad_sd`, `state_a_sd`, ...). Formulas with (1 | year) add partially pooled year
+intercepts (non-centred). Hurdle families add a zero-truncated Poisson or negative binomial part for the counts
+among positive rows, with its own terms (fixed effects only: with about 80 pacts the data cannot identify group
+effects there). The cumulative family is an ordinal logit with ordered cut points.
 """
 
 from __future__ import annotations
@@ -16,33 +17,36 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 import pymc as pm
 import pytensor.tensor as pt
 
 from .design import ModelData
-from .priors import Prior
 from .marginal_op import DyadRows, marginal_dyad_loglik
+from .priors import Prior
 from .quadrature import QuadratureOptions
-
-METHODS = ("marginal", "plain")
+from .specs import METHODS, SpecError
 
 
 @dataclass(frozen=True)
 class Standardiser:
-    """Column means and sds of the design (without the intercept), to move between scales."""
+    """Column means and sds of a design (without the intercept), to move between scales."""
 
     terms: tuple[str, ...]
     mean: np.ndarray
     sd: np.ndarray
 
     @classmethod
-    def from_design(cls, data: ModelData) -> "Standardiser":
-        X = data.X.drop(columns="Intercept")
+    def from_design(cls, X: pd.DataFrame) -> "Standardiser":
+        X = X.drop(columns="Intercept", errors="ignore")
         sd = X.std().to_numpy()
         return cls(tuple(X.columns), X.mean().to_numpy(), np.where(sd > 0, sd, 1.0))
 
-    def transform(self, data: ModelData) -> np.ndarray:
-        return (data.X.drop(columns="Intercept").to_numpy() - self.mean) / self.sd
+    def transform(self, X: pd.DataFrame) -> np.ndarray:
+        return (X[list(self.terms)].to_numpy() - self.mean) / self.sd
+
+    def to_dict(self) -> dict:
+        return {"terms": list(self.terms), "mean": self.mean.tolist(), "sd": self.sd.tolist()}
 
 
 @dataclass
@@ -52,8 +56,9 @@ class BuiltModel:
     model: pm.Model
     method: str
     standardiser: Standardiser
-    rows: DyadRows | None  # the marginal method's row layout (rows sorted by dyad)
+    rows: DyadRows | None  # the marginal method's row layout (rows sorted by group)
     quadrature: QuadratureOptions | None
+    count_standardiser: Standardiser | None = None
     extra: dict = field(default_factory=dict)
 
 
@@ -70,7 +75,7 @@ def _original_scale(intercept, beta, standardiser: Standardiser, name: str, dims
 
 
 def _year_effects(data: ModelData, priors: dict[str, Prior]):
-    """Partially pooled year intercepts (non-centred), or None when the spec has none."""
+    """Partially pooled year intercepts (non-centred), or None when the formula has none."""
     if data.years is None:
         return None
     year_sd = priors["year_sd"].create_scale("year_sd")
@@ -78,24 +83,35 @@ def _year_effects(data: ModelData, priors: dict[str, Prior]):
     return pm.Deterministic("year_effect", year_sd * year_z, dims="year")
 
 
+def _plain_offsets(data: ModelData, priors: dict[str, Prior], year_effect):
+    """The sampled group intercepts sd * z_g (non-centred) and year intercepts of every row, or 0."""
+    offset = 0.0
+    spec = data.spec
+    if spec.group is not None:
+        sd = priors["group_sd"].create_scale(spec.group_sd)
+        z = pm.Normal(f"{spec.group}_z", 0.0, 1.0, dims=spec.group)
+        offset = sd * z[data.groups]
+    if year_effect is not None:
+        offset = offset + year_effect[data.years]
+    return offset
+
+
 def _logit_part(data: ModelData, y: np.ndarray, priors: dict[str, Prior], method: str,
-                quadrature: QuadratureOptions, standardiser: Standardiser):
-    Z = standardiser.transform(data)
+                quadrature: QuadratureOptions, standardiser: Standardiser) -> DyadRows | None:
+    """The logit of a binary outcome (bernoulli, or the hurdle's 'any count' part) with its group intercepts."""
+    Z = standardiser.transform(data.X)
     intercept = priors["intercept"].create("intercept")
     beta = priors["slopes"].create("beta", dims="term")
-    dyad_sd = priors["dyad_sd"].create_scale("dyad_sd")
     year_effect = _year_effects(data, priors)
     rows = None
     if method == "plain":
-        eta = intercept + pt.dot(pt.as_tensor(Z), beta)
-        if year_effect is not None:
-            eta = eta + year_effect[data.years]
-        z = pm.Normal("dyad_z", 0.0, 1.0, dims="dyad")
-        pm.Bernoulli("y", logit_p=eta + dyad_sd * z[data.groups], observed=y)
+        eta = intercept + pt.dot(pt.as_tensor(Z), beta) + _plain_offsets(data, priors, year_effect)
+        pm.Bernoulli("y", logit_p=eta, observed=y)
     else:
+        sd = priors["group_sd"].create_scale(data.spec.group_sd)
         rows = DyadRows.from_groups(data.groups, y, quadrature, level=data.years)
         coef = pt.concatenate([intercept[None], beta])
-        pm.Potential("marginal_loglik", marginal_dyad_loglik(coef, dyad_sd, rows.sort(with_intercept(Z)), rows,
+        pm.Potential("marginal_loglik", marginal_dyad_loglik(coef, sd, rows.sort(with_intercept(Z)), rows,
                                                              year_effect))
     _original_scale(intercept, beta, standardiser, "coef", "coef_term")
     return rows
@@ -104,35 +120,74 @@ def _logit_part(data: ModelData, y: np.ndarray, priors: dict[str, Prior], method
 def _count_part(data: ModelData, y: np.ndarray, priors: dict[str, Prior], standardiser: Standardiser) -> int:
     """Zero-truncated Poisson or negative binomial for the counts among positive rows (fixed effects only)."""
     positive = y > 0
-    Z = standardiser.transform(data)[positive]
+    Z = standardiser.transform(data.count_X)[positive]
     c0 = priors["count_intercept"].create("count_intercept")
-    cb = priors["count_slopes"].create("count_beta", dims="term")
+    cb = priors["count_slopes"].create("count_beta", dims="count_term")
     mu = pt.exp(c0 + pt.dot(pt.as_tensor(Z), cb))
     if data.spec.count_family == "negbin":
         counts = pm.NegativeBinomial.dist(mu=mu, alpha=priors["count_alpha"].create("count_alpha"))
     else:
         counts = pm.Poisson.dist(mu=mu)
     pm.Truncated("count", counts, lower=1, observed=y[positive])
-    _original_scale(c0, cb, standardiser, "count_coef", "coef_term")
+    _original_scale(c0, cb, standardiser, "count_coef", "count_coef_term")
     return int(positive.sum())
 
 
-def build_model(data: ModelData, priors: dict[str, Prior], method: str = "marginal",
-                quadrature: QuadratureOptions = QuadratureOptions()) -> BuiltModel:
-    """The PyMC model of `data.spec`: a logit (Table 1) or a hurdle (Table 2), with dyad intercepts."""
+def _ordinal_part(data: ModelData, y: np.ndarray, priors: dict[str, Prior], standardiser: Standardiser) -> None:
+    """Ordinal logit: Pr(y <= k) = logit^-1(c_k - eta), ordered cut points; `cutpoints` and `coef` on the original
+    scale."""
+    Z = standardiser.transform(data.X)
+    beta = priors["slopes"].create("beta", dims="term")
+    eta = pt.dot(pt.as_tensor(Z), beta) + _plain_offsets(data, priors, _year_effects(data, priors))
+    k = len(data.categories) - 1
+    cut = priors["cutpoints"].create("cutpoints_std", dims="cut", transform=pm.distributions.transforms.ordered,
+                                     initval=np.linspace(-1.0, 1.0, k) if k > 1 else np.zeros(1))
+    pm.OrderedLogistic("y", eta=eta, cutpoints=cut, observed=y.astype(np.int64))
+    shift = pt.sum(beta * standardiser.mean / standardiser.sd)
+    pm.Deterministic("cutpoints", cut + shift, dims="cut")
+    pm.Deterministic("coef", beta / standardiser.sd, dims="coef_term")
+
+
+def check_method(data: ModelData, method: str) -> None:
+    """Refuse a method the model cannot use, naming the model."""
+    spec = data.spec
     if method not in METHODS:
-        raise ValueError(f"unknown method {method!r}; use {', '.join(METHODS)}")
-    standardiser = Standardiser.from_design(data)
-    coords = {"term": list(standardiser.terms), "coef_term": ["Intercept", *standardiser.terms],
-              "dyad": np.arange(data.n_groups)}
+        raise SpecError(f"model {spec.name}: unknown method {method!r}; use {', '.join(METHODS)}")
+    if method == "marginal" and (spec.group is None or spec.family == "cumulative"):
+        raise SpecError(f"model {spec.name}: method marginal needs a group intercept (1 | group) and a logit "
+                        "likelihood (bernoulli or hurdle); use method plain")
+
+
+def build_model(data: ModelData, priors: dict[str, Prior], method: str | None = None,
+                quadrature: QuadratureOptions = QuadratureOptions()) -> BuiltModel:
+    """The PyMC model of `data.spec`: bernoulli (logit), hurdle (logit for any count and truncated counts) or
+    cumulative (ordinal logit), with the formula's group and year intercepts. `method` defaults to the spec's."""
+    spec = data.spec
+    method = method or spec.fit_method
+    check_method(data, method)
+    standardiser = Standardiser.from_design(data.X)
+    intercept = [] if spec.family == "cumulative" else ["Intercept"]
+    coords = {"term": list(standardiser.terms), "coef_term": [*intercept, *standardiser.terms]}
+    if spec.group is not None:
+        coords[spec.group] = np.arange(data.n_groups)
     if data.year_labels is not None:
         coords["year"] = data.year_labels
+    count_standardiser = None
+    if data.count_X is not None:
+        count_standardiser = Standardiser.from_design(data.count_X)
+        coords["count_term"] = list(count_standardiser.terms)
+        coords["count_coef_term"] = ["Intercept", *count_standardiser.terms]
+    if spec.family == "cumulative":
+        coords["cut"] = [f"{a}|{b}" for a, b in zip(data.categories[:-1], data.categories[1:])]
     y = data.y.to_numpy()
-    extra = {}
+    extra, rows = {}, None
     with pm.Model(coords=coords) as model:
-        if data.spec.family == "logit":
+        if spec.family == "cumulative":
+            _ordinal_part(data, y, priors, standardiser)
+        elif spec.family == "bernoulli":
             rows = _logit_part(data, y, priors, method, quadrature, standardiser)
         else:
             rows = _logit_part(data, (y > 0).astype(float), priors, method, quadrature, standardiser)
-            extra["n_positive"] = _count_part(data, y, priors, standardiser)
-    return BuiltModel(model, method, standardiser, rows, quadrature if method == "marginal" else None, extra)
+            extra["n_positive"] = _count_part(data, y, priors, count_standardiser)
+    return BuiltModel(model, method, standardiser, rows, quadrature if method == "marginal" else None,
+                      count_standardiser, extra)

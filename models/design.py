@@ -1,5 +1,5 @@
-"""From the panel's long frame to a model's estimation data: the sample rows, the outcome, the design matrix
-(intercept, covariates, interaction product) and the dyad groups."""
+"""From the panel's long frame to a model's estimation data: the sample rows, the outcome, the design matrices built
+from the spec's formulas, the group codes with their labels, and the year codes."""
 
 from __future__ import annotations
 
@@ -8,74 +8,173 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .formula import Formula, design_frame, design_matrix
 from .specs import ModelSpec, SpecError
 
-__all__ = ["ModelData", "SpecError", "build_design", "check_panel_has", "dyad_codes", "model_data"]
+__all__ = ["ModelData", "SpecError", "group_codes", "model_data", "typical_values"]
+
+# Groupings made from the dyad's state codes (any other grouping is a panel variable), and their label columns.
+DERIVED_GROUPINGS: dict[str, tuple[str, ...]] = {
+    "dyad": ("ccode_a", "ccode_b"), "undirected_dyad": ("ccode_a", "ccode_b"), "state_a": ("ccode_a",),
+    "state_b": ("ccode_b",)}
+LABELS = {"ccode_a": "stateabb_a", "ccode_b": "stateabb_b"}  # a state code's abbreviation, where the panel has it
 
 
 @dataclass(frozen=True)
 class ModelData:
-    """Estimation data of one model: outcome y, design X (with 'Intercept'), integer group codes of the random
-    intercept, and year codes with their labels when the spec has year effects."""
+    """Estimation data of one model. `X` is the common design (with 'Intercept' except for cumulative models),
+    `y` the outcome (ordinal outcomes coded 0..K-1, their values in `categories`), `groups` the integer group code
+    of each row and `group_labels` one row of labels per group (e.g. ccode_a, ccode_b, stateabb_a, stateabb_b for
+    dyads), `years` the year codes when years are pooled. `rows` keeps the frame's estimation rows (the variables
+    the formulas read) so that new data can be built at typical values; `design` evaluates new rows."""
 
     spec: ModelSpec
     y: pd.Series
     X: pd.DataFrame
-    groups: np.ndarray
-    n_groups: int
+    groups: np.ndarray | None
+    group_labels: pd.DataFrame | None
+    rows: pd.DataFrame
+    design: object
+    count_X: pd.DataFrame | None = None
+    count_design: object = None
     years: np.ndarray | None = None
     year_labels: np.ndarray | None = None
+    categories: np.ndarray | None = None
+
+    @property
+    def n_groups(self) -> int:
+        return 0 if self.group_labels is None else len(self.group_labels)
+
+    @property
+    def terms(self) -> tuple[str, ...]:
+        """The design's columns without the intercept (the standardised slopes' names)."""
+        return tuple(c for c in self.X.columns if c != "Intercept")
+
+    def new_design(self, frame: pd.DataFrame, part: str = "zero") -> pd.DataFrame:
+        """The design of new rows (same columns, transforms and category levels as the estimation design);
+        `part` "count" gives the hurdle count part's."""
+        common = self.count_design if part == "count" else self.design
+        X = design_frame(common, frame)
+        return X.drop(columns="Intercept") if "Intercept" not in self.X.columns and part != "count" else X
 
 
 def check_panel_has(frame: pd.DataFrame, spec: ModelSpec) -> None:
-    """Raise SpecError naming every variable (and the sample mask) the spec needs but the panel lacks."""
-    needed = (*spec.variables, spec.sample, *(("year",) if spec.year_effects else ()))
-    missing = [v for v in needed if v not in frame.columns]
+    """Raise SpecError naming every variable (and the sample mask and grouping) the spec needs but the panel lacks."""
+    group = spec.group
+    needed = list(spec.variables) + ([spec.sample] if spec.sample else []) + (["year"] if spec.year_effects else [])
+    needed += list(DERIVED_GROUPINGS.get(group, (group,))) if group else []
+    missing = [v for v in dict.fromkeys(needed) if v not in frame.columns]
     if missing:
-        raise SpecError(f"model {spec.name}: panel lacks variable(s) {', '.join(missing)}")
+        raise SpecError(f"model {spec.name}: the panel has no variable(s) {', '.join(missing)}")
 
 
-def build_design(frame: pd.DataFrame, spec: ModelSpec) -> pd.DataFrame:
-    """Intercept, the spec's covariates and the interaction product, in the order of `spec.terms`."""
-    X = pd.DataFrame({"Intercept": 1.0}, index=frame.index)
-    for name in spec.covariates:
-        X[name] = frame[name].astype(float)
-    left, right = spec.interaction
-    X[spec.interaction_term] = frame[left].astype(float) * frame[right].astype(float)
-    return X
-
-
-def dyad_codes(frame: pd.DataFrame, group: str = "dyad") -> tuple[np.ndarray, int]:
-    """Integer group codes: directed dyad (A, B), undirected dyad {A, B}, or State A."""
-    if group == "dyad":
-        keys = frame["ccode_a"].astype(np.int64) * 10_000 + frame["ccode_b"].astype(np.int64)
-    elif group == "undirected_dyad":
-        low = np.minimum(frame["ccode_a"], frame["ccode_b"]).astype(np.int64)
-        high = np.maximum(frame["ccode_a"], frame["ccode_b"]).astype(np.int64)
-        keys = low * 10_000 + high
-    elif group == "state_a":
-        keys = frame["ccode_a"].astype(np.int64)
+def group_codes(frame: pd.DataFrame, group: str) -> tuple[np.ndarray, pd.DataFrame]:
+    """Integer group codes (0..G-1, sorted by key) of each row and one row of labels per group: for dyads the two
+    state codes and abbreviations, for State A (or B) its code and abbreviation, for any other grouping its value."""
+    if group in DERIVED_GROUPINGS:
+        columns = list(DERIVED_GROUPINGS[group])
+        keys = frame[columns].astype(np.int64)
+        if group == "undirected_dyad":
+            low, high = np.minimum(keys["ccode_a"], keys["ccode_b"]), np.maximum(keys["ccode_a"], keys["ccode_b"])
+            keys = pd.DataFrame({"ccode_a": low, "ccode_b": high}, index=frame.index)
+        key = keys.iloc[:, 0] * 10_000 + (keys.iloc[:, 1] if keys.shape[1] > 1 else 0)
     else:
-        raise SpecError(f"unknown grouping {group!r}; use dyad, undirected_dyad or state_a")
-    codes, uniques = pd.factorize(keys, sort=True)
-    return codes.astype(np.int64), len(uniques)
+        columns = [group]
+        keys = frame[[group]]
+        key = frame[group]
+    codes, uniques = pd.factorize(key, sort=True)
+    first = pd.Series(np.arange(len(codes))).groupby(codes).first().to_numpy()
+    labels = keys.iloc[first].reset_index(drop=True)
+    for code, abbreviation in LABELS.items():
+        if code in labels and abbreviation in frame and group != "undirected_dyad":
+            labels[abbreviation] = frame[abbreviation].iloc[first].to_numpy()
+    labels.index.name = group
+    return codes.astype(np.int64), labels
+
+
+def _outcome(rows: pd.DataFrame, spec: ModelSpec) -> tuple[pd.Series, np.ndarray | None]:
+    """The outcome, checked against the family: 0/1 for bernoulli, counts for hurdles (missing counts as 0: no
+    event, nothing to count), ordered categories for cumulative (coded 0..K-1)."""
+    values = rows[spec.outcome]
+    where = f"model {spec.name}: outcome {spec.outcome}"
+    if spec.family == "cumulative":
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            if not values.cat.ordered:
+                raise SpecError(f"{where} is an unordered category; the cumulative family needs ordered categories")
+            categories = np.asarray(values.cat.categories)
+            return pd.Series(values.cat.codes.astype(float), index=rows.index), categories
+        if not pd.api.types.is_numeric_dtype(values):
+            raise SpecError(f"{where} is not ordered (type {values.dtype}); the cumulative family needs ordered "
+                            "categories (integers or an ordered categorical)")
+    values = values.astype(float)
+    if spec.family in ("hurdle_poisson", "hurdle_negbinomial"):
+        values = values.fillna(0.0)
+    observed = values.dropna()
+    if spec.family == "bernoulli" and not observed.isin([0.0, 1.0]).all():
+        odd = observed[~observed.isin([0.0, 1.0])].iloc[0]
+        raise SpecError(f"{where} has values other than 0 and 1 (e.g. {odd:g}); the bernoulli family is for binary "
+                        "outcomes (counts: hurdle_poisson or hurdle_negbinomial; ordered: cumulative)")
+    if spec.family != "bernoulli" and not ((observed >= 0) & (observed == np.round(observed))).all():
+        raise SpecError(f"{where} has values that are not whole numbers >= 0; the {spec.family} family needs "
+                        + ("ordered categories" if spec.family == "cumulative" else "counts"))
+    if spec.family == "cumulative":
+        categories = np.sort(observed.unique())
+        if len(categories) < 2:
+            raise SpecError(f"{where} takes a single value in the sample; an ordinal model needs at least two")
+        return pd.Series(np.searchsorted(categories, values).astype(float), index=rows.index).where(
+            values.notna()), categories
+    return values, None
+
+
+def _design(formula: Formula, rows: pd.DataFrame, spec: ModelSpec, where: str) -> tuple[pd.DataFrame, object]:
+    common = design_matrix(formula.common, rows, f"model {spec.name}: {where}")
+    return design_frame(common), common
 
 
 def model_data(frame: pd.DataFrame, spec: ModelSpec) -> ModelData:
-    """The spec's estimation sample from the panel frame (outcome missing -> 0 for hurdle counts without a pact)."""
+    """The spec's estimation sample and designs from the panel frame. A sample mask must cover only complete rows;
+    without a mask, rows with a missing model variable are left out."""
     check_panel_has(frame, spec)
-    rows = frame[frame[spec.sample].astype(bool)]
+    rows = frame[frame[spec.sample].astype(bool)] if spec.sample else frame
+    y, categories = _outcome(rows, spec)
+    used = [v for v in spec.variables if v != spec.outcome]
+    complete = y.notna() & rows[used].notna().all(axis=1)
+    if spec.sample and not complete.all():
+        bad = [v for v in (spec.outcome, *used) if (rows[v].isna() if v != spec.outcome else y.isna()).any()]
+        raise SpecError(f"model {spec.name}: missing values of {', '.join(bad)} inside the sample {spec.sample}")
+    rows, y = rows[complete], y[complete]
     if rows.empty:
-        raise SpecError(f"model {spec.name}: the estimation sample {spec.sample} has no rows in this panel")
-    y = rows[spec.outcome].astype(float)
-    if spec.family == "hurdle":
-        y = y.fillna(0.0)  # no new pact, no concessions
-    X = build_design(rows, spec)
-    if y.isna().any() or X.isna().any().any():
-        raise SpecError(f"model {spec.name}: missing values inside the sample {spec.sample}")
-    groups, n_groups = dyad_codes(rows, spec.group)
+        raise SpecError(f"model {spec.name}: the estimation sample "
+                        f"{spec.sample or '(complete rows)'} has no rows in this panel")
+    keep = [c for c in dict.fromkeys((*spec.variables, *(["year"] if "year" in rows else []))) if c in rows]
+    model_rows = rows[keep].copy()
+    model_rows[spec.outcome] = y  # hurdle counts filled, ordinal categories coded
+    X, design = _design(spec.parsed, model_rows, spec, "formula")
+    if spec.family == "cumulative":
+        X = X.drop(columns="Intercept", errors="ignore")
+    count_X = count_design = None
+    if spec.count_parsed is not None:
+        count_X, count_design = _design(spec.count_parsed, model_rows, spec, "count_formula")
+    groups = group_labels = None
+    if spec.group:
+        groups, group_labels = group_codes(rows, spec.group)
     years = year_labels = None
     if spec.year_effects:
         years, year_labels = pd.factorize(rows["year"].astype(np.int64), sort=True)
         years, year_labels = years.astype(np.int64), np.asarray(year_labels)
-    return ModelData(spec, y, X, groups, n_groups, years, year_labels)
+    return ModelData(spec, y, X.set_axis(rows.index), groups, group_labels, model_rows, design,
+                     None if count_X is None else count_X.set_axis(rows.index), count_design, years, year_labels,
+                     categories)
+
+
+def typical_values(data: ModelData) -> pd.Series:
+    """Each variable the formulas read at a typical value, the convention of the paper's figures: the sample mean
+    for numbers (binary controls too), the most common value for categories and for variables used as `C(...)`."""
+    formulas = [data.spec.parsed] + ([data.spec.count_parsed] if data.spec.count_parsed is not None else [])
+    categorical = {v for f in formulas for v in f.categorical}
+    values = {}
+    for name in data.rows.columns:
+        column = data.rows[name]
+        numeric = pd.api.types.is_numeric_dtype(column) and name not in categorical
+        values[name] = column.mean() if numeric else column.mode().iloc[0]
+    return pd.Series(values)

@@ -51,6 +51,7 @@ each dyad's conditional posterior mean and mean square of b, from which dyad eff
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numba
 import numpy as np
@@ -203,10 +204,45 @@ def _reach(eta, y, n, sigma, mode, peak, direction, first, drop, most):
     return reach
 
 
+class KernelLayout(NamedTuple):
+    """The rows' layout: level code, outcome (rows sorted by dyad), dyad row offsets (n_dyads + 1), each dyad's
+    rule and each rule's half-width in u."""
+
+    level: np.ndarray
+    y: np.ndarray
+    offsets: np.ndarray
+    rule_of_dyad: np.ndarray
+    rule_half_width: np.ndarray
+
+
+class KernelSettings(NamedTuple):
+    """The kernel's accuracy settings (see `QuadratureOptions`): node spacing in u and b, node cap, series region,
+    series terms and tolerance (log), node-skipping threshold."""
+
+    spacing_u: float
+    spacing_b: float
+    max_nodes: int
+    log_rho: float
+    max_terms: int
+    log_tol: float
+    skip: float
+
+
+class KernelOutputs(NamedTuple):
+    """Arrays the kernel fills: per-dyad log-likelihood (n_dyads), gradient in coef and in the level effects,
+    E[b] and E[b^2] per dyad (n_dyads, 2), each row's Pr(y = 1) (empty: not computed) and whether each dyad took
+    a rule of its own (empty: not recorded)."""
+
+    dyad_loglik: np.ndarray
+    grad_coef: np.ndarray
+    grad_level: np.ndarray
+    dyad_b: np.ndarray
+    row_prob: np.ndarray
+    own_rule: np.ndarray
+
+
 @numba.njit(cache=True, nogil=True)
-def marginal_loglik(X, coef, level, level_effect, y, offsets, rule_of_dyad, rule_half_width, sigma, spacing_u,
-                    spacing_b, max_nodes, log_rho, max_terms, log_tol, skip, want_grad, dyad_loglik, grad_coef,
-                    grad_level, dyad_b, row_prob, own_rule):
+def marginal_loglik(X, coef, level_effect, sigma, layout, settings, want_grad, out):
     """Sum over dyads of log L_d with linear predictor eta_t = X_t @ coef + level_effect[level_t] (the second
     term carries effects shared across dyads, e.g. years). Fills dyad_loglik (n_dyads), grad_coef and grad_level
     (only if want_grad), dyad_b (n_dyads, 2: conditional posterior mean and mean square of b) and, if want_grad
@@ -217,8 +253,11 @@ def marginal_loglik(X, coef, level, level_effect, y, offsets, rule_of_dyad, rule
 
     X (rows, p), level, y: rows sorted by dyad; offsets: (n_dyads + 1) row offsets; rule_of_dyad: each dyad's rule;
     rule_half_width: each rule's range in u (node count from `rule_size`). The design is read once, dyad by dyad,
-    while its rows are in cache.
+    while its rows are in cache. `layout`, `settings` and `out` are a KernelLayout, KernelSettings and KernelOutputs.
     """
+    level, y, offsets, rule_of_dyad, rule_half_width = layout
+    spacing_u, spacing_b, max_nodes, log_rho, max_terms, log_tol, skip = settings
+    dyad_loglik, grad_coef, grad_level, dyad_b, row_prob, own_rule = out
     n_dyads = offsets.size - 1
     n_rules = rule_half_width.size
     M = max_terms

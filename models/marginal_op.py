@@ -18,7 +18,7 @@ from pytensor.gradient import DisconnectedType
 from pytensor.graph.basic import Apply
 from pytensor.graph.op import Op
 
-from .marginal_kernel import marginal_loglik
+from .marginal_kernel import KernelLayout, KernelOutputs, KernelSettings, marginal_loglik
 from .quadrature import QuadratureOptions
 
 
@@ -72,11 +72,11 @@ class DyadRows:
     def n_dyads(self) -> int:
         return self.offsets.size - 1
 
-    def constants(self) -> tuple[np.ndarray, ...]:
-        """The kernel's layout inputs after the level effects: level, y, offsets, rules, half-widths."""
+    def layout(self) -> KernelLayout:
+        """The kernel's layout inputs (level codes, outcome, offsets, rules, half-widths)."""
         o = self.options
-        return (self.level, self.y, self.offsets, self.rule_of_dyad,
-                np.array([o.half_width_no_event, o.half_width_event]))
+        return KernelLayout(self.level, self.y, self.offsets, self.rule_of_dyad,
+                            np.array([o.half_width_no_event, o.half_width_event]))
 
     def sort(self, X: np.ndarray) -> np.ndarray:
         """A design (rows in sample order) in this layout's order, C-contiguous float64."""
@@ -87,49 +87,49 @@ class DyadRows:
         """One kernel call for eta = X_sorted @ coef + level_effect[level] (rows in this layout's order); with
         `row_prob`, also each row's probability given its dyad's data (needs the gradient pass)."""
         level_effect = np.zeros(self.n_levels) if level_effect is None else np.asarray(level_effect, dtype=float)
-        level, *layout = self.constants()
-        out = (np.empty(len(coef)), np.empty(self.n_levels), np.empty(self.n_dyads), np.empty((self.n_dyads, 2)),
-               np.empty(len(self.y) if row_prob else 0), np.empty(self.n_dyads, np.bool_))
-        grad_coef, grad_level, dyad_loglik, dyad_b, probs, own_rule = out
-        X_sorted, coef, level, level_effect, *layout = kernel_inputs(X_sorted, coef, level, level_effect, *layout)
-        total, grad_sigma, pairs = marginal_loglik(
-            X_sorted, coef, level, level_effect, *layout, float(sigma),
-            *kernel_settings(self.options), want_grad or row_prob, dyad_loglik, grad_coef, grad_level, dyad_b, probs,
-            own_rule)
-        return KernelResult(total, grad_coef, grad_sigma, grad_level, dyad_loglik, dyad_b, pairs, probs, own_rule)
+        out = KernelOutputs(np.empty(self.n_dyads), np.empty(len(coef)), np.empty(self.n_levels),
+                            np.empty((self.n_dyads, 2)), np.empty(len(self.y) if row_prob else 0),
+                            np.empty(self.n_dyads, np.bool_))
+        X_sorted, coef, level_effect, layout = kernel_inputs(X_sorted, coef, level_effect, self.layout())
+        total, grad_sigma, pairs = marginal_loglik(X_sorted, coef, level_effect, float(sigma), layout,
+                                                   kernel_settings(self.options), want_grad or row_prob, out)
+        return KernelResult(total, out.grad_coef, grad_sigma, out.grad_level, out.dyad_loglik, out.dyad_b, pairs,
+                            out.row_prob, out.own_rule)
 
 
-def kernel_settings(o: QuadratureOptions) -> tuple:
-    """The kernel's scalar settings after sigma, in its argument order."""
-    return (o.max_spacing_u, o.max_spacing_b, o.max_nodes, o.series_log_rho, o.series_terms, math.log(o.series_tol),
-            o.skip_below)
+def kernel_settings(o: QuadratureOptions) -> KernelSettings:
+    """The kernel's accuracy settings from the quadrature options."""
+    return KernelSettings(o.max_spacing_u, o.max_spacing_b, o.max_nodes, o.series_log_rho, o.series_terms,
+                          math.log(o.series_tol), o.skip_below)
 
 
-KERNEL_DTYPES = (float, float, np.int64, float, float, np.int64, np.int64, float)  # X, coef, level, ... half_width
+LAYOUT_DTYPES = KernelLayout(np.int64, float, np.int64, np.int64, float)
 
 
-def kernel_inputs(X, coef, level, level_effect, y, offsets, rule_of, half_width) -> list[np.ndarray]:
+def _frozen(array, dtype) -> np.ndarray:
+    view = np.ascontiguousarray(array, dtype=dtype).view()
+    view.flags.writeable = False
+    return view
+
+
+def kernel_inputs(X, coef, level_effect, layout: KernelLayout) -> tuple:
     """The kernel's array inputs as read-only, C-contiguous views of one dtype each: every caller then presents the
     same argument types, so numba compiles (and caches) the kernel once, not once per caller."""
-    frozen = []
-    for array, dtype in zip((X, coef, level, level_effect, y, offsets, rule_of, half_width), KERNEL_DTYPES):
-        view = np.ascontiguousarray(array, dtype=dtype).view()
-        view.flags.writeable = False
-        frozen.append(view)
-    return frozen
+    return (_frozen(X, float), _frozen(coef, float), _frozen(level_effect, float),
+            KernelLayout(*(_frozen(a, t) for a, t in zip(layout, LAYOUT_DTYPES))))
 
 
-def value_and_gradients(coef, sigma, level_effect, X, level, y, offsets, rule_of, half_width, settings: tuple):
+def value_and_gradients(coef, sigma, level_effect, X, level, y, offsets, rule_of, half_width,
+                        settings: KernelSettings):
     """(total, d/d coef, d/d sigma, d/d level effects) from one kernel call: the single entry point of every
     backend, so that they all run the same compiled kernel and give bit-identical results."""
-    X, coef, level, level_effect, y, offsets, rule_of, half_width = kernel_inputs(
-        X, coef, level, level_effect, y, offsets, rule_of, half_width)
-    n_dyads = offsets.size - 1
-    grad_coef, grad_level = np.empty(coef.size), np.empty(level_effect.size)
-    total, grad_sigma, _ = marginal_loglik(X, coef, level, level_effect, y, offsets, rule_of, half_width,
-                                           float(sigma), *settings, True, np.empty(n_dyads), grad_coef, grad_level,
-                                           np.empty((n_dyads, 2)), np.empty(0), np.empty(0, np.bool_))
-    return np.asarray(total), grad_coef, np.asarray(grad_sigma), grad_level
+    X, coef, level_effect, layout = kernel_inputs(X, coef, level_effect,
+                                                  KernelLayout(level, y, offsets, rule_of, half_width))
+    n_dyads = layout.offsets.size - 1
+    out = KernelOutputs(np.empty(n_dyads), np.empty(coef.size), np.empty(level_effect.size), np.empty((n_dyads, 2)),
+                        np.empty(0), np.empty(0, np.bool_))
+    total, grad_sigma, _ = marginal_loglik(X, coef, level_effect, float(sigma), layout, settings, True, out)
+    return np.asarray(total), out.grad_coef, np.asarray(grad_sigma), out.grad_level
 
 
 class MarginalDyadLogLik(Op):
@@ -138,8 +138,8 @@ class MarginalDyadLogLik(Op):
 
     __props__ = ("settings",)
 
-    def __init__(self, settings: tuple):
-        self.settings = tuple(settings)
+    def __init__(self, settings: KernelSettings):
+        self.settings = KernelSettings(*settings)
 
     def make_node(self, coef, sigma, level_effect, X, *constants):
         variables = [pt.as_tensor_variable(v).astype("float64") for v in (coef, sigma, level_effect)]
@@ -169,7 +169,7 @@ def marginal_dyad_loglik(coef, sigma, X_sorted: np.ndarray, rows: DyadRows, leve
         level_effect = pt.zeros(rows.n_levels)
     op = MarginalDyadLogLik(kernel_settings(rows.options))
     return op(coef, sigma, level_effect, pt.constant(np.ascontiguousarray(X_sorted, dtype=float)),
-              *[pt.constant(a) for a in rows.constants()])[0]
+              *[pt.constant(a) for a in rows.layout()])[0]
 
 
 def _source_digest() -> int:

@@ -17,8 +17,9 @@ from data_prep.io import read_toml
 
 DEFAULT_PRIORS = Path(__file__).resolve().parent / "priors" / "default.toml"
 
-GROUPS = ("intercept", "slopes", "dyad_sd", "year_sd", "count_intercept", "count_slopes", "count_alpha")
-POSITIVE_GROUPS = ("dyad_sd", "year_sd", "count_alpha")
+GROUPS = ("intercept", "slopes", "group_sd", "year_sd", "count_intercept", "count_slopes", "count_alpha", "cutpoints")
+POSITIVE_GROUPS = ("group_sd", "year_sd", "count_alpha")
+RENAMED = {"dyad_sd": "group_sd"}  # prior groups of earlier versions
 DISTRIBUTIONS: dict[str, tuple[type, tuple[str, ...], tuple[str, ...]]] = {
     # name: (PyMC class, required arguments, optional arguments)
     "Normal": (pm.Normal, ("sigma",), ("mu",)),
@@ -79,6 +80,8 @@ def _parse_entry(group: str, entry: dict, source: str) -> Prior:
         raise PriorError(f"{source}: [{group}] unknown distribution {dist!r}; use one of {', '.join(DISTRIBUTIONS)}")
     if group in POSITIVE_GROUPS and dist not in POSITIVE_ONLY:
         raise PriorError(f"{source}: [{group}] is a standard deviation; use one of {', '.join(sorted(POSITIVE_ONLY))}")
+    if group == "cutpoints" and dist in POSITIVE_ONLY:
+        raise PriorError(f"{source}: [cutpoints] cut points may be negative; use Normal, StudentT or Cauchy")
     args = {k: v for k, v in entry.items() if k != "dist"}
     if "base_rate" in args:
         if dist != "Normal" or group not in ("intercept",):
@@ -114,6 +117,9 @@ def priors_config(priors: dict[str, Prior]) -> dict[str, dict]:
 def parse_priors(config: dict, source: str = "<priors>") -> dict[str, Prior]:
     """Priors for every group: the defaults, overridden by the groups given in `config`."""
     unknown = sorted(set(config) - set(GROUPS))
+    renamed = [f"{old} is now {RENAMED[old]}" for old in unknown if old in RENAMED]
+    if renamed:
+        raise PriorError(f"{source}: {'; '.join(renamed)} (the sd of whatever grouping the formula names)")
     if unknown:
         raise PriorError(f"{source}: unknown prior parameter(s) {', '.join(unknown)}; known: {', '.join(GROUPS)}")
     defaults = tomllib.loads(DEFAULT_PRIORS.read_text())

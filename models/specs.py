@@ -1,23 +1,25 @@
-"""Model specifications (outcome, covariates, interaction, sample, family, grouping), separate from any fitting
-code.
+"""Model specifications: a formula, a family and an estimation sample, separate from any fitting code.
 
-The paper's six models are defined here once; the frequentist reproduction and the PyMC builders both read them.
-Users add their own in a TOML file (`load_specs`) without writing PyMC: a table per model, either complete or
-starting from a paper model with `base = "m4"` and changing what differs. Covariate names are panel variables;
-an interaction is written "x:z" and built as the product of the two.
+The paper's six models are formulas in one packaged TOML file (`paper_models.toml`); users add their own in a TOML
+file of the same form (`load_specs`), each table either complete or starting from a known model with
+`base = "m4"` and changing what differs. The frequentist fits, the PyMC builders, the reports and the Python API all
+read these specs.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
+from functools import cached_property
 from pathlib import Path
 
 from data_prep.io import check_safe_name, read_toml
 
-CONTROLS = ("shared_defense_pact", "regime_difference", "recent_coup_a", "new_regime_a", "military_regime_a")
-FAMILIES = ("logit", "hurdle")
-GROUPINGS = ("dyad", "undirected_dyad", "state_a")
-COUNT_FAMILIES = ("poisson", "negbin")
+from .formula import Formula, FormulaError
+
+PAPER_SPECS = Path(__file__).resolve().parent / "paper_models.toml"
+FAMILIES = ("bernoulli", "hurdle_poisson", "hurdle_negbinomial", "cumulative")
+HURDLE_COUNTS = {"hurdle_poisson": "poisson", "hurdle_negbinomial": "negbin"}
+METHODS = ("marginal", "plain")
 
 
 class SpecError(ValueError):
@@ -26,94 +28,131 @@ class SpecError(ValueError):
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """One model: a logit of a binary outcome, or a hurdle model of a count (zero part logit, truncated counts)."""
+    """One model. `formula` names the outcome, the terms and the group intercept, e.g.
+    `new_defense_pact ~ counterbalancing_a * threat_b + threat_a + (1 | dyad)`; `family` is bernoulli (logit),
+    hurdle_poisson or hurdle_negbinomial (a logit for any count and a zero-truncated count part, whose terms are
+    `count_formula` where given), or cumulative (ordinal logit). `sample` names a boolean panel variable selecting
+    the estimation rows (empty: every row with the model's variables present). `method` integrates the group
+    intercept out (marginal, the default for bernoulli and hurdle families) or samples it (plain, non-centred: the
+    default for cumulative). `focus` names the interaction the reports centre on (default: the first two-way
+    interaction of the formula)."""
 
     name: str
-    label: str
-    family: str  # "logit" or "hurdle"
-    outcome: str
-    covariates: tuple[str, ...]
-    interaction: tuple[str, str]
-    sample: str  # name of the panel's boolean mask
-    group: str = "dyad"  # the random intercept's grouping: dyad (directed), undirected_dyad or state_a
-    year_effects: bool = False  # add partially pooled year intercepts
-    count_family: str = "poisson"  # hurdle count part: zero-truncated poisson or negbin
+    formula: str
+    family: str = "bernoulli"
+    sample: str = ""
+    label: str = ""
+    count_formula: str = ""
+    method: str = ""
+    focus: tuple[str, ...] = ()
     description: str = ""
-    paper_table: str = field(default="")
+    paper_table: str = ""
 
     def __post_init__(self) -> None:
         check_safe_name(self.name, "model name", SpecError)  # the name becomes part of output file names
-        problems = []
-        for name in ("covariates", "interaction"):
-            value = getattr(self, name)
-            if not isinstance(value, tuple) or not all(isinstance(v, str) for v in value):
-                problems.append(f"{name} must be a list of variable names")
-        if not isinstance(self.year_effects, bool):
-            problems.append("year_effects must be true or false")
-        if problems:
-            raise SpecError(f"model {self.name}: " + "; ".join(problems))
+        for key in ("formula", "family", "sample", "label", "count_formula", "method", "description", "paper_table"):
+            if not isinstance(getattr(self, key), str):
+                raise SpecError(f"model {self.name}: {key} must be a string, got {getattr(self, key)!r}")
+        if not isinstance(self.focus, tuple) or not all(isinstance(v, str) for v in self.focus):
+            raise SpecError(f"model {self.name}: focus must be a list of variable names")
         if self.family not in FAMILIES:
-            problems.append(f"family must be one of {', '.join(FAMILIES)}, got {self.family!r}")
-        if self.group not in GROUPINGS:
-            problems.append(f"group must be one of {', '.join(GROUPINGS)}, got {self.group!r}")
-        if self.count_family not in COUNT_FAMILIES:
-            problems.append(f"count_family must be one of {', '.join(COUNT_FAMILIES)}, got {self.count_family!r}")
-        if len(self.interaction) != 2:
-            problems.append("interaction must name exactly two variables")
-        elif not set(self.interaction) <= set(self.covariates):
-            problems.append("both variables of the interaction must also be covariates (constitutive terms)")
-        if problems:
-            raise SpecError(f"model {self.name}: " + "; ".join(problems))
+            raise SpecError(f"model {self.name}: family must be one of {', '.join(FAMILIES)}, got {self.family!r}")
+        if self.method and self.method not in METHODS:
+            raise SpecError(f"model {self.name}: method must be one of {', '.join(METHODS)}, got {self.method!r}")
+        try:
+            parsed = self.parsed
+            count = self.count_parsed
+        except FormulaError as exc:
+            raise SpecError(f"model {self.name}: {exc}") from None
+        if self.family != "cumulative" and not parsed.intercept:
+            raise SpecError(f"model {self.name}: the {self.family} family needs an intercept; remove '0 +' / '- 1'")
+        if self.count_formula and self.family not in HURDLE_COUNTS:
+            raise SpecError(f"model {self.name}: count_formula is only for the hurdle families")
+        if count is not None and (count.group or count.year_effects):
+            raise SpecError(f"model {self.name}: count_formula: the count part has no group intercepts (about 80 "
+                            "positive counts cannot identify them); remove the (1 | ...) terms")
+        if self.method == "marginal" and (self.family == "cumulative" or parsed.group is None):
+            why = ("the kernel integrates group intercepts out of logit likelihoods only"
+                   if self.family == "cumulative" else "the formula has no group intercept (1 | group)")
+            raise SpecError(f"model {self.name}: method marginal is not available: {why}; use method plain")
+        if self.focus:
+            if len(self.focus) != 2 or tuple(self.focus) not in parsed.interactions:
+                raise SpecError(f"model {self.name}: focus {list(self.focus)} must name a two-way interaction of the "
+                                f"formula (its interactions: {[':'.join(i) for i in parsed.interactions] or 'none'})")
+
+    @cached_property
+    def parsed(self) -> Formula:
+        return Formula.parse(self.formula, "formula")
+
+    @cached_property
+    def count_parsed(self) -> Formula | None:
+        """The hurdle count part's formula (None for other families); the zero part's terms unless given."""
+        if self.family not in HURDLE_COUNTS:
+            return None
+        if not self.count_formula:
+            return replace(self.parsed, group=None, year_effects=False)
+        text = self.count_formula if self.count_formula.split("~")[0].strip() else \
+            f"{self.parsed.response} {self.count_formula.strip()}"
+        return Formula.parse(text, "count_formula")
 
     @property
-    def interaction_term(self) -> str:
-        return f"{self.interaction[0]}:{self.interaction[1]}"
+    def outcome(self) -> str:
+        return self.parsed.response
 
     @property
-    def terms(self) -> tuple[str, ...]:
-        """Covariates in order, with the interaction after its constitutive terms."""
-        return (*self.covariates, self.interaction_term)
+    def group(self) -> str | None:
+        """The grouping whose intercepts are integrated out (or sampled, with method plain); None without one."""
+        return self.parsed.group
+
+    @property
+    def year_effects(self) -> bool:
+        return self.parsed.year_effects
+
+    @property
+    def fit_method(self) -> str:
+        """The method used: the spec's, else marginal where the kernel applies and plain otherwise."""
+        if self.method:
+            return self.method
+        return "marginal" if self.group is not None and self.family != "cumulative" else "plain"
+
+    @property
+    def count_family(self) -> str | None:
+        """poisson or negbin for the hurdle families, None otherwise."""
+        return HURDLE_COUNTS.get(self.family)
+
+    @property
+    def group_sd(self) -> str:
+        """Name of the group intercepts' standard deviation, after the grouping (dyad_sd, state_a_sd, ...)."""
+        return f"{self.group}_sd"
+
+    @property
+    def interaction(self) -> tuple[str, str] | None:
+        """The interaction the reports centre on (focal variable, moderator), or None when the formula has no
+        two-way interaction."""
+        if self.focus:
+            return self.focus[0], self.focus[1]
+        two_way = [i for i in self.parsed.interactions if len(i) == 2]
+        return (two_way[0][0], two_way[0][1]) if two_way else None
+
+    @property
+    def interaction_term(self) -> str | None:
+        return ":".join(self.interaction) if self.interaction else None
 
     @property
     def variables(self) -> tuple[str, ...]:
-        """Every panel variable the model reads."""
-        return (self.outcome, *dict.fromkeys((*self.covariates, *self.interaction)))
-
-
-def _logit(name, label, covariates, interaction, sample, description):
-    return ModelSpec(name, label, "logit", "new_defense_pact", covariates, interaction, sample,
-                     description=description, paper_table="Table 1")
-
-
-PAPER_MODELS: dict[str, ModelSpec] = {
-    "m1": _logit("m1", "Table 1 Model 1", ("counterbalancing_a", "threat_a"), ("counterbalancing_a", "threat_a"),
-                 "sample_no_controls", "entanglement: counterbalancing x threat to A, no controls"),
-    "m2": _logit("m2", "Table 1 Model 2", ("counterbalancing_a", "threat_a", "threat_b", *CONTROLS),
-                 ("counterbalancing_a", "threat_a"), "sample_controls",
-                 "entanglement: counterbalancing x threat to A, with controls"),
-    "m3": _logit("m3", "Table 1 Model 3", ("counterbalancing_a", "threat_b"), ("counterbalancing_a", "threat_b"),
-                 "sample_no_controls", "aggregate capabilities: counterbalancing x threat to B, no controls"),
-    "m4": _logit("m4", "Table 1 Model 4", ("counterbalancing_a", "threat_a", "threat_b", *CONTROLS),
-                 ("counterbalancing_a", "threat_b"), "sample_controls",
-                 "aggregate capabilities: counterbalancing x threat to B, with controls"),
-    "h1": ModelSpec("h1", "Table 2 Model 1", "hurdle", "concessions_a",
-                    ("counterbalancing_a", "threat_a", "threat_b", *CONTROLS), ("counterbalancing_a", "threat_a"),
-                    "sample_controls", description="concessions by A: counterbalancing x threat to A",
-                    paper_table="Table 2"),
-    "h2": ModelSpec("h2", "Table 2 Model 2", "hurdle", "concessions_b",
-                    ("counterbalancing_a", "threat_a", "threat_b", *CONTROLS), ("counterbalancing_a", "threat_b"),
-                    "sample_controls", description="concessions by B: counterbalancing x threat to B",
-                    paper_table="Table 2"),
-}
+        """Every panel variable the model reads (outcome, terms, count part), without the groupings."""
+        count = self.count_parsed.variables if self.count_parsed is not None else ()
+        return tuple(dict.fromkeys((self.outcome, *self.parsed.variables, *count)))
 
 
 SPEC_KEYS = {f.name for f in fields(ModelSpec)} - {"name"}
-REQUIRED_KEYS = ("family", "outcome", "covariates", "interaction", "sample")
+REQUIRED_KEYS = ("formula",)
 
 
 def spec_from_config(name: str, entry: dict, source: str = "<specs>",
-                     known: dict[str, ModelSpec] = PAPER_MODELS) -> ModelSpec:
+                     known: dict[str, ModelSpec] | None = None) -> ModelSpec:
     """One spec from a TOML table: complete, or `base = "<known model>"` plus the fields that differ."""
+    known = PAPER_MODELS if known is None else known
     if not isinstance(entry, dict):
         raise SpecError(f"{source}: [{name}] must be a table of spec fields")
     unknown = sorted(set(entry) - SPEC_KEYS - {"base"})
@@ -121,49 +160,44 @@ def spec_from_config(name: str, entry: dict, source: str = "<specs>",
         raise SpecError(f"{source}: [{name}] unknown field(s) {', '.join(unknown)}; "
                         f"known: base, {', '.join(sorted(SPEC_KEYS))}")
     values = {k: tuple(v) if isinstance(v, list) else v for k, v in entry.items() if k != "base"}
-    if "base" in entry:
-        if entry["base"] not in known:
-            raise SpecError(f"{source}: [{name}] base {entry['base']!r} is not a known model ({', '.join(known)})")
-        base = known[entry["base"]]
-        values.setdefault("label", f"{base.label}, modified")
-        try:
+    try:
+        if "base" in entry:
+            if entry["base"] not in known:
+                raise SpecError(f"[{name}] base {entry['base']!r} is not a known model ({', '.join(known)})")
+            base = known[entry["base"]]
+            values.setdefault("label", f"{base.label}, modified")
             return replace(base, name=name, paper_table="", **values)
-        except TypeError as exc:
-            raise SpecError(f"{source}: [{name}] {exc}") from None
-    missing = [k for k in REQUIRED_KEYS if k not in values]
-    if missing:
-        raise SpecError(f"{source}: [{name}] missing field(s) {', '.join(missing)} (or give base = a known model)")
-    values.setdefault("label", name)
-    return ModelSpec(name=name, **values)
+        missing = [k for k in REQUIRED_KEYS if k not in values]
+        if missing:
+            raise SpecError(f"[{name}] missing field(s) {', '.join(missing)} (or give base = a known model)")
+        values.setdefault("label", name)
+        return ModelSpec(name=name, **values)
+    except SpecError as exc:
+        raise SpecError(f"{source}: {exc}") from None
+
+
+def _read_specs(path: str | Path, known: dict[str, ModelSpec]) -> dict[str, ModelSpec]:
+    config = read_toml(path, "model spec file", SpecError)
+    specs = dict(known)
+    for name, entry in config.items():
+        if name in known:
+            raise SpecError(f"{path}: [{name}] would replace the model {name}; choose another name")
+        specs[name] = spec_from_config(name, entry, str(path), specs)
+    return specs
+
+
+PAPER_MODELS: dict[str, ModelSpec] = _read_specs(PAPER_SPECS, {})
 
 
 def load_specs(path: str | Path | None = None) -> dict[str, ModelSpec]:
     """The paper's models plus those defined in a TOML file (one table per model; a name may not shadow a paper
     model)."""
-    specs = dict(PAPER_MODELS)
-    if path is None:
-        return specs
-    config = read_toml(path, "model spec file", SpecError)
-    for name, entry in config.items():
-        if name in PAPER_MODELS:
-            raise SpecError(f"{path}: [{name}] would replace the paper's model {name}; choose another name")
-        specs[name] = spec_from_config(name, entry, str(path), specs)
-    return specs
+    return dict(PAPER_MODELS) if path is None else _read_specs(path, PAPER_MODELS)
 
 
-def with_options(spec: ModelSpec, group: str | None = None, year_effects: bool | None = None) -> ModelSpec:
-    """The spec with another grouping and/or year effects, renamed so its saved fit does not replace the
-    original's (e.g. m4 -> m4-undirected_dyad-years)."""
-    changes, suffix = {}, ""
-    if group is not None and group != spec.group:
-        changes["group"], suffix = group, f"-{group}"
-    if year_effects is not None and year_effects != spec.year_effects:
-        changes["year_effects"], suffix = year_effects, suffix + ("-years" if year_effects else "-noyears")
-    return replace(spec, name=spec.name + suffix, **changes) if changes else spec
-
-
-def get_spec(name: str, specs: dict[str, ModelSpec] = PAPER_MODELS) -> ModelSpec:
+def get_spec(name: str, specs: dict[str, ModelSpec] | None = None) -> ModelSpec:
     """The spec called `name`; an unknown name raises SpecError listing the known ones."""
+    specs = PAPER_MODELS if specs is None else specs
     try:
         return specs[name]
     except KeyError:

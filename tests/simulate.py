@@ -8,7 +8,7 @@ from scipy.special import expit
 
 from models.specs import ModelSpec
 
-SPEC = ModelSpec("t1", "test", "logit", "y", ("cb", "threat"), ("cb", "threat"), "sample")
+SPEC = ModelSpec("t1", "y ~ cb + threat + cb:threat + (1 | dyad)", sample="sample", label="test")
 
 
 def simulated_panel(n_dyads: int = 300, years: int = 20, seed: int = 0, beta=(-2.0, 0.8, 0.5, -0.6),

@@ -1,0 +1,128 @@
+"""Model formulas in the brms / Bambi convention, parsed by `formulae` (the parser Bambi uses).
+
+`new_defense_pact ~ counterbalancing_a * threat_b + threat_a + (1 | dyad) + (1 | year)` reads as: a response, common
+terms (any interactions, `C(var)` dummies, transforms such as `np.log1p(x)` or `I(x**2)`), one group intercept that
+the kernel integrates out (`(1 | dyad)`, `(1 | state_a)`, any panel variable) and, optionally, partially pooled year
+intercepts `(1 | year)`. What the kernel cannot take yet (random slopes, a second grouping) is refused here, naming
+the term, before any data are read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+YEAR = "year"  # the grouping whose intercepts are partially pooled rather than integrated out
+
+
+class FormulaError(ValueError):
+    """A formula that cannot be parsed or asks for a term the model layer cannot fit."""
+
+
+class _Numpy:
+    """numpy as formulas see it (`np.log1p`, ...): a stand-in that pickles by name, so that a model's design
+    travels to Dask workers (a module cannot be pickled)."""
+
+    def __getattr__(self, name: str):
+        return getattr(np, name)
+
+    def __reduce__(self):
+        return (_Numpy, ())
+
+
+def _environment():
+    """What formula calls may name: numpy as np (np.log1p, np.sqrt, ...)."""
+    from formulae.environment import Environment
+
+    return Environment([{"np": _Numpy()}])
+
+
+@dataclass(frozen=True)
+class Formula:
+    """A parsed formula: response, common terms, the integrated-out grouping (or None) and whether years are
+    pooled. `text` is what the user wrote."""
+
+    text: str
+    response: str
+    terms: tuple[str, ...]  # common terms as formulae names them (without the intercept)
+    intercept: bool
+    group: str | None
+    year_effects: bool
+    variables: tuple[str, ...]  # panel variables the common terms read (the response and grouping excluded)
+    categorical: tuple[str, ...] = ()  # variables read as categories, C(var)
+
+    @classmethod
+    def parse(cls, text: str, where: str = "formula") -> "Formula":
+        """Parse and classify `text`; a syntax error or an unsupported term raises FormulaError naming it."""
+        from formulae import model_description
+
+        if not isinstance(text, str) or "~" not in text:
+            raise FormulaError(f"{where}: a formula is 'outcome ~ terms', got {text!r}")
+        try:
+            description = model_description(text)
+        except Exception as exc:  # noqa: BLE001 - formulae raises several types for bad syntax
+            raise FormulaError(f"{where}: cannot parse {text!r} ({type(exc).__name__}: {exc})") from None
+        if description.response is None:
+            raise FormulaError(f"{where}: {text!r} has no outcome on the left of '~'")
+        response = description.response.term.name
+        intercept, terms, variables, categorical = False, [], [], []
+        for term in description.common_terms:
+            if type(term).__name__ == "Intercept":
+                intercept = True
+                continue
+            terms.append(term.name)
+            variables += sorted(v for v in term.var_names if v)
+            categorical += [v for c in term.components if type(c).__name__ == "Call" and c.name.startswith("C(")
+                            for v in sorted(c.var_names) if v]
+        group, year_effects = None, False
+        for term in description.group_terms:
+            slope = type(term.expr).__name__ != "Intercept"
+            label = f"({term.expr.name if slope else 1} | {term.factor.name})"
+            if slope:
+                raise FormulaError(f"{where}: {label}: group-specific slopes are not supported yet (the kernel "
+                                   "integrates out one group intercept); use (1 | group)")
+            factor = term.factor.name
+            if len(term.factor.components) != 1 or type(term.factor.components[0]).__name__ != "Variable":
+                raise FormulaError(f"{where}: {label}: the grouping must be one panel variable or coordinate")
+            if factor == YEAR:
+                year_effects = True
+            elif group is None:
+                group = factor
+            else:
+                raise FormulaError(f"{where}: {label}: a second grouping besides (1 | {group}) is not supported yet "
+                                   "(the kernel integrates out one grouping; years may be added as (1 | year))")
+        return cls(text, response, tuple(terms), intercept, group, year_effects, tuple(dict.fromkeys(variables)),
+                   tuple(dict.fromkeys(categorical)))
+
+    @property
+    def common(self) -> str:
+        """The fixed-effects formula (group terms removed), as formulae builds its design matrix."""
+        return f"{self.response} ~ {' + '.join(('1' if self.intercept else '0', *self.terms))}"
+
+    @cached_property
+    def interactions(self) -> tuple[tuple[str, ...], ...]:
+        """The terms that multiply two or more variables, each as its variable names in order."""
+        return tuple(tuple(term.split(":")) for term in self.terms if ":" in term)
+
+
+def design_matrix(formula: str, frame: pd.DataFrame, where: str):
+    """formulae's common design of `formula` on `frame` (rows with missing values must be removed before); the
+    returned object also evaluates new rows (`evaluate_new_data`) with the same columns and category levels."""
+    from formulae import design_matrices
+
+    try:
+        return design_matrices(formula, frame, na_action="error", env=_environment()).common
+    except Exception as exc:  # noqa: BLE001 - transforms fail with any type
+        raise FormulaError(f"{where}: cannot build the design of {formula!r} ({type(exc).__name__}: {exc})") from None
+
+
+def design_frame(common, frame: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The design as a float frame with formulae's column names (new rows evaluated when `frame` is given)."""
+    matrix = common if frame is None else common.evaluate_new_data(frame)
+    design = matrix.as_dataframe().astype(float)
+    if frame is not None:
+        design.index = frame.index
+    return design

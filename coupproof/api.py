@@ -103,11 +103,11 @@ class Model:
         self.panel_path = "" if panel_path is None else str(panel_path)
         self.priors = _priors(priors)
         self.quadrature = quadrature
-        self.method = method or self.spec.fit_method
-        self.data: ModelData = model_data(panel_frame(panel), self.spec)
+        self.method = self.spec.fit_method if method is None else method
         from models.builders import check_method
 
-        check_method(self.data, self.method)
+        check_method(self.spec, self.method)
+        self.data: ModelData = model_data(panel_frame(panel), self.spec)
 
     @classmethod
     def from_fit(cls, tree: xr.DataTree, panel: xr.Dataset | str | os.PathLike | None = None) -> "Model":

@@ -211,41 +211,41 @@ def _write_check(ds, raw, options, out: Path) -> None:
 def freq(
     panel: Annotated[Path, typer.Option(help="Panel built by 'coupproof data'.")] = Path("build/panel.nc"),
     out: Annotated[Path, typer.Option(help="Output folder for results, tables and figures.")] = Path("build/freq"),
-    models: Annotated[str, typer.Option(help="Comma-separated paper models: m1,m2,m3,m4 (Table 1), h1,h2 (Table 2).")]
-    = "m1,m2,m3,m4,h1,h2",
-    count_family: Annotated[str, typer.Option(help="Hurdle count part: poisson|negbin (zero-truncated).")] = "poisson",
+    models: Annotated[str, typer.Option(help="Comma-separated models: m1,m2,m3,m4 (Table 1), h1,h2 (Table 2), your "
+                                             "own from --specs, or 'all'.")] = "m1,m2,m3,m4,h1,h2",
     specs: Annotated[Path | None, typer.Option(help="TOML file with your own model specs (see README).")] = None,
 ) -> None:
-    """Fit the paper's logit and hurdle models with dyad-clustered SEs and compare them with the paper."""
+    """Fit the models by maximum likelihood with SEs clustered on the formula's grouping (the paper's logits with
+    dyad-clustered SEs and hurdle models) and compare the paper's models with the paper."""
     from data_prep.io import atomic_write_text
-    from data_prep.panel import panel_to_frame, read_panel
-    from inference.frequentist import COUNT_FAMILIES, fit_model, save_results
+    from data_prep.panel import read_panel
+    from inference.frequentist import save_results
     from models.specs import get_spec, load_specs
     from reports.frequentist import compare_with_paper
 
+    from .api import Model
+
     known = load_specs(specs)
     chosen = [get_spec(name, known) for name in _names(models, known, "models")]
-    if count_family not in COUNT_FAMILIES:
-        raise ValueError(f"unknown count family {count_family!r}; use {', '.join(COUNT_FAMILIES)}")
     check_output(out, folder=True, inputs=[panel, specs], what="results")
     ds = read_panel(panel)
-    frame = panel_to_frame(ds)
+    fitted = [Model(spec, ds) for spec in chosen]  # every spec is checked against the panel before any fitting
     results = []
     began = time.perf_counter()
-    for spec in chosen:
-        with console.status(f"Fitting {spec.label} ({spec.name}) ..."):
-            results.extend(fit_model(frame, spec, count_family))
+    for model in fitted:
+        with console.status(f"Fitting {model.spec.label} ({model.spec.name}) ..."):
+            results.extend(model.fit_frequentist())
     elapsed = time.perf_counter() - began
     metadata = {"panel": str(panel), "panel_checksum": ds.attrs.get("panel_checksum"),
-                "substitutes": ds.attrs.get("substitutes"), "count_family": count_family,
-                "fit_seconds": round(elapsed, 2)}
+                "substitutes": ds.attrs.get("substitutes"), "fit_seconds": round(elapsed, 2),
+                "formulas": {m.spec.name: m.spec.formula for m in fitted}}
     save_results(results, out / "fits.json", metadata)
     comparison = compare_with_paper(results)
     atomic_write_text(out / "comparison.csv", comparison.to_csv(index=False))
     atomic_write_text(out / "comparison.md", "# Our estimates against McWard & Yoon (2023)\n\n"
                       + comparison.to_markdown(index=False, floatfmt=".3f") + "\n")
     _print_comparison(comparison)
-    _write_figures(frame, results, out)
+    _write_figures({m.spec.name: m.data for m in fitted}, results, out)
     console.print(f"[green]{len(chosen)} model(s) fitted[/] in {elapsed:.1f} s; results in {out}/")
 
 
@@ -269,15 +269,14 @@ def _print_comparison(comparison) -> None:
     Console(width=max(Console().width, 130)).print(table)
 
 
-def _write_figures(frame, results, out: Path) -> None:
+def _write_figures(datasets: dict, results, out: Path) -> None:
+    """The paper's Figure 1 (Models 2 and 4) and Figure 3 (Model 4), where those models were fitted."""
     from data_prep.io import atomic_write_text
-    from models.design import model_data
-    from models.specs import get_spec
     from reports.frequentist import (marginal_effect_curve, plot_marginal_effects, plot_predicted_probabilities,
                                      predicted_probability_curve)
 
     fits = {fit.model: fit for fit in results if fit.part == "logit"}
-    effects = [marginal_effect_curve(fits[name], model_data(frame, get_spec(name)), moderator)
+    effects = [marginal_effect_curve(fits[name], datasets[name], moderator)
                for name, moderator in (("m2", "threat_a"), ("m4", "threat_b")) if name in fits]
     if effects:
         import pandas as pd
@@ -286,7 +285,7 @@ def _write_figures(frame, results, out: Path) -> None:
         atomic_write_text(out / "figure1_marginal_effects.csv", curves.to_csv(index=False))
         plot_marginal_effects(curves, out / "figure1_marginal_effects.png")
     if "m4" in fits:
-        curves = predicted_probability_curve(fits["m4"], model_data(frame, get_spec("m4")), "threat_b")
+        curves = predicted_probability_curve(fits["m4"], datasets["m4"], "threat_b")
         atomic_write_text(out / "figure3_predicted_probabilities.csv", curves.to_csv(index=False))
         plot_predicted_probabilities(curves, out / "figure3_predicted_probabilities.png")
 
@@ -299,13 +298,9 @@ def fit_command(
     panel: Annotated[Path, typer.Option(help="Panel built by 'coupproof data'.")] = Path("build/panel.nc"),
     out: Annotated[Path, typer.Option(help="Folder for the saved fits (netCDF).")] = Path("build/fits"),
     specs: Annotated[Path | None, typer.Option(help="TOML file with your own model specs (see README).")] = None,
-    group: Annotated[str | None, typer.Option(help="Random intercept by dyad | undirected_dyad | state_a "
-                                                   "(default: the spec's).")] = None,
-    year_effects: Annotated[bool | None, typer.Option("--year-effects/--no-year-effects",
-                                                      help="Add (or drop) partially pooled year intercepts.")] = None,
     sampler: Annotated[str, typer.Option(help="NUTS implementation: nutpie|numpyro|pymc.")] = "nutpie",
-    method: Annotated[str, typer.Option(help="marginal (dyad effects integrated out) | plain (non-centred).")]
-    = "marginal",
+    method: Annotated[str | None, typer.Option(help="marginal (group intercepts integrated out) | plain "
+                                                    "(non-centred); default: the spec's.")] = None,
     draws: Annotated[int, typer.Option(help="Draws per chain after tuning.")] = 1000,
     tune: Annotated[int, typer.Option(help="Tuning iterations per chain.")] = 1000,
     chains: Annotated[int, typer.Option(help="Number of chains.")] = 2,
@@ -315,44 +310,40 @@ def fit_command(
     = "low_rank",
     priors: Annotated[Path | None, typer.Option(help="Prior file (TOML); default models/priors/default.toml.")]
     = None,
-    loglik_every: Annotated[int, typer.Option(help="Keep the dyad log-likelihood of every k-th draw (LOO).")] = 2,
+    loglik_every: Annotated[int, typer.Option(help="Keep the group log-likelihood of every k-th draw (LOO).")] = 2,
     strict: Annotated[bool, typer.Option(help="Exit non-zero if any fit fails its diagnostics.")] = False,
 ) -> None:
-    """Fit Bayesian versions of the paper's models with dyad random intercepts and save them with diagnostics."""
-    from data_prep.panel import panel_to_frame, read_panel
-    from inference.fitting import SamplerSettings, fit
-    from inference.store import save_fit
-    from models.builders import METHODS
-    from models.design import model_data
+    """Fit Bayesian models (formulas with group intercepts) and save them with diagnostics."""
+    from data_prep.panel import read_panel
+    from inference.fitting import SamplerSettings
     from models.priors import load_priors
-    from models.specs import PAPER_MODELS, get_spec, load_specs, with_options
+    from models.specs import PAPER_MODELS, get_spec, load_specs
+
+    from .api import Model
 
     known = load_specs(specs)
-    chosen = [with_options(get_spec(name, known), group, year_effects) for name in _names(model, PAPER_MODELS)]
-    settings = SamplerSettings(sampler=sampler, draws=draws, tune=tune, chains=chains, seed=seed,
-                               target_accept=target_accept, adaptation=adaptation)
-    if method not in METHODS:
-        raise ValueError(f"unknown method {method!r}; use {', '.join(METHODS)}")
+    chosen = [get_spec(name, known) for name in _names(model, PAPER_MODELS)]
+    SamplerSettings(sampler=sampler, draws=draws, tune=tune, chains=chains, seed=seed, target_accept=target_accept,
+                    adaptation=adaptation)  # checks every setting now
     _at_least(loglik_every, 1, "loglik-every")
     prior_set = load_priors(priors)
     check_output(out, folder=True, inputs=[panel, specs, priors], what="fits")
-    paths = {spec.name: out / f"{spec.name}_{method}.nc" for spec in chosen}
+    ds = read_panel(panel)
+    models = [Model(spec, ds, priors=prior_set, method=method, panel_path=panel) for spec in chosen]  # all checked
+    paths = {m.spec.name: out / f"{m.spec.name}_{m.method}.nc" for m in models}
     for path in paths.values():
         check_output(path, folder=False, inputs=[panel, specs, priors], what="fit")
-    ds = read_panel(panel)
-    frame = panel_to_frame(ds)
-    datasets = [model_data(frame, spec) for spec in chosen]  # every spec is checked before any sampling
     failed = []
-    for data in datasets:
-        console.print(f"[bold]Fitting {data.spec.label} ({data.spec.name})[/]: {len(data.y):,} rows, "
-                      f"{data.n_groups:,} dyads, {int((data.y > 0).sum())} events, method {method}, {sampler}")
-        idata, diagnostics = fit(data, prior_set, settings, method, panel_checksum=ds.attrs.get("panel_checksum", ""),
-                                 substitutes=str(ds.attrs.get("substitutes", "")), loglik_every=loglik_every)
-        path = save_fit(idata, paths[data.spec.name])
-        _print_diagnostics(data.spec.name, diagnostics, idata.attrs["wall_seconds"])
-        console.print(f"saved {path}")
-        if not diagnostics.passed:
-            failed.append(data.spec.name)
+    for m in models:
+        data = m.data
+        groups = f"{data.n_groups:,} groups ({m.spec.group}), " if m.spec.group else ""
+        console.print(f"[bold]Fitting {m.spec.label} ({m.spec.name})[/]: {len(data.y):,} rows, {groups}"
+                      f"{int((data.y > 0).sum())} events, family {m.spec.family}, method {m.method}, {sampler}")
+        result = m.fit(draws=draws, tune=tune, chains=chains, sampler=sampler, seed=seed,
+                       target_accept=target_accept, adaptation=adaptation, loglik_every=loglik_every)
+        console.print(f"saved {result.save(paths[m.spec.name])}")
+        if not result.diagnostics.passed:
+            failed.append(m.spec.name)
     if failed and strict:
         raise typer.Exit(code=1)
 
@@ -407,13 +398,14 @@ def sensitivity(
     import pandas as pd
 
     from data_prep.io import atomic_write_text
-    from data_prep.panel import panel_to_frame, read_panel
+    from data_prep.panel import read_panel
     from inference.fitting import SamplerSettings, ensure_log_densities
     from inference.refits import Refit, check_builds, check_scheduler, load_prior_sets, run_refits
     from inference.store import load_fit
-    from models.design import model_data
     from models.specs import get_spec, load_specs
     from reports import prior_sensitivity as ps
+
+    from .api import Model
 
     # everything is checked before any fitting
     sets = load_prior_sets(prior_sets)
@@ -422,8 +414,7 @@ def sensitivity(
     settings = SamplerSettings(draws=draws, tune=tune, chains=chains, seed=seed)
     check_output(out, folder=True, inputs=[panel, fits, specs, prior_sets], what="sensitivity")
     ds = read_panel(panel)
-    frame = panel_to_frame(ds)
-    datasets = {spec.name: model_data(frame, spec) for spec in chosen}
+    datasets = {spec.name: Model(spec, ds).data for spec in chosen}
     refits = [Refit(set_name, priors, settings) for set_name, priors in sets.items()]
     for data in datasets.values():
         for refit in refits:
@@ -434,7 +425,7 @@ def sensitivity(
     checksum = ds.attrs.get("panel_checksum", "")
     tables = []
     for name, tree in saved.items():
-        data = datasets.get(name) or model_data(frame, known[name])
+        data = Model.from_fit(tree, ds).data  # the fit's own spec, which a spec file may since have changed
         with console.status(f"Power-scaling {name} ..."):
             tables.append(ps.power_scaling(ensure_log_densities(tree, data)))
     if tables:

@@ -25,7 +25,7 @@ from .design import ModelData
 from .marginal_op import DyadRows, marginal_dyad_loglik
 from .priors import Prior
 from .quadrature import QuadratureOptions
-from .specs import METHODS, SpecError
+from .specs import METHODS, ModelSpec, SpecError
 
 
 @dataclass(frozen=True)
@@ -148,9 +148,8 @@ def _ordinal_part(data: ModelData, y: np.ndarray, priors: dict[str, Prior], stan
     pm.Deterministic("coef", beta / standardiser.sd, dims="coef_term")
 
 
-def check_method(data: ModelData, method: str) -> None:
+def check_method(spec: ModelSpec, method: str) -> None:
     """Refuse a method the model cannot use, naming the model."""
-    spec = data.spec
     if method not in METHODS:
         raise SpecError(f"model {spec.name}: unknown method {method!r}; use {', '.join(METHODS)}")
     if method == "marginal" and (spec.group is None or spec.family == "cumulative"):
@@ -163,8 +162,8 @@ def build_model(data: ModelData, priors: dict[str, Prior], method: str | None = 
     """The PyMC model of `data.spec`: bernoulli (logit), hurdle (logit for any count and truncated counts) or
     cumulative (ordinal logit), with the formula's group and year intercepts. `method` defaults to the spec's."""
     spec = data.spec
-    method = method or spec.fit_method
-    check_method(data, method)
+    method = spec.fit_method if method is None else method
+    check_method(spec, method)
     standardiser = Standardiser.from_design(data.X)
     intercept = [] if spec.family == "cumulative" else ["Intercept"]
     coords = {"term": list(standardiser.terms), "coef_term": [*intercept, *standardiser.terms]}

@@ -13,7 +13,7 @@ from inference.store import FitFileError, load_fit, save_fit
 from models.builders import build_model
 from models.design import model_data
 from models.priors import DISTRIBUTIONS, PriorError, load_priors, parse_priors
-from models.specs import PAPER_MODELS, SpecError, load_specs, with_options
+from models.specs import PAPER_MODELS, ModelSpec, SpecError, load_specs
 from simulate import SPEC, simulated_panel
 
 TRUTH = {"coef[Intercept]": -4.0, "coef[cb]": 0.8, "coef[threat]": 0.5, "coef[cb:threat]": -0.6, "dyad_sd": 1.0}
@@ -36,10 +36,10 @@ def marginal_fit():
 
 def test_default_priors_and_base_rate():
     priors = load_priors()
-    assert set(priors) == {"intercept", "slopes", "dyad_sd", "year_sd", "count_intercept", "count_slopes",
-                           "count_alpha"}
+    assert set(priors) == {"intercept", "slopes", "group_sd", "year_sd", "count_intercept", "count_slopes",
+                           "count_alpha", "cutpoints"}
     assert priors["intercept"].kwargs["mu"] == pytest.approx(np.log(2e-4 / (1 - 2e-4)))
-    assert priors["dyad_sd"].dist == "HalfNormal"
+    assert priors["group_sd"].dist == "HalfNormal"
 
 
 @pytest.mark.parametrize("config, message", [
@@ -47,7 +47,9 @@ def test_default_priors_and_base_rate():
     ({"slopes": {"dist": "Gaussian", "sigma": 1}}, "\\[slopes\\] unknown distribution 'Gaussian'"),
     ({"slopes": {"dist": "Normal", "sd": 1}}, "\\[slopes\\] Normal takes sigma, mu; unknown: sd; missing: sigma"),
     ({"slopes": {"dist": "Normal", "sigma": -1}}, "\\[slopes\\] sigma must be at least 1e-06 \\(positive\\), got -1"),
-    ({"dyad_sd": {"dist": "Normal", "sigma": 1}}, "\\[dyad_sd\\] is a standard deviation"),
+    ({"group_sd": {"dist": "Normal", "sigma": 1}}, "\\[group_sd\\] is a standard deviation"),
+    ({"dyad_sd": {"dist": "HalfNormal", "sigma": 1}}, "dyad_sd is now group_sd"),
+    ({"cutpoints": {"dist": "HalfNormal", "sigma": 1}}, "\\[cutpoints\\] cut points may be negative"),
     ({"intercept": {"dist": "Normal", "base_rate": 2, "sigma": 1}}, "base_rate must be a number in \\(0, 1\\)"),
     ({"slopes": {"sigma": 1}}, "\\[slopes\\] needs a 'dist' key"),
 ])
@@ -74,7 +76,12 @@ def test_marginal_fit_recovers_truth_and_saves(marginal_fit, tmp_path):
     for name, truth in TRUTH.items():
         assert summary.loc[name, "hdi94_lb"] <= truth <= summary.loc[name, "hdi94_ub"], name
     assert idata["log_likelihood"]["dyad_loglik"].shape == (2, 10, 200)
-    assert np.isfinite(np.asarray(idata["dyad_effects"]["effect_mean"])).all()
+    effects = idata["group_effects"]
+    assert np.isfinite(np.asarray(effects["effect_mean"])).all()
+    frame = simulated_panel(n_dyads=200, years=15, seed=11)  # the group labels: each dyad's two state codes
+    first = frame.groupby(frame["ccode_a"] * 10_000 + frame["ccode_b"]).first()
+    np.testing.assert_array_equal(np.asarray(effects["ccode_a"]), first["ccode_a"].to_numpy())
+    np.testing.assert_array_equal(np.asarray(effects["ccode_b"]), first["ccode_b"].to_numpy())
     assert json.loads(idata.attrs["sampler"])["draws"] == 250
     path = save_fit(idata, tmp_path / "fit.nc")
     loaded = load_fit(path)
@@ -114,7 +121,7 @@ def test_scale_priors_with_a_symmetric_twin_are_sampled_signed():
     data = model_data(simulated_panel(n_dyads=20, years=5), SPEC)
     model = build_model(data, load_priors()).model
     assert {v.name for v in model.free_RVs} == {"intercept", "beta", "dyad_sd_signed"}
-    gamma = parse_priors({"dyad_sd": {"dist": "Gamma", "alpha": 2, "beta": 2}})
+    gamma = parse_priors({"group_sd": {"dist": "Gamma", "alpha": 2, "beta": 2}})
     assert "dyad_sd" in {v.name for v in build_model(data, gamma).model.free_RVs}  # no twin: log transform
 
 
@@ -127,7 +134,7 @@ def test_signed_twin_density_is_the_half_density_mirrored(entry):
     """The twin's density at +s and -s is half the half-distribution's density at s, for every twin."""
     import pymc as pm
 
-    prior = parse_priors({"dyad_sd": entry})["dyad_sd"]
+    prior = parse_priors({"group_sd": entry})["group_sd"]
     with pm.Model() as model:
         prior.create_scale("dyad_sd")
     signed = model["dyad_sd_signed"]
@@ -140,25 +147,27 @@ def test_signed_twin_density_is_the_half_density_mirrored(entry):
 
 def test_year_effects_and_groupings_build_and_sample():
     frame = simulated_panel(n_dyads=60, years=8, beta=(-3.0, 0.8, 0.5, -0.6), seed=3)
-    spec = with_options(SPEC, group="state_a", year_effects=True)
-    assert spec.name == "t1-state_a-years" and spec.group == "state_a" and spec.year_effects
+    spec = ModelSpec("t1s", "y ~ cb * threat + (1 | state_a) + (1 | year)", sample="sample")
+    assert spec.group == "state_a" and spec.year_effects and spec.group_sd == "state_a_sd"
     data = model_data(frame, spec)
     assert data.n_groups == frame["ccode_a"].nunique() and list(data.year_labels) == list(range(8))
     idata, diagnostics = fit(data, load_priors(), SamplerSettings(sampler="nutpie", draws=60, tune=60), "marginal")
     assert idata["posterior"]["year_effect"].shape == (2, 60, 8)
-    assert "year_sd" in diagnostics.table.index
-    assert idata["log_likelihood"]["dyad_loglik"].shape == (2, 30, data.n_groups)
+    assert {"year_sd", "state_a_sd"} <= set(diagnostics.table.index)
+    loglik = idata["log_likelihood"]["state_a_loglik"]
+    assert loglik.shape == (2, 30, data.n_groups)
+    np.testing.assert_array_equal(np.asarray(loglik["ccode_a"]), np.sort(frame["ccode_a"].unique()))
 
 
-@pytest.mark.parametrize("family", ["poisson", "negbin"])
+@pytest.mark.parametrize("family", ["hurdle_poisson", "hurdle_negbinomial"])
 def test_hurdle_count_part_families(family):
     frame = simulated_panel(n_dyads=80, years=10, beta=(-1.5, 0.8, 0.5, -0.6), seed=4)
     frame["y"] = frame["y"] * (1 + np.random.default_rng(4).poisson(1.5, len(frame)))
-    spec = PAPER_MODELS["h1"].__class__("th", "test hurdle", "hurdle", "y", ("cb", "threat"), ("cb", "threat"),
-                                        "sample", count_family=family)
+    spec = ModelSpec("th", "y ~ cb * threat + (1 | dyad)", family=family, sample="sample", count_formula="~ cb")
     built = build_model(model_data(frame, spec), load_priors())
     names = {v.name for v in built.model.free_RVs}
-    assert ("count_alpha" in names) == (family == "negbin")
+    assert ("count_alpha" in names) == (family == "hurdle_negbinomial")
+    assert list(built.model.coords["count_coef_term"]) == ["Intercept", "cb"]
     assert np.isfinite(built.model.compile_logp()(built.model.initial_point()))
     assert built.extra["n_positive"] == int((frame["y"] > 0).sum())
 
@@ -179,26 +188,27 @@ def test_numpyro_samples_the_marginal_model():
 
 def test_specs_from_config(tmp_path):
     path = tmp_path / "specs.toml"
-    path.write_text('[m4_undirected]\nbase = "m4"\ngroup = "undirected_dyad"\nyear_effects = true\n\n'
-                    '[mine]\nfamily = "logit"\noutcome = "new_defense_pact"\n'
-                    'covariates = ["counterbalancing_a", "threat_b"]\n'
-                    'interaction = ["counterbalancing_a", "threat_b"]\nsample = "sample_no_controls"\n')
+    path.write_text('[m4_undirected]\nbase = "m4"\nformula = "new_defense_pact ~ counterbalancing_a * threat_b + '
+                    '(1 | undirected_dyad) + (1 | year)"\n\n'
+                    '[mine]\nformula = "new_defense_pact ~ counterbalancing_a * threat_b + (1 | dyad)"\n'
+                    'sample = "sample_no_controls"\n')
     specs = load_specs(path)
-    assert specs["m4_undirected"].covariates == PAPER_MODELS["m4"].covariates
+    assert specs["m4_undirected"].sample == PAPER_MODELS["m4"].sample
     assert specs["m4_undirected"].group == "undirected_dyad" and specs["m4_undirected"].year_effects
     assert specs["mine"].interaction_term == "counterbalancing_a:threat_b" and specs["mine"].group == "dyad"
+    assert specs["mine"].family == "bernoulli" and specs["mine"].fit_method == "marginal"
 
 
 @pytest.mark.parametrize("text, message", [
-    ('[m4]\nbase = "m1"\n', "would replace the paper's model m4"),
+    ('[m4]\nbase = "m1"\n', "would replace the model m4"),
     ('[x]\nbase = "m9"\n', "base 'm9' is not a known model"),
     ('[x]\nbase = "m4"\ncolour = "red"\n', "unknown field\\(s\\) colour"),
-    ('[x]\nfamily = "logit"\n', "missing field\\(s\\) outcome, covariates, interaction, sample"),
-    ('[x]\nbase = "m4"\nfamily = "probit"\n', "family must be one of logit, hurdle"),
-    ('[x]\nbase = "m4"\ngroup = "region"\n', "group must be one of dyad, undirected_dyad, state_a"),
-    ('[x]\nbase = "m3"\ninteraction = ["counterbalancing_a", "threat_a"]\n', "must also be covariates"),
-    ('[x]\nbase = "m4"\ncovariates = "threat_b"\n', "covariates must be a list of variable names"),
-    ('[x]\nbase = "m4"\nyear_effects = "yes"\n', "year_effects must be true or false"),
+    ('[x]\nfamily = "bernoulli"\n', "\\[x\\] missing field\\(s\\) formula"),
+    ('[x]\nbase = "m4"\nfamily = "probit"\n', "model x: family must be one of bernoulli, hurdle_poisson"),
+    ('[x]\nbase = "m4"\nformula = "y ~ a + (b | dyad)"\n', "model x: formula: \\(b \\| dyad\\): group-specific slopes"),
+    ('[x]\nbase = "m4"\nformula = 3\n', "model x: formula must be a string, got 3"),
+    ('[x]\nbase = "m4"\nfocus = ["threat_a", "threat_b"]\n', "focus \\['threat_a', 'threat_b'\\] must name a two-way"),
+    ('[x]\nbase = "m4"\nmethod = "laplace"\n', "method must be one of marginal, plain"),
     ('[x\n', "not valid TOML"),
 ])
 def test_spec_config_errors(tmp_path, text, message):

@@ -146,14 +146,26 @@ def test_fit_rejects_an_empty_sample_before_sampling(tmp_path):
     (("--sampler", "stan"), "unknown sampler 'stan'"),
     (("--adaptation", "dense"), "unknown mass matrix adaptation 'dense'"),
     (("--method", "laplace"), "unknown method 'laplace'"),
-    (("--group", "region"), "group must be one of dyad, undirected_dyad, state_a"),
+    (("--model", "bad"), "model bad: the panel has no variable(s) region"),
+    (("--model", "counts"), "model counts: outcome concessions_a has values other than 0 and 1"),
     (("--specs", "absent.toml"), "absent.toml: model spec file not found"),
     (("--priors", "absent.toml"), "absent.toml: prior file not found"),
 ])
 def test_fit_bad_input_is_refused_before_sampling(tmp_path, args, message):
+    from data_prep.panel import content_checksum, read_panel, write_panel
     from simulate import synthetic_panel_file
 
     panel = synthetic_panel_file(tmp_path / "panel.nc")
+    specs = tmp_path / "specs.toml"
+    specs.write_text('[bad]\nformula = "new_defense_pact ~ counterbalancing_a + (1 | region)"\n\n'
+                     '[counts]\nbase = "m1"\nformula = "concessions_a ~ counterbalancing_a + (1 | dyad)"\n'
+                     'sample = ""\n')
+    ds = read_panel(panel)
+    ds["concessions_a"] = ds["counterbalancing_a"].fillna(0) * 3 // 1  # counts, not 0/1
+    ds.attrs["panel_checksum"] = content_checksum(ds)
+    write_panel(ds, panel)
+    if "--specs" not in args:
+        args = (*args, "--specs", str(specs))
     result = _run("fit", "--model", "m1", "--panel", str(panel), "--out", str(tmp_path / "fits"), *args)
     assert result.exit_code == 2, result.output
     assert message in " ".join(result.output.split())
@@ -165,13 +177,14 @@ def test_fit_with_own_spec_grouping_and_year_effects(tmp_path):
 
     panel = synthetic_panel_file(tmp_path / "panel.nc")
     specs = tmp_path / "specs.toml"
-    specs.write_text('[mine]\nbase = "m1"\nlabel = "Model 1 by State A"\ngroup = "state_a"\n')
+    specs.write_text('[mine]\nbase = "m1"\nlabel = "Model 1 by State A"\n'
+                     'formula = "new_defense_pact ~ counterbalancing_a * threat_a + (1 | state_a) + (1 | year)"\n')
     out = tmp_path / "fits"
-    result = _run("fit", "--model", "mine", "--specs", str(specs), "--year-effects", "--panel", str(panel),
+    result = _run("fit", "--model", "mine", "--specs", str(specs), "--panel", str(panel),
                   "--out", str(out), "--draws", "40", "--tune", "40")
     assert result.exit_code == 0, result.output
-    from inference.store import load_fit
+    from inference.store import fit_spec, load_fit
 
-    fit = load_fit(out / "mine-years_marginal.nc")
-    assert json.loads(fit.attrs["spec"])["group"] == "state_a" and "year_effect" in fit["posterior"]
-    assert "substitutes" in fit.attrs
+    fit = load_fit(out / "mine_marginal.nc")
+    assert fit_spec(fit).group == "state_a" and "year_effect" in fit["posterior"] and "state_a_sd" in fit["posterior"]
+    assert "substitutes" in fit.attrs and fit.attrs["panel_path"] == str(panel)

@@ -204,11 +204,11 @@ def test_non_finite_or_extreme_prior_parameters_fail_before_sampling(value, good
 @pytest.mark.parametrize("args, message", [
     (["fit", "--model", ""], "--model names no model"),
     (["fit", "--model", " , "], "--model names no model"),
-    (["fit", "--group", "region"], "group must be one of dyad, undirected_dyad, state_a"),
+    (["fit", "--method", "Marginal"], "model m4: unknown method 'Marginal'; use marginal, plain"),
     (["fit", "--method", ""], "unknown method ''"),
     (["fit", "--adaptation", "full"], "unknown mass matrix adaptation 'full'"),
     (["fit", "--sampler", "NUTPIE"], "unknown sampler 'NUTPIE'"),
-    (["freq", "--models", ",", "--count-family", "poisson"], "--models names no model"),
+    (["freq", "--models", ","], "--models names no model"),
     (["report", "--ppc-draws", "0"], "--ppc-draws must be at least 1"),
     (["sensitivity", "--model", "m1", "--scheduler", "not-an-address"], "cannot reach the Dask scheduler at not-an-address"),
     (["sensitivity", "--chains", "0"], "chains must be a whole number from 1 to 64, got 0"),

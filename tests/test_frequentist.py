@@ -8,7 +8,7 @@ import pytest
 from scipy.special import expit
 
 from inference.frequentist import FitResult, fit_hurdle, fit_logit, load_results, save_results
-from models.design import ModelData, SpecError, build_design, model_data
+from models.design import SpecError, model_data
 from models.specs import ModelSpec, get_spec
 from reports.frequentist import compare_with_paper, marginal_effect_curve, predicted_probability_curve
 
@@ -31,10 +31,10 @@ def test_clustered_se_matches_hand_computation():
 
 def test_design_interaction_and_missing_variable():
     frame = simulated_panel(n_dyads=5, years=2)
-    X = build_design(frame, SPEC)
+    X = model_data(frame, SPEC).X
     assert list(X.columns) == ["Intercept", "cb", "threat", "cb:threat"]
     np.testing.assert_allclose(X["cb:threat"], frame.cb * frame.threat)
-    with pytest.raises(SpecError, match="model t1: panel lacks variable\\(s\\) threat"):
+    with pytest.raises(SpecError, match="model t1: the panel has no variable\\(s\\) threat"):
         model_data(frame.drop(columns="threat"), SPEC)
 
 
@@ -53,10 +53,8 @@ def test_hurdle_recovers_known_parameters():
     counts = rng.poisson(lam[:, None], size=(n, 30))  # first positive draw: zero-truncated Poisson by rejection
     positive_draw = np.where((counts > 0).any(axis=1), counts[np.arange(n), (counts > 0).argmax(axis=1)], 1)
     y = np.where(any_positive == 1, positive_draw, 0).astype(float)
-    spec = ModelSpec("h", "test", "hurdle", "y", ("x",), ("x", "x"), "sample")
-    X = pd.DataFrame({"Intercept": 1.0, "x": x})
-    data = ModelData(spec, pd.Series(y), X, np.arange(n), n)
-    zero, count = fit_hurdle(data)
+    spec = ModelSpec("h", "y ~ x", family="hurdle_poisson")  # no grouping: robust (one row per cluster) SEs
+    zero, count = fit_hurdle(model_data(pd.DataFrame({"y": y, "x": x}), spec))
     for part, truth in ((zero, [-1.0, 0.7]), (count, [0.5, 0.4])):
         table = part.table
         assert np.all(np.abs(table["estimate"].to_numpy() - truth) < 4 * table["se"].to_numpy()), part.part

@@ -22,4 +22,5 @@ def test_inspect_traces_notebook_runs(tmp_path, monkeypatch):
     outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.get("outputs", [])]
     assert not [o for o in outputs if o.get("output_type") == "error"]
     assert any("Table 1 Model 1 (m1)" in o.get("text", "") for o in outputs)
-    assert sum("image/png" in o.get("data", {}) for o in outputs) >= 4  # trace, rank, pair, marginal effect
+    assert sum("image/png" in o.get("data", {}) for o in outputs) >= 4  # trace, rank, pair, slopes
+    assert any("ccode_a" in o.get("data", {}).get("text/plain", "") for o in outputs)  # labelled group effects

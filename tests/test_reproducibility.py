@@ -34,7 +34,7 @@ from models.priors import load_priors
 from simulate import SPEC, simulated_panel
 
 data = model_data(simulated_panel(n_dyads=40, years=6, beta=(-2.5, 0.8, 0.5, -0.6), sigma=1.0), SPEC)
-idata, _ = fit(data, load_priors(), SamplerSettings(**{SETTINGS!r}), dyad_outputs=False)
+idata, _ = fit(data, load_priors(), SamplerSettings(**{SETTINGS!r}), group_outputs=False)
 print("DRAWS", hashlib.sha256(np.ascontiguousarray(idata["posterior"]["coef"]).tobytes()).hexdigest())
 """
 
@@ -45,7 +45,7 @@ def _draws_digest(idata) -> str:
 
 def test_fit_is_bit_identical_in_a_subprocess_with_other_threads_and_fresh_caches(tmp_path):
     data = model_data(simulated_panel(n_dyads=40, years=6, beta=(-2.5, 0.8, 0.5, -0.6), sigma=1.0), SPEC)
-    here, _ = fit(data, load_priors(), SamplerSettings(**SETTINGS), dyad_outputs=False)
+    here, _ = fit(data, load_priors(), SamplerSettings(**SETTINGS), group_outputs=False)
     env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
            "NUMBA_NUM_THREADS": "1", "PYTENSOR_FLAGS": f"base_compiledir={tmp_path / 'pytensor'}"}
     result = subprocess.run([sys.executable, "-c", FIT_SCRIPT], env=env, capture_output=True, text=True,

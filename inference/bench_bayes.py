@@ -81,11 +81,11 @@ def gradient_costs(data: ModelData, coef: np.ndarray, sigmas: list[float], repea
         f = pytensor.function(model.value_vars, [logp, *pytensor.grad(logp, model.value_vars)], mode="NUMBA")
         for sigma in sigmas:
             point = dict(model.initial_point())
-            point.update(intercept=coef[0], beta=coef[1:], dyad_sd_signed=sigma)
+            point.update(intercept=coef[0], beta=coef[1:], **{f"{data.spec.group_sd}_signed": sigma})
             args = [point[v.name] for v in model.value_vars]
             costs[f"{method}_gradient_ms_sigma_{sigma:g}"] = _timed(lambda: f(*args), repeats)
     built = build_model(data, priors, "marginal")
-    eta = with_intercept(built.standardiser.transform(data)) @ coef
+    eta = with_intercept(built.standardiser.transform(data.X)) @ coef
     y = data.y.to_numpy()
     options = QuadratureOptions()
     layouts = dyad_layouts(data.groups, y)
@@ -105,7 +105,7 @@ def run(panel: Path, out: Path, model: str = "m4", draws: int = 1250, tune: int 
     plain, _ = fit_record(data, SamplerSettings(draws=plain_draws, tune=plain_tune), "plain")
     post = idata["posterior"]
     coef = np.concatenate([[float(post["intercept"].mean())], np.asarray(post["beta"].mean(("chain", "draw")))])
-    sigma = round(float(post["dyad_sd"].mean()), 2)
+    sigma = round(float(post[data.spec.group_sd].mean()), 2)
     ratio = marginal["min_ess_per_second"] / max(plain["min_ess_per_second"], 1e-9)
     result = {
         "benchmark": f"Bayesian fit of {model} on the real panel",

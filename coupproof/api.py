@@ -116,7 +116,10 @@ class Model:
         from inference.store import fit_priors, fit_quadrature, fit_spec
 
         if panel is None:
-            panel = tree.attrs.get("panel_path") or DEFAULT_PANEL
+            panel = tree.attrs.get("panel_path")
+            if not panel:
+                raise ValueError(f"model {tree.attrs.get('model')}: the fit records no panel file (it was fitted on "
+                                 "a panel held in memory); pass panel=")
         path = panel if isinstance(panel, (str, os.PathLike)) else None
         if path is not None:
             from data_prep.panel import read_panel

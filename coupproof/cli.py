@@ -272,6 +272,7 @@ def _print_comparison(comparison) -> None:
 def _write_figures(datasets: dict, results, out: Path) -> None:
     """The paper's Figure 1 (Models 2 and 4) and Figure 3 (Model 4), where those models were fitted."""
     from data_prep.io import atomic_write_text
+    from reports.posterior_plots import save
     from reports.frequentist import (marginal_effect_curve, plot_marginal_effects, plot_predicted_probabilities,
                                      predicted_probability_curve)
 
@@ -283,11 +284,11 @@ def _write_figures(datasets: dict, results, out: Path) -> None:
 
         curves = pd.concat(effects, ignore_index=True)
         atomic_write_text(out / "figure1_marginal_effects.csv", curves.to_csv(index=False))
-        plot_marginal_effects(curves, out / "figure1_marginal_effects.png")
+        save(plot_marginal_effects(curves), out / "figure1_marginal_effects.png")
     if "m4" in fits:
         curves = predicted_probability_curve(fits["m4"], datasets["m4"], "threat_b")
         atomic_write_text(out / "figure3_predicted_probabilities.csv", curves.to_csv(index=False))
-        plot_predicted_probabilities(curves, out / "figure3_predicted_probabilities.png")
+        save(plot_predicted_probabilities(curves), out / "figure3_predicted_probabilities.png")
 
 
 
@@ -404,6 +405,7 @@ def sensitivity(
     from inference.store import load_fit
     from models.specs import get_spec, load_specs
     from reports import prior_sensitivity as ps
+    from reports.posterior_plots import save, save_arviz
 
     from .api import Model
 
@@ -449,9 +451,9 @@ def sensitivity(
         curves = ps.effect_curves_by_set(refitted, data)
         atomic_write_text(out / f"prior_sets_{name}.csv", table.to_csv(index=False))
         atomic_write_text(out / f"prior_sets_{name}_effects.csv", curves.to_csv(index=False))
-        ps.plot_forest(table, out / f"prior_sets_{name}_forest.png")
-        ps.plot_effects_by_set(curves, out / f"prior_sets_{name}_effects.png")
-        ps.plot_power_scaling(refitted["default"], out / f"power_scaling_{name}.png")
+        save(ps.plot_forest(table), out / f"prior_sets_{name}_forest.png")
+        save(ps.plot_effects_by_set(curves), out / f"prior_sets_{name}_effects.png")
+        save_arviz(ps.plot_power_scaling(refitted["default"]), out / f"power_scaling_{name}.png")
         _print_prior_sets(table)
     console.print(f"[green]Sensitivity results[/] in {out}/ (the report adds them when present)")
 

@@ -218,6 +218,8 @@ def log_densities(built: BuiltModel, spec: ModelSpec, idata, group_totals: np.nd
     part)."""
     free = {v.name for v in built.model.free_RVs}
     observed = [v.name for v in built.model.observed_RVs]
+    for rv in built.model.free_RVs:  # PyMC evaluates densities only on models without custom initial values
+        built.model.set_initval(rv, None)  # (the ordinal cut points' start); sampling is over, so none is needed
     log_prior = pm.stats.compute_log_prior(idata, var_names=[v for v in prior_names(spec) if v in free],
                                            model=built.model, extend_inferencedata=False, progressbar=False)
     post = idata["posterior"]

@@ -52,10 +52,16 @@ class FitResult:
         return pd.DataFrame(self.cov, index=self.terms, columns=self.terms)
 
 
-def _cluster_fit(model, groups: np.ndarray):
+def _cluster_fit(model, groups: np.ndarray, where: str):
+    """Maximum likelihood with clustered SEs; a singular design (a column constant or collinear in these rows)
+    is one error naming the model and part."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # convergence chatter is reported through `converged`
-        return model.fit(disp=0, maxiter=200, cov_type="cluster", cov_kwds={"groups": groups})
+        try:
+            return model.fit(disp=0, maxiter=200, cov_type="cluster", cov_kwds={"groups": groups})
+        except np.linalg.LinAlgError as exc:
+            raise ValueError(f"{where}: cannot be estimated ({exc}): a design column is constant or collinear in "
+                             "its rows") from None
 
 
 def _result(spec: ModelSpec, part: str, family: str, fitted, data_y: np.ndarray, groups: np.ndarray) -> FitResult:
@@ -77,7 +83,7 @@ def fit_logit(data: ModelData) -> FitResult:
     """Logit of a binary outcome with standard errors clustered on the data's groups (statsmodels' sandwich,
     with the usual G/(G-1)·(N-1)/(N-K) small-sample factor)."""
     groups = clusters(data)
-    fitted = _cluster_fit(sm.Logit(data.y, data.X), groups)
+    fitted = _cluster_fit(sm.Logit(data.y, data.X), groups, f"model {data.spec.name}")
     return _result(data.spec, "logit", "logit", fitted, data.y.to_numpy(), groups)
 
 
@@ -87,10 +93,11 @@ def fit_hurdle(data: ModelData) -> list[FitResult]:
     count_family = data.spec.count_family
     groups = clusters(data)
     any_positive = (data.y > 0).astype(float)
-    zero = _cluster_fit(sm.Logit(any_positive, data.X), groups)
+    zero = _cluster_fit(sm.Logit(any_positive, data.X), groups, f"model {data.spec.name}: zero part")
     positive = (data.y > 0).to_numpy()
     counts, X_pos, g_pos = data.y[positive], data.count_X[positive], groups[positive]
-    count = _cluster_fit(COUNT_FAMILIES[count_family](counts, X_pos, truncation=0), g_pos)
+    count = _cluster_fit(COUNT_FAMILIES[count_family](counts, X_pos, truncation=0), g_pos,
+                         f"model {data.spec.name}: count part ({len(counts)} positive rows)")
     return [_result(data.spec, "zero", "logit", zero, any_positive.to_numpy(), groups),
             _result(data.spec, "count", f"zero-truncated {count_family}", count, counts.to_numpy(), g_pos)]
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .formula import Formula, design_frame, design_matrix
+from .formula import Formula, FormulaError, design_frame, design_matrix
 from .specs import ModelSpec, SpecError
 
 __all__ = ["ModelData", "SpecError", "group_codes", "model_data", "typical_values"]
@@ -127,7 +127,10 @@ def _outcome(rows: pd.DataFrame, spec: ModelSpec) -> tuple[pd.Series, np.ndarray
 
 
 def _design(formula: Formula, rows: pd.DataFrame, spec: ModelSpec, where: str) -> tuple[pd.DataFrame, object]:
-    common = design_matrix(formula.common, rows, f"model {spec.name}: {where}")
+    try:
+        common = design_matrix(formula.common, rows, f"model {spec.name}: {where}")
+    except FormulaError as exc:  # a transform that fails on these data: the spec does not fit the panel
+        raise SpecError(str(exc)) from None
     return design_frame(common), common
 
 

@@ -68,6 +68,9 @@ class ModelSpec:
             raise SpecError(f"model {self.name}: the {self.family} family needs an intercept; remove '0 +' / '- 1'")
         if self.count_formula and self.family not in HURDLE_COUNTS:
             raise SpecError(f"model {self.name}: count_formula is only for the hurdle families")
+        if count is not None and count.response != parsed.response:
+            raise SpecError(f"model {self.name}: count_formula: its outcome {count.response} is not the model's "
+                            f"({parsed.response}); write '~ terms'")
         if count is not None and (count.group or count.year_effects):
             raise SpecError(f"model {self.name}: count_formula: the count part has no group intercepts (about 80 "
                             "positive counts cannot identify them); remove the (1 | ...) terms")

@@ -1,12 +1,14 @@
 """`coupproof report`: one self-contained HTML report of the saved Bayesian fits, with the figures as PNG and the
 tables as CSV. Reads saved fits, the frequentist results and the panel; never refits.
 
-An overview of the interactions, then sections per model: diagnostics banner, population parameters next to the frequentist and the paper's estimates,
-the posterior probability of the interaction's sign, the marginal effect of counterbalancing (conditional and
-population-averaged, with the frequentist curve), predicted probabilities, concessions (hurdle models), trace,
-rank and energy plots, and posterior predictive checks for rare events. Then model comparison by leave-one-dyad-
-out PSIS-LOO within each estimation sample, with Pareto k shown, and the results of `coupproof sensitivity`
-when there are any.
+An overview of the interactions, then sections per model: diagnostics banner, population parameters next to the
+frequentist and the paper's estimates, the posterior probability of the interaction's sign, the marginal effect of
+the interaction's focal variable (conditional and population-averaged, with the frequentist curve), predicted
+probabilities, counts (hurdle models), trace, rank and energy plots, and posterior predictive checks for rare
+events. Then model comparison by leave-one-group-out PSIS-LOO within each outcome, estimation sample and grouping,
+with Pareto k shown, and the results of `coupproof sensitivity` when there are any. Any spec is reported: sections
+that do not apply (no interaction, no group, method plain, the cumulative family) become one-line notes. Labels
+come from the panel variables' long names.
 """
 
 from __future__ import annotations
@@ -20,15 +22,15 @@ import pandas as pd
 
 from data_prep.io import atomic_write_text
 from data_prep.panel import panel_to_frame, read_panel
-from inference.fitting import POPULATION
+from inference.fitting import loglik_name, population_names
 from inference.frequentist import FitResult, load_results
 from inference.store import FitFileError, fit_spec, load_fit
 from models.design import ModelData, model_data
-from models.specs import ModelSpec, PAPER_MODELS
+from models.specs import PAPER_MODELS, ModelSpec, SpecError
 
 from . import html
 from . import posterior_plots as plots
-from .frequentist import marginal_effect_curve
+from .frequentist import interaction_variables, marginal_effect_curve
 from .posterior_effects import (EffectDraws, concession_curves, marginal_effect_curves,
                                 predicted_probability_curves)
 from .posterior_tables import interaction_probabilities, population_table
@@ -49,13 +51,21 @@ class Report:
     warnings: list[str] = field(default_factory=list)
 
 
+def fit_path(fits_dir: Path, name: str, spec: ModelSpec | None) -> Path:
+    """The saved fit of a model: `<name>_<method>.nc`, the spec's method first (marginal where it applies); the
+    marginal path when there is none."""
+    methods = ("marginal", "plain") if spec is None or spec.fit_method == "marginal" else ("plain", "marginal")
+    paths = [Path(fits_dir) / f"{name}_{method}.nc" for method in methods]
+    return next((path for path in paths if path.exists()), Path(fits_dir) / f"{name}_marginal.nc")
+
+
 def gather(fits_dir: Path, panel_checksum: str, freq_path: Path | None, models: list[str],
-           specs: dict[str, ModelSpec] = PAPER_MODELS, method: str = "marginal") -> Report:
+           specs: dict[str, ModelSpec] = PAPER_MODELS) -> Report:
     """Load what exists; a fit not yet made, missing frequentist results or a checksum that differs from the
     panel's becomes a visible warning. A damaged fit file, or no fit at all, is an error."""
     report = Report()
     for name in models:
-        path = Path(fits_dir) / f"{name}_{method}.nc"
+        path = fit_path(fits_dir, name, specs.get(name))
         if not path.exists():
             report.warnings.append(f"{name}: {path}: fit file not found; the model is left out of this report")
             continue
@@ -84,152 +94,267 @@ def gather(fits_dir: Path, panel_checksum: str, freq_path: Path | None, models: 
 
 
 def _freq_part(freq: list[FitResult], model: str, family: str) -> FitResult | None:
-    part = "logit" if family == "logit" else "zero"
+    """Our frequentist fit of the model's logit (bernoulli) or zero part (hurdles); None for other families."""
+    part = {"bernoulli": "logit", "hurdle_poisson": "zero", "hurdle_negbinomial": "zero"}.get(family)
     return next((f for f in freq if f.model == model and f.part == part), None)
 
 
-def model_section(name: str, tree, spec: ModelSpec, data: ModelData, frame: pd.DataFrame, report: Report,
-                  out: Path, ppc_draws: int) -> tuple[str, dict[str, pd.DataFrame]]:
-    """The HTML of one model and the tables it wrote."""
-    import arviz_plots as azp
+def _skipped(title: str, reason: str) -> str:
+    """A section that does not apply to this model: its title and a one-line note why."""
+    return html.section(title, html.paragraph(f"Not shown: {reason}."), level=3)
 
-    figures, tables = out / "figures", {}
-    parts = []
-    if not int(tree.attrs.get("diagnostics_passed", 1)):
-        problems = "; ".join(json.loads(tree.attrs.get("diagnostics_problems", "[]")))
-        parts.append(html.banner(f"FIT FAILED ITS DIAGNOSTICS: {problems}. Do not interpret it before refitting.",
-                                 "fail"))
-    population = population_table(tree, report.freq)
-    signs = interaction_probabilities(tree)
+
+def _event_label(spec: ModelSpec, labels: dict[str, str] | None) -> str:
+    """What the logit part predicts: Pr(outcome) for bernoulli, Pr(outcome > 0) for the hurdle's zero part."""
+    outcome = plots.variable_label(spec.outcome, labels)
+    return f"Pr({outcome})" if spec.family == "bernoulli" else f"Pr({outcome} > 0)"
+
+
+def diagnostics_banner(tree) -> list[str]:
+    """A red banner when the fit failed its diagnostics (nothing otherwise)."""
+    if int(tree.attrs.get("diagnostics_passed", 1)):
+        return []
+    problems = "; ".join(json.loads(tree.attrs.get("diagnostics_problems", "[]")))
+    return [html.banner(f"FIT FAILED ITS DIAGNOSTICS: {problems}. Do not interpret it before refitting.", "fail")]
+
+
+def population_parts(name: str, tree, spec: ModelSpec, report: Report, labels: dict[str, str] | None,
+                     tables: dict[str, pd.DataFrame]) -> list[str]:
+    """The population parameters next to the frequentist and paper estimates, and the interaction's sign."""
+    population = population_table(tree, report.freq, labels=labels)
+    signs = interaction_probabilities(tree, labels)
     tables[f"{name}_population"], tables[f"{name}_interaction_sign"] = population, signs
-    parts += [html.section("Population parameters", html.paragraph(
+    ses = f"SEs clustered on {spec.group}" if spec.group else "robust SEs"
+    parts = [html.section("Population parameters", html.paragraph(
         "Posterior mean, sd and 94% HDI on the covariates' original scale, with R-hat and ESS; 'freq' is our "
-        "logit with dyad-clustered SEs, 'paper' is McWard & Yoon (2023)."), html.table(population), level=3),
-        html.section("Sign of the interaction", html.table(signs), level=3)]
+        f"frequentist fit with {ses}, 'paper' is McWard & Yoon (2023)."), html.table(population), level=3)]
+    if signs.empty:
+        reason = ("the formula has no two-way interaction" if spec.interaction is None else
+                  f"the interaction {spec.interaction_term} is not one coefficient of the fit")
+        parts.append(_skipped("Sign of the interaction", reason))
+    else:
+        parts.append(html.section("Sign of the interaction", html.table(signs), level=3))
+    return parts
 
-    moderator = spec.interaction[1]
+
+def _freq_curve(report: Report, name: str, data: ModelData, moderator: str) -> pd.DataFrame | None:
+    """Our frequentist marginal-effect curve, when there is a frequentist fit of the same design."""
+    fit = _freq_part(report.freq, name, data.spec.family)
+    if fit is None or set(fit.terms) != set(data.X.columns):
+        return None
+    return marginal_effect_curve(fit, data, moderator)
+
+
+def effect_parts(name: str, tree, data: ModelData, report: Report, figures: Path, labels: dict[str, str] | None,
+                 tables: dict[str, pd.DataFrame]) -> list[str]:
+    """Marginal effect of the focal variable and predicted probabilities across the moderator (and counts for
+    hurdle models); a note instead where the model has no interaction of two numeric variables."""
+    spec = data.spec
+    found = interaction_variables(data)
+    if isinstance(found, str):
+        return [_skipped("Marginal effects", found)]
+    focal, moderator = found
     draws = EffectDraws.from_fit(tree)
     effects = marginal_effect_curves(draws, data, moderator)
-    freq_fit = _freq_part(report.freq, name, spec.family)
-    freq_curve = marginal_effect_curve(freq_fit, data, moderator) if freq_fit else None
     probabilities = predicted_probability_curves(draws, data, moderator)
     tables[f"{name}_marginal_effects"], tables[f"{name}_predicted_probabilities"] = effects, probabilities
-    outcome = "Pr(new pact)" if spec.family == "logit" else "Pr(new pact with any concession)"
-    parts.append(html.section(
-        "Marginal effect of counterbalancing", html.paragraph(
-            f"The effect of counterbalancing on {outcome} across the observed range of {moderator}, other "
-            "covariates at their sample means. 'Conditional' is for a dyad whose own effect is zero; "
-            "'population-averaged' averages over the distribution of dyad effects. The dashed line is the "
-            "frequentist curve."),
-        html.figure(plots.plot_marginal_effects(effects, freq_curve, figures / f"{name}_marginal_effects.png"),
-                    f"{name}: marginal effect of counterbalancing (94% HDI)"),
-        html.figure(plots.plot_predicted_probabilities(probabilities, figures / f"{name}_predicted.png",
-                                                       ylabel=outcome),
-                    f"{name}: {outcome} at counterbalancing 0, mean and mean + 1 sd"), level=3))
-    if spec.family == "hurdle":
-        concessions = concession_curves(draws, data, moderator)
-        tables[f"{name}_concessions"] = concessions
-        parts.append(html.section("Concessions", html.figure(
-            plots.plot_concessions(concessions, figures / f"{name}_concessions.png"),
-            f"{name}: Pr(any concession) and expected number of concessions"), level=3))
+    outcome = _event_label(spec, labels)
+    focal_label, moderator_label = plots.variable_label(focal, labels), plots.variable_label(moderator, labels)
+    freq_curve = _freq_curve(report, name, data, moderator)
+    averaged = (" 'Conditional' is for a group whose own effect is zero; 'population-averaged' averages over the "
+                f"distribution of {spec.group} effects." if draws.group_sd is not None else "")
+    dashed = " The dashed line is the frequentist curve." if freq_curve is not None else ""
+    parts = [html.section(
+        f"Marginal effect of {focal_label}", html.paragraph(
+            f"The effect of {focal_label} on {outcome} across the observed range of {moderator_label}, other "
+            f"covariates at typical values.{averaged}{dashed}"),
+        html.figure(plots.save(plots.plot_marginal_effects(effects, freq_curve, labels, outcome),
+                               figures / f"{name}_marginal_effects.png"),
+                    f"{name}: marginal effect of {focal_label} (94% HDI)"),
+        html.figure(plots.save(plots.plot_predicted_probabilities(probabilities, ylabel=outcome, labels=labels),
+                               figures / f"{name}_predicted.png"),
+                    f"{name}: {outcome} at {focal_label} 0, mean and mean + 1 sd"), level=3)]
+    if draws.count_coef is not None:
+        counts = concession_curves(draws, data, moderator)
+        tables[f"{name}_concessions"] = counts
+        label = plots.variable_label(spec.outcome, labels)
+        parts.append(html.section(f"Counts: {label}", html.figure(
+            plots.save(plots.plot_concessions(counts, labels), figures / f"{name}_concessions.png"),
+            f"{name}: Pr(any) and expected count of {label}"), level=3))
+    return parts
 
-    population_vars = [v for v in POPULATION if v in tree["posterior"]]
+
+def sampling_parts(name: str, tree, spec: ModelSpec, figures: Path) -> list[str]:
+    """Divergences, traces of the interaction's terms and the group sd, rank and energy plots."""
+    import arviz_plots as azp
+
+    post = tree["posterior"]
+    terms = [str(t) for t in post["coef_term"].values]
+    shown = [t for t in (spec.interaction[0], spec.interaction_term) if t in terms] if spec.interaction else []
+    group_sd = [spec.group_sd] if spec.group and spec.group_sd in post else []
+    coords = {"coef_term": shown} if shown else {}
+    population_vars = [v for v in population_names(spec) if v in post]
     divergences = int(tree["sample_stats"]["diverging"].sum()) if "diverging" in tree["sample_stats"] else 0
-    term = spec.interaction_term
-    parts.append(html.section(
+    traced = ", ".join([*(shown or ["the coefficients"]), *group_sd])
+    return [html.section(
         "Sampling diagnostics", html.paragraph(f"{divergences} divergent transitions."),
-        html.figure(plots.save_arviz(azp.plot_trace_dist(tree, var_names=["coef", "dyad_sd"],
-                                                         coords={"coef_term": [spec.interaction[0], term]},
+        html.figure(plots.save_arviz(azp.plot_trace_dist(tree, var_names=["coef", *group_sd], coords=coords,
                                                          backend="matplotlib"), figures / f"{name}_trace.png"),
-                    f"{name}: traces of the interaction, counterbalancing and dyad_sd"),
+                    f"{name}: traces of {traced}"),
         html.figure(plots.save_arviz(azp.plot_rank(tree, var_names=population_vars, backend="matplotlib"),
                                      figures / f"{name}_rank.png"), f"{name}: rank plots (uniform when chains mix)"),
         html.figure(plots.save_arviz(azp.plot_energy(tree, backend="matplotlib"), figures / f"{name}_energy.png"),
-                    f"{name}: energy (marginal and transition distributions should overlap)"), level=3))
+                    f"{name}: energy (marginal and transition distributions should overlap)"), level=3)]
 
+
+def _event_checks(name: str, tree, data: ModelData, frame: pd.DataFrame, figures: Path, ppc_draws: int,
+                  labels: dict[str, str] | None, tables: dict[str, pd.DataFrame]) -> list[str]:
+    """Replicated events per decade and region of State A, and calibration, from the fit's kernel."""
     probs = row_probabilities(tree, data, draws=ppc_draws)
     rows = frame.loc[data.y.index]
     observed = (data.y.to_numpy() > 0).astype(float)
-    by_decade = replicate_counts(probs, (rows["year"] // 10 * 10).astype(int).astype(str) + "s", observed)
-    by_region = replicate_counts(probs, region_of(rows["ccode_a"]), observed)
+    by = {}
+    if "year" in rows:
+        by["per decade"] = by_decade = replicate_counts(
+            probs, (rows["year"] // 10 * 10).astype(int).astype(str) + "s", observed)
+        tables[f"{name}_ppc_decade"] = by_decade
+    if "ccode_a" in rows:
+        by["per region of State A"] = by_region = replicate_counts(probs, region_of(rows["ccode_a"]), observed)
+        tables[f"{name}_ppc_region"] = by_region
     calibration = calibration_table(probs, observed)
-    tables.update({f"{name}_ppc_decade": by_decade, f"{name}_ppc_region": by_region,
-                   f"{name}_calibration": calibration})
-    checks = [html.paragraph(f"Observed events against {len(probs)} replicated data sets (each row's dyad effect "
-                             "drawn from its posterior given the data)."),
-              html.figure(plots.plot_replicated_counts({"per decade": by_decade, "per region of State A": by_region},
-                                                       figures / f"{name}_ppc_counts.png", f"{name}: events"),
-                          f"{name}: observed and replicated events per decade and region (94% interval)"),
-              html.figure(plots.plot_calibration({name: calibration}, figures / f"{name}_calibration.png"),
-                          f"{name}: calibration by decile of predicted probability"), html.table(calibration, 6)]
-    if spec.family == "hurdle":
+    tables[f"{name}_calibration"] = calibration
+    outcome = plots.variable_label(data.spec.outcome, labels)
+    events = outcome if data.spec.family == "bernoulli" else f"{outcome} > 0"
+    checks = [html.paragraph(f"Observed events ({events}) against {len(probs)} replicated data sets (each row's "
+                             f"{data.spec.group} effect drawn from its posterior given the data).")]
+    if by:
+        per = " and ".join(key.removeprefix("per ") for key in by)
+        figure = plots.plot_replicated_counts(by, f"{name}: events", ylabel=f"Events: {events}")
+        checks.append(html.figure(plots.save(figure, figures / f"{name}_ppc_counts.png"),
+                                  f"{name}: observed and replicated events per {per} (94% interval)"))
+    checks += [html.figure(plots.save(plots.plot_calibration({name: calibration}), figures / f"{name}_calibration.png"),
+                           f"{name}: calibration by decile of predicted probability"), html.table(calibration, 6)]
+    return checks
+
+
+def predictive_parts(name: str, tree, data: ModelData, frame: pd.DataFrame, figures: Path, ppc_draws: int,
+                     labels: dict[str, str] | None, tables: dict[str, pd.DataFrame]) -> list[str]:
+    """Posterior predictive checks: events (marginal fits of logit likelihoods) and, for hurdles, a rootogram of
+    the counts; a one-line note for what does not apply."""
+    import arviz_plots as azp
+
+    spec = data.spec
+    title = "Posterior predictive checks"
+    if spec.family == "cumulative":
+        return [_skipped(title, "the checks of events are for the bernoulli and hurdle families, not ordinal models")]
+    if tree.attrs.get("method") == "marginal":
+        checks = _event_checks(name, tree, data, frame, figures, ppc_draws, labels, tables)
+    else:
+        checks = [html.paragraph(f"Checks of events not shown: they need the marginal kernel, and this fit used "
+                                 f"method {tree.attrs.get('method')}.")]
+    if "count_coef" in tree["posterior"]:
+        label = plots.variable_label(spec.outcome, labels)
         rootogram = azp.plot_ppc_rootogram(count_predictive(tree, data), backend="matplotlib")
         checks.append(html.figure(plots.save_arviz(rootogram, figures / f"{name}_rootogram.png"),
-                                  f"{name}: rootogram of the number of concessions among pacts with any"))
-    parts.append(html.section("Posterior predictive checks", *checks, level=3))
-    return html.section(f"{spec.label} ({name}): {spec.description}", *parts, anchor=name), tables
+                                  f"{name}: rootogram of {label} among rows with any"))
+    return [html.section(title, *checks, level=3)]
+
+
+def model_section(name: str, tree, spec: ModelSpec, data: ModelData, frame: pd.DataFrame, report: Report,
+                  out: Path, ppc_draws: int, labels: dict[str, str] | None = None
+                  ) -> tuple[str, dict[str, pd.DataFrame]]:
+    """The HTML of one model and the tables it wrote; sections that do not apply to the model (no interaction,
+    no group, method plain, ordinal family) become one-line notes."""
+    figures, tables = out / "figures", {}
+    parts = diagnostics_banner(tree)
+    parts += population_parts(name, tree, spec, report, labels, tables)
+    parts += effect_parts(name, tree, data, report, figures, labels, tables)
+    parts += sampling_parts(name, tree, spec, figures)
+    parts += predictive_parts(name, tree, data, frame, figures, ppc_draws, labels, tables)
+    title = f"{spec.label or name} ({name})" + (f": {spec.description}" if spec.description else "")
+    return html.section(title, *parts, anchor=name), tables
 
 
 def overview_table(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """One row per model: the interaction of the logit or zero part, posterior against frequentist and paper."""
+    """One row per model with an interaction: the interaction of the logit, zero or ordinal part, posterior
+    against frequentist and paper."""
     rows = []
     for key, signs in tables.items():
-        if not key.endswith("_interaction_sign"):
+        if not key.endswith("_interaction_sign") or signs.empty:
             continue
         model = key.removesuffix("_interaction_sign")
         first = signs.iloc[0]
         population = tables[f"{model}_population"]
         row = population[(population["part"] == first["part"]) & (population["term"] == first["term"])].iloc[0]
-        rows.append({"model": model, "interaction": first["term"], "mean": row["mean"], "sd": row["sd"],
-                     "hdi_lower": row["hdi_lower"], "hdi_upper": row["hdi_upper"],
+        rows.append({"model": model, "interaction": first["term"], "label": first["label"], "mean": row["mean"],
+                     "sd": row["sd"], "hdi_lower": row["hdi_lower"], "hdi_upper": row["hdi_upper"],
                      "pr_negative": first["pr_negative"], "freq": row["freq"], "freq_se": row["freq_se"],
                      "paper": row["paper"], "paper_se": row["paper_se"]})
     return pd.DataFrame(rows)
 
 
+def _loo_row(name: str, tree, spec: ModelSpec) -> dict:
+    """PSIS-LOO of one fit, leaving one group out (its per-group log-likelihood), with its Pareto k."""
+    import arviz_stats as azs
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Pareto k problems are shown, not hidden
+        loo = azs.loo(tree, var_name=loglik_name(spec))
+    threshold = float(loo.good_k) if getattr(loo, "good_k", None) is not None else 0.7
+    k = loo.pareto_k.values
+    return {"model": name, "grouping": spec.group, "elpd_loo": loo.elpd, "se": loo.se, "p_loo": loo.p,
+            "groups": k.size, "k_above_threshold": int((k > threshold).sum()), "k_threshold": threshold,
+            "k_max": float(k.max())}
+
+
+def _has_loglik(tree, spec: ModelSpec) -> bool:
+    return (spec.group is not None and "log_likelihood" in tree.children
+            and loglik_name(spec) in tree["log_likelihood"].data_vars)
+
+
 def comparison_section(report: Report, figures: Path) -> tuple[str, pd.DataFrame]:
-    """PSIS-LOO (leave one dyad out) per model, and comparisons among models with the same outcome and sample."""
+    """PSIS-LOO (leave one group out) per model, and comparisons among models with the same outcome, sample and
+    grouping (only those leave out the same units)."""
     import arviz_stats as azs
 
     rows, parts = [], []
-    groups: dict[tuple[str, str], list[str]] = {}
+    groups: dict[tuple[str, str, str], list[str]] = {}
     for name, tree in report.fits.items():
-        if "log_likelihood" not in tree.children:
-            continue
         spec = report.specs[name]
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # Pareto k problems are shown, not hidden
-            loo = azs.loo(tree, var_name="dyad_loglik")
-        threshold = float(loo.good_k) if getattr(loo, "good_k", None) is not None else 0.7
-        k = loo.pareto_k.values
-        rows.append({"model": name, "elpd_loo": loo.elpd, "se": loo.se, "p_loo": loo.p,
-                     "dyads": k.size, "k_above_threshold": int((k > threshold).sum()), "k_threshold": threshold,
-                     "k_max": float(k.max())})
-        groups.setdefault((spec.outcome, spec.sample), []).append(name)
+        if not _has_loglik(tree, spec):
+            continue
+        rows.append(_loo_row(name, tree, spec))
+        groups.setdefault((spec.outcome, spec.sample, spec.group), []).append(name)
     table = pd.DataFrame(rows)
     if table.empty:
-        return html.section("Model comparison", html.paragraph("No fit has a dyad log-likelihood.")), table
+        return html.section("Model comparison", html.paragraph(
+            "No fit has a per-group log-likelihood (those of method marginal with a group intercept do).")), table
     bad = table[table["k_above_threshold"] > 0]
     if not bad.empty:
-        parts.append(html.banner("Pareto k above the threshold (the PSIS estimate of those dyads' contribution is "
-                                 "unreliable): " + ", ".join(f"{r.model}: {r.k_above_threshold} dyad(s), max k "
-                                                              f"{r.k_max:.2f}" for r in bad.itertuples())))
+        parts.append(html.banner("Pareto k above the threshold (the PSIS estimate of those groups' contribution is "
+                                 "unreliable): " + ", ".join(f"{r.model}: {r.k_above_threshold} {r.grouping}(s), "
+                                                              f"max k {r.k_max:.2f}" for r in bad.itertuples())))
     parts.append(html.table(table))
-    for (outcome, sample), names in groups.items():
+    for (outcome, sample, grouping), names in groups.items():
         if len(names) > 1:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                compared = azs.compare({n: report.fits[n] for n in names}, var_name="dyad_loglik")
+                compared = azs.compare({n: report.fits[n] for n in names},
+                                       var_name=loglik_name(report.specs[names[0]]))
             import arviz_plots as azp
 
             label = "_".join(names)
-            parts.append(html.paragraph(f"{', '.join(names)} ({outcome}, sample {sample}):"))
+            parts.append(html.paragraph(f"{', '.join(names)} ({outcome}, sample {sample or 'complete rows'}); "
+                                        f"leave one {grouping} out:"))
             parts.append(html.table(compared.reset_index().rename(columns={"index": "model"})))
             parts.append(html.figure(plots.save_arviz(azp.plot_compare(compared, backend="matplotlib"),
                                                       figures / f"compare_{label}.png"),
                                      f"ELPD of {', '.join(names)} with standard errors"))
-    return html.section("Model comparison by leave-one-dyad-out PSIS-LOO", html.paragraph(
-        "Models are compared only with models of the same outcome and estimation sample."), *parts), table
+    groupings = list(dict.fromkeys(table["grouping"]))
+    title = (f"Model comparison by leave-one-{groupings[0]}-out PSIS-LOO" if len(groupings) == 1 else
+             f"Model comparison by leave-one-group-out PSIS-LOO ({', '.join(groupings)})")
+    return html.section(title, html.paragraph(
+        "Models are compared only with models of the same outcome, estimation sample and grouping."), *parts), table
 
 
 def sensitivity_section(folder: Path, models: list[str] | None = None) -> str | None:
@@ -252,18 +377,36 @@ def sensitivity_section(folder: Path, models: list[str] | None = None) -> str | 
     if not table.empty:
         flagged = table[table["diagnosis"] != "\N{CHECK MARK}"]
         if not flagged.empty:
-            parts.append(html.banner(f"{len(flagged)} of {len(table)} parameters flagged by power-scaling: " + "; ".join(
-                f"{model}: {', '.join(f'{r.parameter} ({r.diagnosis})' for r in rows.itertuples())}"
-                for model, rows in flagged.groupby("model", sort=False))))
+            listed = "; ".join(f"{model}: {', '.join(f'{r.parameter} ({r.diagnosis})' for r in rows.itertuples())}"
+                               for model, rows in flagged.groupby("model", sort=False))
+            parts.append(html.banner(f"{len(flagged)} of {len(table)} parameters flagged by power-scaling: {listed}"))
         parts.append(html.table(table))
     for model, path in sets.items():
         parts.append(html.section(f"{model} under alternative prior sets", html.table(pd.read_csv(path)), *[
             html.figure(folder / name, caption) for name, caption in (
                 (f"prior_sets_{model}_forest.png", f"{model}: the interaction under each prior set"),
-                (f"prior_sets_{model}_effects.png", f"{model}: marginal effect of counterbalancing by prior set"),
+                (f"prior_sets_{model}_effects.png", f"{model}: marginal effect of the focal variable by prior set"),
                 (f"power_scaling_{model}.png", f"{model}: the interaction with prior and likelihood power-scaled"))
             if (folder / name).is_file()], level=3))
     return html.section("Prior sensitivity", *parts, anchor="sensitivity")
+
+
+def model_bodies(report: Report, frame: pd.DataFrame, out: Path, ppc_draws: int, labels: dict[str, str]
+                 ) -> tuple[list[str], dict[str, pd.DataFrame]]:
+    """Each model's section and tables; a model whose data this panel cannot give is left out with a warning."""
+    bodies, tables = [], {}
+    for name, tree in report.fits.items():
+        spec = report.specs[name]
+        try:
+            data = model_data(frame, spec)
+        except SpecError as exc:
+            report.warnings.append(f"{name}: cannot rebuild its data from this panel ({exc}); the model is left "
+                                   "out of this report")
+            continue
+        body, model_tables = model_section(name, tree, spec, data, frame, report, out, ppc_draws, labels)
+        bodies.append(body)
+        tables.update(model_tables)
+    return bodies, tables
 
 
 def build_report(fits_dir: Path, panel: Path, freq_path: Path | None, out: Path, models: list[str] | None = None,
@@ -272,22 +415,19 @@ def build_report(fits_dir: Path, panel: Path, freq_path: Path | None, out: Path,
     """Write out/report.html, out/figures/*.png and out/tables/*.csv; returns the HTML path."""
     ds = read_panel(panel)
     frame = panel_to_frame(ds)
+    labels = plots.panel_labels(ds)
     report = gather(fits_dir, ds.attrs.get("panel_checksum", ""), freq_path, models or list(specs), specs)
-    sections = [html.paragraph("Bayesian refits of McWard & Yoon (2023) with dyad random intercepts. "
+    bodies, tables = model_bodies(report, frame, out, ppc_draws, labels)
+    sections = [html.paragraph("Bayesian fits of the models below with their group random intercepts (the paper's "
+                               "models: McWard & Yoon 2023, with dyad intercepts). "
                                f"Panel {panel} (checksum {str(ds.attrs.get('panel_checksum', ''))[:12]}). "
                                f"Substitutes: {ds.attrs.get('substitutes', 'none recorded')}")]
     sections += [html.banner(w) for w in report.warnings]
-    tables: dict[str, pd.DataFrame] = {}
-    bodies = []
-    for name, tree in report.fits.items():
-        spec = report.specs[name]
-        body, model_tables = model_section(name, tree, spec, model_data(frame, spec), frame, report, out, ppc_draws)
-        bodies.append(body)
-        tables.update(model_tables)
     tables["overview"] = overview_table(tables)
     sections.append(html.section("Overview: the interactions", html.paragraph(
-        "Each model's interaction (logit or zero part): posterior mean, sd and 94% HDI, the posterior probability "
-        "that it is negative, our frequentist estimate (clustered SE) and the paper's."), html.table(tables["overview"])))
+        "Each model's interaction (logit, zero or ordinal part): posterior mean, sd and 94% HDI, the posterior "
+        "probability that it is negative, our frequentist estimate (clustered SE) and the paper's."),
+        html.table(tables["overview"])))
     sections += bodies
     comparison, loo_table = comparison_section(report, out / "figures")
     sections.append(comparison)

@@ -6,6 +6,7 @@ reports/reference/mcward_yoon_2023_tables.csv.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +15,7 @@ from scipy.special import expit
 from scipy.stats import norm
 
 from inference.frequentist import FitResult
-from models.design import ModelData
+from models.design import ModelData, typical_values as typical_variables
 
 REFERENCE = Path(__file__).resolve().parent / "reference" / "mcward_yoon_2023_tables.csv"
 Z95 = norm.ppf(0.975)
@@ -55,106 +56,214 @@ def compare_with_paper(results: list[FitResult], reference: Path = REFERENCE) ->
 
 
 def typical_values(data: ModelData) -> pd.Series:
-    """Sample means of every design column (binary controls at their means: 'typical values')."""
-    return data.X.mean()
+    """The design row at typical values (`models.design.typical_values`): every variable at its sample mean (binary
+    controls too) or most common category, interactions and transforms evaluated from them."""
+    return data.new_design(typical_rows(data, 1)).iloc[0]
 
 
-def marginal_effect_curve(fit: FitResult, data: ModelData, moderator: str, points: int = 101) -> pd.DataFrame:
-    """d Pr(pact) / d counterbalancing across the observed range of `moderator`, other covariates at their means,
-    with 95% delta-method bands. Also the log-odds effect (b_cb + b_int * z) and its band."""
+def typical_rows(data: ModelData, n: int = 1) -> pd.DataFrame:
+    """`n` rows of the model's variables at their typical values (`models.design.typical_values`: sample means,
+    the most common value of categories), column types kept so that the formula reads them as it did."""
+    values = typical_variables(data)
+    rows = data.rows.iloc[np.zeros(n, dtype=int)].reset_index(drop=True)
+    for name, value in values.items():
+        column = data.rows[name]
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            rows[name] = pd.Categorical([value] * n, categories=column.cat.categories, ordered=column.cat.ordered)
+        else:
+            rows[name] = value
+    return rows
+
+
+def term_variable(data: ModelData, term: str) -> str | None:
+    """The one numeric panel variable a term of the formula reads ('counterbalancing_a', or 'cb' for
+    'np.log1p(cb)'); None when it reads none, several, or a category."""
+    tokens = set(re.findall(r"[A-Za-z_][A-Za-z0-9_.]*", term))
+    found = [v for v in data.rows.columns if v in tokens and v != data.spec.outcome]
+    if len(found) != 1 or f"C({found[0]})" in term.replace(" ", ""):
+        return None
+    return found[0] if pd.api.types.is_numeric_dtype(data.rows[found[0]]) else None
+
+
+def interaction_variables(data: ModelData) -> tuple[str, str] | str:
+    """The (focal, moderator) panel variables of the spec's interaction, or a one-line reason why effect curves
+    do not apply to this model."""
     spec = data.spec
-    focal, term = spec.interaction[0], spec.interaction_term
-    beta, cov = fit.table["estimate"], fit.covariance
-    grid = np.linspace(data.X[moderator].min(), data.X[moderator].max(), points)
-    rows = []
-    base = typical_values(data)
-    for z in grid:
-        x = base.copy()
-        x[moderator], x[term] = z, base[focal] * z
-        p = float(expit(x @ beta))
-        slope = beta[focal] + beta[term] * z
-        effect = p * (1 - p) * slope
-        grad = p * (1 - p) * (1 - 2 * p) * slope * x
-        grad[focal] += p * (1 - p)
-        grad[term] += p * (1 - p) * z
-        se = float(np.sqrt(grad @ cov @ grad))
-        d_logodds = pd.Series(0.0, index=beta.index)
-        d_logodds[focal], d_logodds[term] = 1.0, z
-        se_logodds = float(np.sqrt(d_logodds @ cov @ d_logodds))
-        rows.append({"model": spec.name, "moderator": moderator, "value": z, "effect": effect,
-                     "lower": effect - Z95 * se, "upper": effect + Z95 * se, "logodds_effect": slope,
-                     "logodds_lower": slope - Z95 * se_logodds, "logodds_upper": slope + Z95 * se_logodds})
-    return pd.DataFrame(rows)
+    if spec.family == "cumulative":
+        return "effect curves on the probability scale are drawn for the bernoulli and hurdle families only"
+    if spec.interaction is None:
+        return "the formula has no two-way interaction to centre the effect curves on"
+    variables = tuple(term_variable(data, term) for term in spec.interaction)
+    if None in variables or variables[0] == variables[1]:
+        return (f"the interaction {spec.interaction_term} does not read two distinct numeric variables, so there "
+                "is no slope to draw across a moderator")
+    return variables
 
 
-def predicted_probability_curve(fit: FitResult, data: ModelData, moderator: str, points: int = 101) -> pd.DataFrame:
-    """Pr(pact) across `moderator` at counterbalancing 0, its mean and mean + 1 sd, other covariates at means;
-    95% bands from the delta method on the logit scale."""
-    spec = data.spec
-    focal, term = spec.interaction[0], spec.interaction_term
-    beta, cov = fit.table["estimate"], fit.covariance
-    base = typical_values(data)
-    mean, sd = data.X[focal].mean(), data.X[focal].std()
-    levels = {"none (0)": 0.0, f"mean ({mean:.2f})": mean, f"mean + 1 sd ({mean + sd:.2f})": mean + sd}
-    grid = np.linspace(data.X[moderator].min(), data.X[moderator].max(), points)
-    rows = []
-    for label, level in levels.items():
-        X = pd.DataFrame([base] * points)
-        X[focal], X[moderator], X[term] = level, grid, level * grid
+def moderator_grid(data: ModelData, moderator: str, points: int) -> np.ndarray:
+    """`points` values evenly spaced over the observed range of `moderator`."""
+    values = data.rows[moderator].astype(float)
+    return np.linspace(values.min(), values.max(), points)
+
+
+def focal_levels(data: ModelData, focal: str) -> dict[str, float]:
+    """The focal variable at 0, its mean and mean + 1 sd (the paper's Figure 3)."""
+    values = data.rows[focal].astype(float)
+    mean, sd = values.mean(), values.std()
+    return {"none (0)": 0.0, f"mean ({mean:.2f})": mean, f"mean + 1 sd ({mean + sd:.2f})": mean + sd}
+
+
+def grid_rows(data: ModelData, moderator: str, grid: np.ndarray, focal: str | None = None,
+              focal_value: float | None = None) -> pd.DataFrame:
+    """Typical rows with `moderator` on `grid` (and `focal` at `focal_value` when given)."""
+    rows = typical_rows(data, len(grid))
+    rows[moderator] = grid
+    if focal is not None and focal_value is not None:
+        rows[focal] = focal_value
+    return rows
+
+
+def _plain_slope(column: str, rows: pd.DataFrame, focal: str) -> np.ndarray | None:
+    """d column / d focal for a column that multiplies plain variables (exact); None for any other column."""
+    parts = column.split(":")
+    if not all(p in rows.columns and pd.api.types.is_numeric_dtype(rows[p]) for p in parts):
+        return None
+    if focal not in parts:
+        return np.zeros(len(rows))
+    others = list(parts)
+    others.remove(focal)
+    return np.prod([rows[p].to_numpy(float) for p in others], axis=0) * parts.count(focal) if others else \
+        np.ones(len(rows))
+
+
+def design_slope(data: ModelData, rows: pd.DataFrame, focal: str, part: str = "zero") -> pd.DataFrame:
+    """The derivative of the design in `focal` at `rows`: exact for columns that multiply plain variables (the
+    paper's terms and interactions), a central difference for transforms such as np.log1p(x)."""
+    step = 1e-5 * max(float(data.rows[focal].astype(float).std()), 1e-3)
+    up, down = rows.copy(), rows.copy()
+    up[focal] = up[focal] + step
+    down[focal] = down[focal] - step
+    slope = (data.new_design(up, part) - data.new_design(down, part)) / (2 * step)
+    for column in slope.columns:
+        exact = _plain_slope(column, rows, focal)
+        if exact is not None:
+            slope[column] = exact
+    return slope
+
+
+def _focal(data: ModelData, focal: str | None) -> str:
+    """The focal variable: `focal`, else the first variable of the spec's interaction."""
+    if focal is not None:
+        return focal
+    found = interaction_variables(data)
+    if isinstance(found, str):
+        raise ValueError(f"model {data.spec.name}: {found}")
+    return found[0]
+
+
+def _estimates(fit: FitResult, columns) -> tuple[pd.Series, pd.DataFrame]:
+    """The fit's estimates and covariance in the order of the design's columns."""
+    missing = [c for c in columns if c not in fit.terms]
+    if missing:
+        raise ValueError(f"model {fit.model}: the frequentist fit has no estimate for {', '.join(missing)}; was it "
+                         "fitted with another formula?")
+    columns = list(columns)
+    return fit.table["estimate"][columns], fit.covariance.loc[columns, columns]
+
+
+def marginal_effect_curve(fit: FitResult, data: ModelData, moderator: str, points: int = 101,
+                          focal: str | None = None) -> pd.DataFrame:
+    """d Pr(y = 1) / d focal (default: the interaction's first variable) across the observed range of
+    `moderator`, other variables at typical values, with 95% delta-method bands. Also the log-odds effect
+    (b_focal + b_int * z for the paper's models) and its band."""
+    focal = _focal(data, focal)
+    grid = moderator_grid(data, moderator, points)
+    rows = grid_rows(data, moderator, grid)
+    X, dX = data.new_design(rows), design_slope(data, rows, focal)
+    beta, cov = _estimates(fit, X.columns)
+    X, dX, b, V = X.to_numpy(), dX.to_numpy(), beta.to_numpy(), cov.to_numpy()
+    p = expit(X @ b)
+    density = p * (1 - p)
+    slope = dX @ b
+    effect = density * slope
+    grad = (density * (1 - 2 * p) * slope)[:, None] * X + density[:, None] * dX
+    se = np.sqrt(np.einsum("ij,jk,ik->i", grad, V, grad))
+    se_logodds = np.sqrt(np.einsum("ij,jk,ik->i", dX, V, dX))
+    return pd.DataFrame({"model": data.spec.name, "outcome": data.spec.outcome, "focal": focal,
+                         "moderator": moderator, "value": grid, "effect": effect, "lower": effect - Z95 * se,
+                         "upper": effect + Z95 * se, "logodds_effect": slope, "logodds_lower": slope - Z95 * se_logodds,
+                         "logodds_upper": slope + Z95 * se_logodds})
+
+
+def predicted_probability_curve(fit: FitResult, data: ModelData, moderator: str, points: int = 101,
+                                focal: str | None = None) -> pd.DataFrame:
+    """Pr(y = 1) across `moderator` at the focal variable 0, its mean and mean + 1 sd, other variables at
+    typical values; 95% bands from the delta method on the logit scale."""
+    focal = _focal(data, focal)
+    grid = moderator_grid(data, moderator, points)
+    frames = []
+    for label, level in focal_levels(data, focal).items():
+        X = data.new_design(grid_rows(data, moderator, grid, focal, level))
+        beta, cov = _estimates(fit, X.columns)
         eta = X.to_numpy() @ beta.to_numpy()
         se = np.sqrt(np.einsum("ij,jk,ik->i", X.to_numpy(), cov.to_numpy(), X.to_numpy()))
-        rows.append(pd.DataFrame({"model": spec.name, "moderator": moderator, "value": grid,
-                                  "counterbalancing": label, "counterbalancing_value": level,
-                                  "probability": expit(eta), "lower": expit(eta - Z95 * se),
-                                  "upper": expit(eta + Z95 * se)}))
-    return pd.concat(rows, ignore_index=True)
+        frames.append(pd.DataFrame({"model": data.spec.name, "outcome": data.spec.outcome, "focal": focal,
+                                    "moderator": moderator, "value": grid, "counterbalancing": label,
+                                    "counterbalancing_value": level,
+                                    "probability": expit(eta), "lower": expit(eta - Z95 * se),
+                                    "upper": expit(eta + Z95 * se)}))
+    return pd.concat(frames, ignore_index=True)
 
 
-def plot_marginal_effects(curves: pd.DataFrame, path: Path) -> Path:
-    """Figure 1 analog: one panel per moderator, effect on the probability with its band."""
-    import matplotlib
+def _focal_of(curves: pd.DataFrame) -> str:
+    """The focal variable a set of curves is about (curves made before it was recorded: counterbalancing_a)."""
+    return str(curves["focal"].iloc[0]) if "focal" in curves else "counterbalancing_a"
 
-    matplotlib.use("Agg")
+
+def _outcome_of(curves: pd.DataFrame, labels: dict[str, str] | None) -> str:
+    """'Pr(<outcome's long name>)' of a set of curves (curves made before it was recorded: Pr(new pact))."""
+    from .posterior_plots import variable_label
+
+    return f"Pr({variable_label(str(curves['outcome'].iloc[0]), labels)})" if "outcome" in curves else "Pr(new pact)"
+
+
+def plot_marginal_effects(curves: pd.DataFrame, labels: dict[str, str] | None = None):
+    """Figure 1 analog: one panel per model and moderator, effect on the probability with its band; axes named by
+    the variables' long names (`labels`, default the packaged variables')."""
     import matplotlib.pyplot as plt
 
-    moderators = list(dict.fromkeys(curves["moderator"]))
-    fig, axes = plt.subplots(1, len(moderators), figsize=(5 * len(moderators), 4), squeeze=False)
-    for ax, moderator in zip(axes[0], moderators):
-        part = curves[curves["moderator"] == moderator]
+    from .posterior_plots import variable_label
+
+    panels = list(dict.fromkeys(zip(curves["model"], curves["moderator"])))
+    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 4), squeeze=False)
+    for ax, (model, moderator) in zip(axes[0], panels):
+        part = curves[(curves["model"] == model) & (curves["moderator"] == moderator)]
         ax.fill_between(part["value"], part["lower"], part["upper"], alpha=0.25, color="C0")
         ax.plot(part["value"], part["effect"], color="C0")
         ax.axhline(0, color="grey", lw=0.8, ls="--")
-        ax.set_xlabel(f"External threat, {moderator[-1].upper()} (model {part['model'].iloc[0]})")
-        ax.set_ylabel("Marginal effect of counterbalancing on Pr(pact)")
-    fig.suptitle("Marginal effect of counterbalancing (other covariates at sample means; 95% delta-method band)")
+        ax.set_xlabel(f"{variable_label(moderator, labels)} (model {model})")
+        ax.set_ylabel(f"Marginal effect of {variable_label(_focal_of(part), labels)}\non {_outcome_of(part, labels)}")
+    fig.suptitle("Marginal effects (other covariates at typical values; 95% delta-method band)")
     fig.tight_layout()
-    return _save(fig, path)
+    return fig
 
 
-def plot_predicted_probabilities(curves: pd.DataFrame, path: Path) -> Path:
-    """Figure 3 analog: predicted probability across the moderator at three levels of counterbalancing."""
-    import matplotlib
-
-    matplotlib.use("Agg")
+def plot_predicted_probabilities(curves: pd.DataFrame, labels: dict[str, str] | None = None):
+    """Figure 3 analog: predicted probability across the moderator at three levels of the focal variable."""
     import matplotlib.pyplot as plt
 
+    from .posterior_plots import variable_label
+
+    focal = variable_label(_focal_of(curves), labels)
     fig, ax = plt.subplots(figsize=(6, 4))
     for i, (label, part) in enumerate(curves.groupby("counterbalancing", sort=False)):
         ax.fill_between(part["value"], part["lower"], part["upper"], alpha=0.2, color=f"C{i}")
-        ax.plot(part["value"], part["probability"], color=f"C{i}", label=f"counterbalancing {label}")
+        ax.plot(part["value"], part["probability"], color=f"C{i}", label=f"{focal}: {label}")
     moderator = curves["moderator"].iloc[0]
-    ax.set_xlabel(f"External threat, {moderator[-1].upper()} (model {curves['model'].iloc[0]})")
-    ax.set_ylabel("Pr(new defense pact)")
+    ax.set_xlabel(f"{variable_label(moderator, labels)} (model {curves['model'].iloc[0]})")
+    ax.set_ylabel(_outcome_of(curves, labels))
     ax.legend(frameon=False)
     fig.tight_layout()
-    return _save(fig, path)
+    return fig
 
 
-def _save(fig, path: Path) -> Path:
-    from data_prep.io import atomic_write
-
-    import matplotlib.pyplot as plt
-
-    atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=120, format="png"))
-    plt.close(fig)
-    return path

@@ -1,14 +1,17 @@
-"""Posterior marginal effects and predicted probabilities from saved Bayesian fits (Figure 1 and 3 analogs).
+"""Posterior marginal effects and predicted probabilities from saved Bayesian fits (Figure 1 and 3 analogs), for
+any model whose interaction multiplies two numeric variables (the focal variable and its moderator).
 
-Every curve is computed draw by draw on a grid over the observed range of the moderator, with the other
-covariates at their sample means ("typical values", as in the frequentist figures), and summarised by the
-posterior mean and a 94% HDI. With dyad random intercepts there are two answers, both given and labelled:
+Every curve is computed draw by draw on a grid over the observed range of the moderator, with the other variables
+at typical values (`models.design.typical_values`, as in the frequentist figures; the design follows the formula,
+transforms and dummies included), and summarised by the posterior mean and a 94% HDI. With group random
+intercepts there are two answers, both given and labelled:
 
-- conditional: for a dyad whose own effect is zero (b = 0);
-- population-averaged: averaged over the distribution of dyad effects, Pr = E_b[logit^-1(eta + b)] with
-  b ~ N(0, dyad_sd^2), integrated with the same trapezoid rule as the model.
+- conditional: for a group whose own effect is zero (b = 0);
+- population-averaged: averaged over the distribution of group effects, Pr = E_b[logit^-1(eta + b)] with
+  b ~ N(0, group_sd^2), integrated with the same trapezoid rule as the model.
 
-Hurdle models add the expected number of concessions, Pr(any) x E[count | count > 0], on the same grid.
+A model without a group intercept has only the conditional curve. Hurdle models add the expected count,
+Pr(any) x E[count | count > 0], on the same grid. Year effects are held at 0.
 """
 
 from __future__ import annotations
@@ -25,71 +28,88 @@ from inference.store import fit_spec
 from models.design import ModelData
 from models.quadrature import QuadratureOptions
 
-from .frequentist import typical_values
+from .frequentist import design_slope, focal_levels, grid_rows, interaction_variables, moderator_grid
 
 KINDS = ("conditional", "population")
-KIND_LABELS = {"conditional": "conditional (dyad effect 0)", "population": "population-averaged"}
+KIND_LABELS = {"conditional": "conditional (group effect 0)", "population": "population-averaged"}
 
 
 @dataclass(frozen=True)
 class EffectDraws:
-    """Posterior draws a curve needs: coefficients on the original scale (one row per draw), the dyad sd and,
-    for hurdle models, the count part."""
+    """Posterior draws a curve needs: coefficients on the original scale (one row per draw, columns named as the
+    design's), the group sd (None without a group) and, for hurdle models, the count part."""
 
     model: str
     coef: pd.DataFrame
-    dyad_sd: np.ndarray
+    group_sd: np.ndarray | None = None
     count_coef: pd.DataFrame | None = None
     count_alpha: np.ndarray | None = None
-    count_family: str = "poisson"
+    count_family: str | None = None
 
     @classmethod
     def from_fit(cls, tree, every: int = 1) -> "EffectDraws":
-        """Every `every`-th draw of each chain of a fit saved by `coupproof fit`."""
+        """Every `every`-th draw of each chain of a fit saved by `coupproof fit` (any method)."""
         post = tree["posterior"]
-
-        def table(name: str) -> pd.DataFrame:
-            values = np.asarray(post[name])[:, ::every].reshape(-1, post.sizes["coef_term"])
-            return pd.DataFrame(values, columns=[str(t) for t in post["coef_term"].values])
+        spec = fit_spec(tree)
 
         def flat(name: str) -> np.ndarray:
-            return np.asarray(post[name])[:, ::every].reshape(-1)
+            values = post[name].isel(draw=slice(None, None, every))
+            return values.stack(sample=("chain", "draw")).transpose("sample", ...).to_numpy()
 
-        spec = fit_spec(tree)
-        return cls(model=spec.name, coef=table("coef"), dyad_sd=flat("dyad_sd"),
-                   count_coef=table("count_coef") if "count_coef" in post else None,
+        def table(name: str, dim: str) -> pd.DataFrame:
+            return pd.DataFrame(flat(name), columns=[str(t) for t in post[dim].values])
+
+        has_count = "count_coef" in post
+        return cls(model=spec.name, coef=table("coef", "coef_term"),
+                   group_sd=flat(spec.group_sd) if spec.group is not None and spec.group_sd in post else None,
+                   count_coef=table("count_coef", "count_coef_term") if has_count else None,
                    count_alpha=flat("count_alpha") if "count_alpha" in post else None,
                    count_family=spec.count_family)
 
     @property
     def n_draws(self) -> int:
-        return len(self.dyad_sd)
+        return len(self.coef)
+
+    def kinds(self, kinds: tuple[str, ...] = KINDS) -> tuple[str, ...]:
+        """The kinds that differ for this model: without a group only the conditional one."""
+        return kinds if self.group_sd is not None else tuple(k for k in kinds if k == "conditional")
+
+    def linear(self, X: pd.DataFrame, count: bool = False) -> np.ndarray:
+        """The linear predictor (draws x rows) of design `X`, coefficients matched to columns by name."""
+        coef = self.count_coef if count else self.coef
+        missing = [c for c in X.columns if c not in coef.columns]
+        if missing:
+            raise ValueError(f"model {self.model}: the fit has no coefficient for {', '.join(missing)}; was it "
+                             "fitted with another formula?")
+        return coef[list(X.columns)].to_numpy() @ X.to_numpy().T
 
 
-def design_rows(data: ModelData, moderator: str, grid: np.ndarray, focal_value: float | None = None) -> pd.DataFrame:
-    """Design rows at typical values with the moderator on `grid` (and the focal term at `focal_value`, or at its
-    mean), the interaction product recomputed."""
-    spec = data.spec
-    focal, term = spec.interaction[0], spec.interaction_term
-    X = pd.DataFrame([typical_values(data)] * len(grid)).reset_index(drop=True)
-    X[moderator] = grid
-    if focal_value is not None:
-        X[focal] = focal_value
-    X[term] = X[spec.interaction[0]] * X[spec.interaction[1]]
-    return X
+def design_rows(data: ModelData, moderator: str, grid: np.ndarray, focal_value: float | None = None,
+                part: str = "zero") -> pd.DataFrame:
+    """The design at typical values with the moderator on `grid` (and the focal variable at `focal_value`, or at
+    its typical value), evaluated by the formula (interactions recomputed)."""
+    focal = _variables(data)[0]
+    return data.new_design(grid_rows(data, moderator, grid, focal, focal_value), part)
 
 
-def mean_probability(eta: np.ndarray, dyad_sd: np.ndarray, kind: str,
+def _variables(data: ModelData) -> tuple[str, str]:
+    found = interaction_variables(data)
+    if isinstance(found, str):
+        raise ValueError(f"model {data.spec.name}: {found}")
+    return found
+
+
+def mean_probability(eta: np.ndarray, group_sd: np.ndarray | None, kind: str,
                      options: QuadratureOptions = QuadratureOptions()) -> tuple[np.ndarray, np.ndarray]:
     """Pr(y = 1) and its derivative in eta for every draw (rows of eta) and grid point: at b = 0 (conditional) or
-    averaged over b ~ N(0, dyad_sd^2) (population)."""
-    if kind == "conditional":
+    averaged over b ~ N(0, group_sd^2) (population)."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown kind {kind!r}; use {', '.join(KINDS)}")
+    if kind == "conditional" or group_sd is None:
         p = expit(eta)
         return p, p * (1 - p)
-    if kind != "population":
-        raise ValueError(f"unknown kind {kind!r}; use {', '.join(KINDS)}")
     prob, slope = np.empty_like(eta), np.empty_like(eta)
-    for s, sigma in enumerate(dyad_sd):
+    for s, sigma in enumerate(group_sd):
         rule = options.rule(False, float(sigma))
         weights = np.exp(rule.log_weights)
         p = expit(eta[s][:, None] + sigma * rule.nodes[None, :])
@@ -105,53 +125,49 @@ def summarise(values: np.ndarray, prob: float = PROB) -> tuple[np.ndarray, np.nd
     return values.mean(axis=0), bounds[:, 0], bounds[:, 1]
 
 
-def _grid(data: ModelData, moderator: str, points: int) -> np.ndarray:
-    return np.linspace(data.X[moderator].min(), data.X[moderator].max(), points)
+def _curve_frame(draws: EffectDraws, data: ModelData, focal: str, moderator: str, grid: np.ndarray,
+                 kind: str, **columns) -> pd.DataFrame:
+    """The columns every curve table starts with, then `columns`."""
+    return pd.DataFrame({"model": draws.model, "outcome": data.spec.outcome, "focal": focal,
+                         "moderator": moderator, "value": grid, "kind": kind, **columns})
 
 
-def marginal_effect_curves(draws: EffectDraws, data: ModelData, moderator: str, points: int = 101,
+def marginal_effect_curves(draws: EffectDraws, data: ModelData, moderator: str | None = None, points: int = 101,
                            kinds: tuple[str, ...] = KINDS, prob: float = PROB) -> pd.DataFrame:
-    """d Pr(pact) / d counterbalancing across `moderator`, conditional and population-averaged: mean and HDI,
-    plus the log-odds effect b_cb + b_int z (the same for both)."""
-    spec = data.spec
-    focal, term = spec.interaction[0], spec.interaction_term
-    grid = _grid(data, moderator, points)
-    X = design_rows(data, moderator, grid)
-    coef = draws.coef[X.columns].to_numpy()
-    eta = coef @ X.to_numpy().T
-    logodds = coef[:, [X.columns.get_loc(focal)]] + coef[:, [X.columns.get_loc(term)]] * grid[None, :]
+    """d Pr(y = 1) / d focal across `moderator` (default: the interaction's), conditional and population-averaged:
+    mean and HDI, plus the log-odds effect (b_focal + b_int z for the paper's models; the same for both kinds)."""
+    focal, default = _variables(data)
+    moderator = moderator or default
+    grid = moderator_grid(data, moderator, points)
+    rows = grid_rows(data, moderator, grid)
+    eta = draws.linear(data.new_design(rows))
+    logodds = draws.linear(design_slope(data, rows, focal))
     frames = []
-    for kind in kinds:
-        _, dp = mean_probability(eta, draws.dyad_sd, kind)
+    for kind in draws.kinds(kinds):
+        _, dp = mean_probability(eta, draws.group_sd, kind)
         mean, lower, upper = summarise(dp * logodds, prob)
         lo_mean, lo_lower, lo_upper = summarise(logodds, prob)
-        frames.append(pd.DataFrame({"model": draws.model, "moderator": moderator, "value": grid, "kind": kind,
-                                    "effect": mean, "lower": lower, "upper": upper, "logodds_effect": lo_mean,
-                                    "logodds_lower": lo_lower, "logodds_upper": lo_upper}))
+        frames.append(_curve_frame(draws, data, focal, moderator, grid, kind, effect=mean, lower=lower, upper=upper,
+                                   logodds_effect=lo_mean, logodds_lower=lo_lower, logodds_upper=lo_upper))
     return pd.concat(frames, ignore_index=True)
 
 
-def focal_levels(data: ModelData) -> dict[str, float]:
-    """Counterbalancing at 0, its mean and mean + 1 sd (the paper's Figure 3)."""
-    focal = data.X[data.spec.interaction[0]]
-    mean, sd = focal.mean(), focal.std()
-    return {"none (0)": 0.0, f"mean ({mean:.2f})": mean, f"mean + 1 sd ({mean + sd:.2f})": mean + sd}
-
-
-def predicted_probability_curves(draws: EffectDraws, data: ModelData, moderator: str, points: int = 101,
-                                 kinds: tuple[str, ...] = KINDS, prob: float = PROB) -> pd.DataFrame:
-    """Pr(pact) across `moderator` at three levels of counterbalancing, conditional and population-averaged."""
-    grid = _grid(data, moderator, points)
+def predicted_probability_curves(draws: EffectDraws, data: ModelData, moderator: str | None = None,
+                                 points: int = 101, kinds: tuple[str, ...] = KINDS, prob: float = PROB
+                                 ) -> pd.DataFrame:
+    """Pr(y = 1) across `moderator` at three levels of the focal variable (0, mean, mean + 1 sd), conditional
+    and population-averaged. The level columns keep the paper's names (counterbalancing, counterbalancing_value)."""
+    focal, default = _variables(data)
+    moderator = moderator or default
+    grid = moderator_grid(data, moderator, points)
     frames = []
-    for label, level in focal_levels(data).items():
-        X = design_rows(data, moderator, grid, level)
-        eta = draws.coef[X.columns].to_numpy() @ X.to_numpy().T
-        for kind in kinds:
-            p, _ = mean_probability(eta, draws.dyad_sd, kind)
+    for label, level in focal_levels(data, focal).items():
+        eta = draws.linear(data.new_design(grid_rows(data, moderator, grid, focal, level)))
+        for kind in draws.kinds(kinds):
+            p, _ = mean_probability(eta, draws.group_sd, kind)
             mean, lower, upper = summarise(p, prob)
-            frames.append(pd.DataFrame({"model": draws.model, "moderator": moderator, "value": grid, "kind": kind,
-                                        "counterbalancing": label, "counterbalancing_value": level,
-                                        "probability": mean, "lower": lower, "upper": upper}))
+            frames.append(_curve_frame(draws, data, focal, moderator, grid, kind, counterbalancing=label,
+                                       counterbalancing_value=level, probability=mean, lower=lower, upper=upper))
     return pd.concat(frames, ignore_index=True)
 
 
@@ -163,25 +179,25 @@ def truncated_count_mean(mu: np.ndarray, alpha: np.ndarray | None = None) -> np.
     return mu / (1 - p_zero)
 
 
-def concession_curves(draws: EffectDraws, data: ModelData, moderator: str, points: int = 101,
+def concession_curves(draws: EffectDraws, data: ModelData, moderator: str | None = None, points: int = 101,
                       kinds: tuple[str, ...] = KINDS, prob: float = PROB) -> pd.DataFrame:
-    """Hurdle models: Pr(a new pact with any concession) and the expected number of concessions,
-    Pr(any) x E[count | count > 0], across `moderator` at three levels of counterbalancing."""
+    """Hurdle models: Pr(any count) and the expected count, Pr(any) x E[count | count > 0] (the count part's own
+    terms), across `moderator` at three levels of the focal variable."""
     if draws.count_coef is None:
         raise ValueError(f"model {draws.model} has no count part")
-    grid = _grid(data, moderator, points)
+    focal, default = _variables(data)
+    moderator = moderator or default
+    grid = moderator_grid(data, moderator, points)
+    alpha = None if draws.count_alpha is None else draws.count_alpha[:, None]
     frames = []
-    for label, level in focal_levels(data).items():
-        X = design_rows(data, moderator, grid, level)
-        eta = draws.coef[X.columns].to_numpy() @ X.to_numpy().T
-        mu = np.exp(draws.count_coef[X.columns].to_numpy() @ X.to_numpy().T)
-        alpha = None if draws.count_alpha is None else draws.count_alpha[:, None]
-        count_mean = truncated_count_mean(mu, alpha)
-        for kind in kinds:
-            p, _ = mean_probability(eta, draws.dyad_sd, kind)
-            for quantity, values in (("Pr(any concession)", p), ("expected concessions", p * count_mean)):
+    for label, level in focal_levels(data, focal).items():
+        rows = grid_rows(data, moderator, grid, focal, level)
+        eta = draws.linear(data.new_design(rows))
+        count_mean = truncated_count_mean(np.exp(draws.linear(data.new_design(rows, "count"), count=True)), alpha)
+        for kind in draws.kinds(kinds):
+            p, _ = mean_probability(eta, draws.group_sd, kind)
+            for quantity, values in (("Pr(any)", p), ("expected count", p * count_mean)):
                 mean, lower, upper = summarise(values, prob)
-                frames.append(pd.DataFrame({"model": draws.model, "moderator": moderator, "value": grid,
-                                            "kind": kind, "quantity": quantity, "counterbalancing": label,
-                                            "estimate": mean, "lower": lower, "upper": upper}))
+                frames.append(_curve_frame(draws, data, focal, moderator, grid, kind, quantity=quantity,
+                                           counterbalancing=label, estimate=mean, lower=lower, upper=upper))
     return pd.concat(frames, ignore_index=True)

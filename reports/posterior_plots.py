@@ -1,12 +1,18 @@
-"""Figures of the Bayesian report. Each function only draws (the numbers come from posterior_effects,
-posterior_tables and predictive) and saves a PNG atomically; ArviZ draws its own diagnostics and checks."""
+"""Figures of the Bayesian report. Each plot function only draws (the numbers come from posterior_effects,
+posterior_tables and predictive) and returns the matplotlib figure; `save` writes a PNG atomically. ArviZ draws its
+own diagnostics and checks (`save_arviz`).
+
+Axes are named by the panel variables' long names (`labels`, variable -> long_name, built once from the panel by
+`panel_labels`); without them, the packaged variables' long names, else the variable's own name."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pandas as pd
+from matplotlib.figure import Figure
 
 from data_prep.io import atomic_write
 
@@ -15,7 +21,8 @@ from .posterior_effects import KIND_LABELS
 KIND_COLOURS = {"conditional": "C0", "population": "C1"}
 
 
-def save(fig, path: Path) -> Path:
+def save(fig: Figure, path: Path) -> Path:
+    """Write a figure as PNG (atomically) and close it: the report's figures are written once and not shown."""
     atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=110, format="png", bbox_inches="tight"))
     plt.close(fig)
     return path
@@ -28,13 +35,46 @@ def save_arviz(plot_collection, path: Path) -> Path:
     return path
 
 
-def _threat_label(moderator: str, model: str) -> str:
-    return f"External threat to {moderator[-1].upper()} (model {model})"
+def panel_labels(panel) -> dict[str, str]:
+    """Each panel variable's long name (its `long_name` attr), to label axes and tables."""
+    return {str(name): str(panel[name].attrs["long_name"]) for name in panel.data_vars
+            if "long_name" in panel[name].attrs}
 
 
-def plot_marginal_effects(curves: pd.DataFrame, freq: pd.DataFrame | None, path: Path) -> Path:
-    """Figure 1 analog: the posterior effect of counterbalancing on Pr(pact) across threat, conditional and
-    population-averaged (94% HDI), with the frequentist curve (95% delta-method band) dashed."""
+def default_labels() -> dict[str, str]:
+    """The long names of the variables `coupproof data` builds (what a panel's attrs hold for them)."""
+    from data_prep.variables import VARIABLES
+
+    return {name: variable.long_name for name, variable in VARIABLES.items()}
+
+
+def variable_label(name: str, labels: dict[str, str] | None = None) -> str:
+    """A variable's or term's long name: an interaction's parts joined by ' × ', the variables inside a transform
+    named (np.log1p(Counterbalancing, A)); a name without a long name stays as it is."""
+    labels = default_labels() if labels is None else labels
+
+    def one(part: str) -> str:
+        if part in labels:
+            return labels[part]
+        return re.sub(r"[A-Za-z_][A-Za-z0-9_]*", lambda m: labels.get(m.group(0), m.group(0)), part)
+
+    return " × ".join(one(part) for part in str(name).split(":"))
+
+
+def _axis_label(curves: pd.DataFrame, labels: dict[str, str] | None) -> str:
+    """The moderator's long name and the model, for the x axis of effect curves."""
+    return f"{variable_label(curves['moderator'].iloc[0], labels)} (model {curves['model'].iloc[0]})"
+
+
+def _focal_label(curves: pd.DataFrame, labels: dict[str, str] | None) -> str:
+    """The focal variable's long name (curves without a focal column are the paper's: counterbalancing)."""
+    return variable_label(curves["focal"].iloc[0] if "focal" in curves else "counterbalancing_a", labels)
+
+
+def plot_marginal_effects(curves: pd.DataFrame, freq: pd.DataFrame | None, labels: dict[str, str] | None = None,
+                          outcome: str = "Pr(outcome)") -> Figure:
+    """Figure 1 analog: the posterior effect of the focal variable on `outcome` across the moderator, conditional
+    and population-averaged (94% HDI), with the frequentist curve (95% delta-method band) dashed."""
     panels = list(dict.fromkeys(zip(curves["model"], curves["moderator"])))
     fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 4), squeeze=False)
     for ax, (model, moderator) in zip(axes[0], panels):
@@ -50,34 +90,38 @@ def plot_marginal_effects(curves: pd.DataFrame, freq: pd.DataFrame | None, path:
                 ax.plot(ref["value"], ref["lower"], color="black", ls=":", lw=0.8)
                 ax.plot(ref["value"], ref["upper"], color="black", ls=":", lw=0.8)
         ax.axhline(0, color="grey", lw=0.8)
-        ax.set_xlabel(_threat_label(moderator, model))
-        ax.set_ylabel("Effect of counterbalancing on Pr(pact)")
+        ax.set_xlabel(_axis_label(part, labels))
+        ax.set_ylabel(f"Effect of {_focal_label(part, labels)}\non {outcome}")
         ax.legend(frameon=False, fontsize=8)
-    fig.suptitle("Marginal effect of counterbalancing, other covariates at sample means (94% HDI)")
-    return save(fig, path)
+    fig.suptitle("Marginal effect, other covariates at typical values (94% HDI)")
+    return fig
 
 
-def plot_predicted_probabilities(curves: pd.DataFrame, path: Path, value: str = "probability",
-                                 ylabel: str = "Pr(new defense pact)") -> Path:
-    """Figure 3 analog: the outcome across threat at three levels of counterbalancing, one panel per kind."""
+def plot_predicted_probabilities(curves: pd.DataFrame, value: str = "probability", ylabel: str = "Pr(outcome)",
+                                 labels: dict[str, str] | None = None) -> Figure:
+    """Figure 3 analog: the outcome across the moderator at three levels of the focal variable, one panel per
+    kind."""
     kinds = list(dict.fromkeys(curves["kind"]))
+    focal = _focal_label(curves, labels)
     fig, axes = plt.subplots(1, len(kinds), figsize=(5.5 * len(kinds), 4), squeeze=False, sharey=True)
     for ax, kind in zip(axes[0], kinds):
         part = curves[curves["kind"] == kind]
         for i, (label, group) in enumerate(part.groupby("counterbalancing", sort=False)):
             ax.fill_between(group["value"], group["lower"], group["upper"], color=f"C{i}", alpha=0.2)
-            ax.plot(group["value"], group[value], color=f"C{i}", label=f"counterbalancing {label}")
+            ax.plot(group["value"], group[value], color=f"C{i}", label=f"{focal}: {label}")
         ax.set_title(KIND_LABELS[kind])
-        ax.set_xlabel(_threat_label(part["moderator"].iloc[0], part["model"].iloc[0]))
+        ax.set_xlabel(_axis_label(part, labels))
         ax.set_ylabel(ylabel)
         ax.legend(frameon=False, fontsize=8)
-    return save(fig, path)
+    return fig
 
 
-def plot_concessions(curves: pd.DataFrame, path: Path) -> Path:
-    """Hurdle models: Pr(any concession) and the expected number of concessions across threat."""
+def plot_concessions(curves: pd.DataFrame, labels: dict[str, str] | None = None) -> Figure:
+    """Hurdle models: Pr(any count) and the expected count across the moderator (named after the outcome)."""
     quantities = list(dict.fromkeys(curves["quantity"]))
     kinds = list(dict.fromkeys(curves["kind"]))
+    focal = _focal_label(curves, labels)
+    outcome = variable_label(curves["outcome"].iloc[0], labels) if "outcome" in curves else "concessions"
     fig, axes = plt.subplots(len(quantities), len(kinds), figsize=(5.5 * len(kinds), 3.6 * len(quantities)),
                              squeeze=False)
     for row, quantity in enumerate(quantities):
@@ -86,14 +130,15 @@ def plot_concessions(curves: pd.DataFrame, path: Path) -> Path:
             part = curves[(curves["quantity"] == quantity) & (curves["kind"] == kind)]
             for i, (label, group) in enumerate(part.groupby("counterbalancing", sort=False)):
                 ax.fill_between(group["value"], group["lower"], group["upper"], color=f"C{i}", alpha=0.2)
-                ax.plot(group["value"], group["estimate"], color=f"C{i}", label=f"counterbalancing {label}")
-            ax.set_title(f"{quantity}, {KIND_LABELS[kind]}", fontsize=10)
-            ax.set_xlabel(_threat_label(part["moderator"].iloc[0], part["model"].iloc[0]))
+                ax.plot(group["value"], group["estimate"], color=f"C{i}", label=f"{focal}: {label}")
+            ax.set_title(f"{outcome}: {quantity}, {KIND_LABELS[kind]}", fontsize=10)
+            ax.set_xlabel(_axis_label(part, labels))
             ax.legend(frameon=False, fontsize=7)
-    return save(fig, path)
+    fig.tight_layout()
+    return fig
 
 
-def plot_replicated_counts(tables: dict[str, pd.DataFrame], path: Path, title: str) -> Path:
+def plot_replicated_counts(tables: dict[str, pd.DataFrame], title: str, ylabel: str = "Events") -> Figure:
     """Observed events per group (dots) against the posterior predictive mean and 94% interval."""
     fig, axes = plt.subplots(1, len(tables), figsize=(5.5 * len(tables), 3.8), squeeze=False)
     for ax, (name, table) in zip(axes[0], tables.items()):
@@ -103,13 +148,13 @@ def plot_replicated_counts(tables: dict[str, pd.DataFrame], path: Path, title: s
         ax.plot(x, table["observed"], "o", color="black", label="observed")
         ax.set_xticks(list(x), table["group"], rotation=30, ha="right", fontsize=8)
         ax.set_title(name)
-        ax.set_ylabel("New pacts")
+        ax.set_ylabel(ylabel)
         ax.legend(frameon=False, fontsize=8)
     fig.suptitle(title)
-    return save(fig, path)
+    return fig
 
 
-def plot_calibration(tables: dict[str, pd.DataFrame], path: Path) -> Path:
+def plot_calibration(tables: dict[str, pd.DataFrame]) -> Figure:
     """Observed event rate against the mean predicted probability, by decile of prediction (log scales)."""
     fig, ax = plt.subplots(figsize=(5, 4.5))
     low = min(t.loc[t["predicted"] > 0, "predicted"].min() for t in tables.values())
@@ -123,4 +168,4 @@ def plot_calibration(tables: dict[str, pd.DataFrame], path: Path) -> Path:
     ax.set_xlabel("Mean predicted probability (decile of rows)")
     ax.set_ylabel("Observed rate (deciles without events not shown)")
     ax.legend(frameon=False, fontsize=8)
-    return save(fig, path)
+    return fig

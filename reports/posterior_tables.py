@@ -1,7 +1,8 @@
 """Tables of the Bayesian fits: population parameters next to our frequentist estimates and the paper's, and the
-posterior probability that each interaction is negative or positive.
+posterior probability that the interaction is negative or positive.
 
-Reads saved fits (`coupproof fit`) and frequentist results (`coupproof freq`); never refits.
+Reads saved fits (`coupproof fit`) and frequentist results (`coupproof freq`); never refits. Terms are labelled
+with the panel variables' long names (`labels`).
 """
 
 from __future__ import annotations
@@ -14,20 +15,44 @@ import pandas as pd
 from inference.diagnostics import HDI_PROB as PROB
 from inference.frequentist import FitResult
 from inference.store import fit_spec
+from models.specs import ModelSpec
 
 from .frequentist import REFERENCE
+from .posterior_plots import variable_label
+
+COLUMNS = ["model", "part", "term", "label", "mean", "pr_negative", "pr_positive"]
 
 
-def _part(name: str, family: str) -> str:
+def _part(name: str, spec: ModelSpec) -> str:
     """The frequentist/paper part a posterior variable corresponds to."""
-    if name == "count_coef":
+    if name in ("count_coef", "count_alpha"):
         return "count"
     if name == "coef":
-        return "logit" if family == "logit" else "zero"
+        return {"bernoulli": "logit", "cumulative": "ordinal"}.get(spec.family, "zero")
+    if name == "cutpoints":
+        return "ordinal"
     return "random effects"
 
 
-def population_table(tree, freq: list[FitResult] | None = None, reference: Path = REFERENCE) -> pd.DataFrame:
+def _parameter_label(name: str, term: str, spec: ModelSpec, labels: dict[str, str] | None) -> str:
+    """A row's label: the term's long name for coefficients, a description for the other parameters."""
+    if name in ("coef", "count_coef"):
+        return variable_label(term, labels)
+    described = {"year_sd": "sd of the year intercepts", "count_alpha": "dispersion of the counts",
+                 "cutpoints": f"cut point {term}"}
+    if spec.group is not None:
+        described[spec.group_sd] = f"sd of the {spec.group} intercepts"
+    return described.get(name, term)
+
+
+def table_parameters(spec: ModelSpec) -> list[str]:
+    """The population parameters of the table, in its order."""
+    group_sd = [spec.group_sd] if spec.group is not None else []
+    return ["coef", "count_coef", *group_sd, "year_sd", "count_alpha", "cutpoints"]
+
+
+def population_table(tree, freq: list[FitResult] | None = None, reference: Path = REFERENCE,
+                     labels: dict[str, str] | None = None) -> pd.DataFrame:
     """One row per population parameter: posterior mean, sd, 94% HDI, R-hat, bulk and tail ESS, MCSE, next to
     our frequentist estimate (clustered SE) and the paper's."""
     import arviz as az
@@ -35,14 +60,16 @@ def population_table(tree, freq: list[FitResult] | None = None, reference: Path 
     spec = fit_spec(tree)
     post = tree["posterior"]
     rows = []
-    for name in ("coef", "count_coef", "dyad_sd", "year_sd", "count_alpha"):
+    for name in table_parameters(spec):
         if name not in post:
             continue
         summary = az.summary(tree, var_names=[name], kind="all", ci_prob=PROB, ci_kind="hdi")
         summary = summary.apply(pd.to_numeric, errors="coerce")
-        terms = [str(t) for t in post["coef_term"].values] if "coef_term" in post[name].dims else [name]
+        dims = [d for d in post[name].dims if d not in ("chain", "draw")]
+        terms = [str(t) for t in post[dims[0]].values] if dims else [name]
         for term, (_, row) in zip(terms, summary.iterrows()):
-            rows.append({"model": spec.name, "part": _part(name, spec.family), "term": term, **row.to_dict()})
+            rows.append({"model": spec.name, "part": _part(name, spec), "term": term,
+                         "label": _parameter_label(name, term, spec, labels), **row.to_dict()})
     table = pd.DataFrame(rows).rename(columns={"hdi94_lb": "hdi_lower", "hdi94_ub": "hdi_upper"})
     ours = pd.DataFrame([{"model": f.model, "part": f.part, "term": t, "freq": e, "freq_se": s}
                          for f in (freq or []) for t, e, s in zip(f.table.index, f.table["estimate"], f.table["se"])])
@@ -55,17 +82,18 @@ def population_table(tree, freq: list[FitResult] | None = None, reference: Path 
     return table.merge(paper[[*keys, "paper", "paper_se"]], on=keys, how="left")
 
 
-def interaction_probabilities(tree) -> pd.DataFrame:
-    """Posterior probability that each interaction coefficient (the logit or zero part, and the count part) is
-    negative or positive."""
+def interaction_probabilities(tree, labels: dict[str, str] | None = None) -> pd.DataFrame:
+    """Posterior probability that the interaction coefficient (of the logit, zero or ordinal part, and of the
+    count part where it has the term) is negative or positive; no rows for a model without an interaction."""
     spec = fit_spec(tree)
     term = spec.interaction_term
     post = tree["posterior"]
     rows = []
-    for name in ("coef", "count_coef"):
-        if name in post:
-            draws = np.asarray(post[name].sel(coef_term=term)).ravel()
-            rows.append({"model": spec.name, "part": _part(name, spec.family), "term": term,
-                         "mean": draws.mean(), "pr_negative": float((draws < 0).mean()),
-                         "pr_positive": float((draws > 0).mean())})
-    return pd.DataFrame(rows)
+    for name, dim in (("coef", "coef_term"), ("count_coef", "count_coef_term")):
+        if term is None or name not in post or term not in post[dim].values:
+            continue
+        draws = np.asarray(post[name].sel({dim: term})).ravel()
+        rows.append({"model": spec.name, "part": _part(name, spec), "term": term,
+                     "label": variable_label(term, labels), "mean": draws.mean(),
+                     "pr_negative": float((draws < 0).mean()), "pr_positive": float((draws > 0).mean())})
+    return pd.DataFrame(rows, columns=COLUMNS)

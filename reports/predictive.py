@@ -1,24 +1,20 @@
 """Posterior predictive checks that matter for rare events, from saved fits (no refitting).
 
-For a thinned set of posterior draws, each row's probability of an event given its dyad's data (the dyad effect
-integrated over its conditional posterior, from the marginal likelihood kernel) gives replicated outcomes. They
-are compared with what happened: new pacts per decade and per region of State A, a calibration table, and for
-hurdle models a rootogram of the number of concessions.
+For a thinned set of posterior draws, each row's probability of an event given its group's data (the group effect
+integrated over its conditional posterior, from the marginal likelihood kernel: `inference.fitting.fit_kernel`)
+gives replicated outcomes. They are compared with what happened: events per decade and per region of State A, a
+calibration table, and for hurdle models a rootogram of the counts (which needs no kernel).
 """
 
 from __future__ import annotations
-
-import json
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
 from inference.diagnostics import HDI_PROB as PROB
-from inference.store import fit_quadrature
-from models.builders import Standardiser, with_intercept
+from inference.fitting import fit_kernel
 from models.design import ModelData
-from models.marginal_op import DyadRows
 
 # COW state codes by region of State A
 REGIONS = ((2, 199, "Americas"), (200, 399, "Europe"), (400, 599, "Sub-Saharan Africa"),
@@ -32,25 +28,14 @@ def region_of(ccode: pd.Series) -> pd.Series:
 
 
 def row_probabilities(tree, data: ModelData, draws: int = 200, seed: int = 0) -> np.ndarray:
-    """(draws x rows) probabilities of an event (for hurdles: a pact with any concession), each row's dyad effect
-    integrated over its conditional posterior given the draw; rows in the sample's order."""
-    post = tree["posterior"]
-    coef = np.concatenate([np.asarray(post["intercept"])[..., None], np.asarray(post["beta"])], axis=-1)
-    coef = coef.reshape(-1, coef.shape[-1])
-    sigma = np.asarray(post["dyad_sd"]).reshape(-1)
-    years = np.asarray(post["year_effect"]).reshape(len(sigma), -1) if "year_effect" in post else None
-    pick = np.random.default_rng(seed).choice(len(sigma), size=min(draws, len(sigma)), replace=False)
-    y = (data.y.to_numpy() > 0).astype(float)
-    options = fit_quadrature(tree)
-    rows = DyadRows.from_groups(data.groups, y, options, level=data.years)
-    standardiser = Standardiser(**{k: (tuple(v) if k == "terms" else np.asarray(v))
-                                   for k, v in json.loads(tree.attrs["standardiser"]).items()})
-    X = rows.sort(with_intercept(standardiser.transform(data)))
-    probs = np.empty((len(pick), len(y)))
+    """(draws x rows) probabilities of an event (for hurdles: any count), each row's group effect integrated over
+    its conditional posterior given the draw; rows in the sample's order. Marginal fits only (the kernel's, via
+    `inference.fitting.fit_kernel`)."""
+    kernel = fit_kernel(tree, data)
+    pick = np.random.default_rng(seed).choice(kernel.n_draws, size=min(draws, kernel.n_draws), replace=False)
+    probs = np.empty((len(pick), len(data.y)))
     for i, s in enumerate(pick):
-        result = rows.evaluate(X, coef[s], sigma[s], None if years is None else years[s], want_grad=False,
-                               row_prob=True)
-        probs[i, rows.order] = result.row_prob
+        probs[i, kernel.rows.order] = kernel.evaluate(s, row_prob=True).row_prob
     return probs
 
 
@@ -80,14 +65,15 @@ def calibration_table(probs: np.ndarray, observed: np.ndarray, bins: int = 10) -
 
 
 def count_predictive(tree, data: ModelData, draws: int = 400, seed: int = 2) -> xr.DataTree:
-    """Hurdle count part as an ArviZ tree for a rootogram: observed numbers of concessions among positive rows,
-    and replicated ones from the zero-truncated Poisson / negative binomial at each draw."""
+    """Hurdle count part as an ArviZ tree for a rootogram: observed counts among positive rows, and replicated
+    ones from the zero-truncated Poisson / negative binomial (the count part's own terms) at each draw."""
     from scipy import stats
 
     post = tree["posterior"]
     positive = data.y.to_numpy() > 0
-    X = data.X.to_numpy()[positive]
-    coef = np.asarray(post["count_coef"]).reshape(-1, X.shape[1])
+    terms = [str(t) for t in post["count_coef_term"].values]
+    X = data.count_X[terms].to_numpy()[positive]
+    coef = np.asarray(post["count_coef"].transpose("chain", "draw", "count_coef_term")).reshape(-1, len(terms))
     alpha = np.asarray(post["count_alpha"]).reshape(-1) if "count_alpha" in post else None
     rng = np.random.default_rng(seed)
     pick = rng.choice(len(coef), size=min(draws, len(coef)), replace=False)
@@ -101,6 +87,7 @@ def count_predictive(tree, data: ModelData, draws: int = 400, seed: int = 2) -> 
     u = dist.cdf(0) + rng.random(mu.shape) * (1 - dist.cdf(0))
     replicated = np.maximum(dist.ppf(u), 1).astype(np.int64)
     observed = data.y.to_numpy()[positive].astype(np.int64)
-    obs = xr.Dataset({"concessions": ("pact", observed)})
-    pred = xr.Dataset({"concessions": (("chain", "draw", "pact"), replicated[None])})
+    name = data.spec.outcome
+    obs = xr.Dataset({name: ("positive_row", observed)})
+    pred = xr.Dataset({name: (("chain", "draw", "positive_row"), replicated[None])})
     return xr.DataTree.from_dict({"observed_data": obs, "posterior_predictive": pred})

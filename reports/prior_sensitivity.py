@@ -12,23 +12,25 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import xarray as xr
+from matplotlib.figure import Figure
 
 from inference.diagnostics import HDI_PROB as PROB
-from inference.fitting import POPULATION
+from inference.fitting import population_names
 from inference.store import fit_spec
 from models.design import ModelData
+from models.specs import ModelSpec
 
+from .frequentist import interaction_variables
 from .posterior_effects import EffectDraws, marginal_effect_curves
-from .posterior_plots import save
-
+from .posterior_plots import variable_label
 
 
 def psense_tree(tree) -> xr.DataTree:
     """What psense needs from a fit: the population parameters, their log prior densities and the log-likelihood
-    of every draw (the sum over dyads and, for hurdles, the count part)."""
+    of every draw (the sum over groups or rows and, for hurdles, the count part)."""
     post = tree["posterior"].to_dataset()
     return xr.DataTree.from_dict({
-        "posterior": post[[v for v in POPULATION if v in post]],
+        "posterior": post[[v for v in population_names(fit_spec(tree)) if v in post]],
         "log_prior": tree["log_prior"].to_dataset(),
         "log_likelihood": tree["log_likelihood_total"].to_dataset()})
 
@@ -43,44 +45,60 @@ def power_scaling(tree) -> pd.DataFrame:
     return table
 
 
+def focus_term(spec: ModelSpec, tree) -> str:
+    """The coefficient the prior-set comparison follows: the interaction, else the first slope."""
+    if spec.interaction_term is not None:
+        return spec.interaction_term
+    terms = [str(t) for t in tree["posterior"]["coef_term"].values if str(t) != "Intercept"]
+    return terms[0] if terms else str(tree["posterior"]["coef_term"].values[0])
+
+
 def prior_set_table(fits: dict[str, object]) -> pd.DataFrame:
-    """Per prior set: the interaction's posterior mean, sd, 94% HDI and Pr(< 0), dyad_sd, and diagnostics."""
+    """Per prior set: the interaction's (else the first slope's) posterior mean, sd, 94% HDI and Pr(< 0), the
+    group sd's posterior mean (a column named after it, e.g. dyad_sd), and the diagnostics."""
     from arviz_stats import hdi
 
     rows = []
     for name, tree in fits.items():
-        post = tree["posterior"]
-        draws = post["coef"].sel(coef_term=fit_spec(tree).interaction_term).stack(sample=("chain", "draw"))
+        post, spec = tree["posterior"], fit_spec(tree)
+        term = focus_term(spec, tree)
+        draws = post["coef"].sel(coef_term=term).stack(sample=("chain", "draw"))
         low, high = hdi(draws, prob=PROB, dim="sample").values
-        rows.append({"model": tree.attrs.get("model", ""), "prior_set": name, "mean": float(draws.mean()),
-                     "sd": float(draws.std()), "hdi_lower": float(low), "hdi_upper": float(high),
-                     "pr_negative": float((draws < 0).mean()), "dyad_sd": float(post["dyad_sd"].mean()),
+        group_sd = {spec.group_sd: float(post[spec.group_sd].mean())} if spec.group and spec.group_sd in post else {}
+        rows.append({"model": tree.attrs.get("model", ""), "prior_set": name, "term": term,
+                     "mean": float(draws.mean()), "sd": float(draws.std()), "hdi_lower": float(low),
+                     "hdi_upper": float(high), "pr_negative": float((draws < 0).mean()), **group_sd,
                      "diagnostics_passed": bool(int(tree.attrs.get("diagnostics_passed", 0)))})
     return pd.DataFrame(rows)
 
 
 def effect_curves_by_set(fits: dict[str, object], data: ModelData, kind: str = "population") -> pd.DataFrame:
-    """The marginal effect of counterbalancing across the model's moderator under each prior set."""
-    moderator = data.spec.interaction[1]
+    """The marginal effect of the focal variable across the model's moderator under each prior set (the
+    conditional curve for models without a group); empty for models without such an interaction."""
+    found = interaction_variables(data)
+    if isinstance(found, str):
+        return pd.DataFrame(columns=["model", "focal", "moderator", "value", "kind", "effect", "lower", "upper",
+                                     "prior_set"])
     frames = []
     for name, tree in fits.items():
-        curve = marginal_effect_curves(EffectDraws.from_fit(tree, every=2), data, moderator, kinds=(kind,))
-        frames.append(curve.assign(prior_set=name))
+        draws = EffectDraws.from_fit(tree, every=2)
+        kinds = (kind,) if kind in draws.kinds() else draws.kinds()
+        frames.append(marginal_effect_curves(draws, data, found[1], kinds=kinds).assign(prior_set=name))
     return pd.concat(frames, ignore_index=True)
 
 
-def plot_power_scaling(tree, path):
-    """ArviZ's power-scaling plot of the interaction: its posterior with the prior and the likelihood scaled."""
+def plot_power_scaling(tree):
+    """ArviZ's power-scaling plot of the interaction (else the first slope): its posterior with the prior and the
+    likelihood scaled (an arviz_plots PlotCollection; save it with posterior_plots.save_arviz)."""
     import arviz_plots as azp
 
-    from .posterior_plots import save_arviz
+    term = focus_term(fit_spec(tree), tree)
+    plot = azp.plot_psense_dist(psense_tree(tree), var_names=["coef"], coords={"coef_term": [term]},
+                                backend="matplotlib")
+    return plot
 
-    term = fit_spec(tree).interaction_term
-    plot = azp.plot_psense_dist(psense_tree(tree), var_names=["coef"], coords={"coef_term": [term]}, backend="matplotlib")
-    return save_arviz(plot, path)
 
-
-def plot_forest(table: pd.DataFrame, path):
+def plot_forest(table: pd.DataFrame, labels: dict[str, str] | None = None) -> Figure:
     """The interaction under each prior set: posterior mean and 94% HDI, Pr(< 0) written beside."""
     fig, ax = plt.subplots(figsize=(7, 0.45 * len(table) + 1.2))
     y = np.arange(len(table))[::-1]
@@ -91,21 +109,29 @@ def plot_forest(table: pd.DataFrame, path):
                     textcoords="offset points", fontsize=8)
     ax.axvline(0, color="grey", lw=0.8)
     ax.set_yticks(y, table["prior_set"])
-    ax.set_xlabel(f"Interaction coefficient ({table['model'].iloc[0]}), posterior mean and 94% HDI")
-    return save(fig, path)
+    term = variable_label(table["term"].iloc[0], labels) if "term" in table else "Interaction"
+    ax.set_xlabel(f"Coefficient of {term} ({table['model'].iloc[0]}),\nposterior mean and 94% HDI")
+    return fig
 
 
-def plot_effects_by_set(curves: pd.DataFrame, path):
-    """Overlaid marginal-effect curves, one per prior set (posterior means; the default's 94% HDI shaded)."""
+def plot_effects_by_set(curves: pd.DataFrame, labels: dict[str, str] | None = None) -> Figure:
+    """Overlaid marginal-effect curves, one per prior set (posterior means; the default's 94% HDI shaded); a note
+    instead for a model without such an interaction."""
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
+    if curves.empty:
+        ax.text(0.5, 0.5, "No effect curves: the model has no interaction of two numeric variables",
+                ha="center", va="center", transform=ax.transAxes)
+        ax.set_axis_off()
+        return fig
     for i, (name, part) in enumerate(curves.groupby("prior_set", sort=False)):
         if name == "default":
             ax.fill_between(part["value"], part["lower"], part["upper"], color="grey", alpha=0.2)
         ax.plot(part["value"], part["effect"], color="black" if name == "default" else f"C{i}",
                 lw=2 if name == "default" else 1.2, label=name)
     ax.axhline(0, color="grey", lw=0.8)
-    moderator = curves["moderator"].iloc[0]
-    ax.set_xlabel(f"External threat to {moderator[-1].upper()} (model {curves['model'].iloc[0]})")
-    ax.set_ylabel("Effect of counterbalancing on Pr(pact)\n(population-averaged)")
+    first = curves.iloc[0]
+    outcome = variable_label(first["outcome"], labels) if "outcome" in curves else "the outcome"
+    ax.set_xlabel(f"{variable_label(first['moderator'], labels)} (model {first['model']})")
+    ax.set_ylabel(f"Effect of {variable_label(first['focal'], labels)}\non Pr({outcome}) ({first['kind']})")
     ax.legend(frameon=False, fontsize=7, ncol=2)
-    return save(fig, path)
+    return fig

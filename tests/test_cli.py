@@ -3,7 +3,6 @@ error and no output file."""
 
 from __future__ import annotations
 
-import json
 
 import numpy as np
 import pytest

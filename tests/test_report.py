@@ -10,7 +10,8 @@ from typer.testing import CliRunner
 from coupproof.cli import app
 
 runner = CliRunner()
-SECTIONS = ("Overview: the interactions", "Population parameters", "Sign of the interaction", "Marginal effect of counterbalancing",
+SECTIONS = ("Overview: the interactions", "Population parameters", "Sign of the interaction",
+            "Marginal effect of Counterbalancing, A",
             "Sampling diagnostics", "Posterior predictive checks", "Model comparison by leave-one-dyad-out")
 
 
@@ -89,3 +90,94 @@ def test_report_bad_input(tmp_path, fitted):
     result = _run("report", "--model", "m9", "--panel", panel)
     assert result.exit_code == 2 and "unknown model(s) m9" in result.output
     assert not (tmp_path / "r").exists()
+
+
+S = "sample_no_controls"
+VARIED = {  # one of each case the report must handle without the paper's structure
+    "s_state": ("new_defense_pact ~ counterbalancing_a + threat_a + (1 | state_a)", {}),  # no interaction
+    "s_plain": ("new_defense_pact ~ np.log1p(counterbalancing_a) * threat_b + (1 | dyad)", {"method": "plain"}),
+    "s_hurdle": ("concessions_a ~ counterbalancing_a * threat_a + (1 | dyad)",
+                 {"family": "hurdle_negbinomial", "count_formula": "~ threat_a"}),
+    "s_ordinal": ("pact_level ~ counterbalancing_a * threat_b + (1 | dyad)", {"family": "cumulative"}),
+    "s_nogroup": ("new_defense_pact ~ counterbalancing_a * threat_b", {}),  # no group: plain, conditional only
+}
+
+
+def _varied_panel(path):
+    """The synthetic panel with counts of concessions for the pacts, an ordinal outcome, and threat to A given a
+    long name of its own (the report must take labels from the panel)."""
+    import numpy as np
+    import xarray as xr
+
+    from data_prep.panel import content_checksum, read_panel, write_panel
+    from simulate import synthetic_panel_file
+
+    synthetic_panel_file(path)
+    ds = read_panel(path)
+    pact = ds["new_defense_pact"]
+    counts = 1.0 + np.random.default_rng(3).poisson(1.0, pact.shape)
+    ds["concessions_a"] = xr.where(pact > 0, counts, np.nan).assign_attrs(ds["concessions_a"].attrs)
+    level = (ds["threat_a"] > 0.5).astype(float) + (pact > 0)
+    ds["pact_level"] = level.where(pact.notnull()).assign_attrs(long_name="Pact level")
+    ds["threat_a"].attrs["long_name"] = "Threat to A (from the panel)"
+    ds.attrs["panel_checksum"] = content_checksum(ds)
+    return write_panel(ds, path)
+
+
+def _fit_and_save(spec, panel, folder):
+    """Fit briefly through the API and save as the report reads it (<name>_<method>.nc)."""
+    from coupproof.api import Model
+
+    model = Model(spec, panel)
+    fit = model.fit(draws=40, tune=40, chains=2, show=False)
+    assert "log_prior" in fit.idata.children  # every family, the ordinal one too (power-scaling reads it)
+    fit.save(folder / f"{spec.name}_{model.method}.nc")
+
+
+@pytest.fixture(scope="module")
+def varied(tmp_path_factory):
+    from models.specs import ModelSpec
+
+    root = tmp_path_factory.mktemp("varied")
+    panel = _varied_panel(root / "panel.nc")
+    specs = {name: ModelSpec(name, formula, sample=S, **options) for name, (formula, options) in VARIED.items()}
+    for spec in specs.values():
+        _fit_and_save(spec, panel, root / "fits")
+    return root, panel, specs
+
+
+def test_report_of_any_spec_skips_what_does_not_apply(varied):
+    """No interaction, a state grouping, method plain, a hurdle with its own count terms, an ordinal model and
+    no group at all: every model is reported, and each section that does not apply is a one-line note."""
+    import pandas as pd
+
+    from reports.bayes_report import build_report
+
+    root, panel, specs = varied
+    out = root / "report"
+    build_report(root / "fits", panel, None, out, list(specs), specs, ppc_draws=10)
+    text = " ".join((out / "report.html").read_text().split())
+    for name in specs:
+        assert f'id="{name}"' in text
+    assert "Not shown: the formula has no two-way interaction" in text  # s_state
+    assert "Checks of events not shown: they need the marginal kernel, and this fit used method plain" in text
+    assert "Not shown: effect curves on the probability scale are drawn for the bernoulli and hurdle" in text
+    assert "Counts: Concessions, A" in text and "Threat to A (from the panel)" in text
+    assert "Model comparison by leave-one-group-out PSIS-LOO (state_a, dyad)" in text
+    figures = {p.name for p in (out / "figures").glob("*.png")}
+    assert {"s_state_calibration.png", "s_hurdle_rootogram.png", "s_hurdle_concessions.png",
+            "s_plain_marginal_effects.png", "s_nogroup_predicted.png", "s_ordinal_trace.png"} <= figures
+    assert not {"s_state_marginal_effects.png", "s_plain_calibration.png", "s_ordinal_predicted.png"} & figures
+    tables = out / "tables"
+    assert set(pd.read_csv(tables / "s_nogroup_marginal_effects.csv")["kind"]) == {"conditional"}
+    assert set(pd.read_csv(tables / "s_plain_marginal_effects.csv")["focal"]) == {"counterbalancing_a"}
+    loo = pd.read_csv(tables / "loo.csv")
+    assert dict(zip(loo["model"], loo["grouping"])) == {"s_state": "state_a", "s_hurdle": "dyad"}
+    ordinal = pd.read_csv(tables / "s_ordinal_population.csv")
+    assert (ordinal["label"] == "cut point 0.0|1.0").any() and set(ordinal["part"]) == {"ordinal", "random effects"}
+    hurdle = pd.read_csv(tables / "s_hurdle_population.csv").set_index(["part", "term"])
+    assert list(hurdle.loc["count"].index) == ["Intercept", "threat_a", "count_alpha"]
+    assert hurdle.loc[("zero", "counterbalancing_a:threat_a"), "label"] == \
+        "Counterbalancing, A × Threat to A (from the panel)"
+    overview = pd.read_csv(tables / "overview.csv")
+    assert "s_state" not in set(overview["model"]) and len(overview) == 4

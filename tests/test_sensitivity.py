@@ -92,7 +92,7 @@ def test_packaged_prior_sets_parse_and_build():
     sets = load_prior_sets()
     assert list(sets)[0] == "default" and len(sets) >= 6
     assert sets["slopes_student_t"]["slopes"].dist == "StudentT"
-    assert sets["dyad_sd_tight"]["slopes"] == sets["default"]["slopes"]  # groups not named keep the defaults
+    assert sets["group_sd_tight"]["slopes"] == sets["default"]["slopes"]  # groups not named keep the defaults
     data = model_data(simulated_panel(n_dyads=10, years=3), SPEC)
     for name, priors in sets.items():  # every packaged set builds (the half-Cauchy twin once did not)
         check_builds(data, Refit(name, priors, SamplerSettings()))
@@ -102,7 +102,7 @@ def test_a_set_whose_model_cannot_be_built_fails_naming_it():
     """A prior that parses but cannot be built (here a Gamma without beta, bypassing the parser) is caught before
     any fitting, with the set named."""
     data = model_data(simulated_panel(n_dyads=10, years=3), SPEC)
-    priors = {**load_prior_sets()["default"], "dyad_sd": Prior("Gamma", {"alpha": 2.0})}
+    priors = {**load_prior_sets()["default"], "group_sd": Prior("Gamma", {"alpha": 2.0})}
     message = r"prior set \[broken\]: the t1 model cannot be built \(ValueError: Incompatible parameterization"
     with pytest.raises(SensitivityError, match=message):
         check_builds(data, Refit("broken", priors, SamplerSettings()))
@@ -131,6 +131,30 @@ def test_dask_refits_equal_serial_refits_and_are_cached(two_refits, tmp_path):
     again = []
     run_refits(data, refits, tmp_path / "serial", "x", "serial", lambda name, cached: again.append(cached))
     assert again == [True, True]  # nothing refitted
+
+
+def test_prior_set_results_of_a_model_without_an_interaction(tmp_path):
+    """A state-grouped model without an interaction: the table follows its first slope and names the group sd after
+    the grouping, there are no effect curves (the figure says so), and power-scaling covers its parameters."""
+    from models.specs import ModelSpec
+    from reports import prior_sensitivity as ps
+    from reports.posterior_plots import save
+
+    spec = ModelSpec("t4", "y ~ cb + threat + (1 | state_a)", sample="sample")
+    data = model_data(simulated_panel(n_dyads=60, years=8, beta=(-3.0, 0.8, 0.5, -0.6), sigma=1.0), spec)
+    sets = load_prior_sets()
+    settings = SamplerSettings(draws=25, tune=25, chains=2, seed=7)
+    refits = [Refit(name, sets[name], settings) for name in ("default", "group_sd_wide")]
+    fits = {name: load_fit(path) for name, path in run_refits(data, refits, tmp_path / "cache", "x", "serial").items()}
+    table = ps.prior_set_table(fits)
+    assert list(table["prior_set"]) == ["default", "group_sd_wide"] and set(table["term"]) == {"cb"}
+    assert "state_a_sd" in table and "dyad_sd" not in table
+    curves = ps.effect_curves_by_set(fits, data)
+    assert curves.empty
+    for plot, argument in ((ps.plot_effects_by_set, curves), (ps.plot_forest, table)):
+        assert save(plot(argument), tmp_path / f"{plot.__name__}.png").stat().st_size > 5_000
+    scaling = ps.power_scaling(fits["default"])
+    assert {"coef[cb]", "state_a_sd"} <= set(scaling["parameter"])
 
 
 def test_sensitivity_command_bad_input(tmp_path, monkeypatch):
@@ -164,6 +188,9 @@ def test_sensitivity_command_writes_tables_and_figures(tmp_path):
 
     table = pd.read_csv(out / "prior_sets_m1.csv")
     assert list(table["prior_set"]) == ["default", "slopes_wide"] and table["pr_negative"].between(0, 1).all()
+    assert set(table["term"]) == {"counterbalancing_a:threat_a"} and table["dyad_sd"].gt(0).all()
+    curves = pd.read_csv(out / "prior_sets_m1_effects.csv")
+    assert set(curves["focal"]) == {"counterbalancing_a"} and set(curves["moderator"]) == {"threat_a"}
     scaling = pd.read_csv(out / "power_scaling.csv")
     assert {"prior", "likelihood", "diagnosis"} <= set(scaling.columns) and "coef[Intercept]" in set(scaling["parameter"])
     for name in ("prior_sets_m1_forest.png", "prior_sets_m1_effects.png", "power_scaling_m1.png"):

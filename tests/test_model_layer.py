@@ -1,0 +1,338 @@
+"""The general model layer end to end: a fit through `coupproof.api` saved, loaded and turned into effects; an ordinal
+(cumulative) model and a State-A grouping recovering simulated parameters; and every family's log density at fixed
+parameter points against a dense numerical integral over the group intercepts (marginal families: the kernel's
+Potential; plain families: the sampled intercepts integrated out of the joint density). Sampling is kept small
+(nutpie, a few hundred draws); the recovery tolerances are three posterior sds."""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import integrate, stats
+from scipy.special import expit, log_expit
+
+import coupproof as cp
+from inference.fitting import SamplerSettings, fit, log_densities, sample
+from models.builders import build_model, with_intercept
+from models.design import model_data
+from models.priors import load_priors, priors_config
+from models.quadrature import dense_dyad_loglik
+from models.specs import ModelSpec
+from simulate import simulated_panel, synthetic_panel_file
+
+
+def posterior_mean_sd(idata, name: str) -> tuple[np.ndarray, np.ndarray]:
+    values = np.asarray(idata["posterior"][name])
+    values = values.reshape(-1, *values.shape[2:])
+    return values.mean(axis=0), values.std(axis=0)
+
+
+def assert_recovered(idata, name: str, truth, k: float = 3.0) -> None:
+    """|posterior mean - truth| < k posterior sds, elementwise."""
+    mean, sd = posterior_mean_sd(idata, name)
+    truth = np.asarray(truth, dtype=float)
+    assert np.all(np.abs(mean - truth) < k * sd), (name, mean, sd, truth)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# (a) fit -> save -> load -> effects through the Python API
+
+FORMULA = "new_defense_pact ~ counterbalancing_a * threat_a + (1 | dyad)"
+
+
+@pytest.fixture(scope="module")
+def api_fit(tmp_path_factory):
+    """A brief marginal fit on the synthetic panel (120 dyads x 12 years), saved: (panel path, panel, fit, file)."""
+    folder = tmp_path_factory.mktemp("api")
+    path = synthetic_panel_file(folder / "panel.nc")
+    panel = cp.load_panel(path)
+    model = cp.Model(FORMULA, panel, name="roundtrip", sample="sample_no_controls", panel_path=path)
+    fitted = model.fit(draws=100, tune=100, chains=2, seed=5, show=False)
+    return path, panel, fitted, fitted.save(folder / "fit.nc")
+
+
+def test_fit_save_load_round_trip(api_fit):
+    path, panel, fitted, saved = api_fit
+    spec = fitted.spec
+    assert (spec.name, spec.formula, spec.family, spec.sample, spec.group) == (
+        "roundtrip", FORMULA, "bernoulli", "sample_no_controls", "dyad")
+    attrs = fitted.idata.attrs
+    assert attrs["method"] == "marginal" and attrs["n_rows"] == 1440 and attrs["n_groups"] == 120
+    for loaded in (cp.load_fit(saved), cp.load_fit(saved, panel=panel)):  # the recorded panel path, or the panel
+        assert loaded.spec == spec
+        assert json.loads(loaded.idata.attrs["priors"]) == priors_config(load_priors())
+        assert loaded.idata.attrs["panel_checksum"] == panel.attrs["panel_checksum"] != ""
+        assert loaded.idata.attrs["panel_path"] == str(path)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # the same panel: no checksum warning
+            model = loaded.model
+        assert model.method == "marginal" and model.priors == fitted.model.priors
+        pd.testing.assert_frame_equal(model.data.X, fitted.data.X)
+        np.testing.assert_array_equal(np.asarray(loaded.idata["posterior"]["coef"]),
+                                      np.asarray(fitted.idata["posterior"]["coef"]))
+        assert loaded.population == ["coef", "dyad_sd"]
+
+
+def test_a_fit_on_a_panel_in_memory_needs_the_panel_to_reload(api_fit, tmp_path):
+    """A fit made on a panel held in memory records no panel file: loading its model without `panel=` is an
+    error, not a silent fall-back to build/panel.nc."""
+    _, panel, fitted, _ = api_fit
+    fitted.idata.attrs["panel_path"], path = "", fitted.idata.attrs["panel_path"]
+    try:
+        saved = fitted.save(tmp_path / "memory.nc")
+    finally:
+        fitted.idata.attrs["panel_path"] = path
+    with pytest.raises(ValueError, match="model roundtrip: the fit records no panel file .* pass panel="):
+        cp.load_fit(saved).model
+    assert cp.load_fit(saved, panel=panel).model.data.n_groups == 120
+
+
+def test_group_effects_after_loading(api_fit):
+    _, panel, fitted, saved = api_fit
+    effects = cp.load_fit(saved, panel=panel).group_effects()
+    pd.testing.assert_frame_equal(effects, fitted.group_effects())
+    assert len(effects) == 120 and {"effect_mean", "effect_sd", "ccode_a", "ccode_b"} <= set(effects.columns)
+    labels = fitted.data.group_labels  # each group's state codes are those of its rows
+    np.testing.assert_array_equal(effects[["ccode_a", "ccode_b"]].to_numpy(),
+                                  labels.loc[effects.index, ["ccode_a", "ccode_b"]].to_numpy())
+    assert effects["effect_sd"].gt(0).all() and effects["effect_mean"].abs().is_monotonic_decreasing
+    # the simulated dyad sd is 1: the effects spread like it, shrunk towards 0
+    assert 0.3 < effects["effect_mean"].std() < 1.2
+
+
+def test_slopes_and_predictions_after_loading(api_fit):
+    pytest.importorskip("inference.effects")
+    _, panel, fitted, saved = api_fit
+    loaded = cp.load_fit(saved, panel=panel)
+    coef = fitted.idata["posterior"]["coef"].stack(sample=("chain", "draw")).transpose("sample", ...)
+    b0, b_cb, b_threat, b_x = (coef.sel(coef_term=t).to_numpy() for t in
+                              ("Intercept", "counterbalancing_a", "threat_a", "counterbalancing_a:threat_a"))
+    cb = fitted.data.rows["counterbalancing_a"].mean()  # typical value: the sample mean
+
+    predictions = loaded.predictions({"threat_a": [0.2, 0.8]}, kinds=["conditional"])
+    assert list(predictions["threat_a"]) == [0.2, 0.8] and set(predictions["quantity"]) == {"Pr(y=1)"}
+    for threat, estimate in zip(predictions["threat_a"], predictions["estimate"]):
+        p = expit(b0 + b_cb * cb + b_threat * threat + b_x * cb * threat)
+        assert estimate == pytest.approx(p.mean(), rel=1e-10)
+
+    slopes = loaded.slopes("counterbalancing_a", by={"threat_a": [0.2, 0.8]}, kinds=["conditional"])
+    assert list(slopes["threat_a"]) == [0.2, 0.8]
+    for threat, estimate in zip(slopes["threat_a"], slopes["estimate"]):
+        p = expit(b0 + b_cb * cb + b_threat * threat + b_x * cb * threat)
+        assert estimate == pytest.approx((p * (1 - p) * (b_cb + b_x * threat)).mean(), rel=1e-6)
+    population = loaded.predictions({"threat_a": [0.5]})
+    assert set(population["kind"]) == {"conditional", "population"}
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# (b) ordinal recovery, (c) a State-A grouping with the marginal method
+
+PRIORS = load_priors()
+
+
+def settings(draws: int, seed: int, adaptation: str = "low_rank") -> SamplerSettings:
+    return SamplerSettings(sampler="nutpie", draws=draws, tune=draws, chains=2, seed=seed, adaptation=adaptation)
+
+
+def test_ordinal_model_recovers_cut_points_and_slopes():
+    """1500 rows in 50 groups (sd 0.5), four ordered categories: Pr(y <= k) = logit^-1(c_k - x b - b_g)."""
+    rng = np.random.default_rng(42)
+    groups, rows = 50, 30
+    g = np.repeat(np.arange(groups), rows)
+    x1, x2 = rng.normal(0.5, 1.0, g.size), rng.uniform(0, 2, g.size)
+    coef, cuts, sd = np.array([0.9, -0.7]), np.array([-1.2, 0.4, 1.8]), 0.5
+    latent = coef[0] * x1 + coef[1] * x2 + rng.normal(0, sd, groups)[g] + rng.logistic(size=g.size)
+    frame = pd.DataFrame({"y": np.searchsorted(cuts, latent).astype(float), "x1": x1, "x2": x2,
+                          "team": [f"team{i:02d}" for i in g]})
+    spec = ModelSpec("ordinal", "y ~ x1 + x2 + (1 | team)", family="cumulative")
+    data = model_data(frame, spec)
+    assert spec.fit_method == "plain" and list(data.categories) == [0, 1, 2, 3] and data.n_groups == groups
+    built = build_model(data, PRIORS)
+    idata = sample(built, settings(300, 7, "diag"))
+    post = idata["posterior"]
+    assert list(post["cut"].values) == ["0.0|1.0", "1.0|2.0", "2.0|3.0"]
+    assert list(post["coef_term"].values) == ["x1", "x2"]
+    assert_recovered(idata, "coef", coef)
+    assert_recovered(idata, "cutpoints", cuts)
+    assert_recovered(idata, "team_sd", sd)
+    assert np.all(posterior_mean_sd(idata, "coef")[1] < 0.15)  # informative enough for the check to mean something
+    # what `fit` does after sampling: the log prior and log-likelihood for power-scaling
+    log_prior, _ = log_densities(built, spec, idata, None)  # despite the cut points' initial values
+    assert {"beta", "team_sd_signed", "cutpoints_std"} <= set(log_prior.data_vars)
+
+
+def test_state_grouping_recovers_sd_and_slope_with_the_marginal_method():
+    """40 States A with 100 rows each, a state intercept of sd 1: (1 | state_a) integrated out by the kernel."""
+    rng = np.random.default_rng(8)
+    states, rows = 40, 100
+    state = np.repeat(np.arange(states), rows)
+    x = rng.normal(0, 1, state.size)
+    effect = rng.normal(0, 1.0, states)
+    y = rng.binomial(1, expit(-1.5 + 0.7 * x + effect[state])).astype(float)
+    frame = pd.DataFrame({"ccode_a": 100 + state, "ccode_b": rng.integers(500, 560, state.size), "x": x, "y": y})
+    spec = ModelSpec("states", "y ~ x + (1 | state_a)")
+    data = model_data(frame, spec)
+    assert spec.fit_method == "marginal" and data.n_groups == states
+    idata, _ = fit(data, load_priors(), settings(300, 3), loglik_every=10)
+    assert_recovered(idata, "coef", [-1.5, 0.7])
+    assert_recovered(idata, "state_a_sd", 1.0)
+    sd_mean, sd_sd = posterior_mean_sd(idata, "state_a_sd")
+    assert sd_sd < 0.25
+    effects = idata["group_effects"]
+    np.testing.assert_array_equal(effects["ccode_a"], 100 + np.arange(states))
+    assert np.corrcoef(effects["effect_mean"], effect)[0, 1] > 0.85  # each state's effect recovered
+    assert idata["log_likelihood"]["state_a_loglik"].shape == (2, 30, states)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# (d) log densities against dense numerical integrals over the group intercepts
+
+# PyTensor turns a prior's Python float arguments (sigma = 3.0) into float32 constants where that is lossless, and
+# computes their logs in float32: each Normal log density is off by up to about 2e-8 (absolute).
+FLOAT32_CONSTANTS = 1e-7
+
+
+def normal_logpdf(value, group: str) -> float:
+    kwargs = PRIORS[group].kwargs
+    assert PRIORS[group].dist in ("Normal", "HalfNormal")
+    return float(np.sum(stats.norm.logpdf(value, kwargs.get("mu", 0.0), kwargs["sigma"])))
+
+
+def count_frame(seed: int = 1) -> pd.DataFrame:
+    frame = simulated_panel(n_dyads=25, years=8, seed=seed, beta=(-1.5, 0.8, 0.5, -0.6), sigma=1.5)
+    frame["y"] = frame["y"] * (1 + np.random.default_rng(seed).poisson(1.2, len(frame)))
+    return frame
+
+
+def truncated_count_loglik(family: str, k: np.ndarray, mu: np.ndarray, alpha: float | None) -> float:
+    if family == "hurdle_poisson":
+        dist = stats.poisson(mu)
+    else:
+        dist = stats.nbinom(alpha, alpha / (mu + alpha))  # PyMC's NegativeBinomial(mu, alpha)
+    return float(np.sum(dist.logpmf(k) - np.log(dist.sf(0))))
+
+
+@pytest.mark.parametrize("family", ["bernoulli", "hurdle_poisson", "hurdle_negbinomial"])
+@pytest.mark.parametrize("signed_sd", [0.3, -2.3, 5.0])
+def test_marginal_log_density_is_the_dense_integral(family, signed_sd):
+    """The model's log density at a point = log priors + sum over dyads of log ∫ prod_t Bernoulli(y_t > 0 |
+    eta_t + b) N(b | 0, sd^2) db (a dense trapezoid centred on each dyad's mode) + the zero-truncated counts."""
+    frame = count_frame() if family != "bernoulli" else simulated_panel(n_dyads=25, years=8, seed=1, sigma=1.5)
+    spec = ModelSpec("t", "y ~ cb * threat + (1 | dyad)", family=family)
+    data = model_data(frame, spec)
+    built = build_model(data, PRIORS)
+    assert built.method == "marginal" and built.model.potentials
+    any_event = (data.y.to_numpy() > 0).astype(float)
+    assert 10 < any_event.sum() < len(any_event) - 10
+    point = {"intercept": np.array(-1.1), "beta": np.array([0.4, -0.3, 0.25]), "dyad_sd_signed": np.array(signed_sd)}
+    sd = abs(signed_sd)
+    Z = with_intercept(built.standardiser.transform(data.X))
+    coef = np.concatenate([[point["intercept"]], point["beta"]])
+    expected = (dense_dyad_loglik(data.groups, Z, coef, any_event, sd).sum()
+                + normal_logpdf(point["intercept"], "intercept") + normal_logpdf(point["beta"], "slopes")
+                + normal_logpdf(signed_sd, "group_sd"))
+    if family != "bernoulli":
+        point |= {"count_intercept": np.array(0.2), "count_beta": np.array([0.1, -0.2, 0.15])}
+        alpha = None
+        if family == "hurdle_negbinomial":
+            alpha = 3.0
+            point["count_alpha_log__"] = np.array(np.log(alpha))
+            expected += stats.gamma.logpdf(alpha, PRIORS["count_alpha"].kwargs["alpha"],
+                                           scale=1 / PRIORS["count_alpha"].kwargs["beta"])
+        positive = data.y.to_numpy() > 0
+        Zc = built.count_standardiser.transform(data.count_X)[positive]
+        mu = np.exp(point["count_intercept"] + Zc @ point["count_beta"])
+        expected += (truncated_count_loglik(family, data.y.to_numpy()[positive], mu, alpha)
+                     + normal_logpdf(point["count_intercept"], "count_intercept")
+                     + normal_logpdf(point["count_beta"], "count_slopes"))
+    assert set(point) == {v.name for v in built.model.value_vars}
+    logp = built.model.compile_logp(jacobian=False)(point)
+    assert logp == pytest.approx(expected, rel=1e-9, abs=1e-8)
+
+
+def integrate_out(logp, point: dict, name: str, n_groups: int, half_width: float = 9.0, nodes: int = 241) -> float:
+    """log ∫ exp(logp) d z over the plain model's standard-normal group draws `name`, by the trapezoid rule in each
+    z_g: the groups enter separately (checked at random points), so the G-dimensional integral is the product."""
+    base = dict(point, **{name: np.zeros(n_groups)})
+    at_zero = float(logp(base))
+    rng = np.random.default_rng(0)
+    for _ in range(3):  # logp(z) - logp(0) = sum_g [logp(z_g e_g) - logp(0)]
+        z = rng.normal(0, 2, n_groups)
+        parts = sum(logp(dict(base, **{name: np.eye(n_groups)[g] * z[g]})) - at_zero for g in range(n_groups))
+        assert logp(dict(base, **{name: z})) - at_zero == pytest.approx(parts, rel=1e-10, abs=1e-10)
+    grid = np.linspace(-half_width, half_width, nodes)
+    total = at_zero
+    for g in range(n_groups):
+        values = np.array([logp(dict(base, **{name: np.eye(n_groups)[g] * u})) for u in grid]) - at_zero
+        top = values.max()
+        total += top + np.log(integrate.trapezoid(np.exp(values - top), grid))
+    return float(total)
+
+
+def ordinal_group_loglik(eta: np.ndarray, y: np.ndarray, cuts: np.ndarray, sd: float) -> float:
+    """log ∫ prod_t Pr(y_t | eta_t + b) N(b | 0, sd^2) db by adaptive quadrature (scipy.integrate.quad)."""
+    upper = np.append(cuts, np.inf)[y]
+    lower = np.insert(cuts, 0, -np.inf)[y]
+
+    def log_lik(b):  # log(expit(u) - expit(l)) = log expit(u) + log expit(-l) + log(1 - e^(l - u)), stably
+        u, l = upper - eta - b, lower - eta - b
+        return np.sum(log_expit(u) + log_expit(-l) + np.log(-np.expm1(l - u)))
+
+    mode = -np.inf, 0.0
+    for b in np.linspace(-6 * sd, 6 * sd, 241):
+        mode = max(mode, (log_lik(b) + stats.norm.logpdf(b, 0, sd), b))
+    value, _ = integrate.quad(lambda b: np.exp(log_lik(b) + stats.norm.logpdf(b, 0, sd) - mode[0]),
+                              -12 * sd, 12 * sd, points=[mode[1]], epsabs=0, epsrel=1e-12, limit=400)
+    return float(np.log(value) + mode[0])
+
+
+def tiny_frame(seed: int = 4) -> pd.DataFrame:
+    """Two groups of six rows."""
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({"ccode_a": [2] * 6 + [20] * 6, "ccode_b": [200] * 6 + [365] * 6,
+                         "x": rng.normal(0, 1, 12), "y": [0, 1, 2, 2, 1, 0, 0, 0, 1, 0, 2, 1.0]})
+
+
+@pytest.mark.parametrize("sd", [0.3, 2.3, 5.0])
+def test_plain_ordinal_density_integrates_to_the_marginal_likelihood(sd):
+    """The plain (non-centred) cumulative model, with its group draws z integrated out of the joint density at a
+    point, equals the log priors plus the dense marginal likelihood of each group (scipy quad over b)."""
+    frame = tiny_frame()
+    data = model_data(frame, ModelSpec("t", "y ~ x + (1 | dyad)", family="cumulative"))
+    built = build_model(data, PRIORS)
+    assert built.method == "plain" and data.n_groups == 2
+    beta, cuts_std = np.array([0.6]), np.array([-0.8, 0.9])
+    point = {"beta": beta, "dyad_sd_signed": np.array(sd),
+             "cutpoints_std_ordered__": np.array([cuts_std[0], np.log(cuts_std[1] - cuts_std[0])])}
+    assert set(point) | {"dyad_z"} == {v.name for v in built.model.value_vars}
+    logp = built.model.compile_logp(jacobian=False)
+    integrated = integrate_out(logp, point, "dyad_z", 2)
+    eta = built.standardiser.transform(data.X) @ beta
+    y = data.y.to_numpy().astype(int)
+    expected = (sum(ordinal_group_loglik(eta[data.groups == g], y[data.groups == g], cuts_std, sd) for g in range(2))
+                + normal_logpdf(beta, "slopes") + normal_logpdf(sd, "group_sd")
+                + normal_logpdf(cuts_std, "cutpoints"))
+    assert integrated == pytest.approx(expected, rel=1e-9, abs=FLOAT32_CONSTANTS)
+
+
+@pytest.mark.parametrize("sd", [0.3, 2.3, 5.0])
+def test_plain_bernoulli_density_integrates_to_the_kernel_reference(sd):
+    """The plain logit with its z integrated out equals the marginal model's dense reference (dense_dyad_loglik)."""
+    frame = tiny_frame().assign(y=lambda f: (f["y"] > 0).astype(float))
+    data = model_data(frame, ModelSpec("t", "y ~ x + (1 | dyad)", method="plain"))
+    built = build_model(data, PRIORS)
+    assert built.method == "plain"
+    point = {"intercept": np.array(0.3), "beta": np.array([-0.7]), "dyad_sd_signed": np.array(sd)}
+    integrated = integrate_out(built.model.compile_logp(jacobian=False), point, "dyad_z", 2)
+    Z = with_intercept(built.standardiser.transform(data.X))
+    expected = (dense_dyad_loglik(data.groups, Z, np.array([0.3, -0.7]), data.y.to_numpy(), sd).sum()
+                + normal_logpdf(0.3, "intercept") + normal_logpdf(-0.7, "slopes") + normal_logpdf(sd, "group_sd"))
+    assert integrated == pytest.approx(expected, rel=1e-9, abs=FLOAT32_CONSTANTS)
+    # and the marginal model of the same data gives the same density through the kernel
+    marginal = build_model(model_data(frame, ModelSpec("t", "y ~ x + (1 | dyad)")), PRIORS)
+    assert marginal.model.compile_logp(jacobian=False)(point) == pytest.approx(expected, rel=1e-9,
+                                                                              abs=FLOAT32_CONSTANTS)

@@ -459,14 +459,18 @@ def sensitivity(
 
 
 def _print_prior_sets(table) -> None:
+    """The focus term under each prior set, with the group sd (a column named after the grouping) where there is one."""
     from rich.table import Table
 
-    shown = Table(title=f"{table['model'].iloc[0]}: the interaction under each prior set")
-    for column in ("prior set", "mean", "sd", "94% HDI", "Pr(< 0)", "dyad_sd", "diagnostics"):
+    group_sd = [c for c in table.columns if c.endswith("_sd")]
+    first = table.iloc[0]
+    shown = Table(title=f"{first['model']}: {first['term']} under each prior set")
+    for column in ("prior set", "mean", "sd", "94% HDI", "Pr(< 0)", *group_sd, "diagnostics"):
         shown.add_column(column, justify="left" if column == "prior set" else "right")
-    for row in table.itertuples():
-        shown.add_row(row.prior_set, f"{row.mean:.2f}", f"{row.sd:.2f}", f"[{row.hdi_lower:.2f}, {row.hdi_upper:.2f}]",
-                      f"{row.pr_negative:.3f}", f"{row.dyad_sd:.2f}", "passed" if row.diagnostics_passed else "FAILED")
+    for _, row in table.iterrows():
+        shown.add_row(row["prior_set"], f"{row['mean']:.2f}", f"{row['sd']:.2f}",
+                      f"[{row['hdi_lower']:.2f}, {row['hdi_upper']:.2f}]", f"{row['pr_negative']:.3f}",
+                      *(f"{row[c]:.2f}" for c in group_sd), "passed" if row["diagnostics_passed"] else "FAILED")
     Console(width=max(Console().width, 110)).print(shown)
 
 

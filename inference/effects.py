@@ -108,25 +108,30 @@ class PosteriorDraws:
 
 
 # ------------------------------------------------------------------------------------------- integrals and means
-def group_average(eta: np.ndarray, sd: np.ndarray | None, options: QuadratureOptions = QuadratureOptions()
-                  ) -> np.ndarray:
-    """E_b[logit^-1(eta + b)], b ~ N(0, sd^2), for every draw (rows of eta, sd one per draw) and column. One
-    trapezoid rule, sized for the largest sd, serves every draw (its spacing in b is then fine enough for all)."""
+def group_average(eta: np.ndarray, sd: np.ndarray | None, options: QuadratureOptions = QuadratureOptions(),
+                  derivative: bool = False) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+    """E_b[logit^-1(eta + b)], b ~ N(0, sd^2), for every draw (rows of eta, sd one per draw) and column (sd None:
+    b = 0); with `derivative`, also its derivative in eta, E_b[p (1 - p)]. One trapezoid rule, sized for the largest
+    sd, serves every draw (its spacing in b is then fine enough for all)."""
     if sd is None:
-        return expit(eta)
+        p = expit(eta)
+        return (p, p * (1 - p)) if derivative else p
     rule = options.rule(False, float(np.max(sd)))
     nodes, weights = rule.nodes, np.exp(rule.log_weights)
-    out = np.empty_like(eta, dtype=float)
+    prob, slope = np.empty_like(eta, dtype=float), np.empty_like(eta, dtype=float)
     step = max(1, CHUNK // max(1, eta.shape[1] * nodes.size))
     for start in range(0, eta.shape[0], step):
         part = slice(start, start + step)
-        out[part] = expit(eta[part, :, None] + sd[part, None, None] * nodes) @ weights
-    return out
+        p = expit(eta[part, :, None] + sd[part, None, None] * nodes)
+        prob[part] = p @ weights
+        if derivative:
+            slope[part] = (p * (1 - p)) @ weights
+    return (prob, slope) if derivative else prob
 
 
 def truncated_count_mean(mu: np.ndarray, alpha: np.ndarray | None = None) -> np.ndarray:
     """E[count | count > 0] of a zero-truncated Poisson (alpha None) or NB2 negative binomial (mean mu, dispersion
-    alpha as in PyMC), as in reports.posterior_effects (kept here so that inference does not import reports)."""
+    alpha as in PyMC)."""
     if alpha is None:
         return mu / -np.expm1(-mu)
     return mu / -np.expm1(alpha * np.log(alpha / (alpha + mu)))
@@ -303,17 +308,23 @@ def _fmt(value) -> str:
     return f"{value:g}" if isinstance(value, (int, float, np.integer, np.floating)) else str(value)
 
 
+def _setting(tree: xr.DataTree, data: ModelData, variable: str, by, kinds: Sequence[str], every: int, points: int):
+    """What a comparison or slope of `variable` across `by` works on: the kinds, the grid variables, the draws and
+    the grid at typical values."""
+    _check_variable(data, variable)
+    kinds = _kinds(kinds, data)
+    by = _as_at(by)
+    if variable in by:
+        raise ValueError(f"{variable} cannot be both the effect's variable and in by")
+    return kinds, by, PosteriorDraws.from_tree(tree, data, every), grid_frame(data, by, points)
+
+
 def comparison_draws(tree: xr.DataTree, data: ModelData, variable: str, values=None,
                      by: dict | Sequence[str] | str | None = None, kinds: Sequence[str] = KINDS, every: int = 1,
                      points: int = 25) -> xr.DataArray:
     """Draws of prediction(variable = high) - prediction(variable = low) on the grid of `by`: dims (contrast,
     kind, quantity, sample, point), each contrast labelled "high - low"."""
-    kinds = _kinds(kinds, data)
-    by = _as_at(by)
-    if variable in by:
-        raise ValueError(f"{variable} cannot be both the compared variable and in by")
-    post = PosteriorDraws.from_tree(tree, data, every)
-    frame = grid_frame(data, by, points)
+    kinds, by, post, frame = _setting(tree, data, variable, by, kinds, every, points)
     arrays, labels = [], []
     for low, high in _contrast_pairs(data, variable, values):
         arrays.append(_draw_array(post, data, _set(frame, variable, high), kinds, frame)
@@ -358,13 +369,7 @@ def slope_draws(tree: xr.DataTree, data: ModelData, variable: str, by: dict | Se
     """Draws of d prediction / d variable (central difference through the design, step `step` x sd) on the grid of
     `by`: dims (kind, quantity, sample, point). With `cross_partial`, quantities "cross-partial: <q>" add
     d^2 q / (d variable d by) in the first `by` variable (Ai & Norton 2003), by the four-point mixed difference."""
-    _check_variable(data, variable)
-    kinds = _kinds(kinds, data)
-    by = _as_at(by)
-    if variable in by:
-        raise ValueError(f"{variable} cannot be both the slope's variable and in by")
-    post = PosteriorDraws.from_tree(tree, data, every)
-    frame = grid_frame(data, by, points)
+    kinds, by, post, frame = _setting(tree, data, variable, by, kinds, every, points)
     h = _step(data, variable, step)
 
     def at(dx: float, moderator: str | None = None, dz: float = 0.0) -> xr.DataArray:

@@ -21,7 +21,7 @@ from models.design import ModelData
 from models.specs import ModelSpec
 
 from .frequentist import interaction_variables
-from .posterior_effects import EffectDraws, marginal_effect_curves
+from .posterior_effects import effect_draws, marginal_effect_curves
 from .posterior_plots import variable_label
 
 
@@ -81,8 +81,8 @@ def effect_curves_by_set(fits: dict[str, object], data: ModelData, kind: str = "
                                      "prior_set"])
     frames = []
     for name, tree in fits.items():
-        draws = EffectDraws.from_fit(tree, every=2)
-        kinds = (kind,) if kind in draws.kinds() else draws.kinds()
+        draws = effect_draws(tree, data, every=2)
+        kinds = (kind,) if draws.group_sd is not None else ("conditional",)
         frames.append(marginal_effect_curves(draws, data, found[1], kinds=kinds).assign(prior_set=name))
     return pd.concat(frames, ignore_index=True)
 

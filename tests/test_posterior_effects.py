@@ -14,8 +14,10 @@ from scipy.stats import norm, poisson
 from models.design import model_data
 from models.specs import ModelSpec
 from reports.frequentist import design_slope, grid_rows, interaction_variables, marginal_effect_curve
-from reports.posterior_effects import (EffectDraws, concession_curves, marginal_effect_curves, mean_probability,
-                                       predicted_probability_curves, truncated_count_mean)
+from inference.effects import PosteriorDraws
+from inference.effects import truncated_count_mean
+from reports.posterior_effects import (concession_curves, marginal_effect_curves, mean_probability,
+                                       predicted_probability_curves)
 from simulate import SPEC, simulated_panel
 
 COEF = pd.DataFrame([[-4.0, 0.8, 0.5, -0.6], [-3.5, 1.0, 0.2, -0.9], [-4.2, 0.6, 0.7, -0.3]],
@@ -29,7 +31,7 @@ def data():
 
 
 def test_conditional_marginal_effect_by_hand(data):
-    draws = EffectDraws("t1", COEF, SD)
+    draws = PosteriorDraws("t1", COEF, SD)
     curves = marginal_effect_curves(draws, data, "threat", points=5, kinds=("conditional",))
     cb = data.X["cb"].mean()
     for row in curves.itertuples():
@@ -59,7 +61,7 @@ def test_population_average_matches_numerical_integration():
 
 def test_population_average_is_flatter_than_conditional(data):
     """Averaging over dyad effects raises a rare event's probability (Jensen) and shrinks it towards 1/2."""
-    draws = EffectDraws("t1", COEF, SD)
+    draws = PosteriorDraws("t1", COEF, SD)
     curves = predicted_probability_curves(draws, data, "threat", points=3)
     wide = curves.pivot_table(index=["counterbalancing", "value"], columns="kind", values="probability")
     assert (wide["population"] > wide["conditional"]).all()
@@ -74,12 +76,12 @@ def test_truncated_count_means():
 
 
 def test_without_a_group_only_the_conditional_curve(data):
-    draws = EffectDraws("t1", COEF, None)
+    draws = PosteriorDraws("t1", COEF, None)
     effects = marginal_effect_curves(draws, data, "threat", points=3)
     probabilities = predicted_probability_curves(draws, data, points=3)  # the moderator defaults to the spec's
     assert set(effects["kind"]) == {"conditional"} and set(probabilities["kind"]) == {"conditional"}
     assert set(probabilities["moderator"]) == {"threat"} and set(effects["focal"]) == {"cb"}
-    with_group = marginal_effect_curves(EffectDraws("t1", COEF, SD), data, "threat", points=3)
+    with_group = marginal_effect_curves(PosteriorDraws("t1", COEF, SD), data, "threat", points=3)
     pd.testing.assert_frame_equal(effects, with_group[with_group["kind"] == "conditional"].reset_index(drop=True))
 
 
@@ -89,7 +91,7 @@ def test_a_transformed_focal_variable_is_differentiated_through_the_formula():
     data = model_data(simulated_panel(n_dyads=50, years=6), spec)
     assert interaction_variables(data) == ("cb", "threat")
     coef = COEF.set_axis(["Intercept", "np.log1p(cb)", "threat", "np.log1p(cb):threat"], axis=1)
-    curves = marginal_effect_curves(EffectDraws("t2", coef, SD), data, "threat", points=4, kinds=("conditional",))
+    curves = marginal_effect_curves(PosteriorDraws("t2", coef, SD), data, "threat", points=4, kinds=("conditional",))
     cb = data.rows["cb"].mean()
     for row in curves.itertuples():
         expected = (coef["np.log1p(cb)"] + coef["np.log1p(cb):threat"] * row.value) / (1 + cb)
@@ -107,7 +109,7 @@ def test_models_without_an_interaction_of_two_variables_have_no_curves():
         data = model_data(frame, ModelSpec("t3", formula, sample="sample"))
         assert reason in interaction_variables(data)
         with pytest.raises(ValueError, match=reason):
-            marginal_effect_curves(EffectDraws("t3", COEF, SD), data)
+            marginal_effect_curves(PosteriorDraws("t3", COEF, SD), data)
         with pytest.raises(ValueError, match=reason):
             marginal_effect_curve(None, data, "threat")
 
@@ -117,7 +119,7 @@ def test_hurdle_expected_count_uses_the_count_part_terms():
                      sample="sample")
     data = model_data(simulated_panel(n_dyads=50, years=6), spec)
     count = pd.DataFrame([[0.3, 0.5], [0.1, -0.2], [0.6, 0.4]], columns=["Intercept", "threat"])
-    draws = EffectDraws("h", COEF, SD, count_coef=count)
+    draws = PosteriorDraws("h", COEF, SD, count_coef=count)
     curves = concession_curves(draws, data, "threat", points=3, kinds=("conditional",))
     cb = data.rows["cb"].mean()
     at_mean = curves["counterbalancing"].str.startswith("mean (")

@@ -8,7 +8,6 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-import pyreadr
 import pyreadstat
 
 from data_prep.panel import PanelOptions, build_panel, panel_to_frame, read_panel, write_panel

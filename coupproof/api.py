@@ -30,20 +30,24 @@ _FRAMES: dict[str, pd.DataFrame] = {}  # the long frame of the last panel used, 
 
 
 def load_panel(path: str | os.PathLike = DEFAULT_PANEL, data_dir: str | os.PathLike | None = None,
-               build: bool = True) -> xr.Dataset:
+               build: bool = True, options=None) -> xr.Dataset:
     """The dyad panel at `path`; where there is none and `build` is true, it is built from the raw files in
-    `data_dir` (default: $COUPPROOF_DATA_DIR or ../shared/data/raw) with the paper's options and written there."""
-    from data_prep.panel import build_panel, read_panel, write_panel
+    `data_dir` (default: $COUPPROOF_DATA_DIR or ../shared/data/raw) with `options` (a data_prep.panel.PanelOptions,
+    as `coupproof data` takes them; default: the paper's) and written there."""
+    from data_prep.panel import PanelOptions, build_panel, read_panel, write_panel
     from data_prep.sources import RawData, resolve_data_dir
 
     path = Path(path)
     if path.exists() or not build:
+        if options is not None and path.exists():
+            raise ValueError(f"{path}: a panel exists already; options apply only to a new build (write it elsewhere "
+                             "or remove it)")
         return read_panel(path)
     from rich.console import Console
 
     data_dir = resolve_data_dir(data_dir)
     with Console(stderr=True).status(f"Building the panel from {data_dir} ..."):
-        ds = build_panel(RawData(data_dir))
+        ds = build_panel(RawData(data_dir), options or PanelOptions())
         write_panel(ds, path)
     return ds
 
@@ -164,6 +168,25 @@ class Model:
             result.print_diagnostics()
         return result
 
+    def refit_priors(self, prior_sets: str | os.PathLike | None = None, draws: int = 1000, tune: int = 300,
+                     chains: int = 2, seed: int = 20231, scheduler: str | None = None,
+                     cache: str | os.PathLike = "build/sensitivity/cache") -> dict[str, "Fit"]:
+        """The model refitted under every prior set of a prior-set file (default: the packaged sets) and the
+        default priors, fanned out on Dask (`scheduler`: an address, "serial", or None for a local cluster) and
+        cached in `cache`; {prior set: Fit}. `coupproof sensitivity` does the same."""
+        from inference.fitting import SamplerSettings
+        from inference.refits import Refit, check_builds, check_scheduler, load_prior_sets, run_refits
+        from inference.store import load_fit as read_fit
+
+        settings = SamplerSettings(draws=draws, tune=tune, chains=chains, seed=seed)
+        sets = load_prior_sets(prior_sets)
+        refits = [Refit(name, priors, settings, self.quadrature) for name, priors in sets.items()]
+        for refit in refits:
+            check_builds(self.data, refit)
+        check_scheduler(scheduler)
+        paths = run_refits(self.data, refits, Path(cache), str(self.panel.attrs.get("panel_checksum", "")), scheduler)
+        return {name: Fit(read_fit(path), self) for name, path in paths.items()}
+
     def fit_frequentist(self) -> list:
         """The frequentist fit of every part (inference.frequentist.FitResult: estimates, clustered SEs)."""
         from inference.frequentist import fit_data
@@ -248,6 +271,16 @@ class Fit:
         from inference.store import save_fit
 
         return save_fit(self.idata, path)
+
+    def power_scaling(self) -> pd.DataFrame:
+        """Prior and likelihood power-scaling sensitivity of every population parameter (Kallioinen et al. 2023),
+        with ArviZ's diagnosis (potential prior-data conflict, weak likelihood)."""
+        from inference.fitting import ensure_log_densities
+        from reports.prior_sensitivity import power_scaling
+
+        if {"log_prior", "log_likelihood_total"} <= set(self.idata.children):
+            return power_scaling(self.idata)
+        return power_scaling(ensure_log_densities(self.idata, self.data))
 
     def group_effects(self) -> pd.DataFrame:
         """Each group's effect (posterior mean and sd, from its conditional posterior), with its labels, largest

@@ -336,3 +336,23 @@ def test_plain_bernoulli_density_integrates_to_the_kernel_reference(sd):
     marginal = build_model(model_data(frame, ModelSpec("t", "y ~ x + (1 | dyad)")), PRIORS)
     assert marginal.model.compile_logp(jacobian=False)(point) == pytest.approx(expected, rel=1e-9,
                                                                               abs=FLOAT32_CONSTANTS)
+
+
+def test_power_scaling_and_prior_set_refits_in_one_call(api_fit, tmp_path):
+    """What `coupproof sensitivity` does, from the API: power-scaling of a fit, and refits under prior sets
+    (serially, cached: a second call fits nothing)."""
+    _, panel, fitted, _ = api_fit
+    table = fitted.power_scaling()
+    assert {"coef[counterbalancing_a:threat_a]", "dyad_sd"} <= set(table["parameter"])
+    assert {"prior", "likelihood", "diagnosis"} <= set(table.columns)
+    sets = tmp_path / "sets.toml"
+    sets.write_text('[narrow]\nslopes = { dist = "Normal", mu = 0.0, sigma = 0.2 }\n')
+    refits = fitted.model.refit_priors(sets, draws=30, tune=30, scheduler="serial", cache=tmp_path / "cache")
+    assert set(refits) == {"default", "narrow"}
+    narrow = refits["narrow"].idata
+    assert narrow.attrs["prior_set"] == "narrow" and json.loads(narrow.attrs["priors"])["slopes"]["sigma"] == 0.2
+    cached = sorted((tmp_path / "cache").iterdir())
+    again = fitted.model.refit_priors(sets, draws=30, tune=30, scheduler="serial", cache=tmp_path / "cache")
+    assert sorted((tmp_path / "cache").iterdir()) == cached
+    np.testing.assert_array_equal(np.asarray(again["narrow"].idata["posterior"]["coef"]),
+                                  np.asarray(narrow["posterior"]["coef"]))

@@ -78,14 +78,13 @@ def _spec(model: str | ModelSpec, specs: str | os.PathLike | dict | None, option
         return model
     if not isinstance(model, str):
         raise SpecError(f"a model is a name, a formula or a ModelSpec, got {type(model).__name__}")
+    given = {k: v for k, v in options.items() if v not in (None, "", ())}
     if "~" in model:
-        options = {k: v for k, v in options.items() if v not in (None, "", ())}
-        return ModelSpec(name=options.pop("name", None) or "model", formula=model, **options)
-    known = specs if isinstance(specs, dict) else load_specs(specs)
-    if any(v not in (None, "", ()) for k, v in options.items() if k != "family" or v != "bernoulli"):
+        return ModelSpec(name=given.pop("name", "model"), formula=model, **given)
+    if any(k != "family" or v != "bernoulli" for k, v in given.items()):
         raise SpecError(f"model {model}: options such as family or sample are for a formula; to change a packaged "
-                        "model, write a spec with base = \"" + model + "\" (see README)")
-    return get_spec(model, known)
+                        f"model, write a spec with base = \"{model}\" (see README)")
+    return get_spec(model, specs if isinstance(specs, dict) else load_specs(specs))
 
 
 class Model:

@@ -13,7 +13,7 @@ PYENV_ROOT_DIR := $(shell pyenv root 2>/dev/null || echo $$HOME/.pyenv)
 PYTHON312 := $(shell for c in $(PYTHON) python3.12 $$(ls -d $(PYENV_ROOT_DIR)/versions/3.12*/bin/python3.12 2>/dev/null | sort -V -r); do \
   "$$c" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))' >/dev/null 2>&1 && { command -v "$$c"; break; }; done)
 
-.PHONY: help data freq fit report sensitivity test bench lock clean distclean
+.PHONY: help data freq fit report sensitivity robustness test bench lock clean distclean
 
 help:
 	@echo "make data   build the directed dyad-year panel ($(PANEL)) and compare it with the paper"
@@ -21,6 +21,7 @@ help:
 	@echo "make fit    build the panel if needed, then fit the Bayesian models (build/fits/; FIT_MODELS, FIT_ARGS)"
 	@echo "make report HTML report of the saved fits, with figures and tables (build/report/)"
 	@echo "make sensitivity  power-scaling of the fits and refits under prior sets (build/sensitivity/; SENS_ARGS)"
+	@echo "make robustness   the paper's robustness checks, every variant of Models 2 and 4 (build/robustness/)"
 	@echo "make test   run the test suite"
 	@echo "make lock   re-resolve requirements.lock (exact versions that make installs) from pyproject.toml"
 	@echo "make bench  time the panel build, the frequentist fits and the Bayesian fit of Model 4 ($(BUILD)/bench/)"
@@ -71,6 +72,12 @@ SENS_ARGS ?=
 
 sensitivity: $(PANEL)
 	$(CLI) sensitivity --model $(SENS_MODELS) --panel $(PANEL) --fits $(BUILD)/fits --out $(BUILD)/sensitivity $(SENS_ARGS)
+
+# The robustness suite: every variant of models/robustness.toml (ROBUST_ARGS, e.g. --variants raw_count,polity_5).
+ROBUST_ARGS ?=
+
+robustness: $(PANEL)
+	$(CLI) robustness --panel $(PANEL) --data-dir "$(DATA_DIR)" --out $(BUILD)/robustness $(ROBUST_ARGS)
 
 # Tests run in TEST_WORKERS processes (pytest-xdist), each test file in one of them so that its fixtures are built once.
 TEST_WORKERS ?= 2

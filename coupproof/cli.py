@@ -458,6 +458,82 @@ def sensitivity(
     console.print(f"[green]Sensitivity results[/] in {out}/ (the report adds them when present)")
 
 
+@command()
+def robustness(
+    variants: Annotated[str, typer.Option(help="Comma-separated variants of models/robustness.toml, or 'all'.")] = "all",
+    variant_file: Annotated[Path | None, typer.Option(help="Your own variant file (TOML, the packaged one's form).")]
+    = None,
+    panel: Annotated[Path, typer.Option(help="Panel built by 'coupproof data' (the main design).")]
+    = Path("build/panel.nc"),
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    out: Annotated[Path, typer.Option(help="Output folder: a table per variant, estimates, key findings, forest plot.")]
+    = Path("build/robustness"),
+) -> None:
+    """The paper's robustness checks (section 5 and its appendix): every variant of Table 1 Models 2 and 4 (and of
+    Table 2 for the Heckman models), fitted as the paper did, with the key findings side by side."""
+    import pandas as pd
+
+    from data_prep.io import atomic_write_text
+    from data_prep.panel import PanelOptions, build_panel, read_panel
+    from data_prep.sources import RawData
+    from inference.frequentist import fit_data
+    from inference.robustness import fit_variant, prepare_variant
+    from models.robustness import get_variants, load_variants
+    from reports import robustness as rb
+    from reports.posterior_plots import save
+
+    from .api import Model
+
+    chosen = get_variants(variants, load_variants(variant_file))
+    check_output(out, folder=True, inputs=[panel, variant_file, data_dir], what="robustness results")
+    base = read_panel(panel)
+    built: dict[tuple, object] = {}
+
+    def build(options: dict):
+        key = tuple(sorted(options.items()))
+        if key not in built:
+            values = {k: (None if k == "max_polity_a" and v >= 10 else v) for k, v in options.items()}
+            with console.status(f"Building a panel with {options} ..."):
+                built[key] = build_panel(RawData(data_dir), PanelOptions(**values))
+        return built[key]
+
+    prepared = {v.name: prepare_variant(v, base, build) for v in chosen}  # every variant checked before fitting
+    began = time.perf_counter()
+    main = [r for name in ("m2", "m4", "h1", "h2") for r in fit_data(Model(name, base).data)]
+    tables, estimates = {"main": main}, [rb.estimate_rows("main", main)]
+    for variant in chosen:
+        with console.status(f"Fitting {variant.label} ({variant.name}) ..."):
+            results = fit_variant(variant, *prepared[variant.name])
+        tables[variant.name] = results
+        estimates.append(rb.estimate_rows(variant.name, results))
+    for name, results in tables.items():
+        layout = rb.paper_layout(results)
+        atomic_write_text(out / f"{name}.csv", layout.to_csv())
+        atomic_write_text(out / f"{name}.md", f"# {name}\n\n" + layout.to_markdown() + "\n")
+    long = pd.concat(estimates, ignore_index=True)
+    findings = rb.key_findings(long)
+    atomic_write_text(out / "estimates.csv", long.to_csv(index=False))
+    atomic_write_text(out / "key_findings.csv", findings.to_csv(index=False))
+    atomic_write_text(out / "key_findings.md", "# Key interactions across the robustness variants\n\n"
+                      + findings.to_markdown(index=False, floatfmt=".3f") + "\n")
+    save(rb.plot_key_interactions(findings[findings["model"].map(rb.base_model).isin(["m2", "m4"])]),
+         out / "forest_key_interactions.png")
+    _print_findings(findings)
+    console.print(f"[green]{len(chosen)} variant(s) fitted[/] in {time.perf_counter() - began:.1f} s; results in {out}/")
+
+
+def _print_findings(findings) -> None:
+    from rich.table import Table
+
+    shown = Table(title="Key interactions: as in the main table?")
+    for column in ("variant", "model", "term", "estimate (SE)", "p", "as in main table"):
+        shown.add_column(column, justify="left" if column in ("variant", "model", "term") else "right")
+    for _, row in findings.iterrows():
+        shown.add_row(row["variant"], row["model"], row["term"], _estimate_text(row["freq_estimate"], row["freq_se"]),
+                      f"{row['freq_p']:.3f}", str(row["as_in_main_table"]))
+    Console(width=max(Console().width, 130)).print(shown)
+
+
 def _print_prior_sets(table) -> None:
     """The focus term under each prior set, with the group sd (a column named after the grouping) where there is one."""
     from rich.table import Table

@@ -237,10 +237,11 @@ def build_panel(raw: RawData, options: PanelOptions = PanelOptions()) -> xr.Data
 
 
 def panel_to_frame(ds: xr.Dataset) -> pd.DataFrame:
-    """The long pandas frame (one row per dyad-year in the panel) with ccode_a, ccode_b and year as columns."""
+    """The long pandas frame (one row per unit-year in the panel: dyad-years, or State A-years of the monadic
+    panel) with the unit's codes (ccode_a, ccode_b) and year as columns."""
     frame = ds.drop_vars(["in_panel"]).to_dataframe()
     frame = frame[ds["in_panel"].to_numpy().ravel()]
-    return frame.reset_index().drop(columns="dyad")
+    return frame.reset_index().drop(columns=[d for d in ds.dims if d != "year"])  # positional unit indices
 
 
 def write_panel(ds: xr.Dataset, path: str | os.PathLike) -> Path:

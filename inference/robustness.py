@@ -1,0 +1,82 @@
+"""The robustness suite's frequentist fits: each variant's panel (built with its options, or the monadic panel),
+its specs on the model layer, and its estimator (logit, rare-events logit, Firth, Heckman)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+
+import pandas as pd
+import xarray as xr
+
+from data_prep.monadic import monadic_panel, narrowed_sample
+from models.design import ModelData, model_data
+from models.robustness import Variant
+from models.specs import PAPER_MODELS, ModelSpec
+
+from .frequentist import FitResult, clusters, fit_data
+from .rare_events import fit_firth, fit_relogit
+from .selection import heckman_results, heckman_two_step
+
+PanelBuilder = Callable[[dict], xr.Dataset]  # panel options -> a dyad panel built with them
+
+
+def variant_panel(variant: Variant, base: xr.Dataset, build: PanelBuilder) -> xr.Dataset:
+    """The panel a variant's models are fitted on: the base panel, one built with the variant's options, or the
+    monadic panel of the base."""
+    panel = build(variant.panel) if variant.panel else base
+    return monadic_panel(panel) if variant.design == "monadic" else panel
+
+
+def with_sample(spec: ModelSpec, base: ModelSpec, panel: xr.Dataset) -> tuple[ModelSpec, xr.Dataset]:
+    """The spec on its base model's sample narrowed to the rows where the variables it adds are present (the
+    main sample otherwise)."""
+    added = tuple(v for v in spec.variables if v not in base.variables and v in panel
+                  and bool((panel[v].isnull() & panel[spec.sample]).any()))
+    panel, sample = narrowed_sample(panel, spec.sample, added)
+    return replace(spec, sample=sample), panel
+
+
+def variant_data(variant: Variant, panel: xr.Dataset, specs: list[ModelSpec]) -> list[ModelData]:
+    """The estimation data of each spec (one per base model of the variant, in order) on the variant's panel."""
+    from coupproof.api import panel_frame
+
+    out = []
+    for spec, base in zip(specs, variant.models * (len(specs) // len(variant.models))):
+        spec, narrowed = with_sample(spec, PAPER_MODELS[base], panel)
+        out.append(model_data(panel_frame(narrowed), spec))
+    return out
+
+
+def fit_heckman(data: ModelData, exclusion: tuple[str, ...], frame: pd.DataFrame) -> list[FitResult]:
+    """Heckman's two-step model of a Table 2 spec: selection = a new bilateral defense pact over every row of the
+    sample (every term), outcome = the number of concessions over the pacts (every term but the exclusions)."""
+    selected = frame.loc[data.X.index, "new_defense_pact"] > 0
+    outcome = frame.loc[data.X.index, data.spec.outcome].where(selected)
+    X = data.X.drop(columns=[c for c in data.X.columns if c in exclusion])
+    fit = heckman_two_step(outcome, selected, X, data.X)
+    return heckman_results(data.spec.name, fit, clusters(data), selected.to_numpy())
+
+
+def prepare_variant(variant: Variant, base: xr.Dataset, build: PanelBuilder) -> tuple[xr.Dataset, list[ModelData]]:
+    """A variant's panel and the estimation data of its models: everything a fit needs, so that a variant the
+    panel cannot serve fails before any fitting."""
+    panel = variant_panel(variant, base, build)
+    return panel, variant_data(variant, panel, variant.specs())
+
+
+def fit_variant(variant: Variant, panel: xr.Dataset, datasets: list[ModelData]) -> list[FitResult]:
+    """Every frequentist fit of one prepared variant (both models, every part)."""
+    from coupproof.api import panel_frame
+
+    results = []
+    for data in datasets:
+        if variant.estimator == "relogit":
+            results.append(fit_relogit(data))
+        elif variant.estimator == "firth":
+            results.append(fit_firth(data))
+        elif variant.estimator == "heckman":
+            results += fit_heckman(data, variant.exclusion, panel_frame(panel))
+        else:
+            results += fit_data(data)
+    return results

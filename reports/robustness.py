@@ -1,0 +1,142 @@
+"""Outputs of the robustness suite: one table per variant in the paper's layout, one long table of every estimate,
+the key findings per variant (does the main table's sign and significance survive?), and a forest plot of the
+two key interactions across variants."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from scipy.stats import norm
+
+from inference.diagnostics import HDI_PROB
+from inference.frequentist import FitResult
+
+ALPHA = 0.05  # the paper's significance level for "significant"
+STARS = ((0.001, "***"), (0.01, "**"), (0.05, "*"))
+# The paper's key findings (Tables 1 and 2): the sign (-1, +1, or None: any) and significance of each base model's
+# interaction (Table 2's in the count part: concessions given a pact)
+KEY = {"m2": (None, False), "m4": (-1, True), "h1": (1, True), "h2": (-1, True)}
+KEY_PARTS = ("logit", "count", "outcome")  # the parts whose interaction is the key one (not the hurdle's zero part)
+
+
+def stars(p: float) -> str:
+    return next((mark for level, mark in STARS if p < level), "")
+
+
+def paper_layout(results: list[FitResult]) -> pd.DataFrame:
+    """Coefficients with SEs in parentheses and stars (two-sided p < .05, .01, .001), then N and the
+    log-likelihood: one column per model and part, as the paper's tables."""
+    columns = {}
+    for fit in results:
+        table = fit.table
+        cells = {term: f"{row.estimate:.3f} ({row.se:.3f}){stars(row.p)}" for term, row in table.iterrows()}
+        cells["N"] = f"{fit.nobs:,}"
+        cells["log-likelihood"] = "" if np.isnan(fit.loglik) else f"{fit.loglik:.2f}"
+        cells["estimator"] = fit.family + ("" if fit.converged else " (did not converge)")
+        columns[fit.model if fit.part in ("logit", "ordinal") else f"{fit.model} ({fit.part})"] = cells
+    terms = list(dict.fromkeys(term for fit in results for term in fit.terms))
+    return pd.DataFrame(columns).reindex([*terms, "N", "log-likelihood", "estimator"]).fillna("")
+
+
+def estimate_rows(variant: str, results: list[FitResult], prob: float = HDI_PROB) -> pd.DataFrame:
+    """Every frequentist estimate of a variant as long rows, with a Wald interval of the same coverage as the
+    posterior HDIs (so the two sit side by side)."""
+    z = norm.ppf(0.5 + prob / 2)
+    rows = []
+    for fit in results:
+        for term, row in fit.table.iterrows():
+            rows.append({"variant": variant, "model": fit.model, "part": fit.part, "term": term,
+                         "method": "frequentist", "estimate": row.estimate, "se_or_sd": row.se,
+                         "lower": row.estimate - z * row.se, "upper": row.estimate + z * row.se, "p": row.p,
+                         "converged": fit.converged, "estimator": fit.family})
+    return pd.DataFrame(rows)
+
+
+def describe(key: tuple[int | None, bool]) -> str:
+    sign, significant = key
+    if not significant:
+        return "not significant"
+    return f"{'negative' if sign < 0 else 'positive'} and significant"
+
+
+def key_term(terms: pd.Series) -> pd.Series:
+    """Whether each term is an interaction of counterbalancing (or its substitute) with a threat measure."""
+    return terms.str.contains(":")
+
+
+def key_findings(estimates: pd.DataFrame) -> pd.DataFrame:
+    """Per variant and model: the key interaction, frequentist and Bayesian, and whether its sign and significance
+    are as in the main tables (m2: not significant; m4: negative and significant; Table 2's count parts: h1
+    positive, h2 negative, both significant)."""
+    rows = []
+    estimates = estimates[key_term(estimates["term"]) & estimates["part"].isin(KEY_PARTS)]
+    for (variant, model), part in estimates.groupby(["variant", "model"], sort=False):
+        base = base_model(model)
+        freq = part[part["method"] == "frequentist"].head(1)
+        bayes = part[part["method"] == "bayesian"].head(1)
+        row = {"variant": variant, "model": model, "term": part["term"].iloc[0]}
+        if not freq.empty:
+            f = freq.iloc[0]
+            row.update(freq_estimate=f["estimate"], freq_se=f["se_or_sd"], freq_p=f["p"],
+                       freq_converged=bool(f["converged"]))
+        if not bayes.empty:
+            b = bayes.iloc[0]
+            row.update(bayes_mean=b["estimate"], bayes_sd=b["se_or_sd"], bayes_lower=b["lower"],
+                       bayes_upper=b["upper"], bayes_diagnostics_passed=bool(b["converged"]))
+        row["main_table"] = describe(KEY[base]) if base in KEY else ""
+        row["as_in_main_table"] = _as_in_main(base, row)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def base_model(model: str) -> str | None:
+    """The paper model a variant's model is built on ('full_sample-m4' -> 'm4'; 'm4' -> 'm4')."""
+    return next((part for part in model.split("-") if part in ("m2", "m4", "h1", "h2")), None)
+
+
+def _as_in_main(base: str | None, row: dict) -> str:
+    """'yes' / 'no' for the frequentist estimate (and the Bayesian 94% HDI, which must exclude zero on the same side
+    where the main table's estimate is significant, and include it where it is not), or '' without a key."""
+    if base not in KEY or "freq_p" not in row:
+        return ""
+    sign, significant = KEY[base]
+
+    def agrees(estimate: float, is_significant: bool) -> bool:
+        return is_significant and np.sign(estimate) == sign if significant else not is_significant
+
+    verdict = "yes" if agrees(row["freq_estimate"], row["freq_p"] < ALPHA) else "no"
+    if "bayes_mean" in row:
+        excludes = row["bayes_upper"] < 0 or row["bayes_lower"] > 0
+        verdict += f" (Bayes: {'yes' if agrees(row['bayes_mean'], excludes) else 'no'})"
+    return verdict
+
+
+def plot_key_interactions(findings: pd.DataFrame) -> Figure:
+    """Forest plot: each variant's key interaction for Model 2 (x threat to A) and Model 4 (x threat to B), the
+    frequentist estimate with its interval and the posterior mean with its 94% HDI side by side. Estimates of
+    different measures are on different scales: compare signs and intervals, not lengths across rows."""
+    import matplotlib.pyplot as plt
+
+    findings = findings.assign(base=findings["model"].map(base_model))
+    bases = [b for b in ("m2", "m4") if findings["base"].eq(b).any()]
+    fig, axes = plt.subplots(1, len(bases), figsize=(6.5 * len(bases), 0.42 * len(findings) / max(len(bases), 1) + 1.8),
+                             squeeze=False)
+    z = norm.ppf(0.5 + HDI_PROB / 2)
+    for ax, base in zip(axes[0], bases):
+        part = findings[findings["base"] == base].reset_index(drop=True)
+        y = np.arange(len(part))[::-1]
+        ax.errorbar(part["freq_estimate"], y + 0.15, xerr=z * part["freq_se"], fmt="o", color="black", capsize=2,
+                    label=f"frequentist ({HDI_PROB:.0%} Wald)")
+        if "bayes_mean" in part and part["bayes_mean"].notna().any():
+            shown = part["bayes_mean"].notna()
+            ax.errorbar(part.loc[shown, "bayes_mean"], y[shown.to_numpy()] - 0.15,
+                        xerr=[part.loc[shown, "bayes_mean"] - part.loc[shown, "bayes_lower"],
+                              part.loc[shown, "bayes_upper"] - part.loc[shown, "bayes_mean"]],
+                        fmt="s", color="C0", capsize=2, label="Bayesian (94% HDI)")
+        ax.axvline(0, color="grey", lw=0.8)
+        ax.set_yticks(y, [f"{v} ({t})" for v, t in zip(part["model"], part["term"])], fontsize=7)
+        ax.set_title(f"Model {base[1]}: {describe(KEY[base])} in the main table", fontsize=10)
+        ax.legend(frameon=False, fontsize=8)
+    fig.tight_layout()
+    return fig

@@ -468,6 +468,16 @@ def robustness(
     data_dir: DataDir = DEFAULT_DATA_DIR,
     out: Annotated[Path, typer.Option(help="Output folder: a table per variant, estimates, key findings, forest plot.")]
     = Path("build/robustness"),
+    bayes: Annotated[bool, typer.Option("--bayes/--no-bayes", help="Also fit the Bayesian versions (on Dask, cached).")]
+    = True,
+    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address, or 'serial'; default: a LocalCluster.")]
+    = None,
+    draws: Annotated[int, typer.Option(help="Draws per chain of each Bayesian fit.")] = 1000,
+    tune: Annotated[int, typer.Option(help="Tuning iterations per chain of each Bayesian fit.")] = 300,
+    chains: Annotated[int, typer.Option(help="Chains per Bayesian fit.")] = 2,
+    seed: Annotated[int, typer.Option(help="Random seed of every Bayesian fit.")] = 20231,
+    fits: Annotated[Path, typer.Option(help="The main models' saved fits ('coupproof fit'), shown as the reference "
+                                            "where present.")] = Path("build/fits"),
 ) -> None:
     """The paper's robustness checks (section 5 and its appendix): every variant of Table 1 Models 2 and 4 (and of
     Table 2 for the Heckman models), fitted as the paper did, with the key findings side by side."""
@@ -476,8 +486,12 @@ def robustness(
     from data_prep.io import atomic_write_text
     from data_prep.panel import PanelOptions, build_panel, read_panel
     from data_prep.sources import RawData
+    from inference.fitting import SamplerSettings
     from inference.frequentist import fit_data
-    from inference.robustness import fit_variant, prepare_variant
+    from inference.refits import Refit, check_scheduler, run_fits
+    from inference.robustness import bayes_jobs, fit_variant, prepare_variant
+    from inference.store import load_fit
+    from models.priors import load_priors
     from models.robustness import get_variants, load_variants
     from reports import robustness as rb
     from reports.posterior_plots import save
@@ -485,7 +499,7 @@ def robustness(
     from .api import Model
 
     chosen = get_variants(variants, load_variants(variant_file))
-    check_output(out, folder=True, inputs=[panel, variant_file, data_dir], what="robustness results")
+    check_output(out, folder=True, inputs=[panel, variant_file, data_dir, fits], what="robustness results")
     base = read_panel(panel)
     built: dict[tuple, object] = {}
 
@@ -498,14 +512,35 @@ def robustness(
         return built[key]
 
     prepared = {v.name: prepare_variant(v, base, build) for v in chosen}  # every variant checked before fitting
+    jobs: list = []
+    if bayes:
+        refit = Refit("default", load_priors(), SamplerSettings(draws=draws, tune=tune, chains=chains, seed=seed))
+        jobs = [(v.name, job) for v in chosen for job in bayes_jobs(v, prepared[v.name][0], refit)]
+        check_scheduler(scheduler)
     began = time.perf_counter()
     main = [r for name in ("m2", "m4", "h1", "h2") for r in fit_data(Model(name, base).data)]
     tables, estimates = {"main": main}, [rb.estimate_rows("main", main)]
+    for name in ("m2", "m4", "h1", "h2"):  # the main models' Bayesian fits, where made (read, never refitted)
+        if (fits / f"{name}_marginal.nc").is_file():
+            estimates.append(rb.posterior_rows("main", load_fit(fits / f"{name}_marginal.nc")))
     for variant in chosen:
         with console.status(f"Fitting {variant.label} ({variant.name}) ..."):
             results = fit_variant(variant, *prepared[variant.name])
         tables[variant.name] = results
         estimates.append(rb.estimate_rows(variant.name, results))
+    if jobs:
+        console.print(f"[bold]Bayesian fits of {len(jobs)} variant model(s)[/] "
+                      f"({'serial' if scheduler == 'serial' else scheduler or 'Dask LocalCluster'}; cached in "
+                      f"{out / 'cache'})")
+        paths = run_fits([job for _, job in jobs], out / "cache", str(base.attrs.get("panel_checksum", "")),
+                         scheduler, lambda job, cached: console.print(
+                             f"  {job[0].spec.name}: {'from cache' if cached else 'fitted'}"))
+        for (variant_name, _job), path in zip(jobs, paths):
+            fitted = load_fit(path)
+            if not int(fitted.attrs.get("diagnostics_passed", 0)):
+                console.print(f"[bold white on red] FIT FAILED ITS DIAGNOSTICS [/] {fitted.attrs['model']}: "
+                              "flagged in the tables", soft_wrap=True)
+            estimates.append(rb.posterior_rows(variant_name, fitted))
     for name, results in tables.items():
         layout = rb.paper_layout(results)
         atomic_write_text(out / f"{name}.csv", layout.to_csv())
@@ -523,14 +558,18 @@ def robustness(
 
 
 def _print_findings(findings) -> None:
+    import pandas as pd
     from rich.table import Table
 
     shown = Table(title="Key interactions: as in the main table?")
-    for column in ("variant", "model", "term", "estimate (SE)", "p", "as in main table"):
+    for column in ("variant", "model", "term", "estimate (SE)", "p", "posterior mean (sd)", "as in main table"):
         shown.add_column(column, justify="left" if column in ("variant", "model", "term") else "right")
     for _, row in findings.iterrows():
-        shown.add_row(row["variant"], row["model"], row["term"], _estimate_text(row["freq_estimate"], row["freq_se"]),
-                      f"{row['freq_p']:.3f}", str(row["as_in_main_table"]))
+        shown.add_row(row["variant"], row["model"], row["term"],
+                      _estimate_text(row.get("freq_estimate", float("nan")), row.get("freq_se", float("nan"))),
+                      "" if pd.isna(row.get("freq_p")) else f"{row['freq_p']:.3f}",
+                      _estimate_text(row.get("bayes_mean", float("nan")), row.get("bayes_sd", float("nan"))),
+                      str(row["as_in_main_table"]))
     Console(width=max(Console().width, 130)).print(shown)
 
 

@@ -111,38 +111,56 @@ def run_refits(data: ModelData, refits: list[Refit], cache: Path, panel_checksum
                scheduler: str | None = None, on_done: Callable[[str, bool], None] | None = None) -> dict[str, Path]:
     """Fit every refit not already in `cache` (in parallel on Dask, or serially with scheduler="serial") and
     return {prior set: fit file}. `on_done(prior_set, from_cache)` reports each one as it finishes."""
-    cache = Path(cache)
-    paths, todo = {}, []
-    for refit in refits:
-        path = cache / f"{data.spec.name}-{refit.prior_set}-{refit.key(data, panel_checksum)}.nc"
-        paths[refit.prior_set] = path
+    paths = run_fits([(data, refit) for refit in refits], cache, panel_checksum, scheduler,
+                     None if on_done is None else (lambda job, cached: on_done(job[1].prior_set, cached)))
+    return {refit.prior_set: path for refit, path in zip(refits, paths)}
+
+
+def fit_path(cache: Path, data: ModelData, refit: Refit, panel_checksum: str) -> Path:
+    """Where a fit is cached: the model's name, the prior set and the key of everything that determines it."""
+    return Path(cache) / f"{data.spec.name}-{refit.prior_set}-{refit.key(data, panel_checksum)}.nc"
+
+
+Job = tuple[ModelData, Refit]
+
+
+def run_fits(jobs: list[Job], cache: Path, panel_checksum: str = "", scheduler: str | None = None,
+             on_done: Callable[[Job, bool], None] | None = None) -> list[Path]:
+    """Fit every (model data, refit) job not already in `cache`, in parallel on Dask (one task per job; each
+    model's data is sent to the workers once) or serially with scheduler="serial"; returns each job's fit file,
+    in order. `on_done(job, from_cache)` reports each one as it finishes."""
+    paths = [fit_path(cache, data, refit, panel_checksum) for data, refit in jobs]
+    todo = []
+    for job, path in zip(jobs, paths):
         try:
             load_fit(path)
             if on_done:
-                on_done(refit.prior_set, True)
+                on_done(job, True)
         except FitFileError:
-            todo.append(refit)
-    if not todo:
-        return paths
-    for refit in todo:
+            todo.append((job, path))
+    for (data, refit), _path in todo:
         check_builds(data, refit)
-    if scheduler == "serial":
-        for refit in todo:
-            save_fit(run_refit(data, refit, panel_checksum), paths[refit.prior_set])
+    if not todo or scheduler == "serial":
+        for (data, refit), path in todo:
+            save_fit(run_refit(data, refit, panel_checksum), path)
             if on_done:
-                on_done(refit.prior_set, False)
+                on_done((data, refit), False)
         return paths
     from dask.distributed import as_completed
 
-    client = _client(scheduler, todo[0].settings.chains)
+    client = _client(scheduler, todo[0][0][1].settings.chains)
     try:
-        shared = client.scatter(data, broadcast=True)
-        futures = {client.submit(run_refit, shared, refit, panel_checksum, pure=False): refit for refit in todo}
+        shared = {}
+        for (data, _refit), _path in todo:
+            if id(data) not in shared:
+                shared[id(data)] = client.scatter(data, broadcast=True)
+        futures = {client.submit(run_refit, shared[id(data)], refit, panel_checksum, pure=False): (job, path)
+                   for job, path in todo for data, refit in [job]}
         for future in as_completed(futures):
-            refit = futures[future]
-            save_fit(future.result(), paths[refit.prior_set])
+            job, path = futures[future]
+            save_fit(future.result(), path)
             if on_done:
-                on_done(refit.prior_set, False)
+                on_done(job, False)
     finally:
         cluster = client.cluster
         client.close()

@@ -1,5 +1,6 @@
-"""The robustness suite's frequentist fits: each variant's panel (built with its options, or the monadic panel),
-its specs on the model layer, and its estimator (logit, rare-events logit, Firth, Heckman)."""
+"""The robustness suite's fits: each variant's panel (built with its options, or the monadic panel), its specs on
+the model layer, its frequentist estimator (logit, rare-events logit, Firth, Heckman), and its Bayesian versions
+as jobs for the sensitivity refits' Dask fan-out and cache."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from models.specs import PAPER_MODELS, ModelSpec
 
 from .frequentist import FitResult, clusters, fit_data
 from .rare_events import fit_firth, fit_relogit
+from .refits import Job, Refit
 from .selection import heckman_results, heckman_two_step
 
 PanelBuilder = Callable[[dict], xr.Dataset]  # panel options -> a dyad panel built with them
@@ -80,3 +82,9 @@ def fit_variant(variant: Variant, panel: xr.Dataset, datasets: list[ModelData]) 
         else:
             results += fit_data(data)
     return results
+
+
+def bayes_jobs(variant: Variant, panel: xr.Dataset, refit: Refit) -> list[Job]:
+    """The Bayesian fits of a variant (each Bayesian version of each model, with the group random intercept) as
+    jobs for `run_fits`: the sensitivity refits' fan-out and cache."""
+    return [(data, refit) for data in variant_data(variant, panel, variant.bayes_specs())]

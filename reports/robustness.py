@@ -60,6 +60,30 @@ def describe(key: tuple[int | None, bool]) -> str:
     return f"{'negative' if sign < 0 else 'positive'} and significant"
 
 
+def posterior_rows(variant: str, tree, prob: float = HDI_PROB) -> pd.DataFrame:
+    """Every coefficient of a Bayesian fit as long rows (posterior mean, sd, 94% HDI); `converged` is the fit's
+    diagnostics gate, so a failed fit is flagged wherever its numbers appear."""
+    from arviz_stats import hdi
+
+    rows = []
+    post = tree["posterior"]
+    passed = bool(int(tree.attrs.get("diagnostics_passed", 0)))
+    hurdle = str(tree.attrs.get("family", "")).startswith("hurdle")
+    for name, part in (("coef", "zero" if hurdle else "logit"), ("count_coef", "count")):
+        if name not in post:
+            continue
+        draws = post[name].stack(sample=("chain", "draw"))
+        bounds = hdi(draws, prob=prob, dim="sample")
+        for i, term in enumerate(draws[draws.dims[0]].values):
+            values = draws.isel({draws.dims[0]: i})
+            rows.append({"variant": variant, "model": tree.attrs["model"], "part": part, "term": str(term),
+                         "method": "bayesian", "estimate": float(values.mean()), "se_or_sd": float(values.std()),
+                         "lower": float(bounds[i, 0]), "upper": float(bounds[i, 1]),
+                         "p": float("nan"), "pr_negative": float((values < 0).mean()), "converged": passed,
+                         "estimator": f"Bayesian logit, {tree.attrs.get('method')} ({tree.attrs.get('formula', '')})"})
+    return pd.DataFrame(rows)
+
+
 def key_term(terms: pd.Series) -> pd.Series:
     """Whether each term is an interaction of counterbalancing (or its substitute) with a threat measure."""
     return terms.str.contains(":")
@@ -98,18 +122,21 @@ def base_model(model: str) -> str | None:
 def _as_in_main(base: str | None, row: dict) -> str:
     """'yes' / 'no' for the frequentist estimate (and the Bayesian 94% HDI, which must exclude zero on the same side
     where the main table's estimate is significant, and include it where it is not), or '' without a key."""
-    if base not in KEY or "freq_p" not in row:
+    if base not in KEY:
         return ""
     sign, significant = KEY[base]
 
     def agrees(estimate: float, is_significant: bool) -> bool:
         return is_significant and np.sign(estimate) == sign if significant else not is_significant
 
-    verdict = "yes" if agrees(row["freq_estimate"], row["freq_p"] < ALPHA) else "no"
+    verdicts = []
+    if "freq_p" in row:
+        verdicts.append("yes" if agrees(row["freq_estimate"], row["freq_p"] < ALPHA) else "no")
     if "bayes_mean" in row:
         excludes = row["bayes_upper"] < 0 or row["bayes_lower"] > 0
-        verdict += f" (Bayes: {'yes' if agrees(row['bayes_mean'], excludes) else 'no'})"
-    return verdict
+        failed = "" if row["bayes_diagnostics_passed"] else ", FIT FAILED ITS DIAGNOSTICS"
+        verdicts.append(f"Bayes: {'yes' if agrees(row['bayes_mean'], excludes) else 'no'}{failed}")
+    return "; ".join(verdicts)
 
 
 def plot_key_interactions(findings: pd.DataFrame) -> Figure:
@@ -128,14 +155,20 @@ def plot_key_interactions(findings: pd.DataFrame) -> Figure:
         y = np.arange(len(part))[::-1]
         ax.errorbar(part["freq_estimate"], y + 0.15, xerr=z * part["freq_se"], fmt="o", color="black", capsize=2,
                     label=f"frequentist ({HDI_PROB:.0%} Wald)")
+        failed = pd.Series(False, index=part.index)
         if "bayes_mean" in part and part["bayes_mean"].notna().any():
-            shown = part["bayes_mean"].notna()
-            ax.errorbar(part.loc[shown, "bayes_mean"], y[shown.to_numpy()] - 0.15,
-                        xerr=[part.loc[shown, "bayes_mean"] - part.loc[shown, "bayes_lower"],
-                              part.loc[shown, "bayes_upper"] - part.loc[shown, "bayes_mean"]],
-                        fmt="s", color="C0", capsize=2, label="Bayesian (94% HDI)")
+            failed = part["bayes_mean"].notna() & ~part["bayes_diagnostics_passed"].fillna(True).astype(bool)
+            for bad, colour, label in ((False, "C0", "Bayesian (94% HDI)"),
+                                       (True, "red", "Bayesian, FIT FAILED ITS DIAGNOSTICS")):
+                shown = part["bayes_mean"].notna() & (failed == bad)
+                if shown.any():
+                    ax.errorbar(part.loc[shown, "bayes_mean"], y[shown.to_numpy()] - 0.15,
+                                xerr=[part.loc[shown, "bayes_mean"] - part.loc[shown, "bayes_lower"],
+                                      part.loc[shown, "bayes_upper"] - part.loc[shown, "bayes_mean"]],
+                                fmt="s", color=colour, capsize=2, label=label)
         ax.axvline(0, color="grey", lw=0.8)
-        ax.set_yticks(y, [f"{v} ({t})" for v, t in zip(part["model"], part["term"])], fontsize=7)
+        ax.set_yticks(y, [f"{v} ({t}){' [failed]' if bad else ''}"
+                          for v, t, bad in zip(part["model"], part["term"], failed)], fontsize=7)
         ax.set_title(f"Model {base[1]}: {describe(KEY[base])} in the main table", fontsize=10)
         ax.legend(frameon=False, fontsize=8)
     fig.tight_layout()

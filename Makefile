@@ -24,7 +24,8 @@ help:
 	@echo "make robustness   the paper's robustness checks, every variant of Models 2 and 4 (build/robustness/)"
 	@echo "make test   run the test suite"
 	@echo "make lock   re-resolve requirements.lock (exact versions that make installs) from pyproject.toml"
-	@echo "make bench  time the panel build, the frequentist fits and the Bayesian fit of Model 4 ($(BUILD)/bench/)"
+	@echo "make bench  time the panel build, the frequentist fits, the Bayesian fit of Model 4 and the frequentist"
+	@echo "            robustness suite ($(BUILD)/bench/; the Bayesian suite's time: build/robustness/timing.json)"
 
 # The environment is installed from requirements.lock (exact versions of every package, for reruns that give the
 # same draws next year); pyproject.toml keeps the loose ranges for users who add the package to their own.
@@ -64,7 +65,7 @@ fit: $(PANEL)
 # The report reads the saved fits and frequentist results; it never refits (run make fit and make freq first).
 report: $(VENV)/.installed
 	$(CLI) report --fits $(BUILD)/fits --panel $(PANEL) --freq $(BUILD)/freq/fits.json --out $(BUILD)/report \
-	  --sensitivity $(BUILD)/sensitivity
+	  --sensitivity $(BUILD)/sensitivity --robustness $(BUILD)/robustness
 
 # Prior sensitivity: power-scaling of the saved fits, refits of SENS_MODELS under every prior set on Dask.
 SENS_MODELS ?= m4
@@ -89,6 +90,7 @@ bench: $(VENV)/.installed $(PANEL)
 	$(PY) -m data_prep.bench --data-dir "$(DATA_DIR)" --out $(BUILD)/bench/panel_build.json
 	$(PY) -m inference.bench_frequentist --panel $(PANEL) --out $(BUILD)/bench/frequentist.json
 	$(PY) -m inference.bench_bayes --panel $(PANEL) --out $(BUILD)/bench/bayes.json
+	$(CLI) robustness --no-bayes --panel $(PANEL) --data-dir "$(DATA_DIR)" --out $(BUILD)/bench/robustness
 
 clean:
 	rm -rf $(BUILD)

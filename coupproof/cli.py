@@ -360,6 +360,8 @@ def report(
     ppc_draws: Annotated[int, typer.Option(help="Posterior draws for the predictive checks.")] = 200,
     sensitivity: Annotated[Path, typer.Option(help="Results of 'coupproof sensitivity', added when present.")]
     = Path("build/sensitivity"),
+    robustness: Annotated[Path, typer.Option(help="Results of 'coupproof robustness', added when present.")]
+    = Path("build/robustness"),
 ) -> None:
     """Write the HTML report of the saved Bayesian fits (never refits)."""
     from data_prep.panel import read_panel
@@ -372,10 +374,10 @@ def report(
     if unknown:
         raise SpecError(f"unknown model(s) {', '.join(unknown)}; known models: {', '.join(known)}")
     _at_least(ppc_draws, 1, "ppc-draws")
-    check_output(out, folder=True, inputs=[fits, panel, freq, specs, sensitivity], what="report")
+    check_output(out, folder=True, inputs=[fits, panel, freq, specs, sensitivity, robustness], what="report")
     read_panel(panel)  # a missing or outdated panel fails here, before any work
     with console.status("Writing the report ..."):
-        path = build_report(fits, panel, freq, out, names, known, ppc_draws, sensitivity)
+        path = build_report(fits, panel, freq, out, names, known, ppc_draws, sensitivity, robustness)
     console.print(f"[green]Report written[/] to {path} (figures and tables beside it)")
 
 
@@ -481,6 +483,8 @@ def robustness(
 ) -> None:
     """The paper's robustness checks (section 5 and its appendix): every variant of Table 1 Models 2 and 4 (and of
     Table 2 for the Heckman models), fitted as the paper did, with the key findings side by side."""
+    import json
+
     import pandas as pd
 
     from data_prep.io import atomic_write_text
@@ -528,6 +532,7 @@ def robustness(
             results = fit_variant(variant, *prepared[variant.name])
         tables[variant.name] = results
         estimates.append(rb.estimate_rows(variant.name, results))
+    frequentist_seconds = time.perf_counter() - began
     if jobs:
         console.print(f"[bold]Bayesian fits of {len(jobs)} variant model(s)[/] "
                       f"({'serial' if scheduler == 'serial' else scheduler or 'Dask LocalCluster'}; cached in "
@@ -554,7 +559,12 @@ def robustness(
     save(rb.plot_key_interactions(findings[findings["model"].map(rb.base_model).isin(["m2", "m4"])]),
          out / "forest_key_interactions.png")
     _print_findings(findings)
-    console.print(f"[green]{len(chosen)} variant(s) fitted[/] in {time.perf_counter() - began:.1f} s; results in {out}/")
+    timing = {"variants": [v.name for v in chosen], "frequentist_seconds": round(frequentist_seconds, 1),
+              "bayesian_fits": len(jobs), "bayesian_seconds": round(time.perf_counter() - began - frequentist_seconds, 1),
+              "cpus": os.cpu_count(), "scheduler": scheduler or "LocalCluster"}
+    atomic_write_text(out / "timing.json", json.dumps(timing, indent=1) + "\n")
+    console.print(f"[green]{len(chosen)} variant(s) fitted[/] in {time.perf_counter() - began:.1f} s "
+                  f"(frequentist {frequentist_seconds:.1f} s); results in {out}/")
 
 
 def _print_findings(findings) -> None:

@@ -409,9 +409,45 @@ def model_bodies(report: Report, frame: pd.DataFrame, out: Path, ppc_draws: int,
     return bodies, tables
 
 
+def robustness_section(folder: Path) -> str | None:
+    """The saved results of `coupproof robustness` (read, not recomputed): the key interactions across variants,
+    the forest plot, each variant's reading of the paper and its table; None when there are none."""
+    from models.robustness import load_variants
+
+    folder = Path(folder)
+    findings_path = folder / "key_findings.csv"
+    if not findings_path.is_file():
+        return None
+    findings = pd.read_csv(findings_path)
+    parts = [html.paragraph(
+        "The paper's robustness checks (section 5 and its appendix), each a variant of Table 1 Models 2 and 4 (Table "
+        "2's for the Heckman models) built as formulas and panel options. 'As in main table' compares the key "
+        "interaction's sign and significance with the main tables: Model 2 not significant, Model 4 negative and "
+        "significant; Table 2's count parts positive (Model 1) and negative (Model 2) and significant. The Bayesian "
+        "verdict asks the same of the 94% HDI.")]
+    failed = findings.get("bayes_diagnostics_passed", pd.Series(dtype=object)).eq(False)
+    if failed.any():
+        parts.append(html.banner("Bayesian fits that failed their diagnostics (do not interpret them): "
+                                 + ", ".join(findings.loc[failed, "model"]), "fail"))
+    parts.append(html.table(findings))
+    if (folder / "forest_key_interactions.png").is_file():
+        parts.append(html.figure(folder / "forest_key_interactions.png",
+                                 "Key interactions across variants: frequentist and Bayesian side by side"))
+    variants = load_variants()
+    for name in dict.fromkeys(findings["variant"]):
+        table = folder / f"{name}.csv"
+        if not table.is_file():
+            continue
+        reading = variants[name].reading if name in variants else "the main models (Tables 1 and 2)"
+        parts.append(html.section(variants[name].label if name in variants else "Main models",
+                                  html.paragraph(reading), html.table(pd.read_csv(table).rename(
+                                      columns={"Unnamed: 0": "term"})), level=3))
+    return html.section("Robustness checks", *parts, anchor="robustness")
+
+
 def build_report(fits_dir: Path, panel: Path, freq_path: Path | None, out: Path, models: list[str] | None = None,
                  specs: dict[str, ModelSpec] = PAPER_MODELS, ppc_draws: int = 200,
-                 sensitivity: Path | None = None) -> Path:
+                 sensitivity: Path | None = None, robustness: Path | None = None) -> Path:
     """Write out/report.html, out/figures/*.png and out/tables/*.csv; returns the HTML path."""
     ds = read_panel(panel)
     frame = panel_to_frame(ds)
@@ -433,6 +469,8 @@ def build_report(fits_dir: Path, panel: Path, freq_path: Path | None, out: Path,
     sections.append(comparison)
     prior_section = sensitivity_section(sensitivity, list(report.fits)) if sensitivity else None
     sections.append(prior_section or html.paragraph("No prior-sensitivity results yet: run 'make sensitivity'."))
+    robust_section = robustness_section(robustness) if robustness else None
+    sections.append(robust_section or html.paragraph("No robustness results yet: run 'make robustness'."))
     tables["loo"] = loo_table
     for key, table in tables.items():
         atomic_write_text(out / "tables" / f"{key}.csv", table.to_csv(index=False))

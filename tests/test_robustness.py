@@ -184,3 +184,50 @@ def test_command_refuses_bad_input_before_fitting(tmp_path):
     assert result.exit_code == 2, result.output
     assert "model wealth-m2: the panel has no variable(s) gdp_per_capita_a" in " ".join(result.output.split())
     assert not out.exists()
+
+
+# ---------------------------------------------------------------------------------------------------- outputs
+def _rows(variant, model, method, estimate, se, p=float("nan"), lower=None, upper=None, converged=True, part="logit"):
+    return {"variant": variant, "model": model, "part": part, "term": "cb:threat", "method": method,
+            "estimate": estimate, "se_or_sd": se, "lower": estimate - 2 * se if lower is None else lower,
+            "upper": estimate + 2 * se if upper is None else upper, "p": p, "converged": converged,
+            "estimator": ""}
+
+
+def test_key_findings_compare_sign_and_significance_with_the_main_tables():
+    from reports.robustness import key_findings
+
+    estimates = pd.DataFrame([
+        _rows("v", "v-m4", "frequentist", -2.0, 0.5, p=0.001),
+        _rows("v", "v-m4", "bayesian", -1.8, 0.6, lower=-3.0, upper=-0.5),
+        _rows("v", "v-m2", "frequentist", -2.0, 0.5, p=0.001),  # significant where the main table's is not
+        _rows("w", "w-m4", "frequentist", 1.0, 2.0, p=0.6),
+        _rows("w", "w-m4", "bayesian", 1.0, 2.0, lower=-3.0, upper=5.0, converged=False),
+        _rows("h", "h-h1", "frequentist", 2.0, 0.5, p=0.01, part="outcome"),
+        {**_rows("h", "h-h1", "frequentist", 9.0, 0.1, p=0.0), "term": "cb"},  # not an interaction: ignored
+    ])
+    found = key_findings(estimates).set_index("model")
+    assert found.loc["v-m4", "as_in_main_table"] == "yes; Bayes: yes"
+    assert found.loc["v-m2", "as_in_main_table"] == "no" and found.loc["v-m2", "main_table"] == "not significant"
+    assert found.loc["w-m4", "as_in_main_table"] == "no; Bayes: no, FIT FAILED ITS DIAGNOSTICS"
+    assert found.loc["h-h1", "as_in_main_table"] == "yes" and found.loc["h-h1", "freq_estimate"] == 2.0
+
+
+def test_paper_layout_and_report_section(tmp_path):
+    from inference.frequentist import FitResult
+    from reports.bayes_report import robustness_section
+    from reports.robustness import paper_layout
+
+    fit = FitResult("raw_count-m4", "logit", ["Intercept", "cb:threat"], [-3.0, -1.5], [[0.25, 0.0], [0.0, 0.25]],
+                    1000, 50, 10, -40.5, True, "logit")
+    layout = paper_layout([fit])
+    assert layout.loc["cb:threat", "raw_count-m4"] == "-1.500 (0.500)**"  # p = 0.0027
+    assert list(layout.index) == ["Intercept", "cb:threat", "N", "log-likelihood", "estimator"]
+    assert robustness_section(tmp_path) is None
+    layout.to_csv(tmp_path / "raw_count.csv")
+    pd.DataFrame([{"variant": "raw_count", "model": "raw_count-m4", "term": "cb:threat", "freq_estimate": -1.5,
+                   "bayes_diagnostics_passed": False, "as_in_main_table": "yes"}]).to_csv(
+        tmp_path / "key_findings.csv", index=False)
+    html = robustness_section(tmp_path)
+    assert "Robustness checks" in html and "Counterweights, raw count" in html
+    assert "failed their diagnostics" in html and "-1.500 (0.500)**" in html

@@ -231,3 +231,18 @@ def test_paper_layout_and_report_section(tmp_path):
     html = robustness_section(tmp_path)
     assert "Robustness checks" in html and "Counterweights, raw count" in html
     assert "failed their diagnostics" in html and "-1.500 (0.500)**" in html
+
+
+def test_command_refuses_an_unreachable_cluster_before_fitting(tmp_path):
+    from coupproof.cli import app
+    from simulate import synthetic_panel_file
+
+    panel = synthetic_panel_file(tmp_path / "panel.nc")
+    variants = tmp_path / "variants.toml"
+    variants.write_text('[by_state]\nmodels = ["m1"]\n')  # Model 1 fits the synthetic panel
+    out = tmp_path / "robustness"
+    result = CliRunner().invoke(app, ["robustness", "--variant-file", str(variants), "--panel", str(panel),
+                                      "--out", str(out), "--scheduler", "not-an-address"])
+    assert result.exit_code == 2, result.output
+    assert "cannot reach the Dask scheduler at not-an-address" in " ".join(result.output.split())
+    assert not out.exists()

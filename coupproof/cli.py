@@ -474,7 +474,7 @@ def robustness(
     = True,
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address, or 'serial'; default: a LocalCluster.")]
     = None,
-    draws: Annotated[int, typer.Option(help="Draws per chain of each Bayesian fit.")] = 1000,
+    draws: Annotated[int, typer.Option(help="Draws per chain of each Bayesian fit.")] = 600,
     tune: Annotated[int, typer.Option(help="Tuning iterations per chain of each Bayesian fit.")] = 300,
     chains: Annotated[int, typer.Option(help="Chains per Bayesian fit.")] = 2,
     seed: Annotated[int, typer.Option(help="Random seed of every Bayesian fit.")] = 20231,

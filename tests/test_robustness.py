@@ -246,3 +246,18 @@ def test_command_refuses_an_unreachable_cluster_before_fitting(tmp_path):
     assert result.exit_code == 2, result.output
     assert "cannot reach the Dask scheduler at not-an-address" in " ".join(result.output.split())
     assert not out.exists()
+
+
+def test_firth_logit_is_finite_under_separation():
+    """A covariate that separates the outcome completely: the MLE diverges, Firth's penalised estimate does not,
+    and it comes back as a FitResult with the design's term names."""
+    from inference.rare_events import fit_firth
+    from models.design import model_data
+    from models.specs import ModelSpec
+
+    x = np.linspace(-2, 2, 40)
+    frame = pd.DataFrame({"y": (x > 0.5).astype(float), "x": x})
+    fit = fit_firth(model_data(frame, ModelSpec("sep", "y ~ x")))
+    assert fit.terms == ["Intercept", "x"] and fit.converged
+    assert np.all(np.isfinite(fit.params)) and 2 < fit.params[1] < 30
+    assert fit.family.startswith("Firth") and np.all(np.diag(fit.cov) > 0)

@@ -160,7 +160,7 @@ def data(
 ) -> None:
     """Build the directed dyad-year panel from the raw sources and save it as netCDF."""
     from data_prep.concessions import ConcessionOptions, load_concession_items
-    from data_prep.panel import PanelOptions, build_panel, write_panel
+    from data_prep.panel import PanelOptions, build_panel, polity_limit, write_panel
     from data_prep.sources import RawData
     from data_prep.threat import ThreatOptions
 
@@ -168,7 +168,7 @@ def data(
         raise ValueError(f"--max-polity-a must lie between -10 and 10 (or 10 and above for every state), got "
                          f"{max_polity_a}")
     options = PanelOptions(
-        start=start, end=end, max_polity_a=None if max_polity_a >= 10 else max_polity_a,
+        start=start, end=end, max_polity_a=polity_limit(max_polity_a),
         threat=ThreatOptions(alliance_exclusion=alliance_exclusion, major_prie=major_prie, sscore=sscore,
                              regional_powers=regional_powers),
         concessions=ConcessionOptions(scoring=concession_scoring, item_list=concession_items,
@@ -488,7 +488,7 @@ def robustness(
     import pandas as pd
 
     from data_prep.io import atomic_write_text
-    from data_prep.panel import PanelOptions, build_panel, read_panel
+    from data_prep.panel import PanelOptions, build_panel, polity_limit, read_panel
     from data_prep.sources import RawData
     from inference.fitting import SamplerSettings
     from inference.frequentist import fit_data
@@ -510,7 +510,7 @@ def robustness(
     def build(options: dict):
         key = tuple(sorted(options.items()))
         if key not in built:
-            values = {k: (None if k == "max_polity_a" and v >= 10 else v) for k, v in options.items()}
+            values = {k: polity_limit(v) if k == "max_polity_a" else v for k, v in options.items()}
             with console.status(f"Building a panel with {options} ..."):
                 built[key] = build_panel(RawData(data_dir), PanelOptions(**values))
         return built[key]

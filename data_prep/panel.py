@@ -200,6 +200,12 @@ def content_checksum(ds: xr.Dataset) -> str:
     return digest.hexdigest()
 
 
+def polity_limit(value: int) -> int | None:
+    """`max_polity_a` as the command line and variant files give it: 10 or above (Polity2 tops at 10) keeps every
+    State A, None."""
+    return None if value >= 10 else value
+
+
 def _options_record(options: PanelOptions) -> dict:
     return json.loads(json.dumps(asdict(options), default=str))
 

@@ -139,21 +139,26 @@ class FitKernel:
                                   row_prob=row_prob)
 
 
-def fit_kernel(tree, data: ModelData, y: np.ndarray | None = None) -> FitKernel:
-    """The kernel of a saved marginal fit on its estimation data (`y`: the binary outcome the kernel sees; default
-    the data's, any count > 0 for hurdles)."""
+def _kernel_draws(post, spec: ModelSpec) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """The draws as the kernel takes them (chains stacked): coefficients with the intercept first, the group sd,
+    the year effects (None without them)."""
+    chains, draws = post.sizes["chain"], post.sizes["draw"]
+    coef = np.concatenate([np.asarray(post["intercept"])[..., None], np.asarray(post["beta"])], axis=-1)
+    years = np.asarray(post["year_effect"]).reshape(chains * draws, -1) if "year_effect" in post else None
+    return coef.reshape(chains * draws, -1), np.asarray(post[spec.group_sd]).reshape(-1), years
+
+
+def fit_kernel(tree, data: ModelData) -> FitKernel:
+    """The kernel of a saved marginal fit on its estimation data, rebuilt from the fit's attrs (the binary outcome
+    the kernel sees: the data's, any count > 0 for hurdles)."""
     spec = data.spec
     if tree.attrs.get("method") != "marginal":
         raise ValueError(f"model {spec.name}: the fit used method {tree.attrs.get('method')}; only a marginal fit "
                          "has a kernel")
-    post = tree["posterior"]
-    chains, draws = post.sizes["chain"], post.sizes["draw"]
-    coef = np.concatenate([np.asarray(post["intercept"])[..., None], np.asarray(post["beta"])], axis=-1)
-    years = np.asarray(post["year_effect"]).reshape(chains * draws, -1) if "year_effect" in post else None
-    y = (data.y.to_numpy() > 0).astype(float) if y is None else y
+    y = (data.y.to_numpy() > 0).astype(float)
     rows = DyadRows.from_groups(data.groups, y, fit_quadrature(tree), level=data.years)
     X = rows.sort(with_intercept(fit_standardiser(tree).transform(data.X)))
-    return FitKernel(rows, X, coef.reshape(chains * draws, -1), np.asarray(post[spec.group_sd]).reshape(-1), years)
+    return FitKernel(rows, X, *_kernel_draws(tree["posterior"], spec))
 
 
 def group_coords(data: ModelData) -> dict:
@@ -178,8 +183,9 @@ def group_quantities(built: BuiltModel, data: ModelData, idata, every: int = 1, 
     spec = data.spec
     post = idata["posterior"]
     chains, draws = post.sizes["chain"], post.sizes["draw"]
-    kernel = fit_kernel(idata, data, built.rows.y[np.argsort(built.rows.order)])
-    rows = kernel.rows
+    rows = built.rows
+    kernel = FitKernel(rows, rows.sort(with_intercept(built.standardiser.transform(data.X))),
+                       *_kernel_draws(post, spec))
     kept = np.arange(0, draws, every)
     keep_draw = np.zeros(draws, bool)
     keep_draw[kept] = True
@@ -277,8 +283,6 @@ def fit(data: ModelData, priors: dict[str, Prior], settings: SamplerSettings, me
     idata = sample(built, settings)
     sampling_seconds = time.perf_counter() - began
     spec = data.spec
-    idata.attrs.update({"method": built.method, "quadrature": json.dumps(asdict(quadrature)),
-                        "standardiser": json.dumps(built.standardiser.to_dict())})  # what fit_kernel reads
     totals = None
     if built.method == "marginal":
         loglik, effects, totals = group_quantities(built, data, idata, loglik_every)
@@ -293,13 +297,14 @@ def fit(data: ModelData, priors: dict[str, Prior], settings: SamplerSettings, me
     diagnostics = diagnose(idata, population_vars(built, spec))
     idata.attrs.update({
         "model": spec.name, "model_label": spec.label, "formula": spec.formula, "family": spec.family,
-        "spec": spec_json(spec), "panel_path": str(panel_path),
+        "spec": spec_json(spec), "method": built.method, "panel_path": str(panel_path),
         "panel_checksum": panel_checksum, "substitutes": substitutes, "priors": json.dumps(priors_config(priors)),
-        "sampler": json.dumps(asdict(settings)),
+        "sampler": json.dumps(asdict(settings)), "quadrature": json.dumps(asdict(quadrature)),
         "versions": json.dumps(_versions()), "numerics": NUMERICS, "sampling_seconds": round(sampling_seconds, 2),
         "wall_seconds": round(time.perf_counter() - began, 2), "n_rows": int(len(data.y)),
         "n_groups": int(data.n_groups), "n_events": int((data.y > 0).sum()),
         "diagnostics_passed": int(diagnostics.passed), "diagnostics_problems": json.dumps(diagnostics.problems),
+        "standardiser": json.dumps(built.standardiser.to_dict()),
         "count_standardiser": json.dumps(built.count_standardiser.to_dict() if built.count_standardiser else None),
     })
     return idata, diagnostics

@@ -130,7 +130,7 @@ def run_fits(jobs: list[Job], cache: Path, panel_checksum: str = "", scheduler: 
     model's data is sent to the workers once) or serially with scheduler="serial"; returns each job's fit file,
     in order. `on_done(job, from_cache)` reports each one as it finishes."""
     paths = [fit_path(cache, data, refit, panel_checksum) for data, refit in jobs]
-    todo = []
+    todo = []  # (job, path) of every fit not in the cache
     for job, path in zip(jobs, paths):
         try:
             load_fit(path)
@@ -141,21 +141,22 @@ def run_fits(jobs: list[Job], cache: Path, panel_checksum: str = "", scheduler: 
     for (data, refit), _path in todo:
         check_builds(data, refit)
     if not todo or scheduler == "serial":
-        for (data, refit), path in todo:
-            save_fit(run_refit(data, refit, panel_checksum), path)
+        for job, path in todo:
+            save_fit(run_refit(*job, panel_checksum), path)
             if on_done:
-                on_done((data, refit), False)
+                on_done(job, False)
         return paths
     from dask.distributed import as_completed
 
-    client = _client(scheduler, todo[0][0][1].settings.chains)
+    first_refit = todo[0][0][1]
+    client = _client(scheduler, first_refit.settings.chains)
     try:
-        shared = {}
+        shared = {}  # each model's data, sent to the workers once
         for (data, _refit), _path in todo:
             if id(data) not in shared:
                 shared[id(data)] = client.scatter(data, broadcast=True)
-        futures = {client.submit(run_refit, shared[id(data)], refit, panel_checksum, pure=False): (job, path)
-                   for job, path in todo for data, refit in [job]}
+        futures = {client.submit(run_refit, shared[id(job[0])], job[1], panel_checksum, pure=False): (job, path)
+                   for job, path in todo}
         for future in as_completed(futures):
             job, path = futures[future]
             save_fit(future.result(), path)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from itertools import cycle
 
 import pandas as pd
 import xarray as xr
@@ -40,11 +41,12 @@ def with_sample(spec: ModelSpec, base: ModelSpec, panel: xr.Dataset) -> tuple[Mo
 
 
 def variant_data(variant: Variant, panel: xr.Dataset, specs: list[ModelSpec]) -> list[ModelData]:
-    """The estimation data of each spec (one per base model of the variant, in order) on the variant's panel."""
+    """The estimation data of each spec on the variant's panel; `specs` are the variant's (or its Bayesian
+    versions'), which follow its base models in order, version after version."""
     from coupproof.api import panel_frame
 
     out = []
-    for spec, base in zip(specs, variant.models * (len(specs) // len(variant.models))):
+    for spec, base in zip(specs, cycle(variant.models)):
         spec, narrowed = with_sample(spec, PAPER_MODELS[base], panel)
         out.append(model_data(panel_frame(narrowed), spec))
     return out

@@ -22,6 +22,7 @@ import pandas as pd
 
 from data_prep.io import atomic_write_text
 from data_prep.panel import panel_to_frame, read_panel
+from inference.effects import PosteriorDraws
 from inference.fitting import loglik_name, population_names
 from inference.frequentist import FitResult, load_results
 from inference.store import FitFileError, fit_spec, load_fit
@@ -31,8 +32,7 @@ from models.specs import PAPER_MODELS, ModelSpec, SpecError
 from . import html
 from . import posterior_plots as plots
 from .frequentist import interaction_variables, marginal_effect_curve
-from .posterior_effects import (concession_curves, effect_draws, marginal_effect_curves,
-                                predicted_probability_curves)
+from .posterior_effects import concession_curves, marginal_effect_curves, predicted_probability_curves
 from .posterior_tables import interaction_probabilities, population_table
 from .predictive import calibration_table, count_predictive, region_of, replicate_counts, row_probabilities
 
@@ -154,7 +154,7 @@ def effect_parts(name: str, tree, data: ModelData, report: Report, figures: Path
     if isinstance(found, str):
         return [_skipped("Marginal effects", found)]
     focal, moderator = found
-    draws = effect_draws(tree, data)
+    draws = PosteriorDraws.from_tree(tree, data)
     effects = marginal_effect_curves(draws, data, moderator)
     probabilities = predicted_probability_curves(draws, data, moderator)
     tables[f"{name}_marginal_effects"], tables[f"{name}_predicted_probabilities"] = effects, probabilities

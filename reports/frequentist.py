@@ -15,7 +15,8 @@ from scipy.special import expit
 from scipy.stats import norm
 
 from inference.frequentist import FitResult
-from models.design import ModelData, typical_values as typical_variables
+from inference.effects import grid_frame
+from models.design import ModelData
 
 REFERENCE = Path(__file__).resolve().parent / "reference" / "mcward_yoon_2023_tables.csv"
 Z95 = norm.ppf(0.975)
@@ -58,21 +59,7 @@ def compare_with_paper(results: list[FitResult], reference: Path = REFERENCE) ->
 def typical_values(data: ModelData) -> pd.Series:
     """The design row at typical values (`models.design.typical_values`): every variable at its sample mean (binary
     controls too) or most common category, interactions and transforms evaluated from them."""
-    return data.new_design(typical_rows(data, 1)).iloc[0]
-
-
-def typical_rows(data: ModelData, n: int = 1) -> pd.DataFrame:
-    """`n` rows of the model's variables at their typical values (`models.design.typical_values`: sample means,
-    the most common value of categories), column types kept so that the formula reads them as it did."""
-    values = typical_variables(data)
-    rows = data.rows.iloc[np.zeros(n, dtype=int)].reset_index(drop=True)
-    for name, value in values.items():
-        column = data.rows[name]
-        if isinstance(column.dtype, pd.CategoricalDtype):
-            rows[name] = pd.Categorical([value] * n, categories=column.cat.categories, ordered=column.cat.ordered)
-        else:
-            rows[name] = value
-    return rows
+    return data.new_design(grid_frame(data)).iloc[0]
 
 
 def term_variable(data: ModelData, term: str) -> str | None:
@@ -115,12 +102,12 @@ def focal_levels(data: ModelData, focal: str) -> dict[str, float]:
 
 def grid_rows(data: ModelData, moderator: str, grid: np.ndarray, focal: str | None = None,
               focal_value: float | None = None) -> pd.DataFrame:
-    """Typical rows with `moderator` on `grid` (and `focal` at `focal_value` when given)."""
-    rows = typical_rows(data, len(grid))
-    rows[moderator] = grid
+    """Rows at typical values (`inference.effects.grid_frame`) with `moderator` on `grid` (and `focal` at
+    `focal_value` when given)."""
+    at = {moderator: list(grid)}
     if focal is not None and focal_value is not None:
-        rows[focal] = focal_value
-    return rows
+        at[focal] = [focal_value]
+    return grid_frame(data, at)
 
 
 def _plain_slope(column: str, rows: pd.DataFrame, focal: str) -> np.ndarray | None:

@@ -31,11 +31,6 @@ from .frequentist import design_slope, focal_levels, grid_rows, interaction_vari
 KIND_LABELS = {"conditional": "conditional (group effect 0)", "population": "population-averaged"}
 
 
-def effect_draws(tree, data: ModelData, every: int = 1) -> PosteriorDraws:
-    """Every `every`-th draw of each chain of a saved fit, as the curves take them (inference.effects)."""
-    return PosteriorDraws.from_tree(tree, data, every)
-
-
 def _kinds(draws: PosteriorDraws, kinds: tuple[str, ...]) -> tuple[str, ...]:
     """The kinds that differ for this model: without a group only the conditional one."""
     return kinds if draws.group_sd is not None else tuple(k for k in kinds if k == "conditional")

@@ -15,13 +15,14 @@ import xarray as xr
 from matplotlib.figure import Figure
 
 from inference.diagnostics import HDI_PROB as PROB
+from inference.effects import PosteriorDraws
 from inference.fitting import population_names
 from inference.store import fit_spec
 from models.design import ModelData
 from models.specs import ModelSpec
 
 from .frequentist import interaction_variables
-from .posterior_effects import effect_draws, marginal_effect_curves
+from .posterior_effects import marginal_effect_curves
 from .posterior_plots import variable_label
 
 
@@ -81,7 +82,7 @@ def effect_curves_by_set(fits: dict[str, object], data: ModelData, kind: str = "
                                      "prior_set"])
     frames = []
     for name, tree in fits.items():
-        draws = effect_draws(tree, data, every=2)
+        draws = PosteriorDraws.from_tree(tree, data, every=2)
         kinds = (kind,) if draws.group_sd is not None else ("conditional",)
         frames.append(marginal_effect_curves(draws, data, found[1], kinds=kinds).assign(prior_set=name))
     return pd.concat(frames, ignore_index=True)

@@ -109,12 +109,32 @@ def _logit_part(data: ModelData, y: np.ndarray, priors: dict[str, Prior], method
         pm.Bernoulli("y", logit_p=eta, observed=y)
     else:
         sd = priors["group_sd"].create_scale(data.spec.group_sd)
-        rows = DyadRows.from_groups(data.groups, y, quadrature, level=data.years)
-        coef = pt.concatenate([intercept[None], beta])
-        pm.Potential("marginal_loglik", marginal_dyad_loglik(coef, sd, rows.sort(with_intercept(Z)), rows,
-                                                             year_effect))
+        levels = data.categorical_levels() if year_effect is None else None
+        if levels is None:
+            rows = DyadRows.from_groups(data.groups, y, quadrature, level=data.years)
+            coef = pt.concatenate([intercept[None], beta])
+            loglik = marginal_dyad_loglik(coef, sd, rows.sort(with_intercept(Z)), rows, year_effect)
+        else:
+            rows, loglik = _marginal_with_levels(data, y, Z, intercept, beta, sd, levels, quadrature, standardiser)
+        pm.Potential("marginal_loglik", loglik)
     _original_scale(intercept, beta, standardiser, "coef", "coef_term")
     return rows
+
+
+def _marginal_with_levels(data: ModelData, y: np.ndarray, Z: np.ndarray, intercept, beta, sd, levels,
+                          quadrature: QuadratureOptions, standardiser: Standardiser):
+    """The marginal log-likelihood with a categorical term's dummies (e.g. year fixed effects) passed to the kernel
+    as level effects instead of design columns: the same model and linear predictor, beta_j (D_j - m_j) / s_j
+    split into a level effect beta_j / s_j and an intercept shift, at the cost of one addition per row instead of
+    a column per level. The rows' layout keeps the level codes; post-processing may use the full design."""
+    positions, codes = levels
+    keep = np.setdiff1d(np.arange(Z.shape[1]), positions)
+    mean, scale = standardiser.mean[positions], standardiser.sd[positions]
+    shifted = intercept - pt.sum(beta[positions] * mean / scale)
+    coef = pt.concatenate([shifted[None], beta[keep]])
+    level_effect = pt.concatenate([pt.zeros(1), beta[positions] / scale])
+    rows = DyadRows.from_groups(data.groups, y, quadrature, level=codes)
+    return rows, marginal_dyad_loglik(coef, sd, rows.sort(with_intercept(Z[:, keep])), rows, level_effect)
 
 
 def _count_part(data: ModelData, y: np.ndarray, priors: dict[str, Prior], standardiser: Standardiser) -> int:

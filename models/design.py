@@ -50,6 +50,24 @@ class ModelData:
         """The design's columns without the intercept (the standardised slopes' names)."""
         return tuple(c for c in self.X.columns if c != "Intercept")
 
+    def categorical_levels(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """The largest categorical main effect (e.g. `C(year)`) as levels: its dummies' positions in `terms` and
+        each row's level (0: the reference, j: the j-th dummy), or None without one. Lets the kernel add one
+        effect per row instead of a design column per level (the same linear predictor)."""
+        if self.design is None or not hasattr(self.design, "terms"):
+            return None
+        slices = [self.design.slices[name] for name, term in self.design.terms.items()
+                  if getattr(term, "kind", None) == "categoric"]
+        if not slices:
+            return None
+        largest = max(slices, key=lambda s: s.stop - s.start)
+        columns = list(self.X.columns[largest])
+        dummies = self.X[columns].to_numpy()
+        if not (np.isin(dummies, (0.0, 1.0)).all() and (dummies.sum(axis=1) <= 1).all()):
+            return None
+        positions = np.array([self.terms.index(c) for c in columns])
+        return positions, (dummies @ np.arange(1, len(columns) + 1)).astype(np.int64)
+
     def new_design(self, frame: pd.DataFrame, part: str = "zero") -> pd.DataFrame:
         """The design of new rows (same columns, transforms and category levels as the estimation design);
         `part` "count" gives the hurdle count part's."""

@@ -338,6 +338,27 @@ def test_plain_bernoulli_density_integrates_to_the_kernel_reference(sd):
                                                                               abs=FLOAT32_CONSTANTS)
 
 
+@pytest.mark.parametrize("sd", [0.05, 0.3, 2.3, 5.0, 12.0])
+def test_year_dummies_as_kernel_levels_give_the_full_design_density(sd):
+    """C(year) dummies enter the kernel as level effects (one addition per row): the log density is the dense
+    reference of the full design, at dyad sds from tiny to far beyond the posterior, with large dummy slopes."""
+    rng = np.random.default_rng(7)
+    frame = pd.DataFrame({"ccode_a": np.repeat([2, 20, 40, 41], 9), "ccode_b": np.repeat([200, 365, 2, 710], 9),
+                          "year": np.tile(np.arange(1990, 1999), 4), "x": rng.normal(0, 1, 36),
+                          "y": rng.binomial(1, 0.3, 36).astype(float)})
+    data = model_data(frame, ModelSpec("t", "y ~ x + C(year) + (1 | dyad)"))
+    positions, codes = data.categorical_levels()
+    assert list(positions) == list(range(1, 9)) and list(codes[:9]) == list(range(9))
+    built = build_model(data, PRIORS)
+    beta = np.concatenate([[-0.7], rng.normal(0, 3, 8)])
+    point = {"intercept": np.array(0.3), "beta": beta, "dyad_sd_signed": np.array(sd)}
+    Z = with_intercept(built.standardiser.transform(data.X))
+    expected = (dense_dyad_loglik(data.groups, Z, np.concatenate([[0.3], beta]), data.y.to_numpy(), sd).sum()
+                + normal_logpdf(0.3, "intercept") + normal_logpdf(beta, "slopes") + normal_logpdf(sd, "group_sd"))
+    assert built.model.compile_logp(jacobian=False)(point) == pytest.approx(expected, rel=1e-9,
+                                                                            abs=FLOAT32_CONSTANTS)
+
+
 def test_power_scaling_and_prior_set_refits_in_one_call(api_fit, tmp_path):
     """What `coupproof sensitivity` does, from the API: power-scaling of a fit, and refits under prior sets
     (serially, cached: a second call fits nothing)."""

@@ -13,7 +13,7 @@ PYENV_ROOT_DIR := $(shell pyenv root 2>/dev/null || echo $$HOME/.pyenv)
 PYTHON312 := $(shell for c in $(PYTHON) python3.12 $$(ls -d $(PYENV_ROOT_DIR)/versions/3.12*/bin/python3.12 2>/dev/null | sort -V -r); do \
   "$$c" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))' >/dev/null 2>&1 && { command -v "$$c"; break; }; done)
 
-.PHONY: help data freq fit report sensitivity robustness test bench lock clean distclean
+.PHONY: help data freq fit report sensitivity robustness test browser bench lock clean distclean
 
 help:
 	@echo "make data   build the directed dyad-year panel ($(PANEL)) and compare it with the paper"
@@ -83,7 +83,16 @@ robustness: $(PANEL)
 # Tests run in TEST_WORKERS processes (pytest-xdist), each test file in one of them so that its fixtures are built once.
 TEST_WORKERS ?= 2
 
-test: $(VENV)/.installed
+# The report's browser test opens report.html in headless Chromium: Debian's chromium package is installed where it
+# is missing (as root, or with passwordless sudo); where it cannot be, that one test is skipped with a warning.
+browser:
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || { \
+	  echo "Installing Debian's chromium package (headless browser for the report test)"; \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo "sudo -n"); \
+	  ($$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null) \
+	  || echo "warning: could not install chromium; the report's browser test will be skipped"; }
+
+test: $(VENV)/.installed browser
 	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=10
 
 bench: $(VENV)/.installed $(PANEL)

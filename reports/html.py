@@ -1,10 +1,11 @@
-"""A self-contained HTML page: sections of text, tables and figures, images embedded as base64, banners for
-problems the reader must not miss."""
+"""A self-contained HTML page: a table of contents, sections of text, tables and figures, images embedded as base64,
+banners for problems the reader must not miss. Tables wrap long cells so that none is wider than the page."""
 
 from __future__ import annotations
 
 import base64
 import html
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -12,8 +13,10 @@ import pandas as pd
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 1200px; margin: 2em auto; color: #222; line-height: 1.45; }
 h1 { border-bottom: 2px solid #444; } h2 { border-bottom: 1px solid #bbb; margin-top: 2em; }
-table { border-collapse: collapse; font-size: 0.85em; margin: 0.8em 0; }
-th, td { border: 1px solid #ccc; padding: 3px 7px; text-align: right; } th { background: #f2f2f2; }
+table { border-collapse: collapse; font-size: 0.85em; margin: 0.8em 0; max-width: 100%; }
+th, td { border: 1px solid #ccc; padding: 3px 7px; text-align: right; overflow-wrap: anywhere; }
+th { background: #f2f2f2; }
+nav.toc { background: #f7f7f7; border: 1px solid #ddd; padding: 0.5em 1.2em; } nav.toc ul { margin: 0.3em 0; }
 td:first-child, th:first-child { text-align: left; }
 .banner { padding: 0.7em 1em; margin: 1em 0; border-radius: 4px; font-weight: 600; }
 .fail { background: #b00020; color: white; } .warn { background: #fff3cd; border: 1px solid #e0c060; }
@@ -47,12 +50,29 @@ def figure(path: Path, caption: str) -> str:
             f"<figcaption>{escape(caption)}</figcaption></figure>")
 
 
+def slug(title: str) -> str:
+    """An anchor made from a title: lower case, runs of other characters as one hyphen."""
+    return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-") or "section"
+
+
 def section(title: str, *parts: str, level: int = 2, anchor: str = "") -> str:
+    """A heading and its parts; top-level sections always get an anchor (theirs, or one made from the title), so
+    that the table of contents can link them."""
+    anchor = anchor or (slug(title) if level == 2 else "")
     ident = f' id="{escape(anchor)}"' if anchor else ""
     return f"<h{level}{ident}>{escape(title)}</h{level}>\n" + "\n".join(parts)
 
 
+_HEADING = re.compile(r'<h2 id="([^"]+)">(.*?)</h2>')
+
+
+def contents(sections: list[str]) -> str:
+    """A table of contents linking every top-level section."""
+    items = [f'<li><a href="#{anchor}">{title}</a></li>' for part in sections for anchor, title in _HEADING.findall(part)]
+    return f'<nav class="toc"><strong>Contents</strong><ul>{"".join(items)}</ul></nav>' if items else ""
+
+
 def page(title: str, sections: list[str]) -> str:
     return (f"<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>{escape(title)}</title>"
-            f"<style>{STYLE}</style></head><body>\n<h1>{escape(title)}</h1>\n" + "\n".join(sections)
-            + "\n</body></html>\n")
+            f"<style>{STYLE}</style></head><body>\n<h1>{escape(title)}</h1>\n{contents(sections)}\n"
+            + "\n".join(sections) + "\n</body></html>\n")

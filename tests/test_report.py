@@ -31,13 +31,20 @@ def fitted(tmp_path_factory):
     return root, panel, fits
 
 
-def test_report_has_every_section_and_valid_figures(fitted):
+@pytest.fixture(scope="module")
+def rendered(fitted):
+    """The report of the fitted models (no sensitivity or robustness results): its folder."""
     root, panel, fits = fitted
     out = root / "report"
     result = _run("report", "--model", "m1,m3", "--fits", fits, "--panel", panel, "--freq",
                   root / "freq" / "fits.json", "--out", out, "--ppc-draws", "20", "--sensitivity", root / "none",
                   "--robustness", root / "none")
     assert result.exit_code == 0, result.output
+    return out
+
+
+def test_report_has_every_section_and_valid_figures(rendered):
+    out = rendered
     text = (out / "report.html").read_text()
     assert "No prior-sensitivity results yet" in text and "No robustness results yet" in text
     for section in SECTIONS:
@@ -59,6 +66,57 @@ def test_report_has_every_section_and_valid_figures(fitted):
 
     overview = pd.read_csv(out / "tables" / "overview.csv")
     assert list(overview["model"]) == ["m1", "m3"] and overview["freq"].notna().all()
+
+
+BROWSER_CHECK = """<script>
+window.addEventListener("load", () => {
+  const width = window.innerWidth;
+  const result = {
+    width: width,
+    page_width: document.documentElement.scrollWidth,
+    images: document.images.length,
+    broken: [...document.images].filter(i => !(i.complete && i.naturalWidth > 0)).length,
+    tables: document.querySelectorAll("table").length,
+    too_wide: [...document.querySelectorAll("table")].filter(t => t.getBoundingClientRect().right > width).length,
+    toc: [...document.querySelectorAll("nav.toc a")].map(a => a.getAttribute("href")),
+    sections: [...document.querySelectorAll("h2")].map(h => h.id),
+  };
+  const out = document.createElement("pre");
+  out.id = "browser-check";
+  out.textContent = JSON.stringify(result);
+  document.body.appendChild(out);
+});
+</script>"""
+
+
+def browser_check(report, tmp_path) -> dict:
+    """What headless Chromium sees of the report in a 1280-pixel window, from a copy with a checking script."""
+    import html
+    import json
+    import re
+    import shutil
+    import subprocess
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.skip("Chromium is not installed (make test installs Debian's chromium package where it can)")
+    page = tmp_path / "checked.html"
+    page.write_text(report.read_text().replace("</body>", BROWSER_CHECK + "</body>"))
+    run = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                          "--window-size=1280,900", "--virtual-time-budget=20000", "--dump-dom", page.as_uri()],
+                         capture_output=True, text=True, timeout=120)
+    found = re.search(r'<pre id="browser-check">(.*?)</pre>', run.stdout, re.S)
+    assert found, f"no result from Chromium (exit {run.returncode}): {run.stderr[-2000:]}"
+    return json.loads(html.unescape(found.group(1)))
+
+
+def test_report_in_a_real_browser(rendered, tmp_path):
+    """Headless Chromium: every image loads, no table (and not the page) is wider than a 1280-pixel window, and the
+    table of contents links every top-level section, each model's included."""
+    seen = browser_check(rendered / "report.html", tmp_path)
+    assert seen["width"] == 1280 and seen["images"] >= 14 and seen["broken"] == 0
+    assert seen["tables"] > 5 and seen["too_wide"] == 0 and seen["page_width"] <= 1280
+    assert seen["toc"] == [f"#{s}" for s in seen["sections"]] and {"#m1", "#m3"} <= set(seen["toc"])
 
 
 def test_missing_and_foreign_fits_are_shown_and_a_damaged_one_refused(fitted, tmp_path):

@@ -13,13 +13,16 @@ PYENV_ROOT_DIR := $(shell pyenv root 2>/dev/null || echo $$HOME/.pyenv)
 PYTHON312 := $(shell for c in $(PYTHON) python3.12 $$(ls -d $(PYENV_ROOT_DIR)/versions/3.12*/bin/python3.12 2>/dev/null | sort -V -r); do \
   "$$c" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))' >/dev/null 2>&1 && { command -v "$$c"; break; }; done)
 
-.PHONY: help data freq fit report sensitivity robustness test browser bench lock clean distclean
+
+.PHONY: help all data freq fit report sensitivity robustness test browser bench lock clean distclean FORCE
 
 help:
+	@echo "make all    from the raw files to the report: panel, frequentist tables, Bayesian fits, power-scaling,"
+	@echo "            report (build/report/report.html); each step skipped when its inputs have not changed"
 	@echo "make data   build the directed dyad-year panel ($(PANEL)) and compare it with the paper"
 	@echo "make freq   frequentist reproduction of Tables 1-2 and Figures 1 and 3 (build/freq/)"
 	@echo "make fit    build the panel if needed, then fit the Bayesian models (build/fits/; FIT_MODELS, FIT_ARGS)"
-	@echo "make report HTML report of the saved fits, with figures and tables (build/report/)"
+	@echo "make report HTML report of the saved fits, with figures and tables (build/report/); makes what it needs"
 	@echo "make sensitivity  power-scaling of the fits and refits under prior sets (build/sensitivity/; SENS_ARGS)"
 	@echo "make robustness   the paper's robustness checks, every variant of Models 2 and 4 (build/robustness/)"
 	@echo "make test   run the test suite"
@@ -46,14 +49,33 @@ lock: $(VENV)/.installed
 	$(VENV)/bin/uv pip compile pyproject.toml --extra test --universal --python-version 3.12 --no-header \
 	  --output-file requirements.lock
 
-$(PANEL): $(VENV)/.installed
-	$(CLI) data --data-dir "$(DATA_DIR)" --out $(PANEL) --check
+# What each step reads: a step reruns only when one of its inputs is newer than its output (make all, make report).
+# (raw file names may hold spaces, which make cannot list: the panel is remade when any raw file is newer than it)
+RAW_CHANGED := $(if $(wildcard $(PANEL)),$(shell find "$(DATA_DIR)" -type f -newer $(PANEL) 2>/dev/null | head -n 1))
+PANEL_CODE := $(wildcard data_prep/*.py)
+MODEL_CODE := $(wildcard models/*.py models/*.toml models/priors/*.toml inference/*.py)
+REPORT_CODE := $(wildcard reports/*.py)
+MODELS ?= m1 m2 m3 m4 h1 h2
+comma := ,
+MODEL_LIST = $(subst $(eval) ,$(comma),$(strip $(MODELS)))
+FITS := $(foreach m,$(MODELS),$(BUILD)/fits/$(m)_marginal.nc)
+FREQ := $(BUILD)/freq/fits.json
+SCALING := $(BUILD)/sensitivity/power_scaling.csv
+REPORT := $(BUILD)/report/report.html
+
+# $(call step,NAME,COMMAND): one progress line before and after a step of make all, with its time.
+step = @echo "[$(1)] started $$(date +%T)"; start=$$(date +%s); $(2) && echo "[$(1)] done in $$(( $$(date +%s) - start )) s"
+
+$(PANEL): $(VENV)/.installed $(PANEL_CODE) $(if $(RAW_CHANGED),FORCE)
+	$(call step,panel,$(CLI) data --data-dir "$(DATA_DIR)" --out $(PANEL) --check)
 
 data: $(VENV)/.installed
 	$(CLI) data --data-dir "$(DATA_DIR)" --out $(PANEL) --check
 
-freq: $(PANEL)
-	$(CLI) freq --panel $(PANEL) --out $(BUILD)/freq
+freq: $(FREQ)
+
+$(FREQ): $(PANEL) $(MODEL_CODE) $(REPORT_CODE)
+	$(call step,frequentist,$(CLI) freq --models $(MODEL_LIST) --panel $(PANEL) --out $(BUILD)/freq)
 
 # Bayesian fits: which models and sampler settings (see `coupproof fit --help`).
 FIT_MODELS ?= all
@@ -62,10 +84,30 @@ FIT_ARGS ?= --sampler nutpie --draws 1250 --tune 300 --chains 2
 fit: $(PANEL)
 	$(CLI) fit --model $(FIT_MODELS) --panel $(PANEL) --out $(BUILD)/fits $(FIT_ARGS)
 
-# The report reads the saved fits and frequentist results; it never refits (run make fit and make freq first).
-report: $(VENV)/.installed
-	$(CLI) report --fits $(BUILD)/fits --panel $(PANEL) --freq $(BUILD)/freq/fits.json --out $(BUILD)/report \
-	  --sensitivity $(BUILD)/sensitivity --robustness $(BUILD)/robustness
+# One model's fit, remade when the panel, the model code or its specs and priors change (make all, make report).
+$(BUILD)/fits/%_marginal.nc: $(PANEL) $(MODEL_CODE)
+	$(call step,fit $*,$(CLI) fit --model $* --panel $(PANEL) --out $(BUILD)/fits $(FIT_ARGS))
+
+$(SCALING): $(FITS) $(REPORT_CODE)
+	$(call step,power-scaling,$(CLI) sensitivity --no-refits --panel $(PANEL) --fits $(BUILD)/fits \
+	  --out $(BUILD)/sensitivity)
+
+# The report reads the saved fits, the frequentist results and the power-scaling, making those that are missing or
+# out of date first; it never refits otherwise. Prior-set refits and the robustness suite are added when present.
+report: $(REPORT)
+
+$(REPORT): $(FREQ) $(FITS) $(SCALING) $(REPORT_CODE)
+	$(call step,report,$(CLI) report --model $(MODEL_LIST) --fits $(BUILD)/fits --panel $(PANEL) \
+	  --freq $(FREQ) --out $(BUILD)/report \
+	  --sensitivity $(BUILD)/sensitivity --robustness $(BUILD)/robustness)
+
+# From raw files to the report: panel, frequentist tables, the six Bayesian fits, power-scaling, report; each step
+# skipped when its inputs have not changed (one line per step), and the total time at the end.
+all: $(VENV)/.installed
+	@start=$$(date +%s); marker=$$(mktemp); trap 'rm -f $$marker' EXIT; \
+	$(MAKE) --no-print-directory $(REPORT) && \
+	for f in $(PANEL) $(FREQ) $(FITS) $(SCALING) $(REPORT); do [ $$f -nt $$marker ] || echo "[up to date] $$f"; done && \
+	echo "make all: finished in $$(( $$(date +%s) - start )) s; the report is $(REPORT)"
 
 # Prior sensitivity: power-scaling of the saved fits, refits of SENS_MODELS under every prior set on Dask.
 SENS_MODELS ?= m4
@@ -100,6 +142,8 @@ bench: $(VENV)/.installed $(PANEL)
 	$(PY) -m inference.bench_frequentist --panel $(PANEL) --out $(BUILD)/bench/frequentist.json
 	$(PY) -m inference.bench_bayes --panel $(PANEL) --out $(BUILD)/bench/bayes.json
 	$(CLI) robustness --no-bayes --panel $(PANEL) --data-dir "$(DATA_DIR)" --out $(BUILD)/bench/robustness
+
+FORCE:
 
 clean:
 	rm -rf $(BUILD)

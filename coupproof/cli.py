@@ -396,6 +396,8 @@ def sensitivity(
     tune: Annotated[int, typer.Option(help="Tuning iterations per chain of each refit.")] = 300,
     chains: Annotated[int, typer.Option(help="Chains per refit.")] = 2,
     seed: Annotated[int, typer.Option(help="Random seed (the same for every prior set).")] = 20231,
+    refits: Annotated[bool, typer.Option("--refits/--no-refits", help="Refit --model under the prior sets; "
+                                         "--no-refits: power-scaling of the saved fits only (seconds).")] = True,
 ) -> None:
     """Prior sensitivity: power-scaling of the saved fits, and refits under alternative prior sets (on Dask)."""
     import pandas as pd
@@ -414,7 +416,7 @@ def sensitivity(
     # everything is checked before any fitting
     sets = load_prior_sets(prior_sets)
     known = load_specs(specs)
-    chosen = [get_spec(name, known) for name in _names(model, known)]
+    chosen = [get_spec(name, known) for name in _names(model, known)] if refits else []
     settings = SamplerSettings(draws=draws, tune=tune, chains=chains, seed=seed)
     check_output(out, folder=True, inputs=[panel, fits, specs, prior_sets], what="sensitivity")
     ds = read_panel(panel)

@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from data_prep.io import atomic_write_text
 from data_prep.panel import panel_to_frame, read_panel
@@ -128,10 +129,8 @@ SUMMARY_COLUMNS = {"model": "model", "method": "method", "wall_seconds": "wall t
                    "max_rhat": "largest R-hat", "divergences": "divergences"}
 
 
-def summary_table(records: list[dict]) -> "pd.DataFrame":
+def summary_table(records: list[dict]) -> pd.DataFrame:
     """One row per fit with the figures the README quotes."""
-    import pandas as pd
-
     return pd.DataFrame([{label: r.get(key) for key, label in SUMMARY_COLUMNS.items()} for r in records])
 
 
@@ -151,7 +150,7 @@ def machine() -> dict:
             "python": platform.python_version(), "versions": versions}
 
 
-def summary_markdown(table, about: dict) -> str:
+def summary_markdown(table: pd.DataFrame, about: dict) -> str:
     versions = ", ".join(f"{k} {v}" for k, v in about["versions"].items())
     return (f"Machine: {about['cpus']} cores, {about['cpu']}; Python {about['python']}; {versions}.\n\n"
             + table.to_markdown(index=False) + "\n")

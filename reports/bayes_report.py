@@ -33,7 +33,7 @@ from . import html
 from . import posterior_plots as plots
 from .frequentist import interaction_variables, marginal_effect_curve
 from .posterior_effects import concession_curves, marginal_effect_curves, predicted_probability_curves
-from .posterior_tables import interaction_probabilities, population_table
+from .posterior_tables import count_part_identification, interaction_probabilities, population_table
 from .predictive import calibration_table, count_predictive, region_of, replicate_counts, row_probabilities
 
 
@@ -180,8 +180,28 @@ def effect_parts(name: str, tree, data: ModelData, report: Report, figures: Path
         label = plots.variable_label(spec.outcome, labels)
         parts.append(html.section(f"Counts: {label}", html.figure(
             plots.save(plots.plot_concessions(counts, labels), figures / f"{name}_concessions.png"),
-            f"{name}: Pr(any) and expected count of {label}"), level=3))
+            f"{name}: Pr(any) and expected count of {label}"), *count_part_parts(name, tree, labels, tables),
+            level=3))
     return parts
+
+
+def count_part_parts(name: str, tree, labels: dict, tables: dict) -> list[str]:
+    """What the hurdle's count part can and cannot tell: how many positive counts it rests on, and how much they
+    narrowed each slope's prior."""
+    identified = count_part_identification(tree)
+    tables[f"{name}_count_identification"] = identified
+    n_positive = int(tree.attrs["n_events"])  # the hurdle's zero part: rows with any count
+    weak = identified[identified["posterior_over_prior_iqr"] > 0.5]
+    shown = identified.assign(term=[plots.variable_label(t, labels) for t in identified["term"]])
+    return [html.paragraph(
+        f"The count part rests on {n_positive} positive counts (pacts with at least one concession: dyads almost never form two, so "
+        "it has no dyad effects) and estimates one slope per term. It can tell the direction of a slope whose "
+        "posterior is much narrower than its prior; it cannot tell the size, or even the sign, of one whose "
+        f"posterior is about as wide as its prior: {len(weak)} of {len(identified)} slopes keep more than half "
+        "of their prior's spread (posterior over prior interquartile range above 0.5), so their estimates there "
+        "are mostly the prior's. The Pr(any) curve comes from the logit part over all dyad-years and is much "
+        "better identified."), html.table(shown.rename(columns={
+            "posterior_over_prior_iqr": "posterior / prior IQR", "pr_positive": "Pr(slope > 0)"}))]
 
 
 def sampling_parts(name: str, tree, spec: ModelSpec, figures: Path) -> list[str]:

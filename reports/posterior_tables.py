@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pymc as pm
 
 from inference.diagnostics import HDI_PROB as PROB
 from inference.frequentist import FitResult
@@ -97,3 +98,30 @@ def interaction_probabilities(tree, labels: dict[str, str] | None = None) -> pd.
                      "label": variable_label(term, labels), "mean": draws.mean(),
                      "pr_negative": float((draws < 0).mean()), "pr_positive": float((draws > 0).mean())})
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def _iqr(values: np.ndarray) -> float:
+    lower, upper = np.quantile(values, [0.25, 0.75])
+    return float(upper - lower)
+
+
+def count_part_identification(tree, draws: int = 20000, seed: int = 0) -> pd.DataFrame:
+    """How much the hurdle count part's data narrowed each slope's prior: the posterior's interquartile range over
+    the prior's, on the standardised scale the priors are set on (1: the data taught nothing; a robust measure, so
+    Cauchy priors work too), and the posterior probability of the slope's sign."""
+    import json
+
+    from models.priors import DISTRIBUTIONS
+
+    prior = json.loads(tree.attrs["priors"])["count_slopes"]
+    kwargs = {k: v for k, v in prior.items() if k != "dist"}
+    prior_draws = pm.draw(DISTRIBUTIONS[prior["dist"]][0].dist(**kwargs), draws=draws, random_seed=seed)
+    prior_iqr = _iqr(np.asarray(prior_draws))
+    post = tree["posterior"]
+    beta = post["count_beta"].stack(sample=("chain", "draw")).transpose("count_term", "sample").values
+    terms = [str(t) for t in post["count_beta"]["count_term"].values]
+    return pd.DataFrame({
+        "term": terms,
+        "posterior_over_prior_iqr": [_iqr(row) / prior_iqr for row in beta],
+        "pr_positive": (beta > 0).mean(axis=1),
+    })

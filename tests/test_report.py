@@ -240,3 +240,27 @@ def test_report_of_any_spec_skips_what_does_not_apply(varied):
         "Counterbalancing, A × Threat to A (from the panel)"
     overview = pd.read_csv(tables / "overview.csv")
     assert "s_state" not in set(overview["model"]) and len(overview) == 4
+    counts = pd.read_csv(tables / "s_hurdle_count_identification.csv")
+    assert list(counts["term"]) == ["threat_a"] and 0 < counts["posterior_over_prior_iqr"].iloc[0] < 2
+    assert "The count part rests on" in text and "posterior / prior IQR" in text
+
+
+def test_count_part_identification_compares_posterior_and_prior_spread():
+    """A posterior equal to the prior keeps its whole spread (ratio 1); one a tenth as wide gives 0.1."""
+    import json
+
+    import numpy as np
+    import xarray as xr
+
+    from reports.posterior_tables import count_part_identification
+
+    rng = np.random.default_rng(3)
+    beta = np.stack([rng.normal(0, 0.5, (2, 4000)), rng.normal(1, 0.05, (2, 4000))], axis=-1)
+    posterior = xr.Dataset({"count_beta": (("chain", "draw", "count_term"), beta)},
+                           coords={"count_term": ["weak", "strong"]})
+    tree = xr.DataTree.from_dict({"posterior": posterior})
+    tree.attrs["priors"] = json.dumps({"count_slopes": {"dist": "Normal", "mu": 0.0, "sigma": 0.5}})
+    table = count_part_identification(tree).set_index("term")
+    assert table.loc["weak", "posterior_over_prior_iqr"] == pytest.approx(1.0, abs=0.05)
+    assert table.loc["strong", "posterior_over_prior_iqr"] == pytest.approx(0.1, abs=0.01)
+    assert table.loc["strong", "pr_positive"] == 1.0 and table.loc["weak", "pr_positive"] == pytest.approx(0.5, abs=0.03)

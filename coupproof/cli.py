@@ -480,6 +480,8 @@ def robustness(
     tune: Annotated[int, typer.Option(help="Tuning iterations per chain of each Bayesian fit.")] = 300,
     chains: Annotated[int, typer.Option(help="Chains per Bayesian fit.")] = 2,
     seed: Annotated[int, typer.Option(help="Random seed of every Bayesian fit.")] = 20231,
+    retries: Annotated[int, typer.Option(help="Refit a Bayesian fit that fails its diagnostics at twice the length, "
+                                              "up to this many times (0: flag it at once).")] = 1,
     fits: Annotated[Path, typer.Option(help="The main models' saved fits ('coupproof fit'), shown as the reference "
                                             "where present.")] = Path("build/fits"),
 ) -> None:
@@ -505,6 +507,7 @@ def robustness(
     from .api import Model
 
     chosen = get_variants(variants, load_variants(variant_file))
+    _at_least(retries, 0, "retries")
     check_output(out, folder=True, inputs=[panel, variant_file, data_dir, fits], what="robustness results")
     base = read_panel(panel)
     built: dict[tuple, object] = {}
@@ -541,7 +544,8 @@ def robustness(
                       f"{out / 'cache'})")
         paths = run_fits([job for _, job in jobs], out / "cache", str(base.attrs.get("panel_checksum", "")),
                          scheduler, lambda job, cached: console.print(
-                             f"  {job[0].spec.name}: {'from cache' if cached else 'fitted'}"))
+                             f"  {job[0].spec.name} ({job[1].settings.draws} draws): "
+                             f"{'from cache' if cached else 'fitted'}"), retries=retries)
         for (variant_name, _job), path in zip(jobs, paths):
             fitted = load_fit(path)
             if not int(fitted.attrs.get("diagnostics_passed", 0)):

@@ -14,7 +14,7 @@ import hashlib
 import json
 import os
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from data_prep.io import check_safe_name, read_toml
@@ -124,11 +124,36 @@ def fit_path(cache: Path, data: ModelData, refit: Refit, panel_checksum: str) ->
 Job = tuple[ModelData, Refit]
 
 
+def longer(refit: Refit, factor: int = 2) -> Refit:
+    """The refit with `factor` times the draws and tuning iterations (for a fit that failed its diagnostics)."""
+    settings = refit.settings
+    return replace(refit, settings=replace(settings, draws=factor * settings.draws, tune=factor * settings.tune))
+
+
+def passed(path: Path) -> bool:
+    """Whether a saved fit passed its diagnostics gate."""
+    return bool(int(load_fit(path).attrs.get("diagnostics_passed", 0)))
+
+
 def run_fits(jobs: list[Job], cache: Path, panel_checksum: str = "", scheduler: str | None = None,
-             on_done: Callable[[Job, bool], None] | None = None) -> list[Path]:
+             on_done: Callable[[Job, bool], None] | None = None, retries: int = 0) -> list[Path]:
     """Fit every (model data, refit) job not already in `cache`, in parallel on Dask (one task per job; each
     model's data is sent to the workers once) or serially with scheduler="serial"; returns each job's fit file,
-    in order. `on_done(job, from_cache)` reports each one as it finishes."""
+    in order. `on_done(job, from_cache)` reports each one as it finishes. With `retries`, a fit that fails its
+    diagnostics is refitted at twice the length (cached under its own key), up to that many times; the returned
+    path is the last attempt's, flagged by its own diagnostics if it failed again."""
+    paths = _run_once(jobs, cache, panel_checksum, scheduler, on_done)
+    failed = [i for i, path in enumerate(paths) if retries > 0 and not passed(path)]
+    if failed:
+        again = run_fits([(jobs[i][0], longer(jobs[i][1])) for i in failed], cache, panel_checksum, scheduler,
+                         on_done, retries - 1)
+        for i, path in zip(failed, again):
+            paths[i] = path
+    return paths
+
+
+def _run_once(jobs: list[Job], cache: Path, panel_checksum: str, scheduler: str | None,
+              on_done: Callable[[Job, bool], None] | None) -> list[Path]:
     paths = [fit_path(cache, data, refit, panel_checksum) for data, refit in jobs]
     todo = []  # (job, path) of every fit not in the cache
     for job, path in zip(jobs, paths):

@@ -3,6 +3,8 @@ Dask path against the serial one, the cache, and the command's bad input."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import xarray as xr
@@ -131,6 +133,21 @@ def test_dask_refits_equal_serial_refits_and_are_cached(two_refits, tmp_path):
     again = []
     run_refits(data, refits, tmp_path / "serial", "x", "serial", lambda name, cached: again.append(cached))
     assert again == [True, True]  # nothing refitted
+
+
+def test_a_failed_fit_is_refitted_at_twice_the_length(two_refits, tmp_path):
+    """25 draws cannot reach ESS 400: with one retry the job is refitted at 50 draws and 50 tuning iterations
+    (cached under its own key) and that attempt is returned, still flagged; without retries the first is."""
+    from inference.refits import passed, run_fits
+
+    data, refits = two_refits
+    done = []
+    first = run_fits([(data, refits[0])], tmp_path, "x", "serial", retries=0)
+    retried = run_fits([(data, refits[0])], tmp_path, "x", "serial",
+                       lambda job, cached: done.append((job[1].settings.draws, cached)), retries=1)
+    assert done == [(25, True), (50, False)]
+    assert retried[0] != first[0] and not passed(retried[0])
+    assert json.loads(load_fit(retried[0]).attrs["sampler"])["draws"] == 50
 
 
 def test_prior_set_results_of_a_model_without_an_interaction(tmp_path):

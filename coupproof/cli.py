@@ -74,9 +74,9 @@ def _repeat_interrupt(signum: int) -> None:
 
 
 def _unraisable(hook):
-    """Python's hook for exceptions it cannot raise (e.g. in a ctypes callback), without the traceback of an
-    interrupt that landed there: the command still reports the interrupt itself."""
-    return lambda info: None if isinstance(info.exc_value, Interrupted) else hook(info)
+    """Python's hook for exceptions it cannot raise (e.g. in a ctypes callback or a destructor), silent about an
+    interrupt that landed there and about anything after an interrupt: the command reports the interrupt itself."""
+    return lambda info: None if _received or isinstance(info.exc_value, Interrupted) else hook(info)
 
 
 def guarded(command):
@@ -112,7 +112,9 @@ def guarded(command):
             raise typer.Exit(code=1) from None
         finally:
             _finished.set()
-            sys.unraisablehook = hook
+            # after an interrupt the process is ending: objects a library was building when it landed (llvmlite's
+            # mid-compilation) fail in their destructors at exit, which is noise, not news
+            sys.unraisablehook = (lambda info: None) if _received else hook
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
     return run

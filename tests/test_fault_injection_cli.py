@@ -359,3 +359,19 @@ def test_prior_files_are_valid_or_refused_with_a_prior_error(tmp_path, group, en
 
 if __name__ == "__main__":
     sys.exit(pytest.main([__file__]))
+
+
+def test_an_interrupt_leaves_no_destructor_noise(tmp_path):
+    """A library object half-built when Ctrl-C lands (llvmlite's, mid-compilation) fails in its destructor at exit:
+    the command still exits 130 with its one line, and Python prints no 'Exception ignored' traceback."""
+    script = tmp_path / "interrupted.py"
+    script.write_text(
+        "import signal\nimport typer\nfrom coupproof.cli import guarded\n\n\n"
+        "class HalfBuilt:\n    def __del__(self):\n        raise AttributeError('no _as_parameter_')\n\n\n"
+        "kept = []\n\n\ndef body():\n    kept.append(HalfBuilt())\n    signal.raise_signal(signal.SIGINT)\n\n\n"
+        "app = typer.Typer()\napp.command()(guarded(body))\napp()\n")
+    run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "COLUMNS": "200"})
+    assert run.returncode == 130, run.stdout + run.stderr
+    assert "interrupted (SIGINT)" in run.stderr
+    assert "Exception ignored" not in run.stderr and "Traceback" not in run.stderr, run.stderr

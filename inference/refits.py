@@ -88,17 +88,20 @@ def check_builds(data: ModelData, refit: Refit) -> None:
 
 def _client(scheduler: str | None, chains: int):
     """A Dask client: the given scheduler (checked now, with a clear error) or a LocalCluster sized so that its
-    workers' chains fill the cores."""
+    workers' chains fill the cores. Never the process's default client: work is submitted to it explicitly, and a
+    client that failed to connect must not stay behind as every later dask computation's scheduler."""
     from dask.distributed import Client, LocalCluster
+    from distributed.comm import get_address_host_port
 
     if scheduler:
         try:
-            return Client(scheduler, timeout=CONNECT_TIMEOUT)
+            get_address_host_port(scheduler)  # a malformed address fails here, before a client is half-made
+            return Client(scheduler, timeout=CONNECT_TIMEOUT, set_as_default=False)
         except (OSError, TimeoutError, ValueError) as exc:
             raise SensitivityError(f"cannot reach the Dask scheduler at {scheduler} ({exc})") from None
     workers = max(1, (os.cpu_count() or 1) // max(chains, 1))
     cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
-    return Client(cluster)
+    return Client(cluster, set_as_default=False)
 
 
 def check_scheduler(scheduler: str | None) -> None:

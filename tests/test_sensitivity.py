@@ -218,3 +218,19 @@ def test_sensitivity_command_writes_tables_and_figures(tmp_path):
     assert "m1 under alternative prior sets" in section and section.count("data:image/png;base64,") == 3
     assert sensitivity_section(tmp_path / "nothing") is None
     assert sensitivity_section(out, ["m3"]) is None  # only the reported models' results are shown
+
+
+def test_an_unreachable_scheduler_leaves_no_default_client():
+    """A malformed address fails with one clear error and leaves dask as it was: no default client, no scheduler
+    setting that later computations in the process (a panel build) would try to reach."""
+    import dask
+    import distributed
+
+    from inference.refits import check_scheduler
+
+    before = dask.config.get("scheduler", None)
+    with pytest.raises(SensitivityError, match="cannot reach the Dask scheduler at not-an-address"):
+        check_scheduler("not-an-address")
+    assert dask.config.get("scheduler", None) == before
+    with pytest.raises(ValueError, match="No clients found"):
+        distributed.default_client()

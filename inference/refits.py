@@ -185,7 +185,7 @@ def _run_once(jobs: list[Job], cache: Path, panel_checksum: str, scheduler: str 
                 shared[id(data)] = client.scatter(data, broadcast=True)
         futures = {client.submit(run_refit, shared[id(job[0])], job[1], panel_checksum, pure=False): (job, path)
                    for job, path in todo}
-        for future in as_completed(futures):
+        for future in as_completed(futures, loop=client.loop):
             job, path = futures[future]
             save_fit(future.result(), path)
             if on_done:

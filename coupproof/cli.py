@@ -500,7 +500,7 @@ def robustness(
     from inference.frequentist import fit_data
     from inference.refits import Refit, check_scheduler, run_fits
     from inference.robustness import bayes_jobs, fit_variant, prepare_variant
-    from inference.store import load_fit
+    from inference.store import load_fit, passed_diagnostics
     from models.priors import load_priors
     from models.robustness import get_variants, load_variants
     from reports import robustness as rb
@@ -550,7 +550,7 @@ def robustness(
                              f"{'from cache' if cached else 'fitted'}"), retries=retries)
         for (variant_name, _job), path in zip(jobs, paths):
             fitted = load_fit(path)
-            if not int(fitted.attrs.get("diagnostics_passed", 0)):
+            if not passed_diagnostics(fitted):
                 console.print(f"[bold white on red] FIT FAILED ITS DIAGNOSTICS [/] {fitted.attrs['model']}: "
                               "flagged in the tables", soft_wrap=True)
             estimates.append(rb.posterior_rows(variant_name, fitted))

@@ -159,19 +159,19 @@ def summary_markdown(table: pd.DataFrame, about: dict) -> str:
 def run(panel: Path, out: Path, models: tuple[str, ...] = ("m1", "m2", "m3", "m4", "h1", "h2"), draws: int = 1250,
         tune: int = 300, plain_model: str = "m4", plain_draws: int = 200, plain_tune: int = 200) -> dict:
     frame = panel_to_frame(read_panel(panel))
-    records, fitted = [], {}
+    marginals, fitted = [], {}  # the goals are the marginal fits'; the plain fit is the baseline
     for name in models:
         data = model_data(frame, get_spec(name))
         record, idata = fit_record(data, SamplerSettings(draws=draws, tune=tune), "marginal")
-        records.append(record)
+        marginals.append(record)
         fitted[name] = (data, idata)
     data = fitted[plain_model][0] if plain_model in fitted else model_data(frame, get_spec(plain_model))
     plain, _ = fit_record(data, SamplerSettings(draws=plain_draws, tune=plain_tune), "plain")
-    records.append(plain)
-    marginal = next((r for r in records if r["model"] == plain_model and r["method"] == "marginal"), None)
+    records = [*marginals, plain]
     about = machine()
     result = {"benchmark": "Bayesian fits on the real panel", "fits": records, "machine": about}
-    if marginal is not None:
+    if plain_model in fitted:
+        marginal = marginals[list(fitted).index(plain_model)]
         post = fitted[plain_model][1]["posterior"]
         coef = np.concatenate([[float(post["intercept"].mean())], np.asarray(post["beta"].mean(("chain", "draw")))])
         sigma = round(float(post[data.spec.group_sd].mean()), 2)
@@ -179,11 +179,11 @@ def run(panel: Path, out: Path, models: tuple[str, ...] = ("m1", "m2", "m3", "m4
         result[f"{plain_model}_ess_per_second_ratio"] = round(ratio, 1)
         result[f"{plain_model}_gradient_costs"] = gradient_costs(data, coef, [sigma, 1.0, 2.0, 2.3, 3.0])
     result["goals"] = {
-        f"every fit <= {GOAL_SECONDS} s": all(r["wall_seconds"] <= GOAL_SECONDS for r in records[:-1]),
+        f"every fit <= {GOAL_SECONDS} s": all(r["wall_seconds"] <= GOAL_SECONDS for r in marginals),
         f"bulk and tail ESS >= {GOAL_ESS}": all(min(r["min_ess_bulk"], r["min_ess_tail"]) >= GOAL_ESS
-                                                for r in records[:-1]),
-        f"R-hat <= {GOAL_RHAT}": all(r["max_rhat"] <= GOAL_RHAT for r in records[:-1]),
-        "no divergences": all(r["divergences"] == 0 for r in records[:-1]),
+                                                for r in marginals),
+        f"R-hat <= {GOAL_RHAT}": all(r["max_rhat"] <= GOAL_RHAT for r in marginals),
+        "no divergences": all(r["divergences"] == 0 for r in marginals),
         f"ESS/s >= {GOAL_RATIO}x plain": result.get(f"{plain_model}_ess_per_second_ratio", 0) >= GOAL_RATIO,
     }
     table = summary_table(records)

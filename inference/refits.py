@@ -24,7 +24,7 @@ from models.priors import Prior, PriorError, parse_priors, priors_config
 from models.quadrature import QuadratureOptions
 
 from .fitting import SamplerSettings, fit
-from .store import FitFileError, load_fit, save_fit
+from .store import FitFileError, load_fit, passed_diagnostics, save_fit
 
 DEFAULT_PRIOR_SETS = Path(__file__).resolve().parents[1] / "models" / "priors" / "sensitivity.toml"
 CONNECT_TIMEOUT = "10s"  # how long to try reaching a named Dask scheduler
@@ -135,7 +135,7 @@ def longer(refit: Refit, factor: int = 2) -> Refit:
 
 def passed(path: Path) -> bool:
     """Whether a saved fit passed its diagnostics gate."""
-    return bool(int(load_fit(path).attrs.get("diagnostics_passed", 0)))
+    return passed_diagnostics(load_fit(path))
 
 
 def run_fits(jobs: list[Job], cache: Path, panel_checksum: str = "", scheduler: str | None = None,

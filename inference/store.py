@@ -66,6 +66,11 @@ def fit_spec(tree: xr.DataTree) -> ModelSpec:
     return ModelSpec(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
 
 
+def passed_diagnostics(tree: xr.DataTree) -> bool:
+    """Whether a saved fit passed its diagnostics gate (a fit that does not say is taken as failed)."""
+    return bool(int(tree.attrs.get("diagnostics_passed", 0)))
+
+
 def fit_priors(tree: xr.DataTree) -> dict[str, Prior]:
     """The priors a fit was made with."""
     return parse_priors(json.loads(tree.attrs["priors"]), "the fit's priors")

@@ -194,8 +194,8 @@ def count_part_parts(name: str, tree, labels: dict, tables: dict) -> list[str]:
     weak = identified[identified["posterior_over_prior_iqr"] > 0.5]
     shown = identified.assign(term=[plots.variable_label(t, labels) for t in identified["term"]])
     return [html.paragraph(
-        f"The count part rests on {n_positive} positive counts (pacts with at least one concession: dyads almost never form two, so "
-        "it has no dyad effects) and estimates one slope per term. It can tell the direction of a slope whose "
+        f"The count part rests on {n_positive} positive counts (pacts with at least one concession: dyads almost "
+        "never form two, so it has no dyad effects) and estimates one slope per term. It can tell the direction of a slope whose "
         "posterior is much narrower than its prior; it cannot tell the size, or even the sign, of one whose "
         f"posterior is about as wide as its prior: {len(weak)} of {len(identified)} slopes keep more than half "
         "of their prior's spread (posterior over prior interquartile range above 0.5), so their estimates there "

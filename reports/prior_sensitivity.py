@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 from inference.diagnostics import HDI_PROB as PROB
 from inference.effects import PosteriorDraws
 from inference.fitting import population_names
-from inference.store import fit_spec
+from inference.store import fit_spec, passed_diagnostics
 from models.design import ModelData
 from models.specs import ModelSpec
 
@@ -69,7 +69,7 @@ def prior_set_table(fits: dict[str, object]) -> pd.DataFrame:
         rows.append({"model": tree.attrs.get("model", ""), "prior_set": name, "term": term,
                      "mean": float(draws.mean()), "sd": float(draws.std()), "hdi_lower": float(low),
                      "hdi_upper": float(high), "pr_negative": float((draws < 0).mean()), **group_sd,
-                     "diagnostics_passed": bool(int(tree.attrs.get("diagnostics_passed", 0)))})
+                     "diagnostics_passed": passed_diagnostics(tree)})
     return pd.DataFrame(rows)
 
 

@@ -11,6 +11,7 @@ from scipy.stats import norm
 
 from inference.diagnostics import HDI_PROB
 from inference.frequentist import FitResult
+from inference.store import passed_diagnostics
 
 ALPHA = 0.05  # the paper's significance level for "significant"
 STARS = ((0.001, "***"), (0.01, "**"), (0.05, "*"))
@@ -67,7 +68,7 @@ def posterior_rows(variant: str, tree, prob: float = HDI_PROB) -> pd.DataFrame:
 
     rows = []
     post = tree["posterior"]
-    passed = bool(int(tree.attrs.get("diagnostics_passed", 0)))
+    passed = passed_diagnostics(tree)
     hurdle = str(tree.attrs.get("family", "")).startswith("hurdle")
     for name, part in (("coef", "zero" if hurdle else "logit"), ("count_coef", "count")):
         if name not in post:

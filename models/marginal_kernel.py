@@ -14,9 +14,13 @@ The naive rule costs rows x nodes transcendental functions. Here the softplus su
   Jensen's inequality gives sum softplus(x_t) >= n softplus(mean x_t)) lies more than `skip` below the exact log
   weight of another node: its share of the dyad's likelihood is below exp(-skip).
 
-Two paths per dyad. Most dyads have no event and every row in the series region at every node: their power sums
-at the top node, scaled down node by node by a table shared by all dyads, give every node's log weight in a few
-short vectorised loops. The others (dyads with events, or rows that reach the boundary) take the general path:
+Three paths per dyad. Most dyads have no event and, at small sigma, every row in the series region at every node:
+their power sums at the top node, scaled down node by node by a table shared by all dyads, give every node's log
+weight in a few short vectorised loops. At larger sigma the top nodes of a dyad without events reach the decision
+boundary: the same power sums serve the nodes below (taken at the highest node where every row is in the series
+region), and the nodes above are evaluated exactly, upwards until the log weight (concave in u) has passed its
+peak and fallen by `skip`. The others (dyads with events, or rows beyond the boundary at the lowest node) take
+the general path:
 each row gets a "bucket" (the number of nodes at which it is in the series region), the power sums are built by
 one recursion down the nodes, and the boundary pairs are evaluated exactly. Powers are stored scaled so that
 every stored power is <= rho^m: nothing overflows for any sigma.
@@ -311,6 +315,9 @@ def marginal_loglik(X, coef, level_effect, sigma, layout, settings, want_grad, o
     for j in range(grad_level.size):
         grad_level[j] = 0.0
     general = _general_scratch(max_k, max_rows, M)
+    q = np.empty(max_rows)  # each row's exp(x) at the band node being evaluated
+    first = np.zeros(M, np.int64)  # the lowest node at which each series term matters
+    band_sig = np.empty((max_k, max_rows))  # sigmoids of the band's pairs, for the gradient
     total = 0.0
     grad_sigma = 0.0
     pairs = 0
@@ -336,10 +343,16 @@ def marginal_loglik(X, coef, level_effect, sigma, layout, settings, want_grad, o
             _reject(dyad_loglik, grad_coef, grad_level, dyad_b, row_prob, own_rule)
             return -np.inf, 0.0, 0
         y_d = y[start:start + n]
-        if n_events == 0.0 and eta_max + b_top <= log_rho:
+        ks = _top_series_node(eta_max, sigma, rule_u0[r], rule_du[r], K, log_rho)
+        if n_events == 0.0 and ks == K - 1:
             ll, gs, mean_u, sq_u, edge = _series_dyad(
                 eta, n, rule_lw[r], K, rule_u0[r], rule_du[r], sigma, eta_max + b_top, b_top, decay[r], log_tol, M,
                 skip, want_grad, grad_eta, series_coef, alt, w, wp, T, node_value, node_sig, logw, p)
+        elif n_events == 0.0 and ks >= 0:
+            ll, gs, mean_u, sq_u, edge, n_pairs = _band_dyad(
+                eta, n, rule_lw[r], K, ks, rule_u0[r], rule_du[r], sigma, decay[r], log_tol, M, skip, want_grad,
+                grad_eta, series_coef, alt, w, wp, q, T, first, node_value, node_sig, logw, p, band_sig)
+            pairs += n_pairs
         else:
             ll, gs, mean_u, sq_u, edge, n_pairs = _general_dyad(
                 eta, y_d, n, rule_lw[r], K, rule_u0[r], rule_du[r], sigma, log_rho, log_tol, M, skip, want_grad,
@@ -472,6 +485,137 @@ def _series_dyad(eta, n, lw, K, u0, du, sigma, log_wmax, b_top, decay, log_tol, 
                 grad_eta[i] -= c * wp[i]
                 wp[i] *= w[i]
     return ll, gs, mean_u, sq_u, max(p[0], p[K - 1])
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _top_series_node(eta_max, sigma, u0, du, K, log_rho):
+    """The highest node of a rule at which every row (largest linear predictor eta_max) is in the series region,
+    or -1 if none is."""
+    h = sigma * du
+    x0 = eta_max + sigma * u0
+    if x0 > log_rho:
+        return -1
+    if h <= 0.0 or (log_rho - x0) >= (K - 1) * h:
+        return K - 1
+    return int((log_rho - x0) / h)
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _band_dyad(eta, n, lw, K, ks, u0, du, sigma, decay, log_tol, M, skip, want_grad, grad_eta, coef, alt, w, wp, q,
+               T, first, node_value, node_sig, logw, p, band_sig):
+    """A dyad without events whose rows reach the decision boundary at the top nodes (ks < K - 1). Nodes 0..ks,
+    where every row is in the series region, from power sums at node ks scaled down by the shared decay table;
+    nodes above ks exactly, upwards until the log weight, concave in u, is falling and `skip` below the largest:
+    no later node can matter. Returns log L_d, its derivative in sigma, the discrete posterior's mean and mean
+    square of u, its larger end-node weight and the number of exactly evaluated pairs."""
+    h = sigma * du
+    b_s = sigma * (u0 + ks * du)
+    dec = decay[:, K - 1 - ks:]
+    log_wmax = -np.inf
+    for i in range(n):
+        x = eta[i] + b_s
+        w[i] = math.exp(x)
+        wp[i] = w[i]
+        log_wmax = max(log_wmax, x)
+    nt = _n_terms(log_wmax, log_tol, M)
+    for m in range(nt):  # power sums at node ks
+        acc = 0.0
+        for i in range(n):
+            acc += wp[i]
+            wp[i] *= w[i]
+        T[m] = acc
+    for k in range(ks + 1):
+        node_value[k] = 0.0
+        node_sig[k] = 0.0
+    # term m at node k is T_m exp(-(m+1) (ks - k) h) <= n exp((m+1) (log_wmax - (ks - k) h)): below n tol (the
+    # series' truncation), it is left out, so it is summed only from node first[m] upwards
+    for m in range(nt):
+        first[m] = 0
+        if h > 0.0:
+            reach = ((m + 1) * log_wmax - log_tol) / ((m + 1) * h)
+            first[m] = ks + 1 if reach < 0.0 else max(0, ks - int(reach))
+        cv = coef[m] * T[m]
+        cs = alt[m] * T[m]
+        for k in range(first[m], ks + 1):
+            node_value[k] += cv * dec[m, k]
+            node_sig[k] += cs * dec[m, k]
+    top = -np.inf
+    for k in range(ks + 1):
+        logw[k] = lw[k] - node_value[k]
+        top = max(top, logw[k])
+    k_end = ks
+    pairs = 0
+    # the nodes above ks, exactly: exp(x) moves by one factor exp(h) per node; softplus as in _exact_node
+    eh = math.exp(h)
+    for i in range(n):
+        q[i] = w[i]
+    previous = logw[ks]
+    for k in range(ks + 1, K):
+        j = k - ks - 1
+        b = sigma * (u0 + k * du)
+        positive = 0.0
+        prod = 1.0
+        log_prod = 0.0
+        sg = 0.0
+        for i in range(n):
+            qi = q[i] * eh
+            q[i] = qi
+            if qi > 1e16:
+                positive += eta[i] + b + 1.0 / qi
+                s = 1.0 - 1.0 / qi
+            else:
+                t = 1.0 / (1.0 + qi)
+                prod *= t
+                s = qi * t
+                if prod < 1e-250:
+                    log_prod += math.log(prod)
+                    prod = 1.0
+            band_sig[j, i] = s
+            sg += s
+        pairs += n
+        node_value[k] = positive - log_prod - math.log(prod)
+        node_sig[k] = sg
+        logw[k] = lw[k] - node_value[k]
+        top = max(top, logw[k])
+        k_end = k
+        if logw[k] < top - skip and logw[k] < previous:
+            break
+        previous = logw[k]
+    acc = 0.0
+    for k in range(k_end + 1):
+        p[k] = math.exp(logw[k] - top) if logw[k] >= top - skip else 0.0
+        acc += p[k]
+    ll = top + math.log(acc)
+    mean_u = 0.0
+    sq_u = 0.0
+    gs = 0.0
+    for k in range(k_end + 1):
+        p[k] /= acc
+        u = u0 + k * du
+        mean_u += p[k] * u
+        sq_u += p[k] * u * u
+        gs -= p[k] * u * node_sig[k]
+    if want_grad:
+        # d/d eta_t = -sum_k p_k sigmoid(x_tk): the series nodes through the powers of w_t, the band's as kept
+        for i in range(n):
+            wp[i] = w[i]
+            grad_eta[i] = 0.0
+        for m in range(nt):
+            acc = 0.0
+            for k in range(first[m], ks + 1):
+                acc += p[k] * dec[m, k]
+            c = alt[m] * acc
+            for i in range(n):
+                grad_eta[i] -= c * wp[i]
+                wp[i] *= w[i]
+        for k in range(ks + 1, k_end + 1):
+            pk = p[k]
+            if pk > 0.0:
+                j = k - ks - 1
+                for i in range(n):
+                    grad_eta[i] -= pk * band_sig[j, i]
+    edge = max(p[0], p[K - 1] if k_end == K - 1 else 0.0)
+    return ll, gs, mean_u, sq_u, edge, pairs
 
 
 @numba.njit(cache=True, nogil=True)

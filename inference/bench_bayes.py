@@ -26,7 +26,7 @@ import pandas as pd
 
 from data_prep.io import atomic_write_text
 from data_prep.panel import panel_to_frame, read_panel
-from models.builders import build_model, with_intercept
+from models.builders import CENTRED_INTERCEPT, build_model, with_intercept
 from models.design import ModelData, model_data
 from models.priors import load_priors
 from models.quadrature import QuadratureOptions, dyad_layouts, log_marginal_numpy
@@ -105,7 +105,11 @@ def gradient_costs(data: ModelData, coef: np.ndarray, sigmas: list[float], repea
         f = _gradient_function(model)
         for sigma in sigmas:
             point = dict(model.initial_point())
-            point.update(intercept=coef[0], beta=coef[1:], **{f"{data.spec.group_sd}_signed": sigma})
+            point.update(beta=coef[1:], **{f"{data.spec.group_sd}_signed": sigma})
+            if CENTRED_INTERCEPT in point:  # the marginal fits sample intercept + sd^2 / 2
+                point[CENTRED_INTERCEPT] = coef[0] + 0.5 * sigma**2
+            else:
+                point["intercept"] = coef[0]
             args = [point[v.name] for v in model.value_vars]
             costs[f"{method}_gradient_ms_sigma_{sigma:g}"] = _timed(lambda: f(*args), repeats)
     built = build_model(data, priors, "marginal")

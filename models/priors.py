@@ -35,6 +35,7 @@ MAX_MAGNITUDE = 1e6  # largest prior argument accepted (location, scale, degrees
 MIN_SCALE = 1e-6  # smallest scale, rate or degrees of freedom: below it the prior is a numerical point mass
 POSITIVE_ONLY = {"HalfNormal", "HalfStudentT", "HalfCauchy", "Exponential", "Gamma"}
 # Scale priors whose mirror image about zero is a smooth symmetric distribution: (twin, its centre argument).
+LOCATIONS = {"Normal": "mu", "StudentT": "mu", "Cauchy": "alpha"}  # each location family's centre argument
 SIGNED_TWINS: dict[str, tuple[type, str]] = {
     "HalfNormal": (pm.Normal, "mu"), "HalfStudentT": (pm.StudentT, "mu"), "HalfCauchy": (pm.Cauchy, "alpha"),
 }
@@ -54,6 +55,19 @@ class Prior:
     def create(self, name: str, **extra):
         """The PyMC random variable `name` with this prior (inside a model context)."""
         return DISTRIBUTIONS[self.dist][0](name, **self.kwargs, **extra)
+
+    def create_shifted(self, name: str, shift, sampled_name: str):
+        """`name` with this prior, sampled as `sampled_name` = `name` + `shift` (a tensor of other parameters):
+        the same joint density (the change of variables has Jacobian 1), with the prior's centre moved by `shift`.
+        Priors without a location argument are created as they are."""
+        if self.dist not in LOCATIONS:
+            return self.create(name)
+        import pytensor.tensor as pt
+
+        centre = LOCATIONS[self.dist]
+        kwargs = {**self.kwargs, centre: self.kwargs.get(centre, 0.0) + shift}
+        sampled = DISTRIBUTIONS[self.dist][0](sampled_name, **kwargs)
+        return pm.Deterministic(name, sampled - pt.as_tensor(shift))
 
     def create_scale(self, name: str):
         """A standard deviation with this prior. Where the prior has a smooth symmetric twin (half-normal,

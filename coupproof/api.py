@@ -13,6 +13,7 @@ and the saved fit; a saved fit rebuilds its model from its own attrs.
 
 from __future__ import annotations
 
+import json
 import os
 import warnings
 from pathlib import Path
@@ -149,13 +150,16 @@ class Model:
 
     def fit(self, draws: int = 1000, tune: int = 1000, chains: int = 2, sampler: str = "nutpie",
             seed: int = 20231, target_accept: float = 0.85, adaptation: str = "low_rank", loglik_every: int = 2,
-            group_outputs: bool = True, show: bool = True) -> "Fit":
+            group_outputs: bool = True, show: bool = True, ess_min: int | None = None) -> "Fit":
         """Sample the posterior (progress bar) and post-process it; prints the diagnostics (failures flagged in red)
-        unless `show` is false."""
+        unless `show` is false. `ess_min`: the bulk and tail ESS the gate asks of every population parameter
+        (default 400)."""
+        from inference.diagnostics import ESS_MIN
         from inference.fitting import SamplerSettings, fit
 
         settings = SamplerSettings(sampler=sampler, draws=draws, tune=tune, chains=chains, seed=seed,
-                                   target_accept=target_accept, adaptation=adaptation)
+                                   target_accept=target_accept, adaptation=adaptation,
+                                   ess_min=ESS_MIN if ess_min is None else ess_min)
         if isinstance(loglik_every, bool) or not isinstance(loglik_every, int) or loglik_every < 1:
             raise ValueError(f"loglik_every must be a whole number >= 1, got {loglik_every!r}")
         tree, diagnostics = fit(self.data, self.priors, settings, self.method, self.quadrature,
@@ -231,9 +235,10 @@ class Fit:
     def diagnostics(self):
         """R-hat, ESS, divergences and E-BFMI of the population parameters (inference.diagnostics.Diagnostics)."""
         if self._diagnostics is None:
-            from inference.diagnostics import diagnose
+            from inference.diagnostics import ESS_MIN, diagnose
 
-            self._diagnostics = diagnose(self.idata, self.population)
+            settings = json.loads(self.idata.attrs.get("sampler", "{}"))
+            self._diagnostics = diagnose(self.idata, self.population, ess_min=settings.get("ess_min", ESS_MIN))
         return self._diagnostics
 
     def __repr__(self) -> str:

@@ -315,6 +315,8 @@ def fit_command(
     = None,
     loglik_every: Annotated[int, typer.Option(help="Keep the group log-likelihood of every k-th draw (LOO).")] = 2,
     strict: Annotated[bool, typer.Option(help="Exit non-zero if any fit fails its diagnostics.")] = False,
+    ess_min: Annotated[int, typer.Option(help="Bulk and tail ESS the diagnostics gate asks of every population "
+                                              "parameter (inference.diagnostics.ESS_MIN).")] = 400,
 ) -> None:
     """Fit Bayesian models (formulas with group intercepts) and save them with diagnostics."""
     from data_prep.panel import read_panel
@@ -327,7 +329,7 @@ def fit_command(
     known = load_specs(specs)
     chosen = [get_spec(name, known) for name in _names(model, PAPER_MODELS)]
     SamplerSettings(sampler=sampler, draws=draws, tune=tune, chains=chains, seed=seed, target_accept=target_accept,
-                    adaptation=adaptation)  # checks every setting now
+                    adaptation=adaptation, ess_min=ess_min)  # checks every setting now
     _at_least(loglik_every, 1, "loglik-every")
     prior_set = load_priors(priors)
     check_output(out, folder=True, inputs=[panel, specs, priors], what="fits")
@@ -343,7 +345,7 @@ def fit_command(
         console.print(f"[bold]Fitting {m.spec.label} ({m.spec.name})[/]: {len(data.y):,} rows, {groups}"
                       f"{int((data.y > 0).sum())} events, family {m.spec.family}, method {m.method}, {sampler}")
         result = m.fit(draws=draws, tune=tune, chains=chains, sampler=sampler, seed=seed,
-                       target_accept=target_accept, adaptation=adaptation, loglik_every=loglik_every)
+                       target_accept=target_accept, adaptation=adaptation, loglik_every=loglik_every, ess_min=ess_min)
         console.print(f"saved {result.save(paths[m.spec.name])}")
         if not result.diagnostics.passed:
             failed.append(m.spec.name)

@@ -25,13 +25,14 @@ from models.priors import Prior, priors_config
 from models.quadrature import QuadratureOptions
 from models.specs import ModelSpec
 
-from .diagnostics import Diagnostics, diagnose
+from .diagnostics import ESS_MIN, Diagnostics, diagnose
 from .store import fit_priors, fit_quadrature, fit_standardiser, spec_json
 
 SAMPLERS = ("nutpie", "numpyro", "pymc")
 ADAPTATIONS = ("low_rank", "diag")
 # inclusive ranges of the integer settings (the seed must fit the samplers' 32-bit seeds)
-SETTING_RANGES = {"draws": (1, 1_000_000), "tune": (1, 1_000_000), "chains": (1, 64), "seed": (0, 2**32 - 1)}
+SETTING_RANGES = {"draws": (1, 1_000_000), "tune": (1, 1_000_000), "chains": (1, 64), "seed": (0, 2**32 - 1),
+                  "ess_min": (1, 1_000_000)}
 
 
 def population_names(spec: ModelSpec) -> list[str]:
@@ -59,7 +60,8 @@ NUMERICS = "strict IEEE float64 in the log density (no fast-math), so draws depe
 @dataclass(frozen=True)
 class SamplerSettings:
     """NUTS settings. `adaptation` is nutpie's mass matrix: "low_rank" (default) learns the strong correlations
-    between an interaction and its constitutive terms; "diag" is the classic diagonal one."""
+    between an interaction and its constitutive terms; "diag" is the classic diagonal one. `ess_min` is the bulk
+    and tail ESS that the diagnostics gate asks of every population parameter."""
 
     sampler: str = "nutpie"
     draws: int = 1000
@@ -68,6 +70,7 @@ class SamplerSettings:
     seed: int = 20231
     target_accept: float = 0.85
     adaptation: str = "low_rank"
+    ess_min: int = ESS_MIN
 
     def __post_init__(self) -> None:
         if self.sampler not in SAMPLERS:
@@ -294,7 +297,7 @@ def fit(data: ModelData, priors: dict[str, Prior], settings: SamplerSettings, me
     idata["log_likelihood_total"] = xr.DataTree(log_likelihood_total)
     if spec.group is not None and built.method == "plain":
         idata["posterior"] = xr.DataTree(idata["posterior"].to_dataset().assign_coords(group_coords(data)))
-    diagnostics = diagnose(idata, population_vars(built, spec))
+    diagnostics = diagnose(idata, population_vars(built, spec), ess_min=settings.ess_min)
     idata.attrs.update({
         "model": spec.name, "model_label": spec.label, "formula": spec.formula, "family": spec.family,
         "spec": spec_json(spec), "method": built.method, "panel_path": str(panel_path),

@@ -77,6 +77,24 @@ def test_fit_save_load_round_trip(api_fit):
         assert loaded.population == ["coef", "dyad_sd"]
 
 
+def test_the_ess_target_is_recorded_and_judged_again_on_loading(api_fit, tmp_path):
+    """A fit's gate uses its own ESS target (`ess_min`, saved with the sampler settings): the brief fit passes at
+    the default 400 only if its ESS allow, and the same draws judged at a target no fit of 200 draws can reach fail,
+    also after loading; an impossible target is refused before sampling."""
+    _, _, fitted, saved = api_fit
+    assert json.loads(fitted.idata.attrs["sampler"])["ess_min"] == 400
+    fitted.idata.attrs["sampler"], kept = json.dumps({"ess_min": 10_000}), fitted.idata.attrs["sampler"]
+    try:
+        strict = fitted.save(tmp_path / "strict.nc")
+    finally:
+        fitted.idata.attrs["sampler"] = kept
+    problems = cp.load_fit(strict).diagnostics.problems
+    assert any(p.startswith("ess_bulk < 10000 for ") for p in problems)
+    assert not any("< 10000" in p for p in cp.load_fit(saved).diagnostics.problems)
+    with pytest.raises(ValueError, match="ess_min must be a whole number from 1 to 1000000, got 0"):
+        fitted.model.fit(draws=10, tune=10, ess_min=0)
+
+
 def test_a_fit_on_a_panel_in_memory_needs_the_panel_to_reload(api_fit, tmp_path):
     """A fit made on a panel held in memory records no panel file: loading its model without `panel=` is an
     error, not a silent fall-back to build/panel.nc."""

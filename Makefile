@@ -78,7 +78,7 @@ $(FREQ): $(PANEL) $(MODEL_CODE) $(REPORT_CODE)
 
 # Bayesian fits: which models and sampler settings (see `coupproof fit --help`).
 FIT_MODELS ?= all
-FIT_ARGS ?= --sampler nutpie --draws 800 --tune 300 --chains 2 --ess-min 1000
+FIT_ARGS ?= --sampler nutpie --draws 1000 --tune 300 --chains 2 --ess-min 1000
 
 fit: $(PANEL)
 	$(CLI) fit --model $(FIT_MODELS) --panel $(PANEL) --out $(BUILD)/fits $(FIT_ARGS)

@@ -23,7 +23,8 @@ def print_diagnostics(name: str, diagnostics, seconds: float) -> None:
     bfmi = ", ".join(f"{b:.2f}" for b in diagnostics.bfmi) or "n/a"
     console.print(f"divergences: {diagnostics.divergences}; E-BFMI per chain: {bfmi}")
     if diagnostics.passed:
-        console.print("[green]diagnostics passed[/] (R-hat <= 1.01, bulk and tail ESS >= 400, no divergences)")
+        console.print(f"[green]diagnostics passed[/] (R-hat <= {diagnostics.rhat_max}, bulk and tail ESS >= "
+                      f"{diagnostics.ess_min}, no divergences)")
     else:
         console.print(f"[bold white on red] FIT FAILED ITS DIAGNOSTICS [/] {name}: "
                       + escape("; ".join(diagnostics.problems)), soft_wrap=True)

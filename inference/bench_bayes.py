@@ -202,7 +202,7 @@ def main() -> None:
     parser.add_argument("--panel", type=Path, default=Path("build/panel.nc"))
     parser.add_argument("--out", type=Path, default=Path("build/bench/bayes.json"))
     parser.add_argument("--models", default="m1,m2,m3,m4,h1,h2")
-    parser.add_argument("--draws", type=int, default=1250)
+    parser.add_argument("--draws", type=int, default=1000)
     parser.add_argument("--tune", type=int, default=300)
     parser.add_argument("--plain-model", default="m4")
     parser.add_argument("--plain-draws", type=int, default=200)

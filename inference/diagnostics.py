@@ -25,6 +25,8 @@ class Diagnostics:
     divergences: int
     bfmi: list[float]
     problems: list[str]
+    rhat_max: float = RHAT_MAX
+    ess_min: int = ESS_MIN
 
     @property
     def passed(self) -> bool:
@@ -53,4 +55,4 @@ def diagnose(idata, var_names: list[str], rhat_max: float = RHAT_MAX, ess_min: i
     low_bfmi = [b for b in bfmi if b < 0.3]
     if low_bfmi:
         problems.append(f"E-BFMI below 0.3 in {len(low_bfmi)} chain(s)")
-    return Diagnostics(table, divergences, bfmi, problems)
+    return Diagnostics(table, divergences, bfmi, problems, rhat_max, ess_min)

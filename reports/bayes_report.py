@@ -313,13 +313,17 @@ def overview_table(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _loo_row(name: str, tree, spec: ModelSpec) -> dict:
-    """PSIS-LOO of one fit, leaving one group out (its per-group log-likelihood), with its Pareto k."""
+def _loo(tree, spec: ModelSpec):
+    """PSIS-LOO of one fit, leaving one group out (its per-group log-likelihood): ArviZ's ELPDData."""
     import arviz_stats as azs
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # Pareto k problems are shown, not hidden
-        loo = azs.loo(tree, var_name=loglik_name(spec))
+        return azs.loo(tree, var_name=loglik_name(spec))
+
+
+def _loo_row(name: str, loo, spec: ModelSpec) -> dict:
+    """One fit's PSIS-LOO summary with its Pareto k."""
     threshold = float(loo.good_k) if getattr(loo, "good_k", None) is not None else 0.7
     k = loo.pareto_k.values
     return {"model": name, "grouping": spec.group, "elpd_loo": loo.elpd, "se": loo.se, "p_loo": loo.p,
@@ -337,13 +341,14 @@ def comparison_section(report: Report, figures: Path) -> tuple[str, pd.DataFrame
     grouping (only those leave out the same units)."""
     import arviz_stats as azs
 
-    rows, parts = [], []
+    rows, parts, loos = [], [], {}
     groups: dict[tuple[str, str, str], list[str]] = {}
     for name, tree in report.fits.items():
         spec = report.specs[name]
         if not _has_loglik(tree, spec):
             continue
-        rows.append(_loo_row(name, tree, spec))
+        loos[name] = _loo(tree, spec)  # computed once: the comparisons reuse it
+        rows.append(_loo_row(name, loos[name], spec))
         groups.setdefault((spec.outcome, spec.sample, spec.group), []).append(name)
     table = pd.DataFrame(rows)
     if table.empty:
@@ -359,8 +364,7 @@ def comparison_section(report: Report, figures: Path) -> tuple[str, pd.DataFrame
         if len(names) > 1:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                compared = azs.compare({n: report.fits[n] for n in names},
-                                       var_name=loglik_name(report.specs[names[0]]))
+                compared = azs.compare({n: loos[n] for n in names})
             import arviz_plots as azp
 
             label = "_".join(names)

@@ -160,7 +160,7 @@ def summary_markdown(table: pd.DataFrame, about: dict) -> str:
             + table.to_markdown(index=False) + "\n")
 
 
-def run(panel: Path, out: Path, models: tuple[str, ...] = ("m1", "m2", "m3", "m4", "h1", "h2"), draws: int = 1250,
+def run(panel: Path, out: Path, models: tuple[str, ...] = ("m1", "m2", "m3", "m4", "h1", "h2"), draws: int = 1000,
         tune: int = 300, plain_model: str = "m4", plain_draws: int = 200, plain_tune: int = 200) -> dict:
     frame = panel_to_frame(read_panel(panel))
     marginals, fitted = [], {}  # the goals are the marginal fits'; the plain fit is the baseline

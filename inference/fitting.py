@@ -45,8 +45,8 @@ def population_names(spec: ModelSpec) -> list[str]:
 def prior_names(spec: ModelSpec) -> list[str]:
     """Parameters whose priors come from the prior file (power-scaling scales these)."""
     group_sd = [f"{spec.group_sd}_signed", spec.group_sd] if spec.group else []
-    return [CENTRED_INTERCEPT, "intercept", "beta", *group_sd, "year_sd_signed", "year_sd", "count_intercept", "count_beta",
-            "count_alpha", "cutpoints_std"]
+    return [CENTRED_INTERCEPT, "intercept", "beta", *group_sd, "year_sd_signed", "year_sd", "count_intercept",
+            "count_beta", "count_alpha", "cutpoints_std"]
 
 
 def loglik_name(spec: ModelSpec) -> str:

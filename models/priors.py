@@ -34,8 +34,8 @@ DISTRIBUTIONS: dict[str, tuple[type, tuple[str, ...], tuple[str, ...]]] = {
 MAX_MAGNITUDE = 1e6  # largest prior argument accepted (location, scale, degrees of freedom)
 MIN_SCALE = 1e-6  # smallest scale, rate or degrees of freedom: below it the prior is a numerical point mass
 POSITIVE_ONLY = {"HalfNormal", "HalfStudentT", "HalfCauchy", "Exponential", "Gamma"}
-# Scale priors whose mirror image about zero is a smooth symmetric distribution: (twin, its centre argument).
 LOCATIONS = {"Normal": "mu", "StudentT": "mu", "Cauchy": "alpha"}  # each location family's centre argument
+# Scale priors whose mirror image about zero is a smooth symmetric distribution: (twin, its centre argument).
 SIGNED_TWINS: dict[str, tuple[type, str]] = {
     "HalfNormal": (pm.Normal, "mu"), "HalfStudentT": (pm.StudentT, "mu"), "HalfCauchy": (pm.Cauchy, "alpha"),
 }

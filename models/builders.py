@@ -105,19 +105,17 @@ def _logit_part(data: ModelData, y: np.ndarray, priors: dict[str, Prior], method
     """The logit of a binary outcome (bernoulli, or the hurdle's 'any count' part) with its group intercepts."""
     Z = standardiser.transform(data.X)
     rows = None
+    sd = None if method == "plain" else priors["group_sd"].create_scale(data.spec.group_sd)  # plain: in the offsets
+    # marginal fits sample intercept + sd^2 / 2, roughly the log-odds averaged over groups when events are rare (the
+    # mean of a log-normal): the data fix it whatever the sd, so NUTS no longer follows a curved ridge between them
+    intercept = (priors["intercept"].create("intercept") if sd is None
+                 else priors["intercept"].create_shifted("intercept", 0.5 * sd**2, CENTRED_INTERCEPT))
+    beta = priors["slopes"].create("beta", dims="term")
+    year_effect = _year_effects(data, priors)
     if method == "plain":
-        intercept = priors["intercept"].create("intercept")
-        beta = priors["slopes"].create("beta", dims="term")
-        year_effect = _year_effects(data, priors)
         eta = intercept + pt.dot(pt.as_tensor(Z), beta) + _plain_offsets(data, priors, year_effect)
         pm.Bernoulli("y", logit_p=eta, observed=y)
     else:
-        sd = priors["group_sd"].create_scale(data.spec.group_sd)
-        # sampled as intercept + sd^2 / 2, roughly the log-odds averaged over groups when events are rare (the mean
-        # of a log-normal): the data fix it whatever the sd, so NUTS no longer follows a curved ridge between them
-        intercept = priors["intercept"].create_shifted("intercept", 0.5 * sd**2, CENTRED_INTERCEPT)
-        beta = priors["slopes"].create("beta", dims="term")
-        year_effect = _year_effects(data, priors)
         levels = data.categorical_levels() if year_effect is None else None
         if levels is None:
             rows = DyadRows.from_groups(data.groups, y, quadrature, level=data.years)

@@ -350,8 +350,8 @@ def marginal_loglik(X, coef, level_effect, sigma, layout, settings, want_grad, o
                 skip, want_grad, grad_eta, series_coef, alt, w, wp, T, node_value, node_sig, logw, p)
         elif n_events == 0.0 and ks >= 0:
             ll, gs, mean_u, sq_u, edge, n_pairs = _band_dyad(
-                eta, n, rule_lw[r], K, ks, rule_u0[r], rule_du[r], sigma, decay[r], log_tol, M, skip, want_grad,
-                grad_eta, series_coef, alt, w, wp, q, T, first, node_value, node_sig, logw, p, band_sig)
+                eta, eta_max, n, rule_lw[r], K, ks, rule_u0[r], rule_du[r], sigma, decay[r], log_tol, M, skip,
+                want_grad, grad_eta, series_coef, alt, w, wp, q, T, first, node_value, node_sig, logw, p, band_sig)
             pairs += n_pairs
         else:
             ll, gs, mean_u, sq_u, edge, n_pairs = _general_dyad(
@@ -430,20 +430,50 @@ def _own_rule_dyad(eta, y, n, sigma, u_start, du_shared, max_k, lw, min_sd_steps
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _series_dyad(eta, n, lw, K, u0, du, sigma, log_wmax, b_top, decay, log_tol, M, skip, want_grad, grad_eta,
-                 coef, alt, w, wp, T, node_value, node_sig, logw, p):
-    """A dyad without events whose rows are all in the series region at every node. Returns log L_d, its
-    derivative in sigma, the discrete posterior's mean and mean square of u and its larger end-node weight."""
+def _power_sums(eta, n, b, log_wmax, log_tol, M, w, wp, T):
+    """w_t = exp(eta_t + b) of a dyad's rows, all in the series region at b (the largest log w_t is log_wmax), and
+    their power sums T[m] = sum_t w_t^(m+1) for as many terms as the series needs; returns that number."""
     nt = _n_terms(log_wmax, log_tol, M)
     for i in range(n):
-        w[i] = math.exp(eta[i] + b_top)
+        w[i] = math.exp(eta[i] + b)
         wp[i] = w[i]
-    for m in range(nt):  # power sums at the top node
+    for m in range(nt):
         acc = 0.0
         for i in range(n):
             acc += wp[i]
             wp[i] *= w[i]
         T[m] = acc
+    return nt
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _node_posterior(logw, nodes, top, u0, du, skip, node_sig, p):
+    """The discrete posterior p of a dyad without events over nodes 0..nodes-1 from their log weights (top: the
+    largest; nodes below top - skip get none): log L_d, the mean and mean square of u and d log L_d / d sigma
+    (-sum_k p_k u_k sum_t sigmoid(x_tk), the sigmoid sums in node_sig)."""
+    acc = 0.0
+    for k in range(nodes):
+        p[k] = math.exp(logw[k] - top) if logw[k] >= top - skip else 0.0
+        acc += p[k]
+    ll = top + math.log(acc)
+    mean_u = 0.0
+    sq_u = 0.0
+    gs = 0.0
+    for k in range(nodes):
+        p[k] /= acc
+        u = u0 + k * du
+        mean_u += p[k] * u
+        sq_u += p[k] * u * u
+        gs -= p[k] * u * node_sig[k]
+    return ll, mean_u, sq_u, gs
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _series_dyad(eta, n, lw, K, u0, du, sigma, log_wmax, b_top, decay, log_tol, M, skip, want_grad, grad_eta,
+                 coef, alt, w, wp, T, node_value, node_sig, logw, p):
+    """A dyad without events whose rows are all in the series region at every node. Returns log L_d, its
+    derivative in sigma, the discrete posterior's mean and mean square of u and its larger end-node weight."""
+    nt = _power_sums(eta, n, b_top, log_wmax, log_tol, M, w, wp, T)  # at the top node
     for k in range(K):
         node_value[k] = 0.0
         node_sig[k] = 0.0
@@ -457,20 +487,7 @@ def _series_dyad(eta, n, lw, K, u0, du, sigma, log_wmax, b_top, decay, log_tol, 
     for k in range(K):
         logw[k] = lw[k] - node_value[k]
         top = max(top, logw[k])
-    acc = 0.0
-    for k in range(K):
-        p[k] = math.exp(logw[k] - top) if logw[k] >= top - skip else 0.0
-        acc += p[k]
-    ll = top + math.log(acc)
-    mean_u = 0.0
-    sq_u = 0.0
-    gs = 0.0
-    for k in range(K):
-        p[k] /= acc
-        u = u0 + k * du
-        mean_u += p[k] * u
-        sq_u += p[k] * u * u
-        gs -= p[k] * u * node_sig[k]
+    ll, mean_u, sq_u, gs = _node_posterior(logw, K, top, u0, du, skip, node_sig, p)
     if want_grad:
         # d/d eta_t = -sum_k p_k sigmoid(x_tk) = -sum_m (-1)^(m+1) w_t^m sum_k p_k decay[m, k]
         for i in range(n):
@@ -489,8 +506,8 @@ def _series_dyad(eta, n, lw, K, u0, du, sigma, log_wmax, b_top, decay, log_tol, 
 
 @numba.njit(cache=True, nogil=True, inline="always")
 def _top_series_node(eta_max, sigma, u0, du, K, log_rho):
-    """The highest node of a rule at which every row (largest linear predictor eta_max) is in the series region,
-    or -1 if none is."""
+    """The highest node of a rule at which a row with linear predictor eta_max is in the series region (with a
+    dyad's largest, every row of the dyad), or -1 if none is."""
     h = sigma * du
     x0 = eta_max + sigma * u0
     if x0 > log_rho:
@@ -501,8 +518,8 @@ def _top_series_node(eta_max, sigma, u0, du, K, log_rho):
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _band_dyad(eta, n, lw, K, ks, u0, du, sigma, decay, log_tol, M, skip, want_grad, grad_eta, coef, alt, w, wp, q,
-               T, first, node_value, node_sig, logw, p, band_sig):
+def _band_dyad(eta, eta_max, n, lw, K, ks, u0, du, sigma, decay, log_tol, M, skip, want_grad, grad_eta, coef, alt,
+               w, wp, q, T, first, node_value, node_sig, logw, p, band_sig):
     """A dyad without events whose rows reach the decision boundary at the top nodes (ks < K - 1). Nodes 0..ks,
     where every row is in the series region, from power sums at node ks scaled down by the shared decay table;
     nodes above ks exactly, upwards until the log weight, concave in u, is falling and `skip` below the largest:
@@ -511,19 +528,8 @@ def _band_dyad(eta, n, lw, K, ks, u0, du, sigma, decay, log_tol, M, skip, want_g
     h = sigma * du
     b_s = sigma * (u0 + ks * du)
     dec = decay[:, K - 1 - ks:]
-    log_wmax = -np.inf
-    for i in range(n):
-        x = eta[i] + b_s
-        w[i] = math.exp(x)
-        wp[i] = w[i]
-        log_wmax = max(log_wmax, x)
-    nt = _n_terms(log_wmax, log_tol, M)
-    for m in range(nt):  # power sums at node ks
-        acc = 0.0
-        for i in range(n):
-            acc += wp[i]
-            wp[i] *= w[i]
-        T[m] = acc
+    log_wmax = eta_max + b_s
+    nt = _power_sums(eta, n, b_s, log_wmax, log_tol, M, w, wp, T)  # at node ks
     for k in range(ks + 1):
         node_value[k] = 0.0
         node_sig[k] = 0.0
@@ -581,20 +587,7 @@ def _band_dyad(eta, n, lw, K, ks, u0, du, sigma, decay, log_tol, M, skip, want_g
         if logw[k] < top - skip and logw[k] < previous:
             break
         previous = logw[k]
-    acc = 0.0
-    for k in range(k_end + 1):
-        p[k] = math.exp(logw[k] - top) if logw[k] >= top - skip else 0.0
-        acc += p[k]
-    ll = top + math.log(acc)
-    mean_u = 0.0
-    sq_u = 0.0
-    gs = 0.0
-    for k in range(k_end + 1):
-        p[k] /= acc
-        u = u0 + k * du
-        mean_u += p[k] * u
-        sq_u += p[k] * u * u
-        gs -= p[k] * u * node_sig[k]
+    ll, mean_u, sq_u, gs = _node_posterior(logw, k_end + 1, top, u0, du, skip, node_sig, p)
     if want_grad:
         # d/d eta_t = -sum_k p_k sigmoid(x_tk): the series nodes through the powers of w_t, the band's as kept
         for i in range(n):
@@ -665,12 +658,7 @@ def _general_dyad(eta, y, n, lw, K, u0, du, sigma, log_rho, log_tol, M, skip, wa
         x0 = eta[i] + b0
         n_events += y[i]
         y_eta += y[i] * eta[i]
-        if x0 > log_rho:
-            j = 0
-        elif h <= 0.0 or (log_rho - x0) >= (K - 1) * h:
-            j = K
-        else:
-            j = int((log_rho - x0) / h) + 1
+        j = _top_series_node(eta[i], sigma, u0, du, K, log_rho) + 1
         bucket[i] = j
         jmin = min(jmin, j)
         if j > 0:

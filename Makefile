@@ -13,7 +13,7 @@ PYENV_ROOT_DIR := $(shell pyenv root 2>/dev/null || echo $$HOME/.pyenv)
 PYTHON312 := $(shell for c in $(PYTHON) python3.12 $$(ls -d $(PYENV_ROOT_DIR)/versions/3.12*/bin/python3.12 2>/dev/null | sort -V -r); do \
   "$$c" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))' >/dev/null 2>&1 && { command -v "$$c"; break; }; done)
 
-.PHONY: help all data freq fit report sensitivity robustness test browser bench lock clean distclean FORCE
+.PHONY: help all data freq fit report sensitivity priors robustness test browser bench lock clean distclean FORCE
 
 help:
 	@echo "make all    from the raw files to the report: panel, frequentist tables, Bayesian fits, power-scaling,"
@@ -23,6 +23,8 @@ help:
 	@echo "make fit    build the panel if needed, then fit the Bayesian models (build/fits/; FIT_MODELS, FIT_ARGS)"
 	@echo "make report HTML report of the saved fits, with figures and tables (build/report/); makes what it needs"
 	@echo "make sensitivity  power-scaling of the fits and refits under prior sets (build/sensitivity/; SENS_ARGS)"
+	@echo "make priors       the default priors against the regularising and wide sets, every model refitted under"
+	@echo "                  both (build/sensitivity/prior_defaults.*; PRIORS_ARGS)"
 	@echo "make robustness   the paper's robustness checks, every variant of Models 2 and 4 (build/robustness/)"
 	@echo "make test   run the test suite"
 	@echo "make lock   re-resolve requirements.lock (exact versions that make installs) from pyproject.toml"
@@ -78,7 +80,7 @@ $(FREQ): $(PANEL) $(MODEL_CODE) $(REPORT_CODE)
 
 # Bayesian fits: which models and sampler settings (see `coupproof fit --help`).
 FIT_MODELS ?= all
-FIT_ARGS ?= --sampler nutpie --draws 1000 --tune 300 --chains 2 --ess-min 1000
+FIT_ARGS ?= --sampler nutpie --draws 1000 --tune 300 --chains 2 --ess-min 1000 --retries 1
 
 fit: $(PANEL)
 	$(CLI) fit --model $(FIT_MODELS) --panel $(PANEL) --out $(BUILD)/fits $(FIT_ARGS)
@@ -114,6 +116,17 @@ SENS_ARGS ?=
 
 sensitivity: $(PANEL)
 	$(CLI) sensitivity --model $(SENS_MODELS) --panel $(PANEL) --fits $(BUILD)/fits --out $(BUILD)/sensitivity $(SENS_ARGS)
+
+# The default priors against the regularising and wide sets: MODELS refitted under both on Dask (cached), each key
+# interaction side by side with power-scaling of the default fits; the report adds the table when present.
+PRIORS_ARGS ?=
+PRIOR_CHECK := $(BUILD)/sensitivity/prior_defaults.csv
+
+priors: $(PRIOR_CHECK)
+
+$(PRIOR_CHECK): $(FITS) $(FREQ) $(REPORT_CODE)
+	$(call step,priors,$(CLI) priors --model $(MODEL_LIST) --panel $(PANEL) --fits $(BUILD)/fits --freq $(FREQ) \
+	  --out $(BUILD)/sensitivity $(PRIORS_ARGS))
 
 # The robustness suite: every variant of models/robustness.toml (ROBUST_ARGS, e.g. --variants raw_count,polity_5).
 ROBUST_ARGS ?=

@@ -22,7 +22,7 @@ import pandas as pd
 import xarray as xr
 
 from models.design import ModelData, model_data
-from models.priors import Prior, load_priors, parse_priors
+from models.priors import Prior, load_priors, parse_priors, priors_config
 from models.quadrature import QuadratureOptions
 from models.specs import PAPER_MODELS, ModelSpec, SpecError, get_spec, load_specs
 
@@ -65,11 +65,13 @@ def panel_frame(panel: xr.Dataset) -> pd.DataFrame:
 
 
 def _priors(priors: str | os.PathLike | dict | None) -> dict[str, Prior]:
-    """Priors from a file, a {group: {dist: ..., ...}} dict, a parsed prior dict, or the defaults."""
+    """Priors from a file or a packaged set's name ("regularising", "wide"), a {group: {dist: ..., ...}} dict
+    (groups it does not name keep their defaults; base = a packaged set to start from), a parsed prior dict, or the
+    defaults."""
     if priors is None or isinstance(priors, (str, os.PathLike)):
         return load_priors(priors)
     if all(isinstance(p, Prior) for p in priors.values()):
-        return parse_priors({g: {"dist": p.dist, **p.kwargs} for g, p in priors.items()}, "the priors given")
+        return parse_priors(priors_config(priors), "the priors given")
     return parse_priors(dict(priors), "the priors given")
 
 

@@ -125,11 +125,11 @@ def command(name: str | None = None):
     return lambda function: app.command(name)(guarded(function))
 
 
-def _names(text: str, all_names, option: str = "model") -> list[str]:
+def _names(text: str, all_names, option: str = "model", what: str = "model") -> list[str]:
     """Comma-separated names ('all' stands for `all_names`); at least one."""
     names = list(all_names) if text == "all" else [n.strip() for n in text.split(",") if n.strip()]
     if not names:
-        raise ValueError(f"--{option} names no model")
+        raise ValueError(f"--{option} names no {what}")
     return names
 
 
@@ -311,12 +311,14 @@ def fit_command(
     target_accept: Annotated[float, typer.Option(help="NUTS target acceptance rate.")] = 0.85,
     adaptation: Annotated[str, typer.Option(help="nutpie mass matrix: low_rank (learns correlations) | diag.")]
     = "low_rank",
-    priors: Annotated[Path | None, typer.Option(help="Prior file (TOML); default models/priors/default.toml.")]
-    = None,
+    priors: Annotated[Path | None, typer.Option(help="Prior file (TOML) or a packaged set: regularising, wide; "
+                                                    "default models/priors/default.toml.")] = None,
     loglik_every: Annotated[int, typer.Option(help="Keep the group log-likelihood of every k-th draw (LOO).")] = 2,
     strict: Annotated[bool, typer.Option(help="Exit non-zero if any fit fails its diagnostics.")] = False,
     ess_min: Annotated[int, typer.Option(help="Bulk and tail ESS the diagnostics gate asks of every population "
                                               "parameter (inference.diagnostics.ESS_MIN).")] = 400,
+    retries: Annotated[int, typer.Option(help="Refit a fit that fails its diagnostics at twice the draws and "
+                                              "tuning, up to this many times (0: save it flagged at once).")] = 0,
 ) -> None:
     """Fit Bayesian models (formulas with group intercepts) and save them with diagnostics."""
     from data_prep.panel import read_panel
@@ -331,6 +333,7 @@ def fit_command(
     SamplerSettings(sampler=sampler, draws=draws, tune=tune, chains=chains, seed=seed, target_accept=target_accept,
                     adaptation=adaptation, ess_min=ess_min)  # checks every setting now
     _at_least(loglik_every, 1, "loglik-every")
+    _at_least(retries, 0, "retries")
     prior_set = load_priors(priors)
     check_output(out, folder=True, inputs=[panel, specs, priors], what="fits")
     ds = read_panel(panel)
@@ -344,8 +347,15 @@ def fit_command(
         groups = f"{data.n_groups:,} groups ({m.spec.group}), " if m.spec.group else ""
         console.print(f"[bold]Fitting {m.spec.label} ({m.spec.name})[/]: {len(data.y):,} rows, {groups}"
                       f"{int((data.y > 0).sum())} events, family {m.spec.family}, method {m.method}, {sampler}")
-        result = m.fit(draws=draws, tune=tune, chains=chains, sampler=sampler, seed=seed,
-                       target_accept=target_accept, adaptation=adaptation, loglik_every=loglik_every, ess_min=ess_min)
+        for attempt in range(retries + 1):
+            length = 2**attempt
+            result = m.fit(draws=length * draws, tune=length * tune, chains=chains, sampler=sampler, seed=seed,
+                           target_accept=target_accept, adaptation=adaptation, loglik_every=loglik_every,
+                           ess_min=ess_min)
+            if result.diagnostics.passed or attempt == retries:
+                break
+            console.print(f"[yellow]Refitting {m.spec.name} at {2 * length * draws} draws and {2 * length * tune} "
+                          "tuning iterations per chain[/] (--retries)")
         console.print(f"saved {result.save(paths[m.spec.name])}")
         if not result.diagnostics.passed:
             failed.append(m.spec.name)
@@ -464,6 +474,109 @@ def sensitivity(
         save_arviz(ps.plot_power_scaling(refitted["default"]), out / f"power_scaling_{name}.png")
         _print_prior_sets(table)
     console.print(f"[green]Sensitivity results[/] in {out}/ (the report adds them when present)")
+
+
+@command()
+def priors(
+    model: Annotated[str, typer.Option(help="Model(s) to compare, comma-separated, or 'all' (the paper's six).")]
+    = "all",
+    sets: Annotated[str, typer.Option(help="Prior sets compared with the default, comma-separated: packaged names "
+                                           "(regularising, wide) or prior files; 'wide' is the reference.")]
+    = "regularising,wide",
+    panel: Annotated[Path, typer.Option(help="Panel built by 'coupproof data'.")] = Path("build/panel.nc"),
+    fits: Annotated[Path, typer.Option(help="Saved fits under the default priors ('coupproof fit'); a model "
+                                            "without one, or fitted under other priors, is refitted.")]
+    = Path("build/fits"),
+    freq: Annotated[Path, typer.Option(help="Frequentist results ('coupproof freq'): the standard errors.")]
+    = Path("build/freq/fits.json"),
+    out: Annotated[Path, typer.Option(help="Output folder (prior_defaults.csv/.md/.png, cache/).")]
+    = Path("build/sensitivity"),
+    specs: Annotated[Path | None, typer.Option(help="TOML file with your own model specs.")] = None,
+    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address, or 'serial'; default: a LocalCluster.")]
+    = None,
+    draws: Annotated[int, typer.Option(help="Draws per chain of each refit.")] = 600,
+    tune: Annotated[int, typer.Option(help="Tuning iterations per chain of each refit.")] = 300,
+    chains: Annotated[int, typer.Option(help="Chains per refit.")] = 2,
+    seed: Annotated[int, typer.Option(help="Random seed of every refit.")] = 20231,
+    retries: Annotated[int, typer.Option(help="Refit a fit that fails its diagnostics at twice the length, up to "
+                                              "this many times (0: flag it at once).")] = 1,
+) -> None:
+    """Do the default priors let the data speak? Each model's interaction under the default priors, the
+    regularising set and the wide set, and power-scaling of the default fits (README, "Priors")."""
+    import pandas as pd
+
+    from data_prep.io import atomic_write_text
+    from data_prep.panel import read_panel
+    from inference.fitting import SamplerSettings, ensure_log_densities
+    from inference.frequentist import load_results
+    from inference.refits import Refit, check_builds, check_scheduler, run_fits
+    from inference.store import fit_priors, load_fit
+    from models.priors import PriorError, load_priors, priors_config
+    from models.specs import PAPER_MODELS, get_spec, load_specs
+    from reports import prior_defaults as pd_
+    from reports import prior_sensitivity as ps
+    from reports.bayes_report import fit_path
+    from reports.posterior_plots import save
+
+    from .api import Model
+
+    # everything is checked before any fitting
+    items = _names(sets, [], "sets", "prior set")
+    labels = {Path(item).stem if item.endswith(".toml") else item: item for item in items}  # a file's set: its stem
+    if pd_.REFERENCE not in labels:
+        raise PriorError(f"--sets must include '{pd_.REFERENCE}', the reference the defaults are measured against")
+    if pd_.DEFAULT in labels:
+        raise PriorError(f"--sets: '{pd_.DEFAULT}' is always compared; name the other sets")
+    prior_sets = {pd_.DEFAULT: load_priors(), **{label: load_priors(item) for label, item in labels.items()}}
+    known = load_specs(specs)
+    chosen = [get_spec(name, known) for name in _names(model, PAPER_MODELS)]
+    settings = SamplerSettings(draws=draws, tune=tune, chains=chains, seed=seed)
+    _at_least(retries, 0, "retries")
+    check_output(out, folder=True, inputs=[panel, fits, freq, specs], what="prior comparison")
+    freq_results, _metadata = load_results(freq)
+    ds = read_panel(panel)
+    checksum = ds.attrs.get("panel_checksum", "")
+    datasets = {spec.name: Model(spec, ds).data for spec in chosen}
+    saved = {}  # the default fits in --fits, where made under today's default priors from this panel
+    for spec in chosen:
+        path = fit_path(fits, spec.name, spec)
+        if path.is_file():
+            tree = load_fit(path)
+            if (priors_config(fit_priors(tree)) == priors_config(prior_sets[pd_.DEFAULT])
+                    and tree.attrs.get("panel_checksum") == checksum):
+                saved[spec.name] = tree
+    jobs = [(datasets[spec.name], Refit(name, priors, settings)) for spec in chosen
+            for name, priors in prior_sets.items() if name != pd_.DEFAULT or spec.name not in saved]
+    for data, refit in jobs:
+        check_builds(data, refit)
+    check_scheduler(scheduler)
+    console.print(f"[bold]{len(jobs)} refit(s)[/] of {', '.join(datasets)} under {', '.join(prior_sets)} "
+                  f"({'serial' if scheduler == 'serial' else scheduler or 'Dask LocalCluster'}; cached in "
+                  f"{out / 'cache'}); default fits read from {fits}: {', '.join(saved) or 'none'}")
+    paths = run_fits(jobs, out / "cache", checksum, scheduler, lambda job, cached: console.print(
+        f"  {job[0].spec.name} under {job[1].prior_set}: {'from cache' if cached else 'fitted'}"), retries=retries)
+    by_model: dict[str, dict] = {name: {} for name in datasets}
+    for (data, refit), path in zip(jobs, paths):
+        by_model[data.spec.name][refit.prior_set] = load_fit(path)
+    rows = []
+    for name, data in datasets.items():
+        fitted = {set_name: (saved[name] if set_name == pd_.DEFAULT and name in saved else by_model[name][set_name])
+                  for set_name in prior_sets}
+        with console.status(f"Power-scaling {name} ..."):
+            scaling = ps.power_scaling(ensure_log_densities(fitted[pd_.DEFAULT], data))
+        rows += pd_.interaction_rows(fitted, freq_results, scaling)
+        by_model[name] = fitted
+    table = pd.DataFrame(rows)
+    if table.empty:
+        raise PriorError(f"none of {', '.join(datasets)} has a two-way interaction to compare")
+    atomic_write_text(out / "prior_defaults.csv", table.to_csv(index=False))
+    atomic_write_text(out / "prior_defaults.md", "# The key interactions under the default, regularising and wide "
+                      "priors\n\n" + table.to_markdown(index=False, floatfmt=".3f") + "\n")
+    save(pd_.plot_shifts(table, by_model), out / "prior_defaults.png")
+    _print_prior_defaults(table)
+    met = int(table["meets_criterion"].sum())
+    console.print(f"{met} of {len(table)} interaction(s) meet the criterion (within {pd_.TOLERANCE} frequentist SE "
+                  f"of the wide set, nothing flagged by power-scaling); results in {out}/")
 
 
 @command()
@@ -607,6 +720,20 @@ def _print_prior_sets(table) -> None:
                       f"[{row['hdi_lower']:.2f}, {row['hdi_upper']:.2f}]", f"{row['pr_negative']:.3f}",
                       *(f"{row[c]:.2f}" for c in group_sd), "passed" if row["diagnostics_passed"] else "FAILED")
     Console(width=max(Console().width, 110)).print(shown)
+
+
+def _print_prior_defaults(table) -> None:
+    from rich.table import Table
+
+    sets = [c.removeprefix("mean_") for c in table.columns if c.startswith("mean_")]
+    shown = Table(title="Key interactions by prior set (shift from the wide set in frequentist SEs)")
+    for column in ("model", "part", "freq (SE)", *sets, "default shift", "flagged", "meets"):
+        shown.add_column(column, justify="left" if column in ("model", "part", "flagged") else "right")
+    for _, row in table.iterrows():
+        shown.add_row(row["model"], row["part"], _estimate_text(row["freq_estimate"], row["freq_se"]),
+                      *(f"{row[f'mean_{name}']:.2f}" for name in sets), f"{row['shift_default_se']:+.2f}",
+                      row["flagged_under_default"], "yes" if row["meets_criterion"] else "NO")
+    Console(width=max(Console().width, 130)).print(shown)
 
 
 if __name__ == "__main__":

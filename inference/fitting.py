@@ -18,7 +18,7 @@ import pandas as pd
 import pymc as pm
 import xarray as xr
 
-from models.builders import CENTRED_INTERCEPT, BuiltModel, build_model, with_intercept
+from models.builders import CENTRED_INTERCEPT, RESCALED, BuiltModel, build_model, with_intercept
 from models.design import ModelData
 from models.marginal_op import DyadRows
 from models.priors import Prior, priors_config
@@ -45,8 +45,8 @@ def population_names(spec: ModelSpec) -> list[str]:
 def prior_names(spec: ModelSpec) -> list[str]:
     """Parameters whose priors come from the prior file (power-scaling scales these)."""
     group_sd = [f"{spec.group_sd}_signed", spec.group_sd] if spec.group else []
-    return [CENTRED_INTERCEPT, "intercept", "beta", *group_sd, "year_sd_signed", "year_sd", "count_intercept",
-            "count_beta", "count_alpha", "cutpoints_std"]
+    return [CENTRED_INTERCEPT, "intercept", "beta", f"beta{RESCALED}", *group_sd, "year_sd_signed", "year_sd",
+            "count_intercept", "count_beta", f"count_beta{RESCALED}", "count_alpha", "cutpoints_std"]
 
 
 def loglik_name(spec: ModelSpec) -> str:

@@ -6,11 +6,12 @@ Two parameterisations of a logit with group intercepts b_g ~ N(0, sd^2):
 - "plain": the non-centred reference, b_g = sd * z_g with z_g ~ N(0, 1) sampled by NUTS (also the method of the
   cumulative family, whose data are small).
 Covariates are standardised inside the model; `coef` reports intercept and slopes on the original scale. The sd is
-named after the grouping (`dyad_sd`, `state_a_sd`, ...); marginal fits sample the intercept as `intercept_centred`
-= intercept + sd^2 / 2 (same model, straighter posterior). Formulas with (1 | year) add partially pooled year
-intercepts (non-centred). Hurdle families add a zero-truncated Poisson or negative binomial part for the counts
-among positive rows, with its own terms (fixed effects only: with about 80 pacts the data cannot identify group
-effects there). The cumulative family is an ordinal logit with ordered cut points.
+named after the grouping (`dyad_sd`, `state_a_sd`, ...); models with groups sample the intercept as
+`intercept_centred` = intercept + sd^2 / 2 (same model, straighter posterior; by default the base-rate prior is on
+it). Slope priors by Gelman et al.'s rule are on rescaled inputs (models.prior_scales). Formulas with (1 | year)
+add partially pooled year intercepts (non-centred). Hurdle families add a zero-truncated Poisson or negative
+binomial part for the counts among positive rows, with its own terms (fixed effects only: with about 80 pacts the
+data cannot identify group effects there). The cumulative family is an ordinal logit with ordered cut points.
 """
 
 from __future__ import annotations
@@ -24,12 +25,14 @@ import pytensor.tensor as pt
 
 from .design import ModelData
 from .marginal_op import DyadRows, marginal_dyad_loglik
+from .prior_scales import slope_map
 from .priors import Prior
 from .quadrature import QuadratureOptions
 from .specs import METHODS, ModelSpec, SpecError
 
 
-CENTRED_INTERCEPT = "intercept_centred"  # what NUTS samples in marginal fits: intercept + group sd^2 / 2
+CENTRED_INTERCEPT = "intercept_centred"  # what NUTS samples in models with groups: intercept + group sd^2 / 2
+RESCALED = "_rescaled"  # suffix of the coefficients of rescaled inputs that slope priors with a scale rule are on
 
 
 @dataclass(frozen=True)
@@ -87,17 +90,46 @@ def _year_effects(data: ModelData, priors: dict[str, Prior]):
     return pm.Deterministic("year_effect", year_sd * year_z, dims="year")
 
 
-def _plain_offsets(data: ModelData, priors: dict[str, Prior], year_effect):
+def _group_sd(data: ModelData, priors: dict[str, Prior]):
+    """The group intercepts' sd (named after the grouping), or None without a grouping."""
+    return None if data.spec.group is None else priors["group_sd"].create_scale(data.spec.group_sd)
+
+
+def _plain_offsets(data: ModelData, sd, year_effect):
     """The sampled group intercepts sd * z_g (non-centred) and year intercepts of every row, or 0."""
     offset = 0.0
-    spec = data.spec
-    if spec.group is not None:
-        sd = priors["group_sd"].create_scale(spec.group_sd)
-        z = pm.Normal(f"{spec.group}_z", 0.0, 1.0, dims=spec.group)
+    if sd is not None:
+        z = pm.Normal(f"{data.spec.group}_z", 0.0, 1.0, dims=data.spec.group)
         offset = sd * z[data.groups]
     if year_effect is not None:
         offset = offset + year_effect[data.years]
     return offset
+
+
+def _intercept(prior: Prior, sd, method: str):
+    """The intercept (log-odds of a group with effect 0 at the covariate means). With groups, NUTS samples
+    intercept + sd^2 / 2 (`intercept_centred`): for rare events the log-odds averaged over groups (the mean of a
+    log-normal), which the data fix whatever the sd, so the sampler no longer follows a curved ridge between them.
+    The prior is on that average (applies_to = "average_group": a base-rate prior means the base rate) or on the
+    intercept itself ("zero_group", sampled the same way in marginal fits; the change of variables has Jacobian 1)."""
+    if sd is None:
+        return prior.create("intercept")
+    shift = 0.5 * sd**2
+    if prior.applies_to == "average_group":
+        return pm.Deterministic("intercept", prior.create(CENTRED_INTERCEPT) - shift)
+    if method == "plain":
+        return prior.create("intercept")
+    return prior.create_shifted("intercept", shift, CENTRED_INTERCEPT)
+
+
+def _slopes(prior: Prior, design, standardiser: Standardiser, name: str, dims: str):
+    """The standardised slopes. Under a scale rule (models.prior_scales) NUTS samples the coefficients of the
+    rescaled inputs, `<name>_rescaled`, with the prior, and the slopes are their fixed linear map."""
+    mapping = slope_map(prior, design, standardiser.terms, standardiser.sd)
+    if mapping is None:
+        return prior.create(name, dims=dims)
+    rescaled = prior.create(f"{name}{RESCALED}", dims=dims)
+    return pm.Deterministic(name, pt.dot(pt.as_tensor(mapping), rescaled), dims=dims)
 
 
 def _logit_part(data: ModelData, y: np.ndarray, priors: dict[str, Prior], method: str,
@@ -105,15 +137,12 @@ def _logit_part(data: ModelData, y: np.ndarray, priors: dict[str, Prior], method
     """The logit of a binary outcome (bernoulli, or the hurdle's 'any count' part) with its group intercepts."""
     Z = standardiser.transform(data.X)
     rows = None
-    sd = None if method == "plain" else priors["group_sd"].create_scale(data.spec.group_sd)  # plain: in the offsets
-    # marginal fits sample intercept + sd^2 / 2, roughly the log-odds averaged over groups when events are rare (the
-    # mean of a log-normal): the data fix it whatever the sd, so NUTS no longer follows a curved ridge between them
-    intercept = (priors["intercept"].create("intercept") if sd is None
-                 else priors["intercept"].create_shifted("intercept", 0.5 * sd**2, CENTRED_INTERCEPT))
-    beta = priors["slopes"].create("beta", dims="term")
+    sd = _group_sd(data, priors)
+    intercept = _intercept(priors["intercept"], sd, method)
+    beta = _slopes(priors["slopes"], data.design, standardiser, "beta", "term")
     year_effect = _year_effects(data, priors)
     if method == "plain":
-        eta = intercept + pt.dot(pt.as_tensor(Z), beta) + _plain_offsets(data, priors, year_effect)
+        eta = intercept + pt.dot(pt.as_tensor(Z), beta) + _plain_offsets(data, sd, year_effect)
         pm.Bernoulli("y", logit_p=eta, observed=y)
     else:
         levels = data.categorical_levels() if year_effect is None else None
@@ -149,7 +178,7 @@ def _count_part(data: ModelData, y: np.ndarray, priors: dict[str, Prior], standa
     positive = y > 0
     Z = standardiser.transform(data.count_X)[positive]
     c0 = priors["count_intercept"].create("count_intercept")
-    cb = priors["count_slopes"].create("count_beta", dims="count_term")
+    cb = _slopes(priors["count_slopes"], data.count_design, standardiser, "count_beta", "count_term")
     mu = pt.exp(c0 + pt.dot(pt.as_tensor(Z), cb))
     if data.spec.count_family == "negbin":
         counts = pm.NegativeBinomial.dist(mu=mu, alpha=priors["count_alpha"].create("count_alpha"))
@@ -164,8 +193,8 @@ def _ordinal_part(data: ModelData, y: np.ndarray, priors: dict[str, Prior], stan
     """Ordinal logit: Pr(y <= k) = logit^-1(c_k - eta), ordered cut points; `cutpoints` and `coef` on the original
     scale."""
     Z = standardiser.transform(data.X)
-    beta = priors["slopes"].create("beta", dims="term")
-    eta = pt.dot(pt.as_tensor(Z), beta) + _plain_offsets(data, priors, _year_effects(data, priors))
+    beta = _slopes(priors["slopes"], data.design, standardiser, "beta", "term")
+    eta = pt.dot(pt.as_tensor(Z), beta) + _plain_offsets(data, _group_sd(data, priors), _year_effects(data, priors))
     k = len(data.categories) - 1
     cut = priors["cutpoints"].create("cutpoints_std", dims="cut", transform=pm.distributions.transforms.ordered,
                                      initval=np.linspace(-1.0, 1.0, k) if k > 1 else np.zeros(1))

@@ -1,5 +1,13 @@
 """Priors from a TOML file: one table per parameter group, each naming a PyMC distribution and its arguments.
 
+Packaged sets (`models/priors/<name>.toml`) can be named instead of a path: "default" (Gelman et al. 2008's rule,
+see README "Priors"), "regularising" (the defaults before it) and "wide". A file may start from one with
+`base = "<set>"` and change some groups. Slopes take a `scale_rule`: "per_sd" (the prior is on the slope per
+standard deviation of each design column) or "gelman2008" (on the coefficients of centred inputs rescaled to sd
+0.5, binary inputs 1 apart, interactions as products of rescaled inputs; models.prior_scales). The intercept's
+prior `applies_to` the average group (intercept + sd^2/2: for rare events the log-odds of the base rate) or the
+group whose effect is zero.
+
 Errors (unknown group, unknown distribution, a missing or misspelled argument, a negative scale) are raised as
 `PriorError` with the file and the entry named, before any model is built.
 """
@@ -15,7 +23,9 @@ import pymc as pm
 
 from data_prep.io import read_toml
 
-DEFAULT_PRIORS = Path(__file__).resolve().parent / "priors" / "default.toml"
+PRIOR_FOLDER = Path(__file__).resolve().parent / "priors"
+DEFAULT_PRIORS = PRIOR_FOLDER / "default.toml"
+PACKAGED_SETS = ("default", "regularising", "wide")  # prior files that can be named instead of given by path
 
 GROUPS = ("intercept", "slopes", "group_sd", "year_sd", "count_intercept", "count_slopes", "count_alpha", "cutpoints")
 POSITIVE_GROUPS = ("group_sd", "year_sd", "count_alpha")
@@ -35,6 +45,9 @@ MAX_MAGNITUDE = 1e6  # largest prior argument accepted (location, scale, degrees
 MIN_SCALE = 1e-6  # smallest scale, rate or degrees of freedom: below it the prior is a numerical point mass
 POSITIVE_ONLY = {"HalfNormal", "HalfStudentT", "HalfCauchy", "Exponential", "Gamma"}
 LOCATIONS = {"Normal": "mu", "StudentT": "mu", "Cauchy": "alpha"}  # each location family's centre argument
+SCALE_RULES = ("per_sd", "gelman2008")  # what a slope prior is on: the standardised slopes, or rescaled inputs
+SCALED_GROUPS = ("slopes", "count_slopes")  # the groups that take a scale_rule
+INTERCEPT_TARGETS = ("average_group", "zero_group")  # what the intercept's prior is on, in models with groups
 # Scale priors whose mirror image about zero is a smooth symmetric distribution: (twin, its centre argument).
 SIGNED_TWINS: dict[str, tuple[type, str]] = {
     "HalfNormal": (pm.Normal, "mu"), "HalfStudentT": (pm.StudentT, "mu"), "HalfCauchy": (pm.Cauchy, "alpha"),
@@ -51,6 +64,8 @@ class Prior:
 
     dist: str
     kwargs: dict[str, float]
+    scale_rule: str = "per_sd"  # slopes: see SCALE_RULES and models.prior_scales
+    applies_to: str = "average_group"  # intercept: see INTERCEPT_TARGETS
 
     def create(self, name: str, **extra):
         """The PyMC random variable `name` with this prior (inside a model context)."""
@@ -83,7 +98,8 @@ class Prior:
         return pm.Deterministic(name, pt.abs(signed))
 
     def describe(self) -> str:
-        return f"{self.dist}({', '.join(f'{k}={v:g}' for k, v in self.kwargs.items())})"
+        text = f"{self.dist}({', '.join(f'{k}={v:g}' for k, v in self.kwargs.items())})"
+        return text if self.scale_rule == "per_sd" else f"{text} on rescaled inputs ({self.scale_rule})"
 
 
 def _parse_entry(group: str, entry: dict, source: str) -> Prior:
@@ -97,6 +113,7 @@ def _parse_entry(group: str, entry: dict, source: str) -> Prior:
     if group == "cutpoints" and dist in POSITIVE_ONLY:
         raise PriorError(f"{source}: [cutpoints] cut points may be negative; use Normal, StudentT or Cauchy")
     args = {k: v for k, v in entry.items() if k != "dist"}
+    options = _pop_options(group, args, source)
     if "base_rate" in args:
         if dist != "Normal" or group not in ("intercept",):
             raise PriorError(f"{source}: [{group}] 'base_rate' is only for a Normal intercept")
@@ -120,16 +137,47 @@ def _parse_entry(group: str, entry: dict, source: str) -> Prior:
         positive = {"sigma", "beta", "lam", "nu"} | ({"alpha"} if dist == "Gamma" else set())
         if key in positive and value < MIN_SCALE:
             raise PriorError(f"{source}: [{group}] {key} must be at least {MIN_SCALE:g} (positive), got {value}")
-    return Prior(dist, {k: float(v) for k, v in args.items()})
+    return Prior(dist, {k: float(v) for k, v in args.items()}, **options)
+
+
+def _pop_options(group: str, args: dict, source: str) -> dict[str, str]:
+    """The entry's scale_rule (slopes) or applies_to (intercept), removed from `args` and checked."""
+    options = {}
+    for key, groups, allowed in (("scale_rule", SCALED_GROUPS, SCALE_RULES),
+                                 ("applies_to", ("intercept",), INTERCEPT_TARGETS)):
+        if key not in args:
+            continue
+        value = args.pop(key)
+        if group not in groups:
+            raise PriorError(f"{source}: [{group}] '{key}' is only for {' and '.join(groups)}")
+        if value not in allowed:
+            raise PriorError(f"{source}: [{group}] {key} must be one of {', '.join(allowed)}, got {value!r}")
+        options[key] = value
+    return options
 
 
 def priors_config(priors: dict[str, Prior]) -> dict[str, dict]:
-    """Priors in the prior-file form ({group: {"dist": ..., arguments}}), as fits record them."""
-    return {group: {"dist": p.dist, **p.kwargs} for group, p in priors.items()}
+    """Priors in the prior-file form ({group: {"dist": ..., arguments}}), as fits record them (with every option
+    written out, so that a fit means the same whatever later defaults say)."""
+    options = {group: {"scale_rule": p.scale_rule} if group in SCALED_GROUPS
+               else {"applies_to": p.applies_to} if group == "intercept" else {} for group, p in priors.items()}
+    return {group: {"dist": p.dist, **p.kwargs, **options[group]} for group, p in priors.items()}
+
+
+def packaged_priors(name: str) -> Path:
+    """The file of a packaged prior set; an unknown name raises PriorError listing them."""
+    if name not in PACKAGED_SETS:
+        raise PriorError(f"unknown prior set {name!r}; packaged sets: {', '.join(PACKAGED_SETS)} (or give a file)")
+    return PRIOR_FOLDER / f"{name}.toml"
 
 
 def parse_priors(config: dict, source: str = "<priors>") -> dict[str, Prior]:
-    """Priors for every group: the defaults, overridden by the groups given in `config`."""
+    """Priors for every group: those of the packaged set `config["base"]` (default: "default"), overridden by the
+    groups given in `config`."""
+    config = dict(config)
+    base = config.pop("base", "default")
+    if not isinstance(base, str) or base not in PACKAGED_SETS:
+        raise PriorError(f"{source}: base must name a packaged prior set ({', '.join(PACKAGED_SETS)}), got {base!r}")
     unknown = sorted(set(config) - set(GROUPS))
     renamed = [f"{old} is now {RENAMED[old]}" for old in unknown if old in RENAMED]
     if renamed:
@@ -137,12 +185,17 @@ def parse_priors(config: dict, source: str = "<priors>") -> dict[str, Prior]:
     if unknown:
         raise PriorError(f"{source}: unknown prior parameter(s) {', '.join(unknown)}; known: {', '.join(GROUPS)}")
     defaults = tomllib.loads(DEFAULT_PRIORS.read_text())
+    if base != "default":
+        defaults.update(tomllib.loads(packaged_priors(base).read_text()))
     merged = {**defaults, **config}
     return {group: _parse_entry(group, merged[group], source) for group in GROUPS}
 
 
 def load_priors(path: str | Path | None = None) -> dict[str, Prior]:
-    """Priors from a TOML file (groups it does not name keep their defaults); None gives the defaults."""
+    """Priors from a TOML file (groups it does not name keep their defaults) or a packaged set's name; None gives
+    the defaults."""
     if path is None:
         return parse_priors({}, str(DEFAULT_PRIORS))
+    if not Path(path).exists() and str(path) in PACKAGED_SETS:
+        return parse_priors({"base": str(path)}, str(packaged_priors(str(path))))
     return parse_priors(read_toml(path, "prior file", PriorError), str(path))

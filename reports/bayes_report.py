@@ -31,6 +31,7 @@ from models.specs import PAPER_MODELS, ModelSpec, SpecError
 
 from . import html
 from . import posterior_plots as plots
+from . import prior_defaults
 from .frequentist import interaction_variables, marginal_effect_curve
 from .posterior_effects import concession_curves, marginal_effect_curves, predicted_probability_curves
 from .posterior_tables import count_part_identification, interaction_probabilities, population_table
@@ -392,7 +393,8 @@ def sensitivity_section(folder: Path, models: list[str] | None = None) -> str | 
     if models is not None:
         table = table[table["model"].isin(models)]
         sets = {m: p for m, p in sets.items() if m in models}
-    if table.empty and not sets:
+    defaults = folder / "prior_defaults.csv"
+    if table.empty and not sets and not defaults.is_file():
         return None
     parts = [html.paragraph(
         "Power-scaling (Kallioinen et al. 2023): how much each posterior moves when the prior or the likelihood is "
@@ -405,6 +407,13 @@ def sensitivity_section(folder: Path, models: list[str] | None = None) -> str | 
                                for model, rows in flagged.groupby("model", sort=False))
             parts.append(html.banner(f"{len(flagged)} of {len(table)} parameters flagged by power-scaling: {listed}"))
         parts.append(html.table(table))
+    if defaults.is_file():
+        figure = folder / "prior_defaults.png"
+        parts.append(html.section(
+            "The default priors against the regularising and wide sets", html.paragraph(prior_defaults.RULE),
+            html.table(pd.read_csv(defaults)),
+            html.figure(figure, "Each interaction by prior set, in frequentist SEs from its mean under the wide set")
+            if figure.is_file() else "", level=3))
     for model, path in sets.items():
         parts.append(html.section(f"{model} under alternative prior sets", html.table(pd.read_csv(path)), *[
             html.figure(folder / name, caption) for name, caption in (

@@ -107,21 +107,23 @@ def _iqr(values: np.ndarray) -> float:
 
 def count_part_identification(tree, draws: int = 20000, seed: int = 0) -> pd.DataFrame:
     """How much the hurdle count part's data narrowed each slope's prior: the posterior's interquartile range over
-    the prior's, on the standardised scale the priors are set on (1: the data taught nothing; a robust measure, so
-    Cauchy priors work too), and the posterior probability of the slope's sign."""
-    import json
-
+    the prior's, on the scale the priors are set on (standardised slopes, or the rescaled inputs' coefficients of
+    Gelman et al.'s rule; 1: the data taught nothing; a robust measure, so Cauchy priors work too), and the
+    posterior probability of the slope's sign."""
+    from inference.store import fit_priors
+    from models.builders import RESCALED
     from models.priors import DISTRIBUTIONS
 
-    prior = json.loads(tree.attrs["priors"])["count_slopes"]
-    kwargs = {k: v for k, v in prior.items() if k != "dist"}
-    prior_draws = pm.draw(DISTRIBUTIONS[prior["dist"]][0].dist(**kwargs), draws=draws, random_seed=seed)
+    prior = fit_priors(tree)["count_slopes"]
+    prior_draws = pm.draw(DISTRIBUTIONS[prior.dist][0].dist(**prior.kwargs), draws=draws, random_seed=seed)
     prior_iqr = _iqr(np.asarray(prior_draws))
     post = tree["posterior"]
-    beta = post["count_beta"].stack(sample=("chain", "draw")).transpose("count_term", "sample").values
-    terms = [str(t) for t in post["count_beta"]["count_term"].values]
+    def draws(name: str) -> np.ndarray:
+        return post[name].stack(sample=("chain", "draw")).transpose("count_term", "sample").values
+
+    on_prior_scale = draws("count_beta" if prior.scale_rule == "per_sd" else f"count_beta{RESCALED}")
     return pd.DataFrame({
-        "term": terms,
-        "posterior_over_prior_iqr": [_iqr(row) / prior_iqr for row in beta],
-        "pr_positive": (beta > 0).mean(axis=1),
+        "term": [str(t) for t in post["count_beta"]["count_term"].values],
+        "posterior_over_prior_iqr": [_iqr(row) / prior_iqr for row in on_prior_scale],
+        "pr_positive": (draws("count_beta") > 0).mean(axis=1),
     })

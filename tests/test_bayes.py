@@ -120,7 +120,7 @@ def test_scale_priors_with_a_symmetric_twin_are_sampled_signed():
     """dyad_sd = |dyad_sd_signed| with the mirrored prior: same posterior, no log-scale tail near zero."""
     data = model_data(simulated_panel(n_dyads=20, years=5), SPEC)
     model = build_model(data, load_priors()).model
-    assert {v.name for v in model.free_RVs} == {"intercept_centred", "beta", "dyad_sd_signed"}
+    assert {v.name for v in model.free_RVs} == {"intercept_centred", "beta_rescaled", "dyad_sd_signed"}
     gamma = parse_priors({"group_sd": {"dist": "Gamma", "alpha": 2, "beta": 2}})
     assert "dyad_sd" in {v.name for v in build_model(data, gamma).model.free_RVs}  # no twin: log transform
 

@@ -118,14 +118,17 @@ def test_fit_command_on_a_small_panel(tmp_path):
     panel = synthetic_panel_file(tmp_path / "panel.nc")
     out = tmp_path / "fits"
     result = _run("fit", "--model", "m1", "--panel", str(panel), "--out", str(out),
-                  "--draws", "60", "--tune", "60", "--loglik-every", "20", "--strict")
-    # 60 draws cannot reach ESS 400: the fit is flagged loudly and --strict exits 1, but the fit is saved
+                  "--draws", "60", "--tune", "60", "--loglik-every", "20", "--strict", "--retries", "1")
+    # 60 draws, then 120 on the retry, cannot reach ESS 400: the fit is flagged loudly and --strict exits 1, but the
+    # longer fit is saved
     assert result.exit_code == 1, result.output
+    assert "Refitting m1 at 120 draws and 120 tuning iterations per chain" in " ".join(result.output.split())
     assert "FIT FAILED ITS DIAGNOSTICS" in result.output and "ess_bulk < 400" in result.output
     from inference.store import load_fit
 
     fit = load_fit(out / "m1_marginal.nc")
     assert fit.attrs["panel_checksum"] and fit.attrs["diagnostics_passed"] == 0
+    assert fit["posterior"].sizes["draw"] == 120
     assert set(np.asarray(fit["posterior"]["coef"].coords["coef_term"])) == {
         "Intercept", "counterbalancing_a", "threat_a", "counterbalancing_a:threat_a"}
 
@@ -149,6 +152,7 @@ def test_fit_rejects_an_empty_sample_before_sampling(tmp_path):
     (("--model", "counts"), "model counts: outcome concessions_a has values other than 0 and 1"),
     (("--specs", "absent.toml"), "absent.toml: model spec file not found"),
     (("--priors", "absent.toml"), "absent.toml: prior file not found"),
+    (("--retries", "-1"), "--retries must be at least 0, got -1"),
 ])
 def test_fit_bad_input_is_refused_before_sampling(tmp_path, args, message):
     from data_prep.panel import content_checksum, read_panel, write_panel

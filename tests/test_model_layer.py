@@ -149,7 +149,7 @@ def test_slopes_and_predictions_after_loading(api_fit):
 # ---------------------------------------------------------------------------------------------------------------------
 # (b) ordinal recovery, (c) a State-A grouping with the marginal method
 
-PRIORS = load_priors()
+PRIORS = load_priors("regularising")  # Normal priors on the slopes themselves: the dense references below are simple
 
 
 def settings(draws: int, seed: int, adaptation: str = "low_rank") -> SamplerSettings:

@@ -16,7 +16,7 @@ from inference.fitting import SamplerSettings
 from inference.refits import Refit, SensitivityError, check_builds, load_prior_sets, run_refits
 from inference.store import load_fit
 from models.design import model_data
-from models.priors import Prior, PriorError
+from models.priors import Prior, PriorError, load_priors
 from simulate import SPEC, simulated_panel
 
 runner = CliRunner()
@@ -93,7 +93,8 @@ def test_prior_set_errors(tmp_path, text, message):
 def test_packaged_prior_sets_parse_and_build():
     sets = load_prior_sets()
     assert list(sets)[0] == "default" and len(sets) >= 6
-    assert sets["slopes_student_t"]["slopes"].dist == "StudentT"
+    assert sets["slopes_cauchy"]["slopes"].dist == "Cauchy"
+    assert sets["regularising"] == load_priors("regularising") and sets["wide"] == load_priors("wide")  # base = ...
     assert sets["group_sd_tight"]["slopes"] == sets["default"]["slopes"]  # groups not named keep the defaults
     data = model_data(simulated_panel(n_dyads=10, years=3), SPEC)
     for name, priors in sets.items():  # every packaged set builds (the half-Cauchy twin once did not)
@@ -115,7 +116,7 @@ def two_refits():
     data = model_data(simulated_panel(n_dyads=60, years=8, beta=(-3.0, 0.8, 0.5, -0.6), sigma=1.0), SPEC)
     sets = load_prior_sets()
     settings = SamplerSettings(draws=25, tune=25, chains=2, seed=7)
-    return data, [Refit(name, sets[name], settings) for name in ("default", "slopes_wide")]
+    return data, [Refit(name, sets[name], settings) for name in ("default", "wide")]
 
 
 def test_dask_refits_equal_serial_refits_and_are_cached(two_refits, tmp_path):
@@ -124,12 +125,12 @@ def test_dask_refits_equal_serial_refits_and_are_cached(two_refits, tmp_path):
     serial = run_refits(data, refits, tmp_path / "serial", "x", "serial")
     on_dask = run_refits(data, refits, tmp_path / "dask", "x", None, lambda name, cached: done.append(cached))
     assert done == [False, False]
-    for name in ("default", "slopes_wide"):
+    for name in ("default", "wide"):
         a, b = load_fit(serial[name]), load_fit(on_dask[name])
         np.testing.assert_array_equal(np.asarray(a["posterior"]["coef"]), np.asarray(b["posterior"]["coef"]))
         assert a.attrs["prior_set"] == name and "log_prior" in a.children
     assert not np.array_equal(np.asarray(load_fit(serial["default"])["posterior"]["coef"]),
-                              np.asarray(load_fit(serial["slopes_wide"])["posterior"]["coef"]))
+                              np.asarray(load_fit(serial["wide"])["posterior"]["coef"]))
     again = []
     run_refits(data, refits, tmp_path / "serial", "x", "serial", lambda name, cached: again.append(cached))
     assert again == [True, True]  # nothing refitted

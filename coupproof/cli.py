@@ -550,7 +550,8 @@ def priors(
     for data, refit in jobs:
         check_builds(data, refit)
     check_scheduler(scheduler)
-    console.print(f"[bold]{len(jobs)} refit(s)[/] of {', '.join(datasets)} under {', '.join(prior_sets)} "
+    refitted = dict.fromkeys(refit.prior_set for _, refit in jobs)
+    console.print(f"[bold]{len(jobs)} refit(s)[/] of {', '.join(datasets)} under {', '.join(refitted) or 'no set'} "
                   f"({'serial' if scheduler == 'serial' else scheduler or 'Dask LocalCluster'}; cached in "
                   f"{out / 'cache'}); default fits read from {fits}: {', '.join(saved) or 'none'}")
     paths = run_fits(jobs, out / "cache", checksum, scheduler, lambda job, cached: console.print(

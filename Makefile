@@ -13,7 +13,7 @@ PYENV_ROOT_DIR := $(shell pyenv root 2>/dev/null || echo $$HOME/.pyenv)
 PYTHON312 := $(shell for c in $(PYTHON) python3.12 $$(ls -d $(PYENV_ROOT_DIR)/versions/3.12*/bin/python3.12 2>/dev/null | sort -V -r); do \
   "$$c" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))' >/dev/null 2>&1 && { command -v "$$c"; break; }; done)
 
-.PHONY: help all data freq fit report sensitivity priors robustness test browser bench lock clean distclean FORCE
+.PHONY: help all data freq fit report sensitivity priors robustness dca test browser bench lock clean distclean FORCE
 
 help:
 	@echo "make all    from the raw files to the report: panel, frequentist tables, Bayesian fits, power-scaling,"
@@ -26,10 +26,13 @@ help:
 	@echo "make priors       the default priors against the regularising and wide sets, every model refitted under"
 	@echo "                  both (build/sensitivity/prior_defaults.*; PRIORS_ARGS)"
 	@echo "make robustness   the paper's robustness checks, every variant of Models 2 and 4 (build/robustness/)"
+	@echo "make dca    the second study, Rahman (2026): DCAs and coup attempts in country-years, from the raw files"
+	@echo "            to its report ($(BUILD)/country_year/report/report.html; DCA_MODELS, DCA_FIT_ARGS)"
 	@echo "make test   run the test suite"
 	@echo "make lock   re-resolve requirements.lock (exact versions that make installs) from pyproject.toml"
 	@echo "make bench  time the panel build, the frequentist fits, the Bayesian fit of Model 4 and the frequentist"
-	@echo "            robustness suite ($(BUILD)/bench/; the Bayesian suite's time: build/robustness/timing.json)"
+	@echo "            robustness suite, the country-year panel and DCA fits ($(BUILD)/bench/; the Bayesian suite's"
+	@echo "            time: build/robustness/timing.json)"
 
 # The environment is installed from requirements.lock (exact versions of every package, for reruns that give the
 # same draws next year); pyproject.toml keeps the loose ranges for users who add the package to their own.
@@ -54,7 +57,8 @@ lock: $(VENV)/.installed
 # (raw file names may hold spaces, which make cannot list: the panel is remade when any raw file is newer than it)
 RAW_CHANGED := $(if $(wildcard $(PANEL)),$(shell find "$(DATA_DIR)" -type f -newer $(PANEL) 2>/dev/null | head -n 1))
 PANEL_CODE := $(wildcard data_prep/*.py)
-MODEL_CODE := $(wildcard models/*.py models/*.toml models/priors/*.toml inference/*.py)
+MODEL_CODE := $(wildcard models/*.py models/priors/*.toml inference/*.py)
+PAPER_SPECS := models/paper_models.toml
 REPORT_CODE := $(wildcard reports/*.py)
 MODELS ?= m1 m2 m3 m4 h1 h2
 comma := ,
@@ -75,7 +79,7 @@ data: $(VENV)/.installed
 
 freq: $(FREQ)
 
-$(FREQ): $(PANEL) $(MODEL_CODE) $(REPORT_CODE)
+$(FREQ): $(PANEL) $(MODEL_CODE) $(PAPER_SPECS) $(REPORT_CODE)
 	$(call step,frequentist,$(CLI) freq --models $(MODEL_LIST) --panel $(PANEL) --out $(BUILD)/freq)
 
 # Bayesian fits: which models and sampler settings (see `coupproof fit --help`).
@@ -86,7 +90,7 @@ fit: $(PANEL)
 	$(CLI) fit --model $(FIT_MODELS) --panel $(PANEL) --out $(BUILD)/fits $(FIT_ARGS)
 
 # One model's fit, remade when the panel, the model code or its specs and priors change (make all, make report).
-$(BUILD)/fits/%_marginal.nc: $(PANEL) $(MODEL_CODE)
+$(BUILD)/fits/%_marginal.nc: $(PANEL) $(MODEL_CODE) $(PAPER_SPECS)
 	$(call step,fit $*,$(CLI) fit --model $* --panel $(PANEL) --out $(BUILD)/fits $(FIT_ARGS))
 
 $(SCALING): $(FITS) $(REPORT_CODE)
@@ -134,6 +138,47 @@ ROBUST_ARGS ?=
 robustness: $(PANEL)
 	$(CLI) robustness --panel $(PANEL) --data-dir "$(DATA_DIR)" --out $(BUILD)/robustness $(ROBUST_ARGS)
 
+# The second study, Rahman (2026): defense cooperation agreements and coup attempts in country-years. The same
+# commands on the country-year panel with the study's specs (models/dca_models.toml); each step as in make all.
+DCA_BUILD := $(BUILD)/country_year
+DCA_PANEL := $(DCA_BUILD)/panel.nc
+DCA_SPECS := models/dca_models.toml
+DCA_MODELS ?= dca1 dca2 dca3 dca4 dca5
+DCA_SENS_MODEL ?= dca2
+DCA_FIT_ARGS ?= --sampler nutpie --draws 1000 --tune 1000 --chains 2 --ess-min 1000 --retries 1 --target-accept 0.95
+DCA_LIST = $(subst $(eval) ,$(comma),$(strip $(DCA_MODELS)))
+DCA_FITS := $(foreach m,$(DCA_MODELS),$(DCA_BUILD)/fits/$(m)_marginal.nc)
+DCA_FREQ := $(DCA_BUILD)/freq/fits.json
+DCA_SENS := $(DCA_BUILD)/sensitivity/prior_sets_$(DCA_SENS_MODEL).csv
+DCA_REPORT := $(DCA_BUILD)/report/report.html
+DCA_RAW_CHANGED := $(if $(wildcard $(DCA_PANEL)),$(shell find "$(DATA_DIR)" -type f -newer $(DCA_PANEL) 2>/dev/null | head -n 1))
+
+$(DCA_PANEL): $(VENV)/.installed $(PANEL_CODE) $(if $(DCA_RAW_CHANGED),FORCE)
+	$(call step,country-year panel,$(CLI) data --design country_year --data-dir "$(DATA_DIR)" --out $(DCA_PANEL))
+
+$(DCA_FREQ): $(DCA_PANEL) $(MODEL_CODE) $(DCA_SPECS) $(REPORT_CODE)
+	$(call step,frequentist,$(CLI) freq --specs $(DCA_SPECS) --models $(DCA_LIST) --panel $(DCA_PANEL) \
+	  --out $(DCA_BUILD)/freq)
+
+$(DCA_BUILD)/fits/%_marginal.nc: $(DCA_PANEL) $(MODEL_CODE) $(DCA_SPECS)
+	$(call step,fit $*,$(CLI) fit --specs $(DCA_SPECS) --model $* --panel $(DCA_PANEL) --out $(DCA_BUILD)/fits \
+	  $(DCA_FIT_ARGS))
+
+# power-scaling of every fit, and DCA_SENS_MODEL refitted under each prior set of models/priors/sensitivity.toml
+$(DCA_SENS): $(DCA_FITS) $(REPORT_CODE)
+	$(call step,prior sensitivity,$(CLI) sensitivity --specs $(DCA_SPECS) --model $(DCA_SENS_MODEL) \
+	  --panel $(DCA_PANEL) --fits $(DCA_BUILD)/fits --out $(DCA_BUILD)/sensitivity)
+
+$(DCA_REPORT): $(DCA_FREQ) $(DCA_FITS) $(DCA_SENS) $(REPORT_CODE)
+	$(call step,report,$(CLI) report --specs $(DCA_SPECS) --model $(DCA_LIST) --fits $(DCA_BUILD)/fits \
+	  --panel $(DCA_PANEL) --freq $(DCA_FREQ) --out $(DCA_BUILD)/report --sensitivity $(DCA_BUILD)/sensitivity \
+	  --robustness $(DCA_BUILD)/robustness \
+	  --title "Defense cooperation agreements and coup attempts (Rahman 2026): Bayesian report")
+
+dca: $(VENV)/.installed
+	@start=$$(date +%s); $(MAKE) --no-print-directory $(DCA_REPORT) && \
+	echo "make dca: finished in $$(( $$(date +%s) - start )) s; the report is $(DCA_REPORT)"
+
 # Tests run in TEST_WORKERS processes (pytest-xdist), each test file in one of them so that its fixtures are built once.
 TEST_WORKERS ?= 2
 
@@ -154,6 +199,7 @@ bench: $(VENV)/.installed $(PANEL)
 	$(PY) -m inference.bench_frequentist --panel $(PANEL) --out $(BUILD)/bench/frequentist.json
 	$(PY) -m inference.bench_bayes --panel $(PANEL) --out $(BUILD)/bench/bayes.json
 	$(CLI) robustness --no-bayes --panel $(PANEL) --data-dir "$(DATA_DIR)" --out $(BUILD)/bench/robustness
+	$(PY) -m inference.bench_country_year --data-dir "$(DATA_DIR)" --out $(BUILD)/bench/country_year.json
 
 FORCE:
 

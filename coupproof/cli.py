@@ -147,9 +147,16 @@ def main() -> None:
 @command()
 def data(
     data_dir: DataDir = DEFAULT_DATA_DIR,
-    out: Annotated[Path, typer.Option(help="Where to write the panel (netCDF).")] = Path("build/panel.nc"),
-    start: Annotated[int, typer.Option(help="First year of the panel.")] = 1960,
+    out: Annotated[Path | None, typer.Option(help="Where to write the panel (netCDF); default build/panel.nc, "
+                                             "build/country_year/panel.nc for --design country_year.")] = None,
+    design: Annotated[str, typer.Option(help="dyad (McWard & Yoon: directed dyad-years) | country_year (Rahman "
+                                             "2026: DCAs and coups; the threat and concession options do not apply)."
+                                        )] = "dyad",
+    start: Annotated[int | None, typer.Option(help="First year of the panel (default 1960; country_year 1981).")]
+    = None,
     end: Annotated[int, typer.Option(help="Last year of the panel.")] = 2010,
+    dca_start: Annotated[str, typer.Option(help="country_year: a DCA is in force from its signature | "
+                                                "entry_into_force year (where DCAD has one).")] = "signature",
     max_polity_a: Annotated[int, typer.Option(help="State A is a nondemocracy: Polity2 at most this (99 = all).")] = 6,
     alliance_exclusion: Annotated[str, typer.Option(help="Threat: alliance types that make a state a non-adversary: four|five.")] = "four",
     major_prie: Annotated[str, typer.Option(help="Threat: a major power's relevant environment: whole_system|contig_majors.")] = "whole_system",
@@ -160,7 +167,14 @@ def data(
     concession_config: Annotated[Path | None, typer.Option(help="Concessions: your own item table (TOML).")] = None,
     check: Annotated[bool, typer.Option(help="Compare the panel with the paper and save the comparison.")] = False,
 ) -> None:
-    """Build the directed dyad-year panel from the raw sources and save it as netCDF."""
+    """Build the directed dyad-year panel (or, with --design country_year, the country-year panel) from the raw
+    sources and save it as netCDF."""
+    if design not in DESIGNS:
+        raise ValueError(f"--design must be one of {', '.join(DESIGNS)}, got {design!r}")
+    if design == "country_year":
+        return _country_year_data(data_dir, out or Path("build/country_year/panel.nc"),
+                                  1981 if start is None else start, end, dca_start)
+    out, start = out or Path("build/panel.nc"), 1960 if start is None else start
     from data_prep.concessions import ConcessionOptions, load_concession_items
     from data_prep.panel import PanelOptions, build_panel, polity_limit, write_panel
     from data_prep.sources import RawData
@@ -191,6 +205,26 @@ def data(
                   f"{int(ds['new_defense_pact'].sum())} new pacts ({time.perf_counter() - began:.1f} s).")
     if check:
         _write_check(ds, raw, options, out)
+
+
+DESIGNS = ("dyad", "country_year")
+
+
+def _country_year_data(data_dir: Path, out: Path, start: int, end: int, dca_start: str) -> None:
+    """`coupproof data --design country_year`: build and write the country-year panel."""
+    from data_prep.country_year import CountryYearOptions, build_country_year_panel
+    from data_prep.panel import write_panel
+    from data_prep.sources import RawData
+
+    options = CountryYearOptions(start=start, end=end, dca_start=dca_start)
+    check_output(out, folder=False, inputs=[data_dir], what="panel")
+    began = time.perf_counter()
+    with console.status(f"Building the {start}-{end} country-year panel from {data_dir} ..."):
+        ds = build_country_year_panel(RawData(data_dir), options)
+        write_panel(ds, out)
+    console.print(f"[green]Panel written[/] to {out}: {int(ds['in_panel'].sum()):,} country-years, "
+                  f"{ds.sizes['country']} countries, {int(ds['coup_attempt'].sum())} coup attempts "
+                  f"({time.perf_counter() - began:.1f} s).")
 
 
 def _check_path(out: Path, suffix: str) -> Path:
@@ -376,6 +410,7 @@ def report(
     = Path("build/sensitivity"),
     robustness: Annotated[Path, typer.Option(help="Results of 'coupproof robustness', added when present.")]
     = Path("build/robustness"),
+    title: Annotated[str, typer.Option(help="The report's title.")] = "Coup-proofing and alliances: Bayesian report",
 ) -> None:
     """Write the HTML report of the saved Bayesian fits (never refits)."""
     from data_prep.panel import read_panel
@@ -391,7 +426,7 @@ def report(
     check_output(out, folder=True, inputs=[fits, panel, freq, specs, sensitivity, robustness], what="report")
     read_panel(panel)  # a missing or outdated panel fails here, before any work
     with console.status("Writing the report ..."):
-        path = build_report(fits, panel, freq, out, names, known, ppc_draws, sensitivity, robustness)
+        path = build_report(fits, panel, freq, out, names, known, ppc_draws, sensitivity, robustness, title)
     console.print(f"[green]Report written[/] to {path} (figures and tables beside it)")
 
 

@@ -35,6 +35,7 @@ from .validate import check_derived_variables
 from .variables import CONTROLS, CORE, VARIABLES
 
 SCHEMA_VERSION = 1
+UNIT_DIMS = {"dyad": "dyad", "monadic": "state", "country_year": "country"}  # each design's unit dimension
 # The sources jointly cover 1950-2010: GWF, SSF and the GML MIDs end in 2010, Powell & Thyne begin in 1950.
 SUPPORTED_YEARS = (1951, 2010)
 
@@ -211,8 +212,9 @@ def _options_record(options: PanelOptions) -> dict:
 
 
 def panel_sources(options: PanelOptions) -> tuple[str, ...]:
-    """Keys of the raw files a panel with these options reads (leeds_savun is read only by `data --check`)."""
-    unused = {"leeds_savun"} | ({"maoz_powers"} if options.threat.regional_powers == "off" else set())
+    """Keys of the raw files a panel with these options reads (leeds_savun is read only by `data --check`, dcad only
+    by the country-year design)."""
+    unused = {"leeds_savun", "dcad"} | ({"maoz_powers"} if options.threat.regional_powers == "off" else set())
     return tuple(key for key in RAW_FILES if key not in unused)
 
 
@@ -270,8 +272,9 @@ def read_panel(path: str | os.PathLike) -> xr.Dataset:
         raise DataError(f"{path}: not a panel written by 'coupproof data' (no schema_version)")
     if str(ds.attrs["schema_version"]) != str(SCHEMA_VERSION):
         raise DataError(f"{path}: panel schema {ds.attrs.get('schema_version')} is not {SCHEMA_VERSION}; rebuild it")
+    unit = UNIT_DIMS.get(str(ds.attrs.get("design", "dyad")), "dyad")
     missing = [v for v in ("in_panel", "sample_no_controls", "sample_controls") if v not in ds.variables]
-    missing += [d for d in ("dyad", "year") if d not in ds.dims]
+    missing += [d for d in (unit, "year") if d not in ds.dims]
     if missing:
         raise DataError(f"{path}: not a panel written by 'coupproof data' (no {', '.join(missing)})")
     return ds

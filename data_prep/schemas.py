@@ -90,11 +90,15 @@ def flag(values: tuple[int, ...] = (0, 1), what: str = "0 or 1") -> pa.Column:
     return pa.Column("float64", pa.Check(passes, error=what), coerce=True, nullable=False)
 
 
-def text(values: tuple[str, ...] | None = None, what: str = "a non-empty text") -> pa.Column:
-    """A text column: never missing nor blank, and one of `values` when they are given."""
+def text(values: tuple[str, ...] | None = None, what: str = "a non-empty text", pattern: str | None = None
+         ) -> pa.Column:
+    """A text column: never missing nor blank, one of `values` when they are given, matching the regular expression
+    `pattern` when it is given."""
     def passes(column: pd.Series) -> pd.Series:
         strings = column.astype("string").str.strip()
         good = (strings.str.len() > 0).fillna(False).astype(bool)
+        if pattern is not None:
+            good &= strings.str.fullmatch(pattern).fillna(False).astype(bool)
         return good & strings.isin(values).fillna(False).astype(bool) if values is not None else good
     return pa.Column(None, pa.Check(passes, error=what), nullable=False)
 
@@ -136,6 +140,7 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
         "ccode": cow_code(), "year": year(),
         "milex": number(0, math.inf, "a non-negative spending", nullable=True),
         "milper": number(0, math.inf, "a non-negative number of personnel", nullable=True),
+        "tpop": number(0, math.inf, "a non-negative population (thousands)", nullable=True),
         "cinc": number(0, 1, "a CINC share in 0-1"),
     }, unique=["ccode", "year"]),
     "atop_ddy": table({
@@ -186,6 +191,12 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
                                 "military-personal", "party-military-personal", "party-military", "oligarchy",
                                 "indirect military"), "a GWF regime type (or 'NA' for non-autocracies)"),
     }, unique=["cowcode", "year"]),
+    "dcad": table({
+        "DCAid": text(what="a DCAD id (DCADv1.0-NNNN)", pattern=r"DCADv1\.0-\d{4}"),
+        "ccode1": cow_code(), "ccode2": cow_code(), "type": text(("general", "sector"), "general or sector"),
+        "signYear": year(), "EIFYear": year(nullable=True), "terminated": flag((1, 0, -88, -99), "1, 0, -88 or -99"),
+        "durationActual": number(0, 100, "a duration in years (0-100)", nullable=True), "endYearEstimate": year(),
+    }, unique=["DCAid"]),
     # the last 7 rows (2009-2015) carry no country code
     "leeds_savun": table({
         "ccode": cow_code(nullable=True), "year": year(), "lsthreat": number(0, 1, "a threat score in 0-1"),
@@ -293,6 +304,8 @@ COVERAGE: dict[str, Coverage] = {
     "coups": Coverage("year", before=1, min_rows=450,
                       release="Powell & Thyne list 473 attempts in the 2015 release, 488 in 2022"),
     "gwf": Coverage("year", before=1, unit="cowcode", min_units=MIN_STATES_A_YEAR),
+    "dcad": Coverage("signYear", last_year="endYearEstimate", min_rows=1800,
+                     release="DCAD v1.0 lists 1,871 agreements"),
     # cow_contdir and maoz_powers are lists of dated spells (no year column); leeds_savun is never a panel input
 }
 

@@ -42,7 +42,8 @@ RAW_FILES: dict[str, RawFile] = {
     "cow_majors": RawFile("peacesciencer/cow_majors.rda", "rda", ("ccode", "styear", "endyear"), "cow_majors"),
     "cow_contdir": RawFile(
         "peacesciencer/cow_contdir.rda", "rda", ("ccode1", "ccode2", "conttype", "stdate", "enddate"), "cow_contdir"),
-    "cow_nmc": RawFile("peacesciencer/cow_nmc.rda", "rda", ("ccode", "year", "milex", "milper", "cinc"), "cow_nmc"),
+    "cow_nmc": RawFile(
+        "peacesciencer/cow_nmc.rda", "rda", ("ccode", "year", "milex", "milper", "tpop", "cinc"), "cow_nmc"),
     "atop_ddy": RawFile(
         "peacesciencer/atop_alliance.rda", "rda",
         ("ccode1", "ccode2", "year", "atop_defense", "atop_offense", "atop_neutral", "atop_nonagg", "atop_consul"),
@@ -65,6 +66,9 @@ RAW_FILES: dict[str, RawFile] = {
     "ssf": RawFile("ssf/secret police repression_replication data.dta", "dta", ("ccode", "year", "cbcount")),
     "coups": RawFile("coups_pt/ptcoups.csv", "csv", ("ccode", "year", "coup")),
     "gwf": RawFile("gwf/GWF_AllPoliticalRegimes.dta", "dta", ("cowcode", "year", "gwf_regimetype")),
+    "dcad": RawFile(
+        "dcad/DCAD-v1.0-main.csv", "csv",
+        ("DCAid", "ccode1", "ccode2", "type", "signYear", "EIFYear", "terminated", "durationActual", "endYearEstimate")),
     "leeds_savun": RawFile("validation/leeds-savun-threat.csv", "csv", ("ccode", "year", "lsthreat")),
 }
 

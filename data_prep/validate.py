@@ -22,7 +22,8 @@ import numpy as np
 import xarray as xr
 
 from .sources import RAW_FILES, DataError
-from .variables import CONTROLS, CORE, VARIABLES
+from .variables import (
+    CONTROLS, CORE, COUNTRY_YEAR_CONTROLS, COUNTRY_YEAR_CORE, VARIABLES, Variable)
 
 THREAT_FILES = ("cow_ddy", "atop_ddy", "cow_contdir", "cow_majors", "cow_nmc")
 POLITY_FILES = ("polity",)
@@ -43,20 +44,29 @@ VARIABLE_FILES: dict[str, tuple[str, ...]] = {
     "cinc_a": ("cow_nmc",), "cinc_b": ("cow_nmc",), "milex_change_a": ("cow_nmc",), "milper_change_a": ("cow_nmc",),
     "recent_mid_a": ("gml_mids",), "recent_mid_b": ("gml_mids",),
     "rivalries_a": ("td_rivalries",), "rivalries_b": ("td_rivalries",),
+    # the country-year design
+    "coup_attempt": ("coups",), "coup_success": ("coups",), "years_since_coup": ("coups",),
+    "any_dca": ("dcad",), "dca_count": ("dcad",), "dca_general": ("dcad",), "dca_sector": ("dcad",),
+    "polity2": POLITY_FILES, "counterbalancing": ("ssf",), "cinc": ("cow_nmc",), "military_personnel_pc": ("cow_nmc",),
+    **{name: ("gwf",) for name in ("military_regime", "personalist_regime", "party_regime", "monarchy")},
+    "mid_last_year": ("gml_mids",), "defense_pact": ("atop_ddy",),
 }
 
-RARE_EVENTS = ("new_defense_pact", "new_counterweight_a", "joint_democracy", "concessions_a", "concessions_b")
+RARE_EVENTS = ("new_defense_pact", "new_counterweight_a", "joint_democracy", "concessions_a", "concessions_b",
+               "coup_success", "military_regime")
 ONLY_WITH_A_PACT = ("concessions_a", "concessions_b", "concessions_a_missing", "concessions_b_missing")
 ZERO_IS_NORMAL = ("concessions_a_missing", "concessions_b_missing")
 LONGEST_QUIET_RUN = 6  # years: the longest run without any of the rare events in the real 1960-2010 panel
 SAMPLES = {"sample_no_controls": CORE, "sample_controls": CORE + CONTROLS}
+COUNTRY_YEAR_SAMPLES = {"sample_no_controls": COUNTRY_YEAR_CORE,
+                        "sample_controls": COUNTRY_YEAR_CORE + COUNTRY_YEAR_CONTROLS}
 
 
-def _origin(name: str, data_dir: Path | None) -> str:
+def _origin(name: str, data_dir: Path | None, variables: dict[str, Variable] = VARIABLES) -> str:
     """'built from <files> (<source>)' for a variable, with full paths when the data directory is known."""
     files = [str(data_dir / RAW_FILES[key].relpath) if data_dir else RAW_FILES[key].relpath
              for key in VARIABLE_FILES[name]]
-    return f"built from {', '.join(files)} ({VARIABLES[name].source})"
+    return f"built from {', '.join(files)} ({variables[name].source})"
 
 
 def _zero_may_be_real(name: str, n_years: int) -> bool:
@@ -76,20 +86,22 @@ def _degenerate(values: np.ndarray, name: str, n_years: int) -> str | None:
     return None
 
 
-def check_derived_variables(ds: xr.Dataset, data_dir: Path | None = None) -> None:
+def check_derived_variables(ds: xr.Dataset, data_dir: Path | None = None, variables: dict[str, Variable] = VARIABLES,
+                            samples: dict[str, tuple[str, ...]] = SAMPLES, unit: str = "dyad-year") -> None:
     """Refuse a built panel in which a variable is all missing or all zero over the panel or an estimation
-    sample (rules in the module docstring); the message names the variable and the raw files it comes from."""
+    sample (rules in the module docstring); the message names the variable and the raw files it comes from.
+    `variables`, `samples` and `unit` describe the design (the dyad panel's by default)."""
     years = ds["year"].to_numpy()
     window, n_years = f"{years[0]}-{years[-1]}", len(years)
-    for mask_name, names in (("in_panel", tuple(VARIABLES)), *SAMPLES.items()):
+    for mask_name, names in (("in_panel", tuple(variables)), *samples.items()):
         mask = ds[mask_name].to_numpy()
-        where = "in-panel dyad-year" if mask_name == "in_panel" else f"dyad-year of {mask_name}"
+        where = f"in-panel {unit}" if mask_name == "in_panel" else f"{unit} of {mask_name}"
         if not mask.any():
-            raise DataError(f"the {window} panel has no dyad-years" if mask_name == "in_panel" else
-                            f"{mask_name}: no dyad-year of the {window} panel has all of {', '.join(names)}; "
+            raise DataError(f"the {window} panel has no {unit}s" if mask_name == "in_panel" else
+                            f"{mask_name}: no {unit} of the {window} panel has all of {', '.join(names)}; "
                             "the estimation sample is empty")
         for name in names:
             problem = _degenerate(ds[name].to_numpy()[mask], name, n_years)
             if problem:
-                raise DataError(f"{name} ({VARIABLES[name].long_name}) is {problem} in every {where} of the "
-                                f"{window} panel; it is {_origin(name, data_dir)}")
+                raise DataError(f"{name} ({variables[name].long_name}) is {problem} in every {where} of the "
+                                f"{window} panel; it is {_origin(name, data_dir, variables)}")

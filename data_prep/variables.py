@@ -66,3 +66,36 @@ VARIABLES: dict[str, Variable] = {
 
 CONTROLS = ("shared_defense_pact", "regime_difference", "recent_coup_a", "new_regime_a", "military_regime_a")
 CORE = ("new_defense_pact", "counterbalancing_a", "threat_a", "threat_b")
+
+# ------------------------------------------------------------------------------ country-year design (Rahman 2026)
+DCAD = "DCAD v1.0 (Kinne 2020), agreement-level file"
+GWF = "GWF autocratic regimes 1.2"
+COUPS = "Powell & Thyne coups, release 2022-11-29"
+MIDS = "Gibler-Miller-Little MIDs (peacesciencer)"
+
+COUNTRY_YEAR_VARIABLES: dict[str, Variable] = {
+    "coup_attempt": Variable("Coup attempt", COUPS, 0, "1 if any coup attempt (failed or successful) in year t"),
+    "coup_success": Variable("Successful coup", COUPS, 0, "1 if a successful coup in year t"),
+    "any_dca": Variable("Any DCA", DCAD, 1, "1 if the state had at least one DCA in force at t-1"),
+    "dca_count": Variable("DCAs in force", DCAD, 1, "number of DCAs in force at t-1"),
+    "dca_general": Variable("General DCAs in force", DCAD, 1, "number of general (framework) DCAs in force at t-1"),
+    "dca_sector": Variable("Sector DCAs in force", DCAD, 1, "number of sector-specific DCAs in force at t-1"),
+    "polity2": Variable("Polity2", POLITY, 1, "combined Polity score at t-1"),
+    "military_regime": Variable("Military regime", GWF, 1, "1 if a pure military regime (GWF) at t-1"),
+    "personalist_regime": Variable("Personalist regime", GWF, 1,
+                                   "1 if a personalist regime or a hybrid with a personalist element at t-1"),
+    "party_regime": Variable("Party regime", GWF, 1, "1 if a party or party-military regime at t-1"),
+    "monarchy": Variable("Monarchy", GWF, 1, "1 if a monarchy at t-1"),
+    "years_since_coup": Variable("Years since last coup attempt", COUPS, 0,
+                                 "years since the last coup attempt before t (from 1950 or independence)"),
+    "counterbalancing": Variable("Counterbalancing", SSF, 1, "log(1 + counterweights) at t-1"),
+    "cinc": Variable("CINC", "COW NMC v6", 1, "composite index of national capability at t-1"),
+    "military_personnel_pc": Variable("Military personnel per 1,000 people", "COW NMC v6", 1,
+                                      "milper / tpop x 1,000 at t-1"),
+    "mid_last_year": Variable("MID in the past year", MIDS, 1, "1 if the state was in an ongoing MID at t-1"),
+    "defense_pact": Variable("Any defense pact", "ATOP 5.1 dyad-year flags (peacesciencer)", 1,
+                             "1 if the state had any bilateral or multilateral defense pact in force at t-1"),
+}
+COUNTRY_YEAR_CORE = ("coup_attempt", "any_dca")
+COUNTRY_YEAR_CONTROLS = ("polity2", "military_regime", "personalist_regime", "party_regime", "monarchy",
+                         "years_since_coup", "cinc", "military_personnel_pc", "mid_last_year", "defense_pact")

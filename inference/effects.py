@@ -42,7 +42,7 @@ from models.quadrature import QuadratureOptions
 from .diagnostics import HDI_PROB as PROB
 
 __all__ = ["KINDS", "PosteriorDraws", "axis_values", "comparisons", "comparison_draws", "grid_frame",
-           "group_average", "panel_labels",
+           "group_average", "odds_ratio_draws", "odds_ratios", "panel_labels",
            "plot_effects", "prediction_draws", "predictions", "slope_draws", "slopes", "summarise_draws",
            "truncated_count_mean"]
 
@@ -343,6 +343,44 @@ def comparisons(tree: xr.DataTree, data: ModelData, variable: str, values=None,
     across the grid of `by`; `values` is a pair (low, high) or a list of pairs."""
     result = comparison_draws(tree, data, variable, values, by, kinds, every, points)
     return result if draws else summarise_draws(result, prob)
+
+
+def odds_ratio_draws(tree: xr.DataTree, data: ModelData, variable: str, values=None,
+                     by: dict | Sequence[str] | str | None = None, every: int = 1, points: int = 25) -> xr.DataArray:
+    """Draws of the odds ratio of the logit (or hurdle zero) part between two values of `variable` (as in
+    `comparisons`), other variables at typical values, across the grid of `by`: exp of the difference of the linear
+    predictors, the same for a typical group and on average (group and year effects cancel). Dims (contrast,
+    sample, point)."""
+    if data.spec.family == "cumulative":
+        raise ValueError(f"model {data.spec.name}: odds ratios are for the bernoulli and hurdle families")
+    _kinds_, by, post, frame = _setting(tree, data, variable, by, ("conditional",), every, points)
+    arrays, labels = [], []
+    for low, high in _contrast_pairs(data, variable, values):
+        difference = post.linear(data.new_design(_set(frame, variable, high))) \
+            - post.linear(data.new_design(_set(frame, variable, low)))
+        arrays.append(np.exp(difference))
+        labels.append(f"{_fmt(high)} vs {_fmt(low)}")
+    coords = {"contrast": labels, **{name: ("point", np.asarray(frame[name])) for name in by}}
+    return xr.DataArray(np.stack(arrays), dims=("contrast", "sample", "point"), coords=coords,
+                        attrs={"model": post.model, "grid": list(by), "variable": variable, "effect": "odds ratio"})
+
+
+def odds_ratios(tree: xr.DataTree, data: ModelData, variable: str, values=None,
+                by: dict | Sequence[str] | str | None = None, prob: float = PROB, every: int = 1,
+                points: int = 25) -> pd.DataFrame:
+    """The odds ratio of `variable` (high vs low value; 1 vs 0 for a 0/1 variable) across the grid of `by`: one row
+    per contrast and grid point with the posterior mean, median, HDI and Pr(odds ratio < 1)."""
+    from arviz_stats import hdi
+
+    draws = odds_ratio_draws(tree, data, variable, values, by, every, points)
+    bounds = hdi(draws, prob=prob, dim="sample")
+    bound = next(d for d in bounds.dims if d not in draws.dims)
+    table = xr.Dataset({"odds_ratio": draws.mean("sample"), "median": draws.median("sample"),
+                        "lower": bounds.isel({bound: 0}, drop=True), "upper": bounds.isel({bound: 1}, drop=True),
+                        "pr_below_1": (draws < 1).mean("sample")}).to_dataframe().reset_index()
+    table.insert(0, "variable", variable)
+    table["model"] = draws.attrs["model"]
+    return table.drop(columns="point")
 
 
 def _set(frame: pd.DataFrame, name: str, value, shift: float = 0.0) -> pd.DataFrame:

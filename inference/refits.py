@@ -51,6 +51,9 @@ def load_prior_sets(path: str | Path | None = None) -> dict[str, dict[str, Prior
     return sets
 
 
+LATER_SPEC_FIELDS = ("effect",)  # spec fields added after the cache began: left out when empty, so entries stay valid
+
+
 @dataclass(frozen=True)
 class Refit:
     """One refit: a model's data under one prior set."""
@@ -62,7 +65,8 @@ class Refit:
 
     def key(self, data: ModelData, panel_checksum: str) -> str:
         """Cache key: everything that determines the draws."""
-        record = {"panel": panel_checksum, "spec": asdict(data.spec), "settings": asdict(self.settings),
+        spec = {k: v for k, v in asdict(data.spec).items() if not (k in LATER_SPEC_FIELDS and not v)}
+        record = {"panel": panel_checksum, "spec": spec, "settings": asdict(self.settings),
                   "priors": priors_config(self.priors),
                   "quadrature": asdict(self.quadrature), "version": CACHE_VERSION}
         return hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()[:20]

@@ -13,11 +13,12 @@ from .specs import ModelSpec, SpecError
 
 __all__ = ["ModelData", "SpecError", "group_codes", "model_data", "typical_values"]
 
-# Groupings made from the dyad's state codes (any other grouping is a panel variable), and their label columns.
+# Groupings made from the panel's state codes (any other grouping is a panel variable), and their label columns.
 DERIVED_GROUPINGS: dict[str, tuple[str, ...]] = {
     "dyad": ("ccode_a", "ccode_b"), "undirected_dyad": ("ccode_a", "ccode_b"), "state_a": ("ccode_a",),
-    "state_b": ("ccode_b",)}
-LABELS = {"ccode_a": "stateabb_a", "ccode_b": "stateabb_b"}  # a state code's abbreviation, where the panel has it
+    "state_b": ("ccode_b",), "country": ("ccode",)}
+# a state code's abbreviation, where the panel has it
+LABELS = {"ccode_a": "stateabb_a", "ccode_b": "stateabb_b", "ccode": "stateabb"}
 
 
 @dataclass(frozen=True)
@@ -76,11 +77,16 @@ class ModelData:
         return X.drop(columns="Intercept") if "Intercept" not in self.X.columns and part != "count" else X
 
 
+def grouping_columns(frame: pd.DataFrame, group: str) -> tuple[str, ...]:
+    """The frame's columns a grouping reads: a panel variable of that name, else the state codes it is made of."""
+    return DERIVED_GROUPINGS[group] if group not in frame.columns and group in DERIVED_GROUPINGS else (group,)
+
+
 def check_panel_has(frame: pd.DataFrame, spec: ModelSpec) -> None:
     """Raise SpecError naming every variable (and the sample mask and grouping) the spec needs but the panel lacks."""
     group = spec.group
     needed = list(spec.variables) + ([spec.sample] if spec.sample else []) + (["year"] if spec.year_effects else [])
-    needed += list(DERIVED_GROUPINGS.get(group, (group,))) if group else []
+    needed += list(grouping_columns(frame, group)) if group else []
     missing = [v for v in dict.fromkeys(needed) if v not in frame.columns]
     if missing:
         raise SpecError(f"model {spec.name}: the panel has no variable(s) {', '.join(missing)}")
@@ -88,16 +94,16 @@ def check_panel_has(frame: pd.DataFrame, spec: ModelSpec) -> None:
 
 def group_codes(frame: pd.DataFrame, group: str) -> tuple[np.ndarray, pd.DataFrame]:
     """Integer group codes (0..G-1, sorted by key) of each row and one row of labels per group: for dyads the two
-    state codes and abbreviations, for State A (or B) its code and abbreviation, for any other grouping its value."""
-    if group in DERIVED_GROUPINGS:
-        columns = list(DERIVED_GROUPINGS[group])
+    state codes and abbreviations, for State A (or B) or the country its code and abbreviation, for any other
+    grouping its value."""
+    columns = list(grouping_columns(frame, group))
+    if columns != [group]:
         keys = frame[columns].astype(np.int64)
         if group == "undirected_dyad":
             low, high = np.minimum(keys["ccode_a"], keys["ccode_b"]), np.maximum(keys["ccode_a"], keys["ccode_b"])
             keys = pd.DataFrame({"ccode_a": low, "ccode_b": high}, index=frame.index)
         key = keys.iloc[:, 0] * 10_000 + (keys.iloc[:, 1] if keys.shape[1] > 1 else 0)
     else:
-        columns = [group]
         keys = frame[[group]]
         key = frame[group]
     codes, uniques = pd.factorize(key, sort=True)

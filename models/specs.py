@@ -35,7 +35,8 @@ class ModelSpec:
     the estimation rows (empty: every row with the model's variables present). `method` integrates the group
     intercept out (marginal, the default for bernoulli and hurdle families) or samples it (plain, non-centred: the
     default for cumulative). `focus` names the interaction the reports centre on (default: the first two-way
-    interaction of the formula)."""
+    interaction of the formula). `effect` names a variable whose own effect the reports also centre on (its odds
+    ratio, the probability that it lowers the outcome, predictions with it at 0 and 1), e.g. a treatment."""
 
     name: str
     formula: str
@@ -45,12 +46,14 @@ class ModelSpec:
     count_formula: str = ""
     method: str = ""
     focus: tuple[str, ...] = ()
+    effect: str = ""
     description: str = ""
     paper_table: str = ""
 
     def __post_init__(self) -> None:
         check_safe_name(self.name, "model name", SpecError)  # the name becomes part of output file names
-        for key in ("formula", "family", "sample", "label", "count_formula", "method", "description", "paper_table"):
+        for key in ("formula", "family", "sample", "label", "count_formula", "method", "effect", "description",
+                    "paper_table"):
             if not isinstance(getattr(self, key), str):
                 raise SpecError(f"model {self.name}: {key} must be a string, got {getattr(self, key)!r}")
         if not isinstance(self.focus, tuple) or not all(isinstance(v, str) for v in self.focus):
@@ -78,6 +81,9 @@ class ModelSpec:
             why = ("the kernel integrates group intercepts out of logit likelihoods only"
                    if self.family == "cumulative" else "the formula has no group intercept (1 | group)")
             raise SpecError(f"model {self.name}: method marginal is not available: {why}; use method plain")
+        if self.effect and self.effect not in parsed.variables:
+            raise SpecError(f"model {self.name}: effect {self.effect!r} is not a variable of the formula (its "
+                            f"variables: {', '.join(parsed.variables) or 'none'})")
         if self.focus:
             if len(self.focus) != 2 or tuple(self.focus) not in parsed.interactions:
                 raise SpecError(f"model {self.name}: focus {list(self.focus)} must name a two-way interaction of the "

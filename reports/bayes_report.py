@@ -33,6 +33,7 @@ from . import html
 from . import posterior_plots as plots
 from . import prior_defaults
 from .frequentist import interaction_variables, marginal_effect_curve
+from .key_effect import key_effect_parts
 from .posterior_effects import concession_curves, marginal_effect_curves, predicted_probability_curves
 from .posterior_tables import count_part_identification, interaction_probabilities, population_table
 from .predictive import calibration_table, count_predictive, region_of, replicate_counts, row_probabilities
@@ -128,7 +129,7 @@ def population_parts(name: str, tree, spec: ModelSpec, report: Report, labels: d
     ses = f"SEs clustered on {spec.group}" if spec.group else "robust SEs"
     parts = [html.section("Population parameters", html.paragraph(
         "Posterior mean, sd and 94% HDI on the covariates' original scale, with R-hat and ESS; 'freq' is our "
-        f"frequentist fit with {ses}, 'paper' is McWard & Yoon (2023)."), html.table(population), level=3)]
+        f"frequentist fit with {ses}, 'paper' is McWard & Yoon (2023) for their models."), html.table(population), level=3)]
     if signs.empty:
         reason = ("the formula has no two-way interaction" if spec.interaction is None else
                   f"the interaction {spec.interaction_term} is not one coefficient of the fit")
@@ -239,8 +240,10 @@ def _event_checks(name: str, tree, data: ModelData, frame: pd.DataFrame, figures
         by["per decade"] = by_decade = replicate_counts(
             probs, (rows["year"] // 10 * 10).astype(int).astype(str) + "s", observed)
         tables[f"{name}_ppc_decade"] = by_decade
-    if "ccode_a" in rows:
-        by["per region of State A"] = by_region = replicate_counts(probs, region_of(rows["ccode_a"]), observed)
+    state = next((code for code in ("ccode_a", "ccode") if code in rows), None)  # State A, or the country
+    if state is not None:
+        by[f"per region{' of State A' if state == 'ccode_a' else ''}"] = by_region = replicate_counts(
+            probs, region_of(rows[state]), observed)
         tables[f"{name}_ppc_region"] = by_region
     calibration = calibration_table(probs, observed)
     tables[f"{name}_calibration"] = calibration
@@ -289,6 +292,7 @@ def model_section(name: str, tree, spec: ModelSpec, data: ModelData, frame: pd.D
     figures, tables = out / "figures", {}
     parts = diagnostics_banner(tree)
     parts += population_parts(name, tree, spec, report, labels, tables)
+    parts += key_effect_parts(name, tree, data, figures, labels, tables)
     parts += effect_parts(name, tree, data, report, figures, labels, tables)
     parts += sampling_parts(name, tree, spec, figures)
     parts += predictive_parts(name, tree, data, frame, figures, ppc_draws, labels, tables)
@@ -480,16 +484,17 @@ def robustness_section(folder: Path) -> str | None:
 
 def build_report(fits_dir: Path, panel: Path, freq_path: Path | None, out: Path, models: list[str] | None = None,
                  specs: dict[str, ModelSpec] = PAPER_MODELS, ppc_draws: int = 200,
-                 sensitivity: Path | None = None, robustness: Path | None = None) -> Path:
+                 sensitivity: Path | None = None, robustness: Path | None = None,
+                 title: str = "Coup-proofing and alliances: Bayesian report") -> Path:
     """Write out/report.html, out/figures/*.png and out/tables/*.csv; returns the HTML path."""
     ds = read_panel(panel)
     frame = panel_to_frame(ds)
     labels = plots.panel_labels(ds)
     report = gather(fits_dir, ds.attrs.get("panel_checksum", ""), freq_path, models or list(specs), specs)
     bodies, tables = model_bodies(report, frame, out, ppc_draws, labels)
-    sections = [html.paragraph("Bayesian fits of the models below with their group random intercepts (the paper's "
-                               "models: McWard & Yoon 2023, with dyad intercepts). "
-                               f"Panel {panel} (checksum {str(ds.attrs.get('panel_checksum', ''))[:12]}). "
+    checksum = str(ds.attrs.get("panel_checksum", ""))[:12]
+    sections = [html.paragraph(f"Bayesian fits of the models below with their group random intercepts. "
+                               f"{ds.attrs.get('title', 'Panel')}: {panel} (checksum {checksum}). "
                                f"Substitutes: {ds.attrs.get('substitutes', 'none recorded')}")]
     sections += [html.banner(w) for w in report.warnings]
     tables["overview"] = overview_table(tables)
@@ -507,4 +512,4 @@ def build_report(fits_dir: Path, panel: Path, freq_path: Path | None, out: Path,
     tables["loo"] = loo_table
     for key, table in tables.items():
         atomic_write_text(out / "tables" / f"{key}.csv", table.to_csv(index=False))
-    return atomic_write_text(out / "report.html", html.page("Coup-proofing and alliances: Bayesian report", sections))
+    return atomic_write_text(out / "report.html", html.page(title, sections))

@@ -47,11 +47,15 @@ def power_scaling(tree) -> pd.DataFrame:
 
 
 def focus_term(spec: ModelSpec, tree) -> str:
-    """The coefficient the prior-set comparison follows: the interaction, else the first slope."""
+    """The coefficient the prior-set comparison follows: the spec's key effect, else the interaction, else the first
+    slope."""
+    terms = [str(t) for t in tree["posterior"]["coef_term"].values]
+    if spec.effect and spec.effect in terms:
+        return spec.effect
     if spec.interaction_term is not None:
         return spec.interaction_term
-    terms = [str(t) for t in tree["posterior"]["coef_term"].values if str(t) != "Intercept"]
-    return terms[0] if terms else str(tree["posterior"]["coef_term"].values[0])
+    slopes = [t for t in terms if t != "Intercept"]
+    return slopes[0] if slopes else terms[0]
 
 
 def prior_set_table(fits: dict[str, object]) -> pd.DataFrame:

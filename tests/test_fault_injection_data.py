@@ -114,7 +114,8 @@ def bad_cell(key: str, column: str):
         table[column] = table[column].astype(str)
         table.loc[BAD_ROW - 1, column] = "x7"
         _write_frame(path, key, table)
-        rule = "a date (YYYY-MM-DD) in 1816-2030" if column.endswith("date") else "a number"
+        rule = {"DCAid": "a DCAD id (DCADv1.0-NNNN)"}.get(column, "a date (YYYY-MM-DD) in 1816-2030"
+                                                           if column.endswith("date") else "a number")
         return f"{path}: {_where(key, BAD_ROW)}, column '{column}': 'x7' is not {rule}"
     return damage
 
@@ -249,7 +250,7 @@ def test_damaged_raw_file_stops_data_with_one_line_and_no_panel(key, name, damag
                                                                  real_frames, tmp_path):
     expected = damage(_replace(mirror, key), raw_dir, real_frames)
     out = tmp_path / "build" / "panel.nc"
-    extra = ["--regional-powers", "maoz"] if key == "maoz_powers" else []
+    extra = {"maoz_powers": ["--regional-powers", "maoz"], "dcad": ["--design", "country_year"]}.get(key, [])
     result = runner.invoke(app, ["data", "--data-dir", str(mirror), "--out", str(out), *extra])
     assert result.exit_code == 2, result.output
     assert isinstance(result.exception, SystemExit) and "Traceback" not in result.output

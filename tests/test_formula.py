@@ -396,7 +396,7 @@ def test_user_spec_file(tmp_path):
     ('[m4]\nbase = "m1"\n', "[m4] would replace the model m4; choose another name"),
     ('[x]\nbase = "m9"\n', "[x] base 'm9' is not a known model (m1, m2, m3, m4, h1, h2)"),
     ('[x]\nbase = "m4"\ncolour = "red"\n', "[x] unknown field(s) colour; known: base, count_formula, description, "
-                                           "family, focus, formula, label, method, paper_table, sample"),
+                                           "effect, family, focus, formula, label, method, paper_table, sample"),
     ('[x]\nfamily = "bernoulli"\n', "[x] missing field(s) formula (or give base = a known model)"),
     ('[x]\nbase = "m4"\nfamily = "probit"\n', "model x: family must be one of bernoulli, hurdle_poisson, "
                                               "hurdle_negbinomial, cumulative, got 'probit'"),

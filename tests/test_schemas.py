@@ -21,7 +21,7 @@ from data_prep.schemas import (
 )
 from data_prep.sources import RAW_FILES, DataError, RawData
 from data_prep.validate import VARIABLE_FILES, check_derived_variables
-from data_prep.variables import VARIABLES
+from data_prep.variables import COUNTRY_YEAR_VARIABLES, VARIABLES
 
 CSV_PATH = Path("/data/coups_pt/ptcoups.csv")
 RDA_PATH = Path("/data/peacesciencer/cow_nmc.rda")
@@ -40,7 +40,7 @@ def _coups(**columns) -> pd.DataFrame:
 
 def _nmc(**columns) -> pd.DataFrame:
     base = {"ccode": [2.0, 2.0, 20.0], "year": [1960.0, 1961.0, 1960.0], "milex": [1.0, np.nan, 3.0],
-            "milper": [5.0, 6.0, np.nan], "cinc": [0.2, 0.21, 0.01]}
+            "milper": [5.0, 6.0, np.nan], "tpop": [180000.0, np.nan, 17000.0], "cinc": [0.2, 0.21, 0.01]}
     return pd.DataFrame({**base, **columns})
 
 
@@ -63,7 +63,7 @@ def test_coverage_and_shared_keys_name_registered_files_and_used_columns():
 
 
 def test_every_panel_variable_names_its_raw_files():
-    assert set(VARIABLE_FILES) == set(VARIABLES)
+    assert set(VARIABLE_FILES) == set(VARIABLES) | set(COUNTRY_YEAR_VARIABLES)
     assert all(files and set(files) <= set(RAW_FILES) for files in VARIABLE_FILES.values())
 
 

@@ -13,7 +13,7 @@ PYENV_ROOT_DIR := $(shell pyenv root 2>/dev/null || echo $$HOME/.pyenv)
 PYTHON312 := $(shell for c in $(PYTHON) python3.12 $$(ls -d $(PYENV_ROOT_DIR)/versions/3.12*/bin/python3.12 2>/dev/null | sort -V -r); do \
   "$$c" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))' >/dev/null 2>&1 && { command -v "$$c"; break; }; done)
 
-.PHONY: help all data freq fit report sensitivity priors robustness dca test browser bench lock clean distclean FORCE
+.PHONY: help all data freq fit report sensitivity priors robustness dca institutions test browser bench lock clean distclean FORCE
 
 help:
 	@echo "make all    from the raw files to the report: panel, frequentist tables, Bayesian fits, power-scaling,"
@@ -28,6 +28,8 @@ help:
 	@echo "make robustness   the paper's robustness checks, every variant of Models 2 and 4 (build/robustness/)"
 	@echo "make dca    the second study, Rahman (2026): DCAs and coup attempts in country-years, from the raw files"
 	@echo "            to its report ($(BUILD)/country_year/report/report.html; DCA_MODELS, DCA_FIT_ARGS)"
+	@echo "make institutions  the third study, Kim & Woods (2022): ordinal models of new pacts' institutionalization"
+	@echo "            ($(BUILD)/institutions/report/report.html; INST_MODELS, INST_FIT_ARGS)"
 	@echo "make test   run the test suite"
 	@echo "make lock   re-resolve requirements.lock (exact versions that make installs) from pyproject.toml"
 	@echo "make bench  time the panel build, the frequentist fits, the Bayesian fit of Model 4 and the frequentist"
@@ -138,46 +140,56 @@ ROBUST_ARGS ?=
 robustness: $(PANEL)
 	$(CLI) robustness --panel $(PANEL) --data-dir "$(DATA_DIR)" --out $(BUILD)/robustness $(ROBUST_ARGS)
 
-# The second study, Rahman (2026): defense cooperation agreements and coup attempts in country-years. The same
-# commands on the country-year panel with the study's specs (models/dca_models.toml); each step as in make all.
-DCA_BUILD := $(BUILD)/country_year
-DCA_PANEL := $(DCA_BUILD)/panel.nc
-DCA_SPECS := models/dca_models.toml
+# Further studies: the same commands on another design's panel with the study's specs; each step, as in make all,
+# skipped when its inputs have not changed. $(call study,PREFIX,target,folder,design,specs,fit method,title) writes
+# the rules; PREFIX_MODELS, PREFIX_SENS_MODEL, PREFIX_FIT_ARGS and PREFIX_SENS_ARGS choose the models, the model
+# refitted under every prior set of models/priors/sensitivity.toml (with power-scaling of every fit), and the sampler
+# settings of the fits and of the refits.
+define study
+$(1)_PANEL := $(3)/panel.nc
+$(1)_LIST = $$(subst $$(eval) ,$$(comma),$$(strip $$($(1)_MODELS)))
+$(1)_FITS := $$(foreach m,$$($(1)_MODELS),$(3)/fits/$$(m)_$(6).nc)
+$(1)_FREQ := $(3)/freq/fits.json
+$(1)_SENS := $(3)/sensitivity/prior_sets_$$($(1)_SENS_MODEL).csv
+$(1)_REPORT := $(3)/report/report.html
+$(1)_RAW_CHANGED := $$(if $$(wildcard $(3)/panel.nc),$$(shell find "$$(DATA_DIR)" -type f -newer $(3)/panel.nc 2>/dev/null | head -n 1))
+
+$(3)/panel.nc: $$(VENV)/.installed $$(PANEL_CODE) $$(if $$($(1)_RAW_CHANGED),FORCE)
+	$$(call step,$(4) panel,$$(CLI) data --design $(4) --data-dir "$$(DATA_DIR)" --out $(3)/panel.nc)
+
+$(3)/freq/fits.json: $(3)/panel.nc $$(MODEL_CODE) $(5) $$(REPORT_CODE)
+	$$(call step,frequentist,$$(CLI) freq --specs $(5) --models $$($(1)_LIST) --panel $(3)/panel.nc --out $(3)/freq)
+
+$(3)/fits/%_$(6).nc: $(3)/panel.nc $$(MODEL_CODE) $(5)
+	$$(call step,fit $$*,$$(CLI) fit --specs $(5) --model $$* --panel $(3)/panel.nc --out $(3)/fits $$($(1)_FIT_ARGS))
+
+$$($(1)_SENS): $$($(1)_FITS) $$(REPORT_CODE)
+	$$(call step,prior sensitivity,$$(CLI) sensitivity --specs $(5) --model $$($(1)_SENS_MODEL) \
+	  --panel $(3)/panel.nc --fits $(3)/fits --out $(3)/sensitivity $$($(1)_SENS_ARGS))
+
+$$($(1)_REPORT): $$($(1)_FREQ) $$($(1)_FITS) $$($(1)_SENS) $$(REPORT_CODE)
+	$$(call step,report,$$(CLI) report --specs $(5) --model $$($(1)_LIST) --fits $(3)/fits --panel $(3)/panel.nc \
+	  --freq $$($(1)_FREQ) --out $(3)/report --sensitivity $(3)/sensitivity --robustness $(3)/robustness \
+	  --title "$(7)")
+
+$(2): $$(VENV)/.installed
+	@start=$$$$(date +%s); $$(MAKE) --no-print-directory $$($(1)_REPORT) && \
+	echo "make $(2): finished in $$$$(( $$$$(date +%s) - start )) s; the report is $$($(1)_REPORT)"
+endef
+
+# The second study, Rahman (2026): defense cooperation agreements and coup attempts in country-years.
 DCA_MODELS ?= dca1 dca2 dca3 dca4 dca5
 DCA_SENS_MODEL ?= dca2
 DCA_FIT_ARGS ?= --sampler nutpie --draws 1000 --tune 1000 --chains 2 --ess-min 1000 --retries 1 --target-accept 0.95
-DCA_LIST = $(subst $(eval) ,$(comma),$(strip $(DCA_MODELS)))
-DCA_FITS := $(foreach m,$(DCA_MODELS),$(DCA_BUILD)/fits/$(m)_marginal.nc)
-DCA_FREQ := $(DCA_BUILD)/freq/fits.json
-DCA_SENS := $(DCA_BUILD)/sensitivity/prior_sets_$(DCA_SENS_MODEL).csv
-DCA_REPORT := $(DCA_BUILD)/report/report.html
-DCA_RAW_CHANGED := $(if $(wildcard $(DCA_PANEL)),$(shell find "$(DATA_DIR)" -type f -newer $(DCA_PANEL) 2>/dev/null | head -n 1))
+$(eval $(call study,DCA,dca,$(BUILD)/country_year,country_year,models/dca_models.toml,marginal,Defense cooperation agreements and coup attempts (Rahman 2026): Bayesian report))
 
-$(DCA_PANEL): $(VENV)/.installed $(PANEL_CODE) $(if $(DCA_RAW_CHANGED),FORCE)
-	$(call step,country-year panel,$(CLI) data --design country_year --data-dir "$(DATA_DIR)" --out $(DCA_PANEL))
-
-$(DCA_FREQ): $(DCA_PANEL) $(MODEL_CODE) $(DCA_SPECS) $(REPORT_CODE)
-	$(call step,frequentist,$(CLI) freq --specs $(DCA_SPECS) --models $(DCA_LIST) --panel $(DCA_PANEL) \
-	  --out $(DCA_BUILD)/freq)
-
-$(DCA_BUILD)/fits/%_marginal.nc: $(DCA_PANEL) $(MODEL_CODE) $(DCA_SPECS)
-	$(call step,fit $*,$(CLI) fit --specs $(DCA_SPECS) --model $* --panel $(DCA_PANEL) --out $(DCA_BUILD)/fits \
-	  $(DCA_FIT_ARGS))
-
-# power-scaling of every fit, and DCA_SENS_MODEL refitted under each prior set of models/priors/sensitivity.toml
-$(DCA_SENS): $(DCA_FITS) $(REPORT_CODE)
-	$(call step,prior sensitivity,$(CLI) sensitivity --specs $(DCA_SPECS) --model $(DCA_SENS_MODEL) \
-	  --panel $(DCA_PANEL) --fits $(DCA_BUILD)/fits --out $(DCA_BUILD)/sensitivity)
-
-$(DCA_REPORT): $(DCA_FREQ) $(DCA_FITS) $(DCA_SENS) $(REPORT_CODE)
-	$(call step,report,$(CLI) report --specs $(DCA_SPECS) --model $(DCA_LIST) --fits $(DCA_BUILD)/fits \
-	  --panel $(DCA_PANEL) --freq $(DCA_FREQ) --out $(DCA_BUILD)/report --sensitivity $(DCA_BUILD)/sensitivity \
-	  --robustness $(DCA_BUILD)/robustness \
-	  --title "Defense cooperation agreements and coup attempts (Rahman 2026): Bayesian report")
-
-dca: $(VENV)/.installed
-	@start=$$(date +%s); $(MAKE) --no-print-directory $(DCA_REPORT) && \
-	echo "make dca: finished in $$(( $$(date +%s) - start )) s; the report is $(DCA_REPORT)"
+# The third study, Kim & Woods (2022): the institutionalization of new pacts, ordinal models (State A's intercepts
+# sampled: method plain); the group sd of about 50 states in 90 pacts needs long chains.
+INST_MODELS ?= inst1 inst2
+INST_SENS_MODEL ?= inst1
+INST_FIT_ARGS ?= --sampler nutpie --draws 2500 --tune 1000 --chains 2 --ess-min 1000 --retries 1 --target-accept 0.95
+INST_SENS_ARGS ?= --draws 4000 --tune 1000
+$(eval $(call study,INST,institutions,$(BUILD)/institutions,pact,models/institutions_models.toml,plain,Alliance institutionalization and regime security (Kim & Woods 2022 extension): Bayesian report))
 
 # Tests run in TEST_WORKERS processes (pytest-xdist), each test file in one of them so that its fixtures are built once.
 TEST_WORKERS ?= 2

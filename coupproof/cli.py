@@ -150,7 +150,8 @@ def data(
     out: Annotated[Path | None, typer.Option(help="Where to write the panel (netCDF); default build/panel.nc, "
                                              "build/country_year/panel.nc for --design country_year.")] = None,
     design: Annotated[str, typer.Option(help="dyad (McWard & Yoon: directed dyad-years) | country_year (Rahman "
-                                             "2026: DCAs and coups; the threat and concession options do not apply)."
+                                             "2026: DCAs and coups) | pact (new pacts and their institutionalization, "
+                                             "Kim & Woods 2022); the threat and concession options are the dyad's."
                                         )] = "dyad",
     start: Annotated[int | None, typer.Option(help="First year of the panel (default 1960; country_year 1981).")]
     = None,
@@ -174,6 +175,8 @@ def data(
     if design == "country_year":
         return _country_year_data(data_dir, out or Path("build/country_year/panel.nc"),
                                   1981 if start is None else start, end, dca_start)
+    if design == "pact":
+        return _pact_data(data_dir, out or Path("build/institutions/panel.nc"))
     out, start = out or Path("build/panel.nc"), 1960 if start is None else start
     from data_prep.concessions import ConcessionOptions, load_concession_items
     from data_prep.panel import PanelOptions, build_panel, polity_limit, write_panel
@@ -207,7 +210,7 @@ def data(
         _write_check(ds, raw, options, out)
 
 
-DESIGNS = ("dyad", "country_year")
+DESIGNS = ("dyad", "country_year", "pact")
 
 
 def _country_year_data(data_dir: Path, out: Path, start: int, end: int, dca_start: str) -> None:
@@ -224,6 +227,22 @@ def _country_year_data(data_dir: Path, out: Path, start: int, end: int, dca_star
         write_panel(ds, out)
     console.print(f"[green]Panel written[/] to {out}: {int(ds['in_panel'].sum()):,} country-years, "
                   f"{ds.sizes['country']} countries, {int(ds['coup_attempt'].sum())} coup attempts "
+                  f"({time.perf_counter() - began:.1f} s).")
+
+
+def _pact_data(data_dir: Path, out: Path) -> None:
+    """`coupproof data --design pact`: the new pacts of the default dyad panel with their institutionalization."""
+    from data_prep.institutions import build_pact_panel
+    from data_prep.panel import write_panel
+    from data_prep.sources import RawData
+
+    check_output(out, folder=False, inputs=[data_dir], what="panel")
+    began = time.perf_counter()
+    with console.status(f"Building the pact panel from {data_dir} ..."):
+        ds = build_pact_panel(RawData(data_dir))
+        write_panel(ds, out)
+    console.print(f"[green]Panel written[/] to {out}: {ds.sizes['pact']} new pacts, "
+                  f"{int(ds['sample_milinst'].sum())} with military institutionalization and every predictor "
                   f"({time.perf_counter() - began:.1f} s).")
 
 
@@ -458,6 +477,7 @@ def sensitivity(
     from inference.store import load_fit
     from models.specs import get_spec, load_specs
     from reports import prior_sensitivity as ps
+    from reports.bayes_report import fit_path
     from reports.posterior_plots import save, save_arviz
 
     from .api import Model
@@ -475,8 +495,9 @@ def sensitivity(
         for refit in refits:
             check_builds(data, refit)
     check_scheduler(scheduler)
-    saved = {name: load_fit(fits / f"{name}_marginal.nc") for name in known
-             if (fits / f"{name}_marginal.nc").exists()}  # a damaged saved fit fails here, not after the refits
+    paths = {name: fit_path(fits, name, spec) for name, spec in known.items()}  # marginal or plain, as saved
+    saved = {name: load_fit(path) for name, path in paths.items()
+             if path.exists()}  # a damaged saved fit fails here, not after the refits
     checksum = ds.attrs.get("panel_checksum", "")
     tables = []
     for name, tree in saved.items():

@@ -35,7 +35,7 @@ from .validate import check_derived_variables
 from .variables import CONTROLS, CORE, VARIABLES
 
 SCHEMA_VERSION = 1
-UNIT_DIMS = {"dyad": "dyad", "monadic": "state", "country_year": "country"}  # each design's unit dimension
+UNIT_DIMS = {"dyad": "dyad", "monadic": "state", "country_year": "country", "pact": "pact"}  # each design's unit dimension
 # The sources jointly cover 1950-2010: GWF, SSF and the GML MIDs end in 2010, Powell & Thyne begin in 1950.
 SUPPORTED_YEARS = (1951, 2010)
 
@@ -212,9 +212,9 @@ def _options_record(options: PanelOptions) -> dict:
 
 
 def panel_sources(options: PanelOptions) -> tuple[str, ...]:
-    """Keys of the raw files a panel with these options reads (leeds_savun is read only by `data --check`, dcad only
-    by the country-year design)."""
-    unused = {"leeds_savun", "dcad"} | ({"maoz_powers"} if options.threat.regional_powers == "off" else set())
+    """Keys of the raw files a panel with these options reads (leeds_savun is read only by `data --check`, dcad and
+    atop_inst only by the country-year and pact designs)."""
+    unused = {"leeds_savun", "dcad", "atop_inst"} | ({"maoz_powers"} if options.threat.regional_powers == "off" else set())
     return tuple(key for key in RAW_FILES if key not in unused)
 
 
@@ -272,9 +272,11 @@ def read_panel(path: str | os.PathLike) -> xr.Dataset:
         raise DataError(f"{path}: not a panel written by 'coupproof data' (no schema_version)")
     if str(ds.attrs["schema_version"]) != str(SCHEMA_VERSION):
         raise DataError(f"{path}: panel schema {ds.attrs.get('schema_version')} is not {SCHEMA_VERSION}; rebuild it")
-    unit = UNIT_DIMS.get(str(ds.attrs.get("design", "dyad")), "dyad")
-    missing = [v for v in ("in_panel", "sample_no_controls", "sample_controls") if v not in ds.variables]
-    missing += [d for d in (unit, "year") if d not in ds.dims]
+    design = str(ds.attrs.get("design", "dyad"))
+    unit = UNIT_DIMS.get(design, "dyad")
+    samples = () if design == "pact" else ("sample_no_controls", "sample_controls")  # pacts: one sample per outcome
+    missing = [v for v in ("in_panel", *samples) if v not in ds.variables]
+    missing += [d for d in (unit, "year") if d not in ds.dims and not (d == "year" and design == "pact")]
     if missing:
         raise DataError(f"{path}: not a panel written by 'coupproof data' (no {', '.join(missing)})")
     return ds

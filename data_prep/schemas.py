@@ -191,6 +191,10 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
                                 "military-personal", "party-military-personal", "party-military", "oligarchy",
                                 "indirect military"), "a GWF regime type (or 'NA' for non-autocracies)"),
     }, unique=["cowcode", "year"]),
+    "atop_inst": table({
+        "atopid": ATOPID, "atopidphase": number(1000, 10000, "an ATOP alliance-phase id (atopid or atopid.k)"),
+        **{code: number(0, 2, "a code 0, 1 or 2", whole=True, nullable=True) for code in ("milinst", "formal")},
+    }, unique=["atopidphase"]),
     "dcad": table({
         "DCAid": text(what="a DCAD id (DCADv1.0-NNNN)", pattern=r"DCADv1\.0-\d{4}"),
         "ccode1": cow_code(), "ccode2": cow_code(), "type": text(("general", "sector"), "general or sector"),

@@ -60,6 +60,7 @@ RAW_FILES: dict[str, RawFile] = {
         "atop/atop5_1a.csv", "csv", ("atopid", "begyr", "endyr", "bilat", "defense", "version")),
     "atop_members": RawFile(
         "atop/atop5_1m.csv", "csv", ("atopid", "member", "yrent", "yrexit", "phase", "bilat", "defense")),
+    "atop_inst": RawFile("atop/atopinst5_1.csv", "csv", ("atopid", "atopidphase", "milinst", "formal")),
     "polity": RawFile(
         "polity/polity5.rda", "rda",
         ("polity_annual_ccode", "cown", "year", "polity", "polity2", "byear"), "polity5"),

@@ -349,10 +349,9 @@ def odds_ratio_draws(tree: xr.DataTree, data: ModelData, variable: str, values=N
                      by: dict | Sequence[str] | str | None = None, every: int = 1, points: int = 25) -> xr.DataArray:
     """Draws of the odds ratio of the logit (or hurdle zero) part between two values of `variable` (as in
     `comparisons`), other variables at typical values, across the grid of `by`: exp of the difference of the linear
-    predictors, the same for a typical group and on average (group and year effects cancel). Dims (contrast,
+    predictors, the same for a typical group and on average (group and year effects cancel). For the cumulative
+    family it is the proportional odds ratio of a higher category (the same at every cut point). Dims (contrast,
     sample, point)."""
-    if data.spec.family == "cumulative":
-        raise ValueError(f"model {data.spec.name}: odds ratios are for the bernoulli and hurdle families")
     _kinds_, by, post, frame = _setting(tree, data, variable, by, ("conditional",), every, points)
     arrays, labels = [], []
     for low, high in _contrast_pairs(data, variable, values):

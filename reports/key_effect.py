@@ -44,9 +44,10 @@ def key_effect_tables(tree, data: ModelData) -> dict[str, pd.DataFrame]:
 
 def key_effect_parts(name: str, tree, data: ModelData, figures: Path, labels: dict[str, str] | None,
                      tables: dict[str, pd.DataFrame]) -> list[str]:
-    """HTML of the key-effect section; nothing for a spec without `effect` or an ordinal model."""
+    """HTML of the key-effect section (for an ordinal model: the proportional odds ratio of a higher category and
+    each category's probability); nothing for a spec without `effect`."""
     spec = data.spec
-    if not spec.effect or spec.family == "cumulative":
+    if not spec.effect:
         return []
     found = key_effect_tables(tree, data)
     for key, table in found.items():

@@ -34,7 +34,7 @@ def short_panel(raw_dir):
 SLOWEST_FIRST = ("test_report.py", "test_sensitivity.py", "test_model_layer.py", "test_bayes.py", "test_make_all.py",
                  "test_cli.py", "test_fault_injection_cli.py", "test_reproducibility.py", "test_kernel_far.py",
                  "test_frequentist_regression.py", "test_priors.py", "test_fault_injection_data.py",
-                 "test_notebook.py", "test_country_year.py")
+                 "test_notebook.py", "test_studies.py")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -250,7 +250,8 @@ def test_damaged_raw_file_stops_data_with_one_line_and_no_panel(key, name, damag
                                                                  real_frames, tmp_path):
     expected = damage(_replace(mirror, key), raw_dir, real_frames)
     out = tmp_path / "build" / "panel.nc"
-    extra = {"maoz_powers": ["--regional-powers", "maoz"], "dcad": ["--design", "country_year"]}.get(key, [])
+    extra = {"maoz_powers": ["--regional-powers", "maoz"], "dcad": ["--design", "country_year"],
+             "atop_inst": ["--design", "pact"]}.get(key, [])
     result = runner.invoke(app, ["data", "--data-dir", str(mirror), "--out", str(out), *extra])
     assert result.exit_code == 2, result.output
     assert isinstance(result.exception, SystemExit) and "Traceback" not in result.output

@@ -1,6 +1,8 @@
-"""The second design, Rahman (2026): DCA in-force coding and coup coding on hand fixtures, the country-year panel
-built from the real raw files (dimensions, lags, samples, checksums, bad input), and a country-intercept model
-recovering simulated parameters through the same model layer as the dyad study."""
+"""The second and third designs. Rahman (2026): DCA in-force coding and coup coding on hand fixtures, the
+country-year panel built from the real raw files (dimensions, lags, samples, checksums, bad input), and a
+country-intercept model recovering simulated parameters through the same model layer as the dyad study. Kim & Woods
+(2022): the pact-to-institutionalization join on hand fixtures (the ordinal model's recovery of simulated cut points
+and slopes is in test_model_layer.py)."""
 
 from __future__ import annotations
 
@@ -149,7 +151,7 @@ def test_data_command_country_year_and_its_bad_input(raw_dir, tmp_path):
     assert result.exit_code == 0, result.output
     assert read_panel(out).sizes["year"] == 11
     bad = runner.invoke(app, ["data", "--design", "monads", "--out", str(tmp_path / "x.nc")])
-    assert bad.exit_code == 2 and "--design must be one of dyad, country_year, got 'monads'" in bad.output
+    assert bad.exit_code == 2 and "--design must be one of dyad, country_year, pact, got 'monads'" in bad.output
     mirror = symlink_mirror(raw_dir, tmp_path / "raw")
     (mirror / RAW_FILES["dcad"].relpath).unlink()
     missing = runner.invoke(app, ["data", "--design", "country_year", "--data-dir", str(mirror),
@@ -202,3 +204,38 @@ def test_country_intercept_model_recovers_simulated_parameters_and_odds_ratios()
     table = odds_ratios(fitted.idata, model.data, "any_dca")
     assert table["contrast"].tolist() == ["1 vs 0"]
     assert table["pr_below_1"].iloc[0] == pytest.approx((coef.sel(coef_term="any_dca") < 0).mean().item())
+
+
+# ------------------------------------------------------------------------ the third design: pacts (Kim & Woods 2022)
+
+def test_founding_phase_codes_follow_the_phase_of_the_first_entry_and_keep_missing_codes():
+    from data_prep.institutions import founding_phase_codes
+
+    inst = pd.DataFrame({"atopid": [1005, 1020, 1020, 1030], "atopidphase": [1005.0, 1020.1, 1020.2, 1030.0],
+                         "milinst": [1.0, 2.0, 0.0, np.nan], "formal": [0.0, 1.0, 2.0, 1.0]})
+    members = pd.DataFrame({"atopid": [1005, 1005, 1020, 1020, 1020, 1030, 1030],
+                            "yrent": [1960, 1960, 1971, 1971, 1980, 1990, 1990],
+                            "phase": [0, 0, 1, 1, 2, 0, 0]})
+    codes = founding_phase_codes(inst, members).set_index("atopid")
+    assert codes.loc[1005].tolist() == [1.0, 0.0]  # no phases: the alliance's own row
+    assert codes.loc[1020].tolist() == [2.0, 1.0]  # the founding phase 1020.1, not the later 1020.2
+    assert np.isnan(codes.loc[1030, "milinst"]) and codes.loc[1030, "formal"] == 1.0  # missing stays missing
+
+
+def test_pact_frame_joins_each_new_pact_to_its_alliance_and_codes():
+    from data_prep.institutions import pact_frame
+
+    dyads = pd.DataFrame({"ccode_a": [100, 200, 100], "ccode_b": [200, 100, 300], "year": [1970, 1970, 1971],
+                          "new_defense_pact": [1.0, 1.0, 0.0], "cinc_a": [0.01, 0.03, 0.01],
+                          "cinc_b": [0.03, 0.01, 0.02], **{c: [0.0] * 3 for c in (
+                              "counterbalancing_a", "recent_coup_a", "new_regime_a", "military_regime_a",
+                              "regime_difference", "threat_a", "threat_b", "concessions_a", "concessions_b")}})
+    alliances = pd.DataFrame({"atopid": [2000], "begyr": [1970], "endyr": [0], "bilat": [1], "defense": [1],
+                              "version": [5.1]})
+    members = pd.DataFrame({"atopid": [2000, 2000], "member": [100, 200], "yrent": [1970, 1970], "phase": [0, 0]})
+    inst = pd.DataFrame({"atopid": [2000], "atopidphase": [2000.0], "milinst": [2.0], "formal": [1.0]})
+    frame = pact_frame(dyads, alliances, members, inst)
+    assert len(frame) == 2 and frame["atopid"].tolist() == [2000, 2000]  # both directions, no other dyad-year
+    assert frame["milinst"].tolist() == [2.0, 2.0]
+    np.testing.assert_allclose(frame["capability_share_a"], [0.25, 0.75])
+    assert frame["sample_milinst"].all()

@@ -185,7 +185,7 @@ $(eval $(call study,DCA,dca,$(BUILD)/country_year,country_year,models/dca_models
 
 # The third study, Kim & Woods (2022): the institutionalization of new pacts, ordinal models (State A's intercepts
 # sampled: method plain); the group sd of about 50 states in 90 pacts needs long chains.
-INST_MODELS ?= inst1 inst2
+INST_MODELS ?= inst1 inst2 inst3
 INST_SENS_MODEL ?= inst1
 INST_FIT_ARGS ?= --sampler nutpie --draws 2500 --tune 1000 --chains 2 --ess-min 1000 --retries 1 --target-accept 0.95
 INST_SENS_ARGS ?= --draws 4000 --tune 1000

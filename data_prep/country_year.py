@@ -22,7 +22,7 @@ from .capabilities import capabilities, military_personnel_per_capita
 from .conflict import recent_mid
 from .coups import coup_events, years_since_coup
 from .dca import DCA_STARTS, coverage_years, dcas_in_force
-from .frames import lag
+from .frames import lag, unit_year_grid
 from .gwf import REGIME_TYPES, regime_types
 from .panel import SCHEMA_VERSION, content_checksum
 from .polity import polity_country_years
@@ -116,11 +116,7 @@ def country_year_dataset(frame: pd.DataFrame, abbreviations: pd.Series, years: t
     year_values = np.arange(years[0], years[1] + 1)
     rows = np.searchsorted(countries, frame["ccode"].to_numpy())
     cols = frame["year"].to_numpy() - years[0]
-
-    def grid(values, fill, dtype) -> np.ndarray:
-        out = np.full((len(countries), len(year_values)), fill, dtype=dtype)
-        out[rows, cols] = values
-        return out
+    grid = unit_year_grid(rows, cols, (len(countries), len(year_values)))
 
     data_vars = {"in_panel": (("country", "year"), grid(True, False, bool))}
     for name, var in COUNTRY_YEAR_VARIABLES.items():

@@ -56,5 +56,6 @@ def dcas_in_force(dcad: pd.DataFrame, start: Literal["signature", "entry_into_fo
 
 
 def coverage_years(dcad: pd.DataFrame) -> tuple[int, int]:
-    """First and last signature year in the file: outside these years DCA status is unknown, not zero."""
+    """The first signature year and the last year in force in the file: outside these years DCA status is
+    unknown, not zero."""
     return int(dcad["signYear"].min()), int(dcad["endYearEstimate"].max())

@@ -53,3 +53,13 @@ def years_in_spells(spells: pd.DataFrame, keys: Sequence[str], start: str, end: 
     within = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
     expanded["year"] = (np.repeat(starts, lengths) + within).astype("int64")
     return expanded.reset_index(drop=True)
+
+
+def unit_year_grid(rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int]):
+    """A function placing one value per long-frame row into a (unit, year) array at (rows, cols), every other cell
+    `fill`: how each panel design reshapes its long frame into arrays."""
+    def grid(values, fill, dtype) -> np.ndarray:
+        out = np.full(shape, fill, dtype=dtype)
+        out[rows, cols] = values
+        return out
+    return grid

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from .frames import unit_year_grid
 from .panel import content_checksum, panel_to_frame
 
 # State A's own variables (the same for every partner B in a year), carried into the monadic panel
@@ -34,11 +35,7 @@ def monadic_panel(ds: xr.Dataset) -> xr.Dataset:
     years = ds["year"].to_numpy()
     rows = np.searchsorted(states, frame["ccode_a"].to_numpy())
     cols = np.searchsorted(years, frame["year"].to_numpy())
-
-    def grid(values, fill, dtype):
-        out = np.full((len(states), len(years)), fill, dtype=dtype)
-        out[rows, cols] = values
-        return out
+    grid = unit_year_grid(rows, cols, (len(states), len(years)))
 
     data_vars = {"in_panel": (("state", "year"), grid(True, False, bool))}
     for name in ("new_defense_pact", *STATE_A_VARIABLES):

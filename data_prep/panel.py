@@ -23,7 +23,7 @@ from .capabilities import capabilities
 from .concessions import ConcessionOptions, concession_counts, concession_metadata
 from .conflict import recent_mid, rivalry_counts
 from .coups import recent_coup
-from .frames import as_int_codes, lag
+from .frames import as_int_codes, lag, unit_year_grid
 from .gwf import military_regime
 from .io import atomic_write
 from .polity import FOREIGN_OCCUPATION, new_regime, polity_country_years
@@ -35,7 +35,14 @@ from .validate import check_derived_variables
 from .variables import CONTROLS, CORE, VARIABLES
 
 SCHEMA_VERSION = 1
-UNIT_DIMS = {"dyad": "dyad", "monadic": "state", "country_year": "country", "pact": "pact"}  # each design's unit dimension
+# Each design's dims and the variables every panel of it has (pacts: one sample per outcome, no year dim).
+SAMPLE_MASKS = ("sample_no_controls", "sample_controls")
+PANEL_LAYOUTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "dyad": (("dyad", "year"), ("in_panel", *SAMPLE_MASKS)),
+    "monadic": (("state", "year"), ("in_panel", *SAMPLE_MASKS)),
+    "country_year": (("country", "year"), ("in_panel", *SAMPLE_MASKS)),
+    "pact": (("pact",), ("in_panel",)),
+}
 # The sources jointly cover 1950-2010: GWF, SSF and the GML MIDs end in 2010, Powell & Thyne begin in 1950.
 SUPPORTED_YEARS = (1951, 2010)
 
@@ -164,12 +171,7 @@ def frame_to_dataset(frame: pd.DataFrame, abbreviations: pd.Series, years: tuple
     rows = dyad_index.get_indexer(pd.MultiIndex.from_frame(frame[["ccode_a", "ccode_b"]]))
     year_values = np.arange(years[0], years[1] + 1)
     cols = frame["year"].to_numpy() - years[0]
-    shape = (len(dyad_keys), len(year_values))
-
-    def grid(values: np.ndarray, fill, dtype) -> np.ndarray:
-        out = np.full(shape, fill, dtype=dtype)
-        out[rows, cols] = values
-        return out
+    grid = unit_year_grid(rows, cols, (len(dyad_keys), len(year_values)))
 
     data_vars = {"in_panel": (("dyad", "year"), grid(True, False, bool))}
     for name, var in VARIABLES.items():
@@ -214,7 +216,8 @@ def _options_record(options: PanelOptions) -> dict:
 def panel_sources(options: PanelOptions) -> tuple[str, ...]:
     """Keys of the raw files a panel with these options reads (leeds_savun is read only by `data --check`, dcad and
     atop_inst only by the country-year and pact designs)."""
-    unused = {"leeds_savun", "dcad", "atop_inst"} | ({"maoz_powers"} if options.threat.regional_powers == "off" else set())
+    unused = {"leeds_savun", "dcad", "atop_inst"} | (
+        {"maoz_powers"} if options.threat.regional_powers == "off" else set())
     return tuple(key for key in RAW_FILES if key not in unused)
 
 
@@ -272,11 +275,8 @@ def read_panel(path: str | os.PathLike) -> xr.Dataset:
         raise DataError(f"{path}: not a panel written by 'coupproof data' (no schema_version)")
     if str(ds.attrs["schema_version"]) != str(SCHEMA_VERSION):
         raise DataError(f"{path}: panel schema {ds.attrs.get('schema_version')} is not {SCHEMA_VERSION}; rebuild it")
-    design = str(ds.attrs.get("design", "dyad"))
-    unit = UNIT_DIMS.get(design, "dyad")
-    samples = () if design == "pact" else ("sample_no_controls", "sample_controls")  # pacts: one sample per outcome
-    missing = [v for v in ("in_panel", *samples) if v not in ds.variables]
-    missing += [d for d in (unit, "year") if d not in ds.dims and not (d == "year" and design == "pact")]
+    dims, variables = PANEL_LAYOUTS.get(str(ds.attrs.get("design", "dyad")), PANEL_LAYOUTS["dyad"])
+    missing = [v for v in variables if v not in ds.variables] + [d for d in dims if d not in ds.dims]
     if missing:
         raise DataError(f"{path}: not a panel written by 'coupproof data' (no {', '.join(missing)})")
     return ds

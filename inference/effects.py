@@ -352,7 +352,7 @@ def odds_ratio_draws(tree: xr.DataTree, data: ModelData, variable: str, values=N
     predictors, the same for a typical group and on average (group and year effects cancel). For the cumulative
     family it is the proportional odds ratio of a higher category (the same at every cut point). Dims (contrast,
     sample, point)."""
-    _kinds_, by, post, frame = _setting(tree, data, variable, by, ("conditional",), every, points)
+    _, by, post, frame = _setting(tree, data, variable, by, ("conditional",), every, points)
     arrays, labels = [], []
     for low, high in _contrast_pairs(data, variable, values):
         difference = post.linear(data.new_design(_set(frame, variable, high))) \
@@ -369,14 +369,10 @@ def odds_ratios(tree: xr.DataTree, data: ModelData, variable: str, values=None,
                 points: int = 25) -> pd.DataFrame:
     """The odds ratio of `variable` (high vs low value; 1 vs 0 for a 0/1 variable) across the grid of `by`: one row
     per contrast and grid point with the posterior mean, median, HDI and Pr(odds ratio < 1)."""
-    from arviz_stats import hdi
-
     draws = odds_ratio_draws(tree, data, variable, values, by, every, points)
-    bounds = hdi(draws, prob=prob, dim="sample")
-    bound = next(d for d in bounds.dims if d not in draws.dims)
-    table = xr.Dataset({"odds_ratio": draws.mean("sample"), "median": draws.median("sample"),
-                        "lower": bounds.isel({bound: 0}, drop=True), "upper": bounds.isel({bound: 1}, drop=True),
-                        "pr_below_1": (draws < 1).mean("sample")}).to_dataframe().reset_index()
+    lower, upper = _hdi_bounds(draws, prob)
+    table = xr.Dataset({"odds_ratio": draws.mean("sample"), "median": draws.median("sample"), "lower": lower,
+                        "upper": upper, "pr_below_1": (draws < 1).mean("sample")}).to_dataframe().reset_index()
     table.insert(0, "variable", variable)
     table["model"] = draws.attrs["model"]
     return table.drop(columns="point")
@@ -440,15 +436,21 @@ def slopes(tree: xr.DataTree, data: ModelData, variable: str, by: dict | Sequenc
 
 
 # ------------------------------------------------------------------------------------------------- summaries
-def summarise_draws(draws: xr.DataArray, prob: float = PROB) -> pd.DataFrame:
-    """A tidy frame of an effect's draws: grid columns, (variable, contrast,) kind, quantity, then the posterior
-    mean `estimate`, the HDI bounds `lower` and `upper`, and `model`."""
+def _hdi_bounds(draws: xr.DataArray, prob: float) -> tuple[xr.DataArray, xr.DataArray]:
+    """The lower and upper bounds of the HDI of `draws` over their `sample` dim."""
     from arviz_stats import hdi
 
     bounds = hdi(draws, prob=prob, dim="sample")
     bound = next(d for d in bounds.dims if d not in draws.dims)
-    table = xr.Dataset({"estimate": draws.mean("sample"), "lower": bounds.isel({bound: 0}, drop=True),
-                        "upper": bounds.isel({bound: 1}, drop=True)}).to_dataframe().reset_index()
+    return bounds.isel({bound: 0}, drop=True), bounds.isel({bound: 1}, drop=True)
+
+
+def summarise_draws(draws: xr.DataArray, prob: float = PROB) -> pd.DataFrame:
+    """A tidy frame of an effect's draws: grid columns, (variable, contrast,) kind, quantity, then the posterior
+    mean `estimate`, the HDI bounds `lower` and `upper`, and `model`."""
+    lower, upper = _hdi_bounds(draws, prob)
+    table = xr.Dataset({"estimate": draws.mean("sample"), "lower": lower, "upper": upper}).to_dataframe() \
+        .reset_index()
     grid = list(draws.attrs.get("grid", []))
     table["model"] = draws.attrs.get("model", "")
     if "variable" in draws.attrs:

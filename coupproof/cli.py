@@ -429,6 +429,8 @@ def report(
     = Path("build/sensitivity"),
     robustness: Annotated[Path, typer.Option(help="Results of 'coupproof robustness', added when present.")]
     = Path("build/robustness"),
+    validate: Annotated[Path, typer.Option(help="Results of 'coupproof validate', added when present.")]
+    = Path("build/validate"),
     title: Annotated[str, typer.Option(help="The report's title.")] = "Coup-proofing and alliances: Bayesian report",
 ) -> None:
     """Write the HTML report of the saved Bayesian fits (never refits)."""
@@ -442,10 +444,12 @@ def report(
     if unknown:
         raise SpecError(f"unknown model(s) {', '.join(unknown)}; known models: {', '.join(known)}")
     _at_least(ppc_draws, 1, "ppc-draws")
-    check_output(out, folder=True, inputs=[fits, panel, freq, specs, sensitivity, robustness], what="report")
+    check_output(out, folder=True, inputs=[fits, panel, freq, specs, sensitivity, robustness, validate],
+                 what="report")
     read_panel(panel)  # a missing or outdated panel fails here, before any work
     with console.status("Writing the report ..."):
-        path = build_report(fits, panel, freq, out, names, known, ppc_draws, sensitivity, robustness, title)
+        path = build_report(fits, panel, freq, out, names, known, ppc_draws, sensitivity, robustness, title,
+                            validate)
     console.print(f"[green]Report written[/] to {path} (figures and tables beside it)")
 
 
@@ -745,6 +749,111 @@ def robustness(
     atomic_write_text(out / "timing.json", json.dumps(timing, indent=1) + "\n")
     console.print(f"[green]{len(chosen)} variant(s) fitted[/] in {time.perf_counter() - began:.1f} s "
                   f"(frequentist {frequentist_seconds:.1f} s); results in {out}/")
+
+
+@command()
+def validate(
+    cases: Annotated[str, typer.Option(help="Calibration cases to run, comma-separated, or 'all'.")] = "all",
+    config: Annotated[Path | None, typer.Option(help="Calibration cases (TOML); default models/calibration.toml.")]
+    = None,
+    panel: Annotated[Path, typer.Option(help="Dyad panel ('coupproof data'): the Model 4 design.")]
+    = Path("build/panel.nc"),
+    country_year_panel: Annotated[Path, typer.Option(help="Country-year panel ('coupproof data --design "
+                                                          "country_year'), for country cases.")]
+    = Path("build/country_year/panel.nc"),
+    fits: Annotated[Path, typer.Option(help="Saved fits: recovery cases fix the truth at their posterior mean.")]
+    = Path("build/fits"),
+    out: Annotated[Path, typer.Option(help="Output folder (tables, PIT-ECDF plots, cache/).")] = Path("build/validate"),
+    simulations: Annotated[int | None, typer.Option(help="Simulations per case (default: each case's own).")] = None,
+    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address (tcp://host:8786), or 'serial'; "
+                                                       "default: a LocalCluster on this machine.")] = None,
+    mle: Annotated[str, typer.Option(help="Model whose marginal MLE the kernel and an independent reference "
+                                          "compute on the dyad panel; 'none' to skip.")] = "m4",
+) -> None:
+    """Simulation-based calibration of every model family, recovery at a fit's posterior mean, and the kernel's
+    marginal MLE against an independent reference (build/validate/; the report adds them when present)."""
+    import time as clock
+    from dataclasses import replace
+
+    import pandas as pd
+    from rich.progress import Progress
+
+    from data_prep.panel import panel_to_frame, read_panel
+    from inference import calibration as cal
+    from inference.refits import check_scheduler
+    from inference.store import load_fit
+    from models.specs import get_spec, load_specs
+    from reports import calibration as rc
+    from reports.bayes_report import fit_path
+
+    # everything is checked before any simulation
+    known = cal.load_cases(config)
+    chosen = [known[n] if n in known else _unknown_case(n, known) for n in _names(cases, known, "cases", "case")]
+    if simulations is not None:
+        _at_least(simulations, 2, "simulations")
+        chosen = [replace(c, run=replace(c.run, simulations=simulations)) for c in chosen]
+    check_output(out, folder=True, inputs=[panel, country_year_panel, fits, config], what="calibration")
+    paths = {"dyad": panel, "country_year": country_year_panel}
+    panels = {design: read_panel(paths[design]) for design in dict.fromkeys(c.design for c in chosen)}
+    if mle != "none":
+        panels.setdefault("dyad", read_panel(panel))
+    frames = {design: panel_to_frame(ds) for design, ds in panels.items()}
+    specs = {c.name: load_specs(c.specs or None) for c in chosen}
+    for c in chosen:
+        cal.case_spec(c, specs[c.name])
+    truths = {c.name: load_fit(fit_path(fits, c.truth_fit, get_spec(c.truth_fit, specs[c.name])))
+              for c in chosen if c.truth == "posterior_mean"}
+    check_scheduler(scheduler)
+    began = clock.perf_counter()
+    families, recovery = [], []
+    for c in chosen:
+        ds = panels[c.design]
+        prepared = cal.prepare_case(c, frames[c.design], str(ds.attrs.get("panel_checksum", "")),
+                                    truths.get(c.name), specs[c.name])
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task(f"{c.name}: {c.run.simulations} simulations ({len(prepared.data.y):,} rows)",
+                                     total=c.run.simulations)
+            records = cal.run_case(prepared, out / "cache", scheduler, lambda i, cached: progress.advance(task))
+        sampler = cal.sampler_summary(records)
+        if c.truth == "prior":
+            tests = cal.uniformity(records, c.run.alpha)
+            rc.write_case(out, c.name, cal.pit_dataset(records), tests, c.label)
+            families.append(rc.family_row(c.name, c.label, tests, sampler))
+            row = families[-1]
+            colour = "green" if row["verdict"] == "calibrated" else "bold red"
+            console.print(f"[{colour}]{c.name}[/]: {row['parameters passing']} quantities pass; worst "
+                          f"{row['worst parameter']} (Holm p = {row['worst p (Holm)']:.3g}); "
+                          f"{sampler['seconds_per_fit']:.1f} s per fit")
+        else:
+            table = cal.coverage(records).assign(case=c.name)
+            recovery.append(table)
+            console.print(f"{c.name}: 94% intervals covered the truth in "
+                          f"{table['coverage_94'].mean():.0%} of simulations on average")
+    mle_table = None
+    if mle != "none":
+        from inference.marginal_mle import compare_mle
+        from models.design import model_data
+
+        with console.status(f"Marginal MLE of {mle}: kernel and adaptive Gauss-Hermite reference ..."):
+            mle_table = compare_mle(model_data(frames["dyad"], get_spec(mle)))
+        console.print(f"Marginal MLE of {mle}: largest difference "
+                      f"{mle_table['difference_in_se'].abs().max():.2g} kernel SEs")
+    meta = {"cases": [c.name for c in chosen], "settings": {c.name: vars(c.run) for c in chosen},
+            "panel": str(panel), "panel_checksum": panels.get("dyad", next(iter(panels.values()))).attrs.get(
+                "panel_checksum", ""), "substitutes": panels.get("dyad", next(iter(panels.values()))).attrs.get(
+                "substitutes", ""), "seconds": round(clock.perf_counter() - began, 1)}
+    families_table = pd.DataFrame(families, columns=rc.FAMILY_COLUMNS)
+    rc.write_tables(out, families_table, pd.concat(recovery, ignore_index=True) if recovery else None, mle_table,
+                    meta)
+    if families:
+        console.print(families_table.to_markdown(index=False, floatfmt=".3g"))
+    console.print(f"[green]Calibration results[/] in {out}/ ({meta['seconds']:.0f} s; the report adds them)")
+
+
+def _unknown_case(name: str, known: dict):
+    from inference.calibration import CalibrationError
+
+    raise CalibrationError(f"unknown calibration case {name!r}; known cases: {', '.join(known)}")
 
 
 def _print_findings(findings) -> None:

@@ -172,31 +172,43 @@ def _run_once(jobs: list[Job], cache: Path, panel_checksum: str, scheduler: str 
             todo.append((job, path))
     for (data, refit), _path in todo:
         check_builds(data, refit)
-    if not todo or scheduler == "serial":
-        for job, path in todo:
-            save_fit(run_refit(*job, panel_checksum), path)
-            if on_done:
-                on_done(job, False)
-        return paths
+    tasks = [(data, refit, panel_checksum) for (data, refit), _path in todo]
+
+    def save(task: int, idata) -> None:
+        job, path = todo[task]
+        save_fit(idata, path)
+        if on_done:
+            on_done(job, False)
+
+    fan_out(run_refit, tasks, scheduler, todo[0][0][1].settings.chains if todo else 1, save)
+    return paths
+
+
+def fan_out(function: Callable, tasks: list[tuple], scheduler: str | None, chains: int,
+            on_result: Callable[[int, object], None]) -> None:
+    """Call `function(*task)` for every task as Dask tasks (a LocalCluster sized for `chains` per fit, or the named
+    scheduler), or in this process with scheduler="serial"; `on_result(task index, result)` runs here as each one
+    finishes. Each task's first argument (the model's data) is sent to the workers once."""
+    if not tasks:
+        return
+    if scheduler == "serial":
+        for index, task in enumerate(tasks):
+            on_result(index, function(*task))
+        return
     from dask.distributed import as_completed
 
-    first_refit = todo[0][0][1]
-    client = _client(scheduler, first_refit.settings.chains)
+    client = _client(scheduler, chains)
     try:
         shared = {}  # each model's data, sent to the workers once
-        for (data, _refit), _path in todo:
-            if id(data) not in shared:
-                shared[id(data)] = client.scatter(data, broadcast=True)
-        futures = {client.submit(run_refit, shared[id(job[0])], job[1], panel_checksum, pure=False): (job, path)
-                   for job, path in todo}
+        for task in tasks:
+            if id(task[0]) not in shared:
+                shared[id(task[0])] = client.scatter(task[0], broadcast=True)
+        futures = {client.submit(function, shared[id(task[0])], *task[1:], pure=False): index
+                   for index, task in enumerate(tasks)}
         for future in as_completed(futures, loop=client.loop):
-            job, path = futures[future]
-            save_fit(future.result(), path)
-            if on_done:
-                on_done(job, False)
+            on_result(futures[future], future.result())
     finally:
         cluster = client.cluster
         client.close()
         if cluster is not None:
             cluster.close()
-    return paths

@@ -32,6 +32,7 @@ from models.specs import PAPER_MODELS, ModelSpec, SpecError
 from . import html
 from . import posterior_plots as plots
 from . import prior_defaults
+from .calibration import calibration_section
 from .frequentist import interaction_variables, marginal_effect_curve
 from .key_effect import key_effect_parts
 from .posterior_effects import concession_curves, marginal_effect_curves, predicted_probability_curves
@@ -485,7 +486,8 @@ def robustness_section(folder: Path) -> str | None:
 def build_report(fits_dir: Path, panel: Path, freq_path: Path | None, out: Path, models: list[str] | None = None,
                  specs: dict[str, ModelSpec] = PAPER_MODELS, ppc_draws: int = 200,
                  sensitivity: Path | None = None, robustness: Path | None = None,
-                 title: str = "Coup-proofing and alliances: Bayesian report") -> Path:
+                 title: str = "Coup-proofing and alliances: Bayesian report", calibration: Path | None = None
+                 ) -> Path:
     """Write out/report.html, out/figures/*.png and out/tables/*.csv; returns the HTML path."""
     ds = read_panel(panel)
     frame = panel_to_frame(ds)
@@ -509,6 +511,8 @@ def build_report(fits_dir: Path, panel: Path, freq_path: Path | None, out: Path,
     sections.append(prior_section or html.paragraph("No prior-sensitivity results yet: run 'make sensitivity'."))
     robust_section = robustness_section(robustness) if robustness else None
     sections.append(robust_section or html.paragraph("No robustness results yet: run 'make robustness'."))
+    calibrated = calibration_section(calibration) if calibration else None
+    sections.append(calibrated or html.paragraph("No calibration results yet: run 'make validate'."))
     tables["loo"] = loo_table
     for key, table in tables.items():
         atomic_write_text(out / "tables" / f"{key}.csv", table.to_csv(index=False))

@@ -1,0 +1,503 @@
+"""Simulation-based calibration (Talts et al. 2018; Modrak et al. 2023) of every model family, and parameter
+recovery at fixed values.
+
+A case (models/calibration.toml) is a family on a real design: a spec's covariates as observed, on a subsample of
+its groups (all their rows), with the outcome simulated. For each simulation the population parameters are drawn
+from the prior (or fixed, for recovery), group and year intercepts and the outcome are simulated by the
+non-centred model (method plain: PyMC's prior predictive of the same priors), and the case's model is fitted to the
+simulated outcome with its own method (the marginal likelihood for most families). If simulator, likelihood and
+sampler agree, the rank of each true value among the (thinned) posterior draws is uniform over the simulations.
+Checked quantities: every population parameter, the group and year sds, the log-likelihood of the simulated data,
+and the focal interaction's average cross-partial on the probability scale (Ai & Norton 2003, group effects 0).
+
+Each simulation is one Dask task that fits and returns a small record (ranks, posterior summaries, sampler
+diagnostics), cached as JSON under a key of everything that determines it, so a rerun fits only what is missing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pymc as pm
+import xarray as xr
+
+from data_prep.io import atomic_write_text, check_safe_name, read_toml
+from models.builders import build_model
+from models.design import ModelData, model_data
+from models.priors import Prior, PriorError, parse_priors, priors_config
+from models.specs import FAMILIES, METHODS, ModelSpec, SpecError, load_specs
+
+from .diagnostics import diagnose
+from .fitting import SamplerSettings, ensure_log_densities, fit, population_names
+from .refits import fan_out
+
+DEFAULT_CASES = Path(__file__).resolve().parents[1] / "models" / "calibration.toml"
+OUTCOME = "simulated_outcome"  # the outcome column the cases' formulas are given (values simulated)
+DESIGNS = ("dyad", "country_year")  # which panel a case's covariates come from
+TRUTHS = ("prior", "posterior_mean")  # where the true parameters come from: SBC, or recovery at a fit's mean
+LOGLIK = "log_likelihood"
+INTERACTION = "interaction_effect"
+MAX_EFFECT_ROWS = 5000  # rows the interaction's average cross-partial is computed on (a fixed random subset)
+CACHE_VERSION = 1
+
+
+class CalibrationError(ValueError):
+    """A calibration config or case that cannot be used."""
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """What every case shares unless it says otherwise: simulations, sampler settings, thinned draws kept for the
+    ranks, the seed, and the familywise error rate of the uniformity tests."""
+
+    simulations: int = 100
+    draws: int = 300
+    tune: int = 300
+    chains: int = 2
+    sampler: str = "nutpie"
+    target_accept: float = 0.9
+    keep: int = 100
+    seed: int = 20261203
+    alpha: float = 0.05
+
+    def sampler_settings(self) -> SamplerSettings:
+        return SamplerSettings(sampler=self.sampler, draws=self.draws, tune=self.tune, chains=self.chains,
+                               seed=self.seed, target_accept=self.target_accept, ess_min=1)
+
+
+@dataclass(frozen=True)
+class Case:
+    """One family on one design. `formula` is the right-hand side, where `{m4}` stands for spec m4's terms
+    (without its group and year intercepts); `groups` subsamples that many groups (0: all); `events` centres the
+    intercept's prior on that many expected events in the sample (the prior's shape stays the default's)."""
+
+    name: str
+    label: str
+    formula: str
+    family: str = "bernoulli"
+    method: str = ""
+    design: str = "dyad"
+    specs: str = ""
+    groups: int = 100
+    events: float = 100.0
+    categories: int = 3
+    truth: str = "prior"
+    truth_fit: str = ""
+    priors: dict = field(default_factory=dict)
+    run: RunSettings = RunSettings()
+
+    def key(self, design_checksum: str) -> str:
+        record = {"case": asdict(self), "design": design_checksum, "version": CACHE_VERSION}
+        return hashlib.sha256(json.dumps(record, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+CASE_KEYS = {f for f in Case.__dataclass_fields__} - {"name", "run"}
+
+
+def _settings(entry: dict, where: str, base: RunSettings = RunSettings()) -> RunSettings:
+    unknown = set(entry) - set(RunSettings.__dataclass_fields__)
+    if unknown:
+        raise CalibrationError(f"{where}: unknown setting(s) {', '.join(sorted(unknown))}; use "
+                               f"{', '.join(RunSettings.__dataclass_fields__)}")
+    try:
+        run = replace(base, **entry)
+        run.sampler_settings()
+    except (TypeError, ValueError) as exc:
+        raise CalibrationError(f"{where}: {exc}") from None
+    if not (isinstance(run.keep, int) and 10 <= run.keep <= run.draws * run.chains):
+        raise CalibrationError(f"{where}: keep must be a whole number from 10 to draws x chains, got {run.keep!r}")
+    if not (isinstance(run.simulations, int) and run.simulations >= 1):
+        raise CalibrationError(f"{where}: simulations must be a whole number >= 1, got {run.simulations!r}")
+    return run
+
+
+def load_cases(path: str | Path | None = None) -> dict[str, Case]:
+    """Every case of a calibration file (default: the packaged one), checked (names, families, methods, designs,
+    settings, priors) before anything is simulated; errors name the file and the case."""
+    path = DEFAULT_CASES if path is None else Path(path)
+    config = read_toml(path, "calibration file", CalibrationError)
+    base = _settings(config.get("settings", {}), f"{path} [settings]")
+    cases = {}
+    for name, entry in config.get("cases", {}).items():
+        where = f"{path} [cases.{name}]"
+        check_safe_name(name, f"{where}: case name", CalibrationError)
+        if not isinstance(entry, dict):
+            raise CalibrationError(f"{where} must be a table")
+        entry = dict(entry)
+        run = _settings(entry.pop("settings", {}), where, base)
+        unknown = set(entry) - CASE_KEYS
+        if unknown:
+            raise CalibrationError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}; use "
+                                   f"{', '.join(sorted(CASE_KEYS))}")
+        if "formula" not in entry:
+            raise CalibrationError(f"{where}: needs a formula (right-hand side, e.g. \"{{m4}} + (1 | dyad)\")")
+        try:
+            case = Case(name=name, run=run, label=entry.pop("label", name), **entry)
+        except TypeError as exc:
+            raise CalibrationError(f"{where}: {exc}") from None
+        for key, allowed in (("family", FAMILIES), ("method", ("", *METHODS)), ("design", DESIGNS),
+                             ("truth", TRUTHS)):
+            if getattr(case, key) not in allowed:
+                raise CalibrationError(f"{where}: {key} must be one of {', '.join(a for a in allowed if a)}, "
+                                       f"got {getattr(case, key)!r}")
+        if case.truth == "posterior_mean" and not case.truth_fit:
+            raise CalibrationError(f"{where}: truth = \"posterior_mean\" needs truth_fit, the model whose saved "
+                                   "fit gives the values")
+        try:
+            parse_priors(case.priors, where)
+        except PriorError as exc:
+            raise CalibrationError(str(exc)) from None
+        cases[name] = case
+    if not cases:
+        raise CalibrationError(f"{path}: no [cases.<name>] tables")
+    return cases
+
+
+# --- the simulated data -----------------------------------------------------------------------------------------
+
+TERMS = re.compile(r"\{([A-Za-z0-9_.+-]+)\}")
+RANDOM = re.compile(r"\+\s*\(\s*1\s*\|\s*\w+\s*\)")
+
+
+def spec_terms(spec: ModelSpec) -> str:
+    """The right-hand side of a spec's formula without its group and year intercepts."""
+    rhs = " ".join(spec.formula.split("~", 1)[1].split())
+    return RANDOM.sub("", rhs).strip()
+
+
+def case_spec(case: Case, specs: dict[str, ModelSpec]) -> tuple[ModelSpec, ModelSpec]:
+    """The case's model spec (outcome `simulated_outcome`) and the spec whose terms and sample it borrows."""
+    names = TERMS.findall(case.formula)
+    if len(names) != 1 or names[0] not in specs:
+        raise CalibrationError(f"case {case.name}: the formula must name one model's terms as {{name}}, one of "
+                               f"{', '.join(specs)}; got {case.formula!r}")
+    base = specs[names[0]]
+    rhs = TERMS.sub(spec_terms(base), case.formula)
+    try:
+        spec = ModelSpec(case.name, f"{OUTCOME} ~ {rhs}", family=case.family, sample=base.sample,
+                         method=case.method, label=case.label)
+    except SpecError as exc:
+        raise CalibrationError(f"case {case.name}: {exc}") from None
+    return spec, base
+
+
+def _template_outcome(case: Case, n: int) -> np.ndarray:
+    """Placeholder outcome values of the right kind (replaced by the simulations)."""
+    if case.family == "cumulative":
+        return np.arange(n) % case.categories
+    return (np.arange(n) % 2).astype(float)
+
+
+def case_data(case: Case, frame: pd.DataFrame, spec: ModelSpec) -> ModelData:
+    """The case's estimation data: the spec's sample, `groups` of its groups drawn at random (with all their rows)."""
+    full = model_data(frame.assign(**{OUTCOME: _template_outcome(case, len(frame))}), spec)
+    rows = frame.loc[full.y.index]
+    if case.groups and spec.group and case.groups < full.n_groups:
+        rng = np.random.default_rng(case.run.seed)
+        chosen = rng.choice(full.n_groups, case.groups, replace=False)
+        rows = rows[np.isin(full.groups, chosen)]
+    return model_data(rows.assign(**{OUTCOME: _template_outcome(case, len(rows))}), spec)
+
+
+def case_priors(case: Case, data: ModelData) -> dict[str, Prior]:
+    """The default priors with the case's overrides; the intercept's base rate is `events` over the sample's rows
+    (the subsample would otherwise see almost no events at the real data's base rate)."""
+    entry = dict(case.priors)
+    defaults = parse_priors({}, "default priors")
+    if "intercept" not in entry and case.family != "cumulative":
+        intercept = defaults["intercept"]
+        rate = min(case.events / len(data.y), 0.5)
+        entry["intercept"] = {"dist": "Normal", "base_rate": rate, "sigma": intercept.kwargs["sigma"],
+                              "applies_to": intercept.applies_to}
+    return parse_priors(entry, f"case {case.name}")
+
+
+def with_outcome(data: ModelData, y: np.ndarray) -> ModelData:
+    """The same design with another outcome."""
+    return replace(data, y=pd.Series(np.asarray(y, float), index=data.y.index))
+
+
+def truncated_counts(mu: np.ndarray, alpha: np.ndarray | None, rng: np.random.Generator) -> np.ndarray:
+    """Zero-truncated Poisson (alpha None) or negative binomial (PyMC's mu, alpha) counts by inversion of the
+    survival function: exact for any mean, where rejection sampling stalls when Pr(count > 0) is tiny."""
+    from scipy import stats
+
+    dist = stats.poisson(mu) if alpha is None else stats.nbinom(alpha, alpha / (alpha + mu))
+    positive = dist.sf(0)
+    counts = dist.isf(rng.uniform(size=np.shape(mu)) * positive)
+    return np.maximum(np.where(np.isfinite(counts), counts, 1.0), 1.0)
+
+
+def simulate(case: Case, data: ModelData, priors: dict[str, Prior], fixed: dict[str, np.ndarray] | None = None
+             ) -> tuple[xr.Dataset, np.ndarray]:
+    """`case.run.simulations` draws of every parameter (from the prior, or the `fixed` population values) and of
+    the outcome given them, from the non-centred model (PyMC's prior predictive): (parameters with dim
+    `simulation`, outcomes (simulation, row)). A hurdle's positive rows get zero-truncated counts from the count
+    part's coefficients."""
+    built = build_model(data, priors, "plain")
+    model = built.model
+    if fixed:
+        model = pm.do(model, {model[name]: value for name, value in fixed.items()})
+    names = [v.name for v in (*model.free_RVs, *model.deterministics)] + ["y"]
+    n = case.run.simulations
+    prior = pm.sample_prior_predictive(draws=n, model=model, random_seed=case.run.seed, var_names=names)
+    params = prior["prior"].to_dataset().squeeze("chain", drop=True).rename(draw="simulation")
+    y = np.asarray(prior["prior_predictive"]["y"]).reshape(n, -1).astype(float)
+    for name, value in (fixed or {}).items():
+        params[name] = xr.DataArray(np.broadcast_to(np.asarray(value, float), (n, *np.shape(value))).copy(),
+                                    dims=("simulation", *model.named_vars_to_dims.get(name, ())))
+    if data.spec.family.startswith("hurdle"):
+        coef = np.asarray(params["count_coef"])
+        mu = np.exp(np.asarray(data.count_X, float) @ coef.T).T
+        alpha = np.asarray(params["count_alpha"])[:, None] if "count_alpha" in params else None
+        y = y * truncated_counts(mu, alpha, np.random.default_rng([case.run.seed, 1]))
+    return params, y
+
+
+# --- one simulation ---------------------------------------------------------------------------------------------
+
+def _flat(ds: xr.Dataset, names: list[str]) -> dict[str, np.ndarray]:
+    """Each parameter's scalars as `name[label]` -> values over the last (draw) axis."""
+    out = {}
+    for name in names:
+        da = ds[name]
+        extra = [d for d in da.dims if d not in ("chain", "draw", "simulation")]
+        if not extra:
+            out[name] = np.asarray(da).reshape(-1)
+            continue
+        stacked = da.stack(__flat__=extra)
+        for i, label in enumerate(stacked["__flat__"].to_index()):
+            text = label if not isinstance(label, tuple) else ",".join(map(str, label))
+            out[f"{name}[{text}]"] = np.asarray(stacked.isel(__flat__=i)).reshape(-1)
+    return out
+
+
+def interaction_effect(coef: np.ndarray, data: ModelData, rows: np.ndarray) -> np.ndarray | None:
+    """The focal interaction's cross-partial derivative of Pr(y = 1) (group and year intercepts at 0), averaged over
+    `rows` (Ai & Norton 2003), for each row of `coef` (original-scale coefficients); None without an interaction
+    or for ordinal models. Central finite differences of the predicted probabilities."""
+    spec = data.spec
+    if spec.interaction is None or spec.family == "cumulative":
+        return None
+    x, m = spec.interaction
+    frame = data.rows.iloc[rows]
+    hx = 1e-3 * max(float(data.rows[x].std()), 1e-6)
+    hm = 1e-3 * max(float(data.rows[m].std()), 1e-6)
+    total = 0.0
+    for sx, sm, sign in ((1, 1, 1), (1, -1, -1), (-1, 1, -1), (-1, -1, 1)):
+        shifted = frame.assign(**{x: frame[x] + sx * hx, m: frame[m] + sm * hm})
+        X = data.new_design(shifted)[list(data.X.columns)].to_numpy()
+        total = total + sign * (1.0 / (1.0 + np.exp(-(X @ np.atleast_2d(coef).T)))).mean(axis=0)
+    return total / (4 * hx * hm)
+
+
+def effect_rows(data: ModelData, seed: int) -> np.ndarray:
+    """The fixed subset of rows the interaction effect is averaged over."""
+    n = len(data.y)
+    if n <= MAX_EFFECT_ROWS:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(seed).choice(n, MAX_EFFECT_ROWS, replace=False))
+
+
+def _loglik_total(tree: xr.DataTree) -> np.ndarray:
+    totals = tree["log_likelihood_total"].to_dataset()
+    return sum(np.asarray(totals[v]).reshape(-1) for v in totals.data_vars)
+
+
+def truth_loglik(tree: xr.DataTree, truth: xr.Dataset, data: ModelData) -> float:
+    """The log-likelihood of the simulated data at the true parameters (the fitted model's: marginal over the
+    group intercepts for the marginal method, given them for the plain one)."""
+    posterior = truth.expand_dims(chain=[0], draw=[0])
+    one = xr.DataTree.from_dict({"posterior": posterior})
+    one.attrs = dict(tree.attrs)
+    return float(_loglik_total(ensure_log_densities(one, data))[0])
+
+
+def simulation_record(data: ModelData, case: Case, priors: dict[str, Prior], index: int, truth: xr.Dataset,
+                      y: np.ndarray) -> dict:
+    """Fit the case's model to one simulated outcome and rank each true quantity among the thinned draws. The
+    record holds the randomised PIT (rank + U(0, 1)) / (keep + 1), the rank, the posterior mean and sd, the truth,
+    the sampler's diagnostics and the time."""
+    began = time.perf_counter()
+    sim = with_outcome(data, y)
+    settings = replace(case.run.sampler_settings(), seed=case.run.seed + index)
+    tree, _ = fit(sim, priors, settings, None, group_outputs=False)
+    spec = data.spec
+    post = tree["posterior"].to_dataset()
+    built_names = [v for v in population_names(spec) if v in post]
+    draws = _flat(post, built_names)
+    truths = {k: float(v[0]) for k, v in _flat(truth.expand_dims(draw=[0]), built_names).items()}
+    draws[LOGLIK] = _loglik_total(tree)
+    truths[LOGLIK] = truth_loglik(tree, truth, sim)
+    rows = effect_rows(data, case.run.seed)
+    coef_draws = np.asarray(post["coef"]).reshape(-1, post["coef"].shape[-1])
+    effect = interaction_effect(coef_draws, sim, rows)
+    if effect is not None:
+        draws[INTERACTION] = effect
+        truths[INTERACTION] = float(interaction_effect(np.asarray(truth["coef"])[None], sim, rows)[0])
+    rng = np.random.default_rng([case.run.seed, index])
+    n = next(iter(draws.values())).size
+    thin = np.linspace(0, n - 1, case.run.keep).round().astype(int)
+    record = {"simulation": index, "pit": {}, "rank": {}, "mean": {}, "sd": {}, "truth": {}}
+    for name, values in draws.items():
+        kept = values[thin]
+        rank = int((kept < truths[name]).sum())
+        record["rank"][name] = rank
+        record["pit"][name] = (rank + rng.uniform()) / (case.run.keep + 1)
+        record["mean"][name] = float(values.mean())
+        record["sd"][name] = float(values.std())
+        record["truth"][name] = truths[name]
+    diagnostics = diagnose(tree, built_names, ess_min=1)
+    table = diagnostics.table
+    record.update({"events": int((sim.y > 0).sum()), "rows": int(len(sim.y)), "divergences": diagnostics.divergences,
+                   "max_rhat": float(table["r_hat"].max()), "min_ess_bulk": float(table["ess_bulk"].min()),
+                   "seconds": round(time.perf_counter() - began, 2)})
+    return record
+
+
+# --- running a case ---------------------------------------------------------------------------------------------
+
+@dataclass
+class CaseData:
+    """Everything a case's simulations need: its data, priors, simulated parameters and outcomes."""
+
+    case: Case
+    data: ModelData
+    priors: dict[str, Prior]
+    truth: xr.Dataset
+    outcomes: np.ndarray
+    design_checksum: str
+
+    @property
+    def key(self) -> str:
+        return self.case.key(self.design_checksum)
+
+
+def posterior_means(tree: xr.DataTree, names: list[str]) -> dict[str, np.ndarray]:
+    """A saved fit's posterior means of the sampled parameters `names` (signed scales as their absolute value)."""
+    post = tree["posterior"]
+    out = {}
+    for name in names:
+        source = name.removesuffix("_signed")
+        value = np.asarray(post[source if source in post else name].mean(("chain", "draw")))
+        out[name] = value
+    return out
+
+
+def prepare_case(case: Case, frame: pd.DataFrame, design_checksum: str, truth_tree: xr.DataTree | None = None,
+                 specs: dict[str, ModelSpec] | None = None) -> CaseData:
+    """The case's data, priors (the truth fit's, for recovery) and simulations."""
+    if specs is None:
+        specs = load_specs(case.specs or None)
+    spec, _base = case_spec(case, specs)
+    data = case_data(case, frame, spec)
+    fixed = None
+    if case.truth == "posterior_mean":
+        if truth_tree is None:
+            raise CalibrationError(f"case {case.name}: recovery needs the saved fit of {case.truth_fit}")
+        from .store import fit_priors
+
+        priors = fit_priors(truth_tree)
+        sampled = [v.name for v in build_model(data, priors).model.free_RVs]
+        fixed = posterior_means(truth_tree, sampled)
+    else:
+        priors = case_priors(case, data)
+    truth, outcomes = simulate(case, data, priors, fixed)
+    groups = "" if data.groups is None else hashlib.sha256(np.asarray(data.groups).tobytes()).hexdigest()[:12]
+    checksum = f"{design_checksum}:{len(data.y)}:{groups}:{json.dumps(priors_config(priors), sort_keys=True)}"
+    return CaseData(case, data, priors, truth, outcomes, hashlib.sha256(checksum.encode()).hexdigest()[:16])
+
+
+def record_path(cache: Path, prepared: CaseData, index: int) -> Path:
+    return Path(cache) / f"{prepared.case.name}-{prepared.key}" / f"sim_{index:04d}.json"
+
+
+def run_case(prepared: CaseData, cache: Path, scheduler: str | None = None,
+             on_done: Callable[[int, bool], None] | None = None) -> list[dict]:
+    """Every simulation's record, from the cache or fitted (on Dask, or serially with scheduler="serial")."""
+    records: dict[int, dict] = {}
+    todo = []
+    for i in range(prepared.case.run.simulations):
+        path = record_path(cache, prepared, i)
+        if path.is_file():
+            records[i] = json.loads(path.read_text())
+            if on_done:
+                on_done(i, True)
+        else:
+            todo.append(i)
+    case, data, priors = prepared.case, prepared.data, prepared.priors
+
+    def save(task: int, record: dict) -> None:
+        i = todo[task]
+        path = record_path(cache, prepared, i)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(path, json.dumps(record))
+        records[i] = record
+        if on_done:
+            on_done(i, False)
+
+    tasks = [(data, case, priors, i, prepared.truth.isel(simulation=i), prepared.outcomes[i]) for i in todo]
+    fan_out(simulation_record, tasks, scheduler, case.run.chains, save)
+    return [records[i] for i in range(case.run.simulations)]
+
+
+# --- summaries --------------------------------------------------------------------------------------------------
+
+def pit_dataset(records: list[dict]) -> xr.Dataset:
+    """The PIT values of every quantity over the simulations (dim `simulation`), as ArviZ's SBC plots take them."""
+    names = list(records[0]["pit"])
+    return xr.Dataset({name: ("simulation", np.array([r["pit"][name] for r in records])) for name in names},
+                      coords={"simulation": [r["simulation"] for r in records]})
+
+
+def uniformity(records: list[dict], alpha: float = 0.05) -> pd.DataFrame:
+    """Per quantity: ArviZ's uniformity test of the PIT values (POT-C, Tesso & Vehtari), Holm-adjusted across the
+    case's quantities, and whether it passes at `alpha` (familywise)."""
+    from arviz_stats.base import array_stats
+    from statsmodels.stats.multitest import multipletests
+
+    pits = pit_dataset(records)
+    names = list(pits.data_vars)
+    p_values = np.array([float(array_stats.uniformity_test(np.asarray(pits[n]), method="pot_c")[0]) for n in names])
+    adjusted = multipletests(p_values, method="holm")[1]
+    mean_pit = np.array([float(pits[n].mean()) for n in names])
+    return pd.DataFrame({"quantity": names, "simulations": len(records), "p_value": p_values, "p_holm": adjusted,
+                         "mean_pit": mean_pit, "passed": adjusted >= alpha})
+
+
+def coverage(records: list[dict], probs: tuple[float, ...] = (0.5, 0.94)) -> pd.DataFrame:
+    """Per quantity: how often the central intervals of `probs` covered the truth (from the PIT: the truth lies in
+    the central interval of probability c when |PIT - 0.5| < c / 2), the mean truth, the mean posterior mean and
+    the mean z-score of the truth."""
+    pits = pit_dataset(records)
+    rows = []
+    for name in pits.data_vars:
+        pit = np.asarray(pits[name])
+        truth = np.array([r["truth"][name] for r in records])
+        mean = np.array([r["mean"][name] for r in records])
+        sd = np.array([r["sd"][name] for r in records])
+        row = {"quantity": name, "simulations": len(records), "truth": truth.mean(), "posterior_mean": mean.mean()}
+        for p in probs:
+            row[f"coverage_{round(100 * p)}"] = float((np.abs(pit - 0.5) < p / 2).mean())
+        row["mean_z"] = float(np.mean((mean - truth) / np.where(sd > 0, sd, np.nan)))
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def sampler_summary(records: list[dict]) -> dict:
+    """Events, divergences, R-hat, ESS and time over a case's simulations."""
+    events = np.array([r["events"] for r in records])
+    return {"simulations": len(records), "rows": records[0]["rows"], "events_median": float(np.median(events)),
+            "events_min": int(events.min()), "events_max": int(events.max()),
+            "with_divergences": int(sum(r["divergences"] > 0 for r in records)),
+            "max_rhat": float(max(r["max_rhat"] for r in records)),
+            "min_ess_bulk": float(min(r["min_ess_bulk"] for r in records)),
+            "seconds_per_fit": float(np.mean([r["seconds"] for r in records]))}

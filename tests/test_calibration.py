@@ -1,0 +1,179 @@
+"""Simulation-based calibration (inference.calibration), the marginal MLE cross-check (inference.marginal_mle) and
+`coupproof validate`: a reduced run on small simulated designs, which passes for the right model and fails for a
+deliberately broken one (the fit's prior differs from the simulator's)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.special import expit
+from typer.testing import CliRunner
+
+from coupproof.cli import app
+from inference import calibration as cal
+from inference.marginal_mle import agq_group_loglik, compare_mle
+from models.design import model_data
+from models.priors import parse_priors
+from models.quadrature import dense_dyad_loglik
+from models.specs import get_spec
+from reports.calibration import calibration_section
+from tests.simulate import SPEC, simulated_panel, synthetic_panel_file
+
+FAST = cal.RunSettings(simulations=8, draws=100, tune=100, chains=1, keep=50, seed=7)
+
+
+def _case(**overrides) -> cal.Case:
+    fields = {"name": "small", "label": "logit, small design", "formula": "{t1} + (1 | dyad)", "groups": 0,
+              "events": 60.0, "run": FAST}
+    return cal.Case(**{**fields, **overrides})
+
+
+@pytest.fixture(scope="module")
+def prepared() -> cal.CaseData:
+    frame = simulated_panel(n_dyads=40, years=8, seed=3)
+    return cal.prepare_case(_case(), frame, "simulated", specs={"t1": SPEC})
+
+
+def test_simulations_follow_the_prior_and_the_design(prepared):
+    truth, y = prepared.truth, prepared.outcomes
+    assert y.shape == (8, 320) and set(np.unique(y)) <= {0.0, 1.0}
+    assert truth.sizes["simulation"] == 8 and {"coef", "dyad_sd", "dyad_z", "intercept"} <= set(truth.data_vars)
+    # the intercept's prior is centred on 60 expected events in 320 rows (log-odds of the average dyad)
+    centred = prepared.priors["intercept"].kwargs["mu"]
+    assert centred == pytest.approx(np.log(60 / 260))
+    # each simulated outcome is the Bernoulli draw of its own parameters: the mean of the probabilities is close to
+    # the share of events, simulation by simulation
+    X = prepared.data.X.to_numpy()
+    for i in range(3):
+        t = truth.isel(simulation=i)
+        eta = X @ np.asarray(t["coef"]) + np.asarray(t["dyad_sd"]) * np.asarray(t["dyad_z"])[prepared.data.groups]
+        assert abs(expit(eta).mean() - y[i].mean()) < 4 * np.sqrt(0.25 / 320)
+
+
+def test_reduced_sbc_passes_and_a_broken_prior_fails(prepared, tmp_path):
+    records = cal.run_case(prepared, tmp_path, scheduler="serial")
+    tests = cal.uniformity(records)
+    assert set(tests["quantity"]) >= {"coef[Intercept]", "coef[cb:threat]", "dyad_sd", cal.LOGLIK, cal.INTERACTION}
+    assert tests["passed"].all(), tests
+    again = cal.run_case(prepared, tmp_path, scheduler="serial")  # from the cache: the same records
+    assert json.dumps(again) == json.dumps(records)
+    # the check can fail: the fit's dyad sd prior (half-normal 0.05) is not the simulator's (half-normal 1.5)
+    broken_priors = {**prepared.priors, **parse_priors({"group_sd": {"dist": "HalfNormal", "sigma": 0.05}}, "x")}
+    broken = replace(prepared, case=replace(prepared.case, run=replace(FAST, simulations=4)), priors=broken_priors,
+                     design_checksum="broken")
+    failed = cal.uniformity(cal.run_case(broken, tmp_path, scheduler="serial")).set_index("quantity")
+    assert not failed.loc["dyad_sd", "passed"] and failed.loc["dyad_sd", "p_holm"] < 1e-3
+    assert failed.loc["dyad_sd", "mean_pit"] > 0.9  # the truth lies above almost every draw
+
+
+def test_uniformity_and_coverage_on_known_ranks():
+    rng = np.random.default_rng(0)
+    records = [{"simulation": i, "pit": {"even": u, "shifted": u**4}, "truth": {"even": 0.0, "shifted": 0.0},
+                "mean": {"even": 0.0, "shifted": 0.0}, "sd": {"even": 1.0, "shifted": 1.0}}
+               for i, u in enumerate(rng.uniform(size=200))]
+    tests = cal.uniformity(records).set_index("quantity")
+    assert tests.loc["even", "passed"] and not tests.loc["shifted", "passed"]
+    covered = cal.coverage(records).set_index("quantity")
+    assert covered.loc["even", "coverage_94"] == pytest.approx(0.94, abs=0.04)
+    assert covered.loc["even", "coverage_50"] == pytest.approx(0.5, abs=0.08)
+
+
+def test_truncated_counts_have_the_truncated_mean():
+    rng = np.random.default_rng(1)
+    for mu in (0.3, 4.0):
+        counts = cal.truncated_counts(np.full(40_000, mu), None, rng)
+        assert counts.min() >= 1 and counts.mean() == pytest.approx(mu / -np.expm1(-mu), rel=0.02)
+    assert (cal.truncated_counts(np.full(100, 1e-9), None, rng) == 1).all()  # where rejection sampling stalls
+    alpha, mu = 2.0, 3.0
+    p0 = (alpha / (alpha + mu)) ** alpha
+    counts = cal.truncated_counts(np.full(40_000, mu), np.full(40_000, alpha), rng)
+    assert counts.min() >= 1 and counts.mean() == pytest.approx(mu / (1 - p0), rel=0.02)
+
+
+def test_case_formulas_borrow_a_models_terms():
+    m4 = get_spec("m4")
+    assert cal.spec_terms(m4).endswith("military_regime_a + counterbalancing_a:threat_b")
+    assert "(1" not in cal.spec_terms(m4)
+    spec, base = cal.case_spec(_case(formula="{m4} + (1 | state_a) + (1 | year)"), {"m4": m4})
+    assert base is m4 and spec.group == "state_a" and spec.year_effects and spec.sample == "sample_controls"
+    assert spec.outcome == cal.OUTCOME
+    with pytest.raises(cal.CalibrationError, match=r"case small: the formula must name one model's terms as \{name\}"):
+        cal.case_spec(_case(formula="{m9} + (1 | dyad)"), {"m4": m4})
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ('[cases.a]\nformula = "{m4}"\nfamily = "poisson"', r"\[cases.a\]: family must be one of bernoulli"),
+    ('[cases.a]\nformula = "{m4}"\ncolour = 1', r"\[cases.a\]: unknown key\(s\) colour"),
+    ('[cases.a]\nlabel = "x"', r"\[cases.a\]: needs a formula"),
+    ('[settings]\nkeep = 5000\n[cases.a]\nformula = "{m4}"', r"\[settings\]: keep must be a whole number from 10"),
+    ('[cases.a]\nformula = "{m4}"\ntruth = "posterior_mean"', r"truth = \"posterior_mean\" needs truth_fit"),
+    ('[cases.a]\nformula = "{m4}"\npriors = { slopes = { dist = "Nromal" } }', r"unknown distribution 'Nromal'"),
+    ("[settings]\nsimulations = 3", r"no \[cases.<name>\] tables"),
+])
+def test_bad_calibration_files_are_refused(tmp_path, text, message):
+    path = tmp_path / "cases.toml"
+    path.write_text(text)
+    with pytest.raises(cal.CalibrationError, match=message):
+        cal.load_cases(path)
+
+
+def test_packaged_cases_cover_every_family():
+    cases = cal.load_cases()
+    families = {(c.family, c.method or "marginal") for c in cases.values()}
+    assert {("bernoulli", "marginal"), ("bernoulli", "plain"), ("hurdle_poisson", "marginal"),
+            ("hurdle_negbinomial", "marginal"), ("cumulative", "marginal")} <= families
+    assert any("(1 | year)" in c.formula for c in cases.values())
+    assert {c.design for c in cases.values()} == {"dyad", "country_year"}
+    assert any(c.truth == "posterior_mean" for c in cases.values())
+
+
+def test_kernel_mle_matches_the_independent_reference():
+    data = model_data(simulated_panel(n_dyads=150, years=10, seed=5, sigma=1.5), SPEC)
+    table = compare_mle(data).set_index("parameter")
+    estimates = table.drop(index=["log-likelihood (own rule)", "log-likelihood (dense rule)"])
+    assert estimates["difference_in_se"].abs().max() < 1e-3
+    assert (estimates["kernel_se"] > 0).all()
+    own, dense = table.loc["log-likelihood (own rule)"], table.loc["log-likelihood (dense rule)"]
+    assert own["kernel"] == pytest.approx(dense["kernel"], abs=1e-6)
+    assert own["reference"] == pytest.approx(dense["reference"], abs=1e-4)
+    assert table.attrs["kernel_converged"] and table.attrs["reference_converged"]
+
+
+def test_adaptive_gauss_hermite_matches_the_dense_rule_at_large_sd():
+    frame = simulated_panel(n_dyads=30, years=12, seed=2, sigma=3.0)
+    data = model_data(frame, SPEC)
+    X, y = data.X.to_numpy(), data.y.to_numpy()
+    coef = np.array([-2.0, 0.8, 0.5, -0.6])
+    for sigma in (0.2, 3.0, 8.0):
+        np.testing.assert_allclose(agq_group_loglik(data.groups, X @ coef, y, sigma),
+                                   dense_dyad_loglik(data.groups, X, coef, y, sigma), atol=1e-5)  # AGQ with 30 nodes: within 3e-6 at sd 8
+
+
+def test_validate_command_writes_the_tables_plots_and_report_section(tmp_path):
+    panel = synthetic_panel_file(tmp_path / "panel.nc", n_dyads=60, years=8)
+    config = tmp_path / "cases.toml"
+    config.write_text('[settings]\nsimulations = 2\ndraws = 100\ntune = 100\nchains = 1\nkeep = 50\n'
+                      '[cases.tiny]\nlabel = "logit on the synthetic panel"\nformula = "{m1} + (1 | dyad)"\n'
+                      'groups = 30\nevents = 40\n')
+    out = tmp_path / "validate"
+    result = CliRunner().invoke(app, ["validate", "--config", str(config), "--panel", str(panel), "--out", str(out),
+                                      "--scheduler", "serial", "--mle", "m1"])
+    assert result.exit_code == 0, result.output
+    families = pd.read_csv(out / "families.csv")
+    assert families.loc[0, "case"] == "tiny" and families.loc[0, "simulations"] == 2
+    assert (out / "pit_ecdf_tiny.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert set(pd.read_csv(out / "mle.csv")["parameter"]) >= {"Intercept", "dyad_sd", "log-likelihood (dense rule)"}
+    section = calibration_section(out)
+    assert 'id="calibration"' in section and "tiny" in section and "Marginal maximum likelihood" in section
+    # a miscalibrated family is flagged in red
+    families.loc[0, "verdict"] = "MISCALIBRATED"
+    families.to_csv(out / "families.csv", index=False)
+    assert 'class="banner fail"' in calibration_section(out)
+    bad = CliRunner().invoke(app, ["validate", "--config", str(config), "--cases", "tiny,nope", "--panel", str(panel),
+                                   "--out", str(tmp_path / "other")])
+    assert bad.exit_code == 2 and "unknown calibration case 'nope'; known cases: tiny" in bad.output
+    assert not (tmp_path / "other").exists()

@@ -776,6 +776,7 @@ def validate(
     from dataclasses import replace
 
     import pandas as pd
+    from rich.markup import escape
     from rich.progress import Progress
 
     from data_prep.panel import panel_to_frame, read_panel
@@ -822,7 +823,7 @@ def validate(
             row = families[-1]
             colour = "green" if row["verdict"] == "calibrated" else "bold red"
             console.print(f"[{colour}]{c.name}[/]: {row['parameters passing']} quantities pass; worst "
-                          f"{row['worst parameter']} (Holm p = {row['worst p (Holm)']:.3g}); "
+                          f"{escape(row['worst parameter'])} (Holm p = {row['worst p (Holm)']:.3g}); "
                           f"{sampler['seconds_per_fit']:.1f} s per fit")
         else:
             table = cal.coverage(records).assign(case=c.name)
@@ -846,7 +847,7 @@ def validate(
     rc.write_tables(out, families_table, pd.concat(recovery, ignore_index=True) if recovery else None, mle_table,
                     meta)
     if families:
-        console.print(families_table.to_markdown(index=False, floatfmt=".3g"))
+        console.print(escape(families_table.to_markdown(index=False, floatfmt=".3g")), soft_wrap=True)
     console.print(f"[green]Calibration results[/] in {out}/ ({meta['seconds']:.0f} s; the report adds them)")
 
 

@@ -95,7 +95,11 @@ class Case:
     run: RunSettings = RunSettings()
 
     def key(self, design_checksum: str) -> str:
-        record = {"case": asdict(self), "design": design_checksum, "version": CACHE_VERSION}
+        """Cache key of the case's simulations: everything that determines them but their number (simulation i is
+        the same whatever the total, so a longer run reuses the records of a shorter one)."""
+        case = asdict(self)
+        del case["run"]["simulations"]
+        record = {"case": case, "design": design_checksum, "version": CACHE_VERSION}
         return hashlib.sha256(json.dumps(record, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
@@ -251,9 +255,9 @@ def simulate(case: Case, data: ModelData, priors: dict[str, Prior], fixed: dict[
     prior = pm.sample_prior_predictive(draws=n, model=model, random_seed=case.run.seed, var_names=names)
     params = prior["prior"].to_dataset().squeeze("chain", drop=True).rename(draw="simulation")
     y = np.asarray(prior["prior_predictive"]["y"]).reshape(n, -1).astype(float)
-    for name, value in (fixed or {}).items():
+    for name, value in (fixed or {}).items():  # the fixed values, as the truth of every simulation
         params[name] = xr.DataArray(np.broadcast_to(np.asarray(value, float), (n, *np.shape(value))).copy(),
-                                    dims=("simulation", *model.named_vars_to_dims.get(name, ())))
+                                    dims=("simulation", *built.model.named_vars_to_dims.get(name, ())))
     if data.spec.family.startswith("hurdle"):
         coef = np.asarray(params["count_coef"])
         mu = np.exp(np.asarray(data.count_X, float) @ coef.T).T

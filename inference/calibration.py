@@ -240,6 +240,24 @@ def truncated_counts(mu: np.ndarray, alpha: np.ndarray | None, rng: np.random.Ge
     return np.maximum(np.where(np.isfinite(counts), counts, 1.0), 1.0)
 
 
+def ordered_cutpoints_outcomes(params: xr.Dataset, data: ModelData, rng: np.random.Generator) -> np.ndarray:
+    """Ordinal outcomes with the cut points drawn as the model's prior has them. PyMC's prior predictive ignores the
+    ordered transform and draws the cut points independently, unordered; the ordered prior's density (independent
+    normals restricted to increasing values) is that of the sorted independent draws (their order statistics), so
+    the cut points are sorted in `params` and the outcomes drawn again from them."""
+    shift = np.asarray(params["cutpoints"] - params["cutpoints_std"])  # the same for every cut point
+    params["cutpoints_std"] = params["cutpoints_std"].copy(data=np.sort(np.asarray(params["cutpoints_std"]), axis=-1))
+    params["cutpoints"] = params["cutpoints_std"] + shift
+    eta = np.asarray(params["coef"]) @ np.asarray(data.X, float).T  # (simulation, row)
+    group = data.spec.group
+    if group is not None:
+        eta = eta + np.asarray(params[f"{group}_sd"])[:, None] * np.asarray(params[f"{group}_z"])[:, data.groups]
+    if data.years is not None:
+        eta = eta + np.asarray(params["year_effect"])[:, data.years]
+    below = 1 / (1 + np.exp(-(np.asarray(params["cutpoints"])[:, :, None] - eta[:, None, :])))  # Pr(y <= k)
+    return (rng.uniform(size=eta.shape)[:, None, :] > below).sum(axis=1).astype(float)
+
+
 def simulate(case: Case, data: ModelData, priors: dict[str, Prior], fixed: dict[str, np.ndarray] | None = None
              ) -> tuple[xr.Dataset, np.ndarray]:
     """`case.run.simulations` draws of every parameter (from the prior, or the `fixed` population values) and of
@@ -258,6 +276,8 @@ def simulate(case: Case, data: ModelData, priors: dict[str, Prior], fixed: dict[
     for name, value in (fixed or {}).items():  # the fixed values, as the truth of every simulation
         params[name] = xr.DataArray(np.broadcast_to(np.asarray(value, float), (n, *np.shape(value))).copy(),
                                     dims=("simulation", *built.model.named_vars_to_dims.get(name, ())))
+    if data.spec.family == "cumulative":
+        y = ordered_cutpoints_outcomes(params, data, np.random.default_rng([case.run.seed, 2]))
     if data.spec.family.startswith("hurdle"):
         coef = np.asarray(params["count_coef"])
         mu = np.exp(np.asarray(data.count_X, float) @ coef.T).T

@@ -214,3 +214,19 @@ def test_reference_gradient_matches_finite_differences():
     numeric = (agq_value_and_gradient(data.groups, X, y, coef, sigma + h)[0]
                - agq_value_and_gradient(data.groups, X, y, coef, sigma - h)[0]) / (2 * h)
     assert grad_sigma == pytest.approx(numeric, rel=1e-5, abs=1e-5)
+
+
+def test_ordinal_simulations_have_ordered_cut_points_and_follow_them():
+    """PyMC's prior predictive draws the cut points unordered; the simulator sorts them (the ordered prior's order
+    statistics) and draws the outcome from the sorted ones, so the truth has a finite likelihood."""
+    frame = simulated_panel(n_dyads=30, years=8, seed=4).assign(grade=lambda f: np.arange(len(f)) % 3)
+    case = _case(family="cumulative", run=replace(FAST, simulations=200))
+    spec, _ = cal.case_spec(case, {"t1": SPEC})
+    data = cal.case_data(case, frame, spec)
+    truth, y = cal.simulate(case, data, cal.case_priors(case, data))
+    cut = np.asarray(truth["cutpoints"])
+    assert (np.diff(cut, axis=1) > 0).all() and set(np.unique(y)) == {0.0, 1.0, 2.0}
+    # the share of the lowest category follows the first cut point (the dyad intercepts add noise)
+    eta = np.asarray(truth["coef"]) @ data.X.to_numpy().T
+    expected = (1 / (1 + np.exp(-(cut[:, :1] - eta)))).mean(axis=1)
+    assert np.corrcoef(expected, (y == 0).mean(axis=1))[0, 1] > 0.8

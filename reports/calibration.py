@@ -70,8 +70,9 @@ def plot_pit_ecdf(pits: xr.Dataset, path: Path, title: str, failed: set[str] = f
 
 
 def write_case(out: Path, name: str, pits: xr.Dataset, tests: pd.DataFrame, label: str) -> None:
-    """A case's PIT values (netCDF), tests (CSV) and plot."""
-    atomic_write(out / f"pit_{name}.nc", lambda tmp: pits.to_netcdf(tmp, engine="h5netcdf"))
+    """A case's PIT values (netCDF: `pit` by quantity and simulation), tests (CSV) and plot."""
+    stacked = pits.to_dataarray("quantity").rename("pit").to_dataset()  # names such as I(x ** 2 / 100) as labels
+    atomic_write(out / f"pit_{name}.nc", lambda tmp: stacked.to_netcdf(tmp, engine="h5netcdf"))
     atomic_write_text(out / f"uniformity_{name}.csv", tests.to_csv(index=False))
     plot_pit_ecdf(pits, out / f"pit_ecdf_{name}.png", label, set(tests.loc[~tests["passed"], "quantity"]))
 

@@ -31,8 +31,8 @@ def short_panel(raw_dir):
 
 # The slowest test files (seconds of work on 2 cores from a fresh clone, measured 2026-12-03), run first: `make test` hands whole files
 # to its two workers in collection order, so long files collected last would leave one worker busy alone at the end.
-SLOWEST_FIRST = ("test_report.py", "test_sensitivity.py", "test_model_layer.py", "test_bayes.py", "test_make_all.py",
-                 "test_cli.py", "test_fault_injection_cli.py", "test_reproducibility.py", "test_kernel_far.py",
+SLOWEST_FIRST = ("test_calibration.py", "test_report.py", "test_sensitivity.py", "test_model_layer.py", "test_bayes.py",
+                 "test_make_all.py", "test_cli.py", "test_fault_injection_cli.py", "test_reproducibility.py", "test_kernel_far.py",
                  "test_frequentist_regression.py", "test_priors.py", "test_fault_injection_data.py",
                  "test_notebook.py", "test_studies.py")
 

@@ -23,7 +23,7 @@ from models.specs import get_spec
 from reports.calibration import calibration_section
 from tests.simulate import SPEC, simulated_panel, synthetic_panel_file
 
-FAST = cal.RunSettings(simulations=8, draws=100, tune=100, chains=1, keep=50, seed=7)
+FAST = cal.RunSettings(simulations=6, draws=100, tune=100, chains=1, keep=50, seed=7, sampler="pymc")  # compiles fastest
 
 
 def _case(**overrides) -> cal.Case:
@@ -40,8 +40,8 @@ def prepared() -> cal.CaseData:
 
 def test_simulations_follow_the_prior_and_the_design(prepared):
     truth, y = prepared.truth, prepared.outcomes
-    assert y.shape == (8, 320) and set(np.unique(y)) <= {0.0, 1.0}
-    assert truth.sizes["simulation"] == 8 and {"coef", "dyad_sd", "dyad_z", "intercept"} <= set(truth.data_vars)
+    assert y.shape == (6, 320) and set(np.unique(y)) <= {0.0, 1.0}
+    assert truth.sizes["simulation"] == 6 and {"coef", "dyad_sd", "dyad_z", "intercept"} <= set(truth.data_vars)
     # the intercept's prior is centred on 60 expected events in 320 rows (log-odds of the average dyad)
     centred = prepared.priors["intercept"].kwargs["mu"]
     assert centred == pytest.approx(np.log(60 / 260))
@@ -61,12 +61,12 @@ def test_reduced_sbc_passes_and_a_broken_prior_fails(prepared, tmp_path):
     assert tests["passed"].all(), tests
     again = cal.run_case(prepared, tmp_path, scheduler="serial")  # from the cache: the same records
     assert json.dumps(again) == json.dumps(records)
-    fewer, cached = replace(prepared, case=replace(prepared.case, run=replace(FAST, simulations=5))), []
+    fewer, cached = replace(prepared, case=replace(prepared.case, run=replace(FAST, simulations=4))), []
     shorter = cal.run_case(fewer, tmp_path, "serial", lambda i, from_cache: cached.append(from_cache))
-    assert cached == [True] * 5 and json.dumps(shorter) == json.dumps(records[:5])  # simulation i is the same
+    assert cached == [True] * 4 and json.dumps(shorter) == json.dumps(records[:4])  # simulation i is the same
     # the check can fail: the fit's dyad sd prior (half-normal 0.05) is not the simulator's (half-normal 1.5)
     broken_priors = {**prepared.priors, **parse_priors({"group_sd": {"dist": "HalfNormal", "sigma": 0.05}}, "x")}
-    broken = replace(prepared, case=replace(prepared.case, run=replace(FAST, simulations=4)), priors=broken_priors,
+    broken = replace(prepared, case=replace(prepared.case, run=replace(FAST, simulations=3)), priors=broken_priors,
                      design_checksum="broken")
     failed = cal.uniformity(cal.run_case(broken, tmp_path, scheduler="serial")).set_index("quantity")
     assert not failed.loc["dyad_sd", "passed"] and failed.loc["dyad_sd", "p_holm"] < 1e-3
@@ -159,7 +159,7 @@ def test_adaptive_gauss_hermite_matches_the_dense_rule_at_large_sd():
 def test_validate_command_writes_the_tables_plots_and_report_section(tmp_path):
     panel = synthetic_panel_file(tmp_path / "panel.nc", n_dyads=60, years=8)
     config = tmp_path / "cases.toml"
-    config.write_text('[settings]\nsimulations = 2\ndraws = 100\ntune = 100\nchains = 1\nkeep = 50\n'
+    config.write_text('[settings]\nsimulations = 2\ndraws = 100\ntune = 100\nchains = 1\nkeep = 50\nsampler = "pymc"\n'
                       '[cases.tiny]\nlabel = "logit on the synthetic panel"\nformula = "{m1} + (1 | dyad)"\n'
                       'groups = 30\nevents = 40\n')
     out = tmp_path / "validate"

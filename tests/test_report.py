@@ -33,12 +33,12 @@ def fitted(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def rendered(fitted):
-    """The report of the fitted models (no sensitivity or robustness results): its folder."""
+    """The report of the fitted models (no sensitivity, robustness or calibration results): its folder."""
     root, panel, fits = fitted
     out = root / "report"
     result = _run("report", "--model", "m1,m3", "--fits", fits, "--panel", panel, "--freq",
                   root / "freq" / "fits.json", "--out", out, "--ppc-draws", "20", "--sensitivity", root / "none",
-                  "--robustness", root / "none")
+                  "--robustness", root / "none", "--validate", root / "none")
     assert result.exit_code == 0, result.output
     return out
 
@@ -47,6 +47,7 @@ def test_report_has_every_section_and_valid_figures(rendered):
     out = rendered
     text = (out / "report.html").read_text()
     assert "No prior-sensitivity results yet" in text and "No robustness results yet" in text
+    assert "No calibration results yet" in text
     for section in SECTIONS:
         assert section in text, section
     assert "FIT FAILED ITS DIAGNOSTICS" in text  # 60 draws cannot reach ESS 400: the banner must show

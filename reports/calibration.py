@@ -140,10 +140,3 @@ def calibration_section(folder: Path) -> str | None:
                                   html.table(pd.read_csv(mle), digits=4), level=3))
     return html.section("Calibration", *parts, anchor="calibration")
 
-
-def coverage_ok(recovery: pd.DataFrame, simulations: int) -> pd.Series:
-    """Whether each quantity's 94% coverage is within binomial noise (two-sided 99%) of 0.94."""
-    from scipy import stats
-
-    low = stats.binom.ppf(0.005, simulations, 0.94) / simulations
-    return recovery["coverage_94"] >= low - 1e-12 if simulations else pd.Series(np.nan, index=recovery.index)

@@ -33,7 +33,7 @@ help:
 	@echo "            ($(BUILD)/institutions/report/report.html; INST_MODELS, INST_FIT_ARGS)"
 	@echo "make validate     simulation-based calibration of every model family, recovery at Model 4's posterior"
 	@echo "            mean and the kernel's marginal MLE against an independent reference (build/validate/;"
-	@echo "            about 90 min on 2 cores; VALIDATE_ARGS, e.g. --cases logit_dyad --simulations 20)"
+	@echo "            about 75 min on 2 cores, cached per simulation; VALIDATE_ARGS, e.g. --cases logit_dyad)"
 	@echo "make test   run the test suite"
 	@echo "make lock   re-resolve requirements.lock (exact versions that make installs) from pyproject.toml"
 	@echo "make bench  time the panel build, the frequentist fits, the Bayesian fit of Model 4 and the frequentist"

@@ -789,7 +789,11 @@ def validate(
 
     # everything is checked before any simulation
     known = cal.load_cases(config)
-    chosen = [known[n] if n in known else _unknown_case(n, known) for n in _names(cases, known, "cases", "case")]
+    names = _names(cases, known, "cases", "case")
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise cal.CalibrationError(f"unknown calibration case {unknown[0]!r}; known cases: {', '.join(known)}")
+    chosen = [known[n] for n in names]
     if simulations is not None:
         _at_least(simulations, 2, "simulations")
         chosen = [replace(c, run=replace(c.run, simulations=simulations)) for c in chosen]
@@ -839,22 +843,17 @@ def validate(
             mle_table = compare_mle(model_data(frames["dyad"], get_spec(mle)))
         console.print(f"Marginal MLE of {mle}: largest difference "
                       f"{mle_table['difference_in_se'].abs().max():.2g} kernel SEs")
+    design = "dyad" if "dyad" in panels else next(iter(panels))  # the panel the tables describe
     meta = {"cases": [c.name for c in chosen], "settings": {c.name: vars(c.run) for c in chosen},
-            "panel": str(panel), "panel_checksum": panels.get("dyad", next(iter(panels.values()))).attrs.get(
-                "panel_checksum", ""), "substitutes": panels.get("dyad", next(iter(panels.values()))).attrs.get(
-                "substitutes", ""), "seconds": round(clock.perf_counter() - began, 1)}
+            "panel": str(paths[design]), "panel_checksum": panels[design].attrs.get("panel_checksum", ""),
+            "substitutes": panels[design].attrs.get("substitutes", ""),
+            "seconds": round(clock.perf_counter() - began, 1)}
     families_table = pd.DataFrame(families, columns=rc.FAMILY_COLUMNS)
     rc.write_tables(out, families_table, pd.concat(recovery, ignore_index=True) if recovery else None, mle_table,
                     meta)
     if families:
         console.print(escape(families_table.to_markdown(index=False, floatfmt=".3g")), soft_wrap=True)
     console.print(f"[green]Calibration results[/] in {out}/ ({meta['seconds']:.0f} s; the report adds them)")
-
-
-def _unknown_case(name: str, known: dict):
-    from inference.calibration import CalibrationError
-
-    raise CalibrationError(f"unknown calibration case {name!r}; known cases: {', '.join(known)}")
 
 
 def _print_findings(findings) -> None:

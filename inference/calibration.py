@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 import pymc as pm
 import xarray as xr
+from scipy.special import expit
 
 from data_prep.io import atomic_write_text, check_safe_name, read_toml
 from models.builders import build_model
@@ -35,8 +36,8 @@ from models.design import ModelData, model_data
 from models.priors import Prior, PriorError, parse_priors, priors_config
 from models.specs import FAMILIES, METHODS, ModelSpec, SpecError, load_specs
 
-from .diagnostics import diagnose
-from .fitting import SamplerSettings, ensure_log_densities, fit, population_names
+from .effects import finite_difference_step
+from .fitting import SamplerSettings, fit, group_quantities, log_likelihood_totals, population_names
 from .refits import fan_out
 
 DEFAULT_CASES = Path(__file__).resolve().parents[1] / "models" / "calibration.toml"
@@ -254,7 +255,7 @@ def ordered_cutpoints_outcomes(params: xr.Dataset, data: ModelData, rng: np.rand
         eta = eta + np.asarray(params[f"{group}_sd"])[:, None] * np.asarray(params[f"{group}_z"])[:, data.groups]
     if data.years is not None:
         eta = eta + np.asarray(params["year_effect"])[:, data.years]
-    below = 1 / (1 + np.exp(-(np.asarray(params["cutpoints"])[:, :, None] - eta[:, None, :])))  # Pr(y <= k)
+    below = expit(np.asarray(params["cutpoints"])[:, :, None] - eta[:, None, :])  # Pr(y <= k)
     return (rng.uniform(size=eta.shape)[:, None, :] > below).sum(axis=1).astype(float)
 
 
@@ -313,13 +314,12 @@ def interaction_effect(coef: np.ndarray, data: ModelData, rows: np.ndarray) -> n
         return None
     x, m = spec.interaction
     frame = data.rows.iloc[rows]
-    hx = 1e-3 * max(float(data.rows[x].std()), 1e-6)
-    hm = 1e-3 * max(float(data.rows[m].std()), 1e-6)
+    hx, hm = finite_difference_step(data, x, 1e-3), finite_difference_step(data, m, 1e-3)
     total = 0.0
     for sx, sm, sign in ((1, 1, 1), (1, -1, -1), (-1, 1, -1), (-1, -1, 1)):
         shifted = frame.assign(**{x: frame[x] + sx * hx, m: frame[m] + sm * hm})
         X = data.new_design(shifted)[list(data.X.columns)].to_numpy()
-        total = total + sign * (1.0 / (1.0 + np.exp(-(X @ np.atleast_2d(coef).T)))).mean(axis=0)
+        total = total + sign * expit(X @ np.atleast_2d(coef).T).mean(axis=0)
     return total / (4 * hx * hm)
 
 
@@ -331,18 +331,18 @@ def effect_rows(data: ModelData, seed: int) -> np.ndarray:
     return np.sort(np.random.default_rng(seed).choice(n, MAX_EFFECT_ROWS, replace=False))
 
 
-def _loglik_total(tree: xr.DataTree) -> np.ndarray:
-    totals = tree["log_likelihood_total"].to_dataset()
+def _loglik_total(totals: xr.Dataset) -> np.ndarray:
+    """Each draw's log-likelihood, its parts (groups, observed outcomes) added."""
     return sum(np.asarray(totals[v]).reshape(-1) for v in totals.data_vars)
 
 
-def truth_loglik(tree: xr.DataTree, truth: xr.Dataset, data: ModelData) -> float:
+def truth_loglik(data: ModelData, priors: dict[str, Prior], method: str, truth: xr.Dataset) -> float:
     """The log-likelihood of the simulated data at the true parameters (the fitted model's: marginal over the
     group intercepts for the marginal method, given them for the plain one)."""
-    posterior = truth.expand_dims(chain=[0], draw=[0])
-    one = xr.DataTree.from_dict({"posterior": posterior})
-    one.attrs = dict(tree.attrs)
-    return float(_loglik_total(ensure_log_densities(one, data))[0])
+    one = xr.DataTree.from_dict({"posterior": truth.expand_dims(chain=[0], draw=[0])})
+    built = build_model(data, priors, method)
+    totals = group_quantities(built, data, one)[2] if built.method == "marginal" else None
+    return float(_loglik_total(log_likelihood_totals(built, one, totals))[0])
 
 
 def simulation_record(data: ModelData, case: Case, priors: dict[str, Prior], index: int, truth: xr.Dataset,
@@ -353,14 +353,14 @@ def simulation_record(data: ModelData, case: Case, priors: dict[str, Prior], ind
     began = time.perf_counter()
     sim = with_outcome(data, y)
     settings = replace(case.run.sampler_settings(), seed=case.run.seed + index)
-    tree, _ = fit(sim, priors, settings, None, group_outputs=False)
+    tree, diagnostics = fit(sim, priors, settings, None, group_outputs=False)
     spec = data.spec
     post = tree["posterior"].to_dataset()
     built_names = [v for v in population_names(spec) if v in post]
     draws = _flat(post, built_names)
     truths = {k: float(v[0]) for k, v in _flat(truth.expand_dims(draw=[0]), built_names).items()}
-    draws[LOGLIK] = _loglik_total(tree)
-    truths[LOGLIK] = truth_loglik(tree, truth, sim)
+    draws[LOGLIK] = _loglik_total(tree["log_likelihood_total"].to_dataset())
+    truths[LOGLIK] = truth_loglik(sim, priors, tree.attrs["method"], truth)
     rows = effect_rows(data, case.run.seed)
     coef_draws = np.asarray(post["coef"]).reshape(-1, post["coef"].shape[-1])
     effect = interaction_effect(coef_draws, sim, rows)
@@ -379,8 +379,7 @@ def simulation_record(data: ModelData, case: Case, priors: dict[str, Prior], ind
         record["mean"][name] = float(values.mean())
         record["sd"][name] = float(values.std())
         record["truth"][name] = truths[name]
-    diagnostics = diagnose(tree, built_names, ess_min=1)
-    table = diagnostics.table
+    table = diagnostics.table  # the fit's own, of the same population parameters
     record.update({"events": int((sim.y > 0).sum()), "rows": int(len(sim.y)), "divergences": diagnostics.divergences,
                    "max_rhat": float(table["r_hat"].max()), "min_ess_bulk": float(table["ess_bulk"].min()),
                    "seconds": round(time.perf_counter() - began, 2)})

@@ -388,7 +388,7 @@ def _set(frame: pd.DataFrame, name: str, value, shift: float = 0.0) -> pd.DataFr
     return out
 
 
-def _step(data: ModelData, name: str, step: float) -> float:
+def finite_difference_step(data: ModelData, name: str, step: float) -> float:
     """A finite-difference step of `step` times the variable's sample sd (or `step` where the sd is 0)."""
     if _is_categorical(data, name):
         raise ValueError(f"{name} is categorical: it has no derivative; use comparisons")
@@ -403,7 +403,7 @@ def slope_draws(tree: xr.DataTree, data: ModelData, variable: str, by: dict | Se
     `by`: dims (kind, quantity, sample, point). With `cross_partial`, quantities "cross-partial: <q>" add
     d^2 q / (d variable d by) in the first `by` variable (Ai & Norton 2003), by the four-point mixed difference."""
     kinds, by, post, frame = _setting(tree, data, variable, by, kinds, every, points)
-    h = _step(data, variable, step)
+    h = finite_difference_step(data, variable, step)
 
     def at(dx: float, moderator: str | None = None, dz: float = 0.0) -> xr.DataArray:
         shifted = _set(frame, variable, None, dx)
@@ -416,7 +416,7 @@ def slope_draws(tree: xr.DataTree, data: ModelData, variable: str, by: dict | Se
         if not by:
             raise ValueError("a cross-partial needs a moderator: give by")
         moderator = next(iter(by))
-        k = _step(data, moderator, step)
+        k = finite_difference_step(data, moderator, step)
         cross = (at(h, moderator, k) - at(h, moderator, -k) - at(-h, moderator, k) + at(-h, moderator, -k)) \
             / (4 * h * k)
         cross = cross.assign_coords(quantity=[f"cross-partial: {q}" for q in cross["quantity"].values])

@@ -220,17 +220,18 @@ def group_quantities(built: BuiltModel, data: ModelData, idata, every: int = 1, 
             totals.reshape(chains, draws))
 
 
-def log_densities(built: BuiltModel, spec: ModelSpec, idata, group_totals: np.ndarray | None
-                  ) -> tuple[xr.Dataset, xr.Dataset]:
-    """For power-scaling sensitivity: the log prior density of every parameter with a configurable prior, and the
-    summed log-likelihood of every draw (the marginal groups or the observed outcome, plus the hurdle's count
-    part)."""
-    free = {v.name for v in built.model.free_RVs}
+def _without_initial_values(built: BuiltModel) -> None:
+    """PyMC evaluates densities only on models without custom initial values (the ordinal cut points' start);
+    sampling is over, so none is needed."""
+    for rv in built.model.free_RVs:
+        built.model.set_initval(rv, None)
+
+
+def log_likelihood_totals(built: BuiltModel, idata, group_totals: np.ndarray | None) -> xr.Dataset:
+    """The summed log-likelihood of every draw (chain, draw): the marginal groups' totals (`group_totals`, from
+    `group_quantities`) and each observed outcome's (the plain or ordinal outcome, the hurdle's count part)."""
+    _without_initial_values(built)
     observed = [v.name for v in built.model.observed_RVs]
-    for rv in built.model.free_RVs:  # PyMC evaluates densities only on models without custom initial values
-        built.model.set_initval(rv, None)  # (the ordinal cut points' start); sampling is over, so none is needed
-    log_prior = pm.stats.compute_log_prior(idata, var_names=[v for v in prior_names(spec) if v in free],
-                                           model=built.model, extend_inferencedata=False, progressbar=False)
     post = idata["posterior"]
     totals = {}
     if group_totals is not None:
@@ -242,7 +243,18 @@ def log_densities(built: BuiltModel, spec: ModelSpec, idata, group_totals: np.nd
             values = loglik[name]
             totals[name] = (("chain", "draw"), values.sum([d for d in values.dims if d not in ("chain", "draw")]).values)
     coords = {"chain": np.asarray(post["chain"]), "draw": np.asarray(post["draw"])}
-    return xr.Dataset(dict(log_prior.data_vars)), xr.Dataset(totals, coords=coords)
+    return xr.Dataset(totals, coords=coords)
+
+
+def log_densities(built: BuiltModel, spec: ModelSpec, idata, group_totals: np.ndarray | None
+                  ) -> tuple[xr.Dataset, xr.Dataset]:
+    """For power-scaling sensitivity: the log prior density of every parameter with a configurable prior, and the
+    summed log-likelihood of every draw (`log_likelihood_totals`)."""
+    free = {v.name for v in built.model.free_RVs}
+    _without_initial_values(built)
+    log_prior = pm.stats.compute_log_prior(idata, var_names=[v for v in prior_names(spec) if v in free],
+                                           model=built.model, extend_inferencedata=False, progressbar=False)
+    return xr.Dataset(dict(log_prior.data_vars)), log_likelihood_totals(built, idata, group_totals)
 
 
 def ensure_log_densities(tree, data: ModelData):

@@ -13,8 +13,8 @@ PYENV_ROOT_DIR := $(shell pyenv root 2>/dev/null || echo $$HOME/.pyenv)
 PYTHON312 := $(shell for c in $(PYTHON) python3.12 $$(ls -d $(PYENV_ROOT_DIR)/versions/3.12*/bin/python3.12 2>/dev/null | sort -V -r); do \
   "$$c" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))' >/dev/null 2>&1 && { command -v "$$c"; break; }; done)
 
-.PHONY: help all data freq fit report sensitivity priors robustness dca institutions validate test browser bench lock clean \
-  distclean FORCE
+.PHONY: help all data freq fit report sensitivity priors robustness dca institutions validate docs test browser bench lock \
+  clean distclean FORCE
 
 help:
 	@echo "make all    from the raw files to the report: panel, frequentist tables, Bayesian fits, power-scaling,"
@@ -34,6 +34,7 @@ help:
 	@echo "make validate     simulation-based calibration of every model family, recovery at Model 4's posterior"
 	@echo "            mean and the kernel's marginal MLE against an independent reference (build/validate/;"
 	@echo "            about 75 min on 2 cores, cached per simulation; VALIDATE_ARGS, e.g. --cases logit_dyad)"
+	@echo "make docs   results pages docs/results/*.md from the build outputs (coupproof results); builds nothing"
 	@echo "make test   run the test suite"
 	@echo "make lock   re-resolve requirements.lock (exact versions that make installs) from pyproject.toml"
 	@echo "make bench  time the panel build, the frequentist fits, the Bayesian fit of Model 4 and the frequentist"
@@ -204,6 +205,10 @@ validate: $(PANEL) $(BUILD)/country_year/panel.nc $(BUILD)/fits/m4_marginal.nc
 	$(call step,validate,$(CLI) validate --panel $(PANEL) --country-year-panel $(BUILD)/country_year/panel.nc \
 	  --fits $(BUILD)/fits --out $(BUILD)/validate $(VALIDATE_ARGS))
 
+# The results pages (docs/results/*.md) from whatever the build holds; builds nothing.
+docs: $(VENV)/.installed
+	$(CLI) results --build $(BUILD) --out docs/results
+
 # Tests run in TEST_WORKERS processes (pytest-xdist), each test file in one of them so that its fixtures are built once.
 TEST_WORKERS ?= 2
 
@@ -220,11 +225,11 @@ test: $(VENV)/.installed browser
 	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=10
 
 bench: $(VENV)/.installed $(PANEL)
-	$(PY) -m data_prep.bench --data-dir "$(DATA_DIR)" --out $(BUILD)/bench/panel_build.json
-	$(PY) -m inference.bench_frequentist --panel $(PANEL) --out $(BUILD)/bench/frequentist.json
-	$(PY) -m inference.bench_bayes --panel $(PANEL) --out $(BUILD)/bench/bayes.json
+	$(PY) -m benchmarks.panel_build --data-dir "$(DATA_DIR)" --out $(BUILD)/bench/panel_build.json
+	$(PY) -m benchmarks.frequentist --panel $(PANEL) --out $(BUILD)/bench/frequentist.json
+	$(PY) -m benchmarks.bayes --panel $(PANEL) --out $(BUILD)/bench/bayes.json
 	$(CLI) robustness --no-bayes --panel $(PANEL) --data-dir "$(DATA_DIR)" --out $(BUILD)/bench/robustness
-	$(PY) -m inference.bench_country_year --data-dir "$(DATA_DIR)" --out $(BUILD)/bench/country_year.json
+	$(PY) -m benchmarks.country_year --data-dir "$(DATA_DIR)" --out $(BUILD)/bench/country_year.json
 
 FORCE:
 

@@ -1,15 +1,33 @@
-"""Bayesian workbench for coup-proofing and alliances: `import coupproof as cp` gives the Python API
-(`cp.load_panel`, `cp.Model`, `cp.load_fit`, ...); `coupproof` on the command line runs the same steps."""
+"""Bayesian workbench for coup-proofing and alliances: `import coupproof as cp` gives the Python API and the stages.
+
+    import coupproof as cp
+    panel = cp.load_panel()                          # build/panel.nc, built from the raw files if missing
+    fit = cp.Model("m4", panel).fit()                # one model: progress bar, diagnostics
+    result = cp.robustness(cp.RobustnessSettings(bayes=False))   # one stage, as `coupproof robustness` runs it
+    result.write("build/robustness")
+
+`coupproof` on the command line runs the same stages (docs/api.md lists them all).
+"""
 
 from __future__ import annotations
 
-__all__ = ["Fit", "Model", "load_fit", "load_panel", "paper_models"]
+_API = ("Fit", "Model", "load_fit", "load_panel", "paper_models")
+_STAGES = ("CalibrationResult", "CalibrationSettings", "FitSettings", "FitsResult", "FrequentistResult",
+           "FrequentistSettings", "PanelResult", "PanelSettings", "PriorComparisonResult", "PriorComparisonSettings",
+           "Progress", "ReportResult", "ReportSettings", "ResultsPages", "ResultsSettings", "RobustnessResult",
+           "RobustnessSettings", "SensitivityResult", "SensitivitySettings", "build_panel", "calibrate",
+           "compare_priors", "fit_models", "frequentist", "report", "results_pages", "robustness", "sensitivity")
+__all__ = [*_API, *_STAGES]
 
 
 def __getattr__(name: str):
-    """The API, imported on first use (so that `coupproof --help` does not import PyMC)."""
-    if name in __all__:
+    """The API and the stages, imported on first use (so that `coupproof --help` does not import PyMC)."""
+    if name in _API:
         from . import api
 
         return getattr(api, name)
+    if name in _STAGES:
+        from . import stages
+
+        return getattr(stages, name)
     raise AttributeError(f"module 'coupproof' has no attribute {name!r}")

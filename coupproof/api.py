@@ -13,7 +13,6 @@ and the saved fit; a saved fit rebuilds its model from its own attrs.
 
 from __future__ import annotations
 
-import json
 import os
 import warnings
 from pathlib import Path
@@ -21,13 +20,16 @@ from pathlib import Path
 import pandas as pd
 import xarray as xr
 
+from data_prep.panel import panel_frame
+
+from .defaults import PANEL
 from models.design import ModelData, model_data
 from models.priors import Prior, load_priors, parse_priors, priors_config
 from models.quadrature import QuadratureOptions
+from inference.settings import DEFAULT_SEED
 from models.specs import PAPER_MODELS, ModelSpec, SpecError, get_spec, load_specs
 
-DEFAULT_PANEL = Path("build/panel.nc")
-_FRAMES: dict[str, pd.DataFrame] = {}  # the long frame of the last panel used, by checksum (building it takes s)
+DEFAULT_PANEL = PANEL
 
 
 def load_panel(path: str | os.PathLike = DEFAULT_PANEL, data_dir: str | os.PathLike | None = None,
@@ -53,17 +55,6 @@ def load_panel(path: str | os.PathLike = DEFAULT_PANEL, data_dir: str | os.PathL
     return ds
 
 
-def panel_frame(panel: xr.Dataset) -> pd.DataFrame:
-    """The panel's long frame (one row per unit-year), cached for the last panel seen."""
-    from data_prep.panel import panel_to_frame
-
-    key = str(panel.attrs.get("panel_checksum", id(panel)))
-    if key not in _FRAMES:
-        _FRAMES.clear()
-        _FRAMES[key] = panel_to_frame(panel)
-    return _FRAMES[key]
-
-
 def _priors(priors: str | os.PathLike | dict | None) -> dict[str, Prior]:
     """Priors from a file or a packaged set's name ("regularising", "wide"), a {group: {dist: ..., ...}} dict
     (groups it does not name keep their defaults; base = a packaged set to start from), a parsed prior dict, or the
@@ -84,9 +75,9 @@ def _spec(model: str | ModelSpec, specs: str | os.PathLike | dict | None, option
     given = {k: v for k, v in options.items() if v not in (None, "", ())}
     if "~" in model:
         return ModelSpec(name=given.pop("name", "model"), formula=model, **given)
-    if any(k != "family" or v != "bernoulli" for k, v in given.items()):
+    if given:
         raise SpecError(f"model {model}: options such as family or sample are for a formula; to change a packaged "
-                        f"model, write a spec with base = \"{model}\" (see README)")
+                        f"model, write a spec with base = \"{model}\" (see docs/models.md)")
     return get_spec(model, specs if isinstance(specs, dict) else load_specs(specs))
 
 
@@ -96,7 +87,7 @@ class Model:
     sample) raises SpecError here, before any sampling."""
 
     def __init__(self, model: str | ModelSpec, panel: xr.Dataset | str | os.PathLike | None = None, *,
-                 family: str = "bernoulli", sample: str = "", name: str | None = None, count_formula: str = "",
+                 family: str | None = None, sample: str = "", name: str | None = None, count_formula: str = "",
                  focus: tuple[str, ...] = (), label: str = "", priors: str | os.PathLike | dict | None = None,
                  method: str | None = None, specs: str | os.PathLike | dict | None = None,
                  quadrature: QuadratureOptions = QuadratureOptions(), panel_path: str | os.PathLike | None = None):
@@ -117,26 +108,27 @@ class Model:
 
     @classmethod
     def from_fit(cls, tree: xr.DataTree, panel: xr.Dataset | str | os.PathLike | None = None) -> "Model":
-        """The model a saved fit was made from, rebuilt from its attrs on `panel` (default: the panel path the fit
+        """The model a saved fit was made from, rebuilt from its record on `panel` (default: the panel path the fit
         records). A panel whose checksum differs from the fit's gives a warning."""
-        from inference.store import fit_priors, fit_quadrature, fit_spec
+        from inference.record import PanelRef, fit_record
 
+        record = fit_record(tree)
         if panel is None:
-            panel = tree.attrs.get("panel_path")
+            panel = record.panel.path
             if not panel:
-                raise ValueError(f"model {tree.attrs.get('model')}: the fit records no panel file (it was fitted on "
-                                 "a panel held in memory); pass panel=")
+                raise ValueError(f"model {record.model}: the fit records no panel file (it was fitted on a panel held "
+                                 "in memory); pass panel=")
         path = panel if isinstance(panel, (str, os.PathLike)) else None
         if path is not None:
             from data_prep.panel import read_panel
 
             panel = read_panel(path)
-        if panel.attrs.get("panel_checksum") != tree.attrs.get("panel_checksum"):
-            warnings.warn(f"model {tree.attrs.get('model')}: the fit was made from another panel (checksum "
-                          f"{str(tree.attrs.get('panel_checksum'))[:12]}, this panel "
-                          f"{str(panel.attrs.get('panel_checksum'))[:12]})", stacklevel=2)
-        return cls(fit_spec(tree), panel, priors=fit_priors(tree), method=tree.attrs["method"],
-                   quadrature=fit_quadrature(tree), panel_path=path)
+        checksum = PanelRef.of(panel).checksum
+        if checksum != record.panel.checksum:
+            warnings.warn(f"model {record.model}: the fit was made from another panel (checksum "
+                          f"{record.panel.checksum[:12]}, this panel {checksum[:12]})", stacklevel=2)
+        return cls(record.spec, panel, priors=record.priors, method=record.method, quadrature=record.quadrature,
+                   panel_path=path)
 
     def __repr__(self) -> str:
         data = self.data
@@ -151,13 +143,15 @@ class Model:
         return build_model(self.data, self.priors, self.method, self.quadrature)
 
     def fit(self, draws: int = 1000, tune: int = 1000, chains: int = 2, sampler: str = "nutpie",
-            seed: int = 20231, target_accept: float = 0.85, adaptation: str = "low_rank", loglik_every: int = 2,
+            seed: int = DEFAULT_SEED, target_accept: float = 0.85, adaptation: str = "low_rank", loglik_every: int = 2,
             group_outputs: bool = True, show: bool = True, ess_min: int | None = None) -> "Fit":
         """Sample the posterior (progress bar) and post-process it; prints the diagnostics (failures flagged in red)
         unless `show` is false. `ess_min`: the bulk and tail ESS the gate asks of every population parameter
-        (default 400)."""
+        (default inference.diagnostics.ESS_MIN)."""
         from inference.diagnostics import ESS_MIN
-        from inference.fitting import SamplerSettings, fit
+        from inference.fitting import fit
+        from inference.record import PanelRef
+        from inference.settings import SamplerSettings
 
         settings = SamplerSettings(sampler=sampler, draws=draws, tune=tune, chains=chains, seed=seed,
                                    target_accept=target_accept, adaptation=adaptation,
@@ -165,22 +159,21 @@ class Model:
         if isinstance(loglik_every, bool) or not isinstance(loglik_every, int) or loglik_every < 1:
             raise ValueError(f"loglik_every must be a whole number >= 1, got {loglik_every!r}")
         tree, diagnostics = fit(self.data, self.priors, settings, self.method, self.quadrature,
-                                panel_checksum=str(self.panel.attrs.get("panel_checksum", "")),
-                                substitutes=str(self.panel.attrs.get("substitutes", "")),
-                                panel_path=self.panel_path, loglik_every=loglik_every, group_outputs=group_outputs)
+                                panel=PanelRef.of(self.panel, self.panel_path), loglik_every=loglik_every,
+                                group_outputs=group_outputs)
         result = Fit(tree, self, diagnostics)
         if show:
             result.print_diagnostics()
         return result
 
     def refit_priors(self, prior_sets: str | os.PathLike | None = None, draws: int = 1000, tune: int = 300,
-                     chains: int = 2, seed: int = 20231, scheduler: str | None = None,
+                     chains: int = 2, seed: int = DEFAULT_SEED, scheduler: str | None = None,
                      cache: str | os.PathLike = "build/sensitivity/cache") -> dict[str, "Fit"]:
         """The model refitted under every prior set of a prior-set file (default: the packaged sets) and the
         default priors, fanned out on Dask (`scheduler`: an address, "serial", or None for a local cluster) and
         cached in `cache`; {prior set: Fit}. `coupproof sensitivity` does the same."""
-        from inference.fitting import SamplerSettings
         from inference.refits import Refit, check_builds, check_scheduler, load_prior_sets, run_refits
+        from inference.settings import SamplerSettings
         from inference.store import load_fit as read_fit
 
         settings = SamplerSettings(draws=draws, tune=tune, chains=chains, seed=seed)
@@ -208,12 +201,20 @@ class Fit:
         self._model = model
         self._panel = panel
         self._diagnostics = diagnostics
+        self._record = None
+
+    @property
+    def record(self):
+        """What the fit records about itself (inference.record.FitRecord: spec, priors, settings, panel, ...)."""
+        if self._record is None:
+            from inference.record import fit_record
+
+            self._record = fit_record(self.idata)
+        return self._record
 
     @property
     def spec(self) -> ModelSpec:
-        from inference.store import fit_spec
-
-        return self._model.spec if self._model is not None else fit_spec(self.idata)
+        return self._model.spec if self._model is not None else self.record.spec
 
     @property
     def model(self) -> Model:
@@ -237,17 +238,16 @@ class Fit:
     def diagnostics(self):
         """R-hat, ESS, divergences and E-BFMI of the population parameters (inference.diagnostics.Diagnostics)."""
         if self._diagnostics is None:
-            from inference.diagnostics import ESS_MIN, diagnose
+            from inference.diagnostics import diagnose
 
-            settings = json.loads(self.idata.attrs.get("sampler", "{}"))
-            self._diagnostics = diagnose(self.idata, self.population, ess_min=settings.get("ess_min", ESS_MIN))
+            self._diagnostics = diagnose(self.idata, self.population, ess_min=self.record.sampler.ess_min)
         return self._diagnostics
 
     def __repr__(self) -> str:
-        attrs = self.idata.attrs
+        record = self.record
         post = self.idata["posterior"]
         verdict = "passed" if self.diagnostics.passed else "FAILED"
-        return (f"Fit({attrs['model']}: {attrs.get('family')}, method {attrs['method']}, {post.sizes['chain']} "
+        return (f"Fit({record.model}: {record.spec.family}, method {record.method}, {post.sizes['chain']} "
                 f"chains x {post.sizes['draw']} draws; diagnostics {verdict})")
 
     def summary(self, var_names: list[str] | None = None) -> pd.DataFrame:
@@ -262,7 +262,7 @@ class Fit:
         """The summary table and the verdict on the console (a failed fit in red)."""
         from .display import print_diagnostics
 
-        print_diagnostics(self.spec.name, self.diagnostics, float(self.idata.attrs.get("wall_seconds", 0.0)))
+        print_diagnostics(self.spec.name, self.diagnostics, self.record.wall_seconds)
 
     def plot_trace(self, var_names: list[str] | None = None, **kwargs):
         """Trace and marginal density of each population parameter (a matplotlib figure; nothing is saved)."""

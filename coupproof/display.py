@@ -28,3 +28,69 @@ def print_diagnostics(name: str, diagnostics, seconds: float) -> None:
     else:
         console.print(f"[bold white on red] FIT FAILED ITS DIAGNOSTICS [/] {name}: "
                       + escape("; ".join(diagnostics.problems)), soft_wrap=True)
+
+
+def estimate_text(value: float, se: float = float("nan")) -> str:
+    """'1.234 (0.567)', '1.234', or '' for a missing value."""
+    if value != value:
+        return ""
+    return f"{value:.3f}" if se != se else f"{value:.3f} ({se:.3f})"
+
+
+def print_comparison(comparison) -> None:
+    from rich.table import Table
+
+    table = Table(title="Ours vs McWard & Yoon (2023): estimate (clustered SE); difference in paper SEs")
+    for column in ("model", "part", "term", "ours", "paper", "diff (paper SE)", "sign"):
+        table.add_column(column)
+    for row in comparison.itertuples():
+        sign = {True: "agree", False: "[red]FLIP[/]"}.get(row.sign_agrees, "")
+        table.add_row(row.model, row.part, row.term, estimate_text(row.ours, row.our_se),
+                      estimate_text(row.paper, row.paper_se), estimate_text(row.diff_in_paper_se), sign)
+    Console(width=max(Console().width, 130)).print(table)
+
+
+def print_findings(findings) -> None:
+    import pandas as pd
+    from rich.table import Table
+
+    shown = Table(title="Key interactions: as in the main table?")
+    for column in ("variant", "model", "term", "estimate (SE)", "p", "posterior mean (sd)", "as in main table"):
+        shown.add_column(column, justify="left" if column in ("variant", "model", "term") else "right")
+    for _, row in findings.iterrows():
+        shown.add_row(row["variant"], row["model"], row["term"],
+                      estimate_text(row.get("freq_estimate", float("nan")), row.get("freq_se", float("nan"))),
+                      "" if pd.isna(row.get("freq_p")) else f"{row['freq_p']:.3f}",
+                      estimate_text(row.get("bayes_mean", float("nan")), row.get("bayes_sd", float("nan"))),
+                      str(row["as_in_main_table"]))
+    Console(width=max(Console().width, 130)).print(shown)
+
+
+def print_prior_sets(table) -> None:
+    """The focus term under each prior set, with the group sd (a column named after the grouping) where there is one."""
+    from rich.table import Table
+
+    group_sd = [c for c in table.columns if c.endswith("_sd")]
+    first = table.iloc[0]
+    shown = Table(title=f"{first['model']}: {first['term']} under each prior set")
+    for column in ("prior set", "mean", "sd", "94% HDI", "Pr(< 0)", *group_sd, "diagnostics"):
+        shown.add_column(column, justify="left" if column == "prior set" else "right")
+    for _, row in table.iterrows():
+        shown.add_row(row["prior_set"], f"{row['mean']:.2f}", f"{row['sd']:.2f}",
+                      f"[{row['hdi_lower']:.2f}, {row['hdi_upper']:.2f}]", f"{row['pr_negative']:.3f}",
+                      *(f"{row[c]:.2f}" for c in group_sd), "passed" if row["diagnostics_passed"] else "FAILED")
+    Console(width=max(Console().width, 110)).print(shown)
+
+
+def print_prior_defaults(table) -> None:
+    from rich.table import Table
+
+    sets = [c.removeprefix("mean_") for c in table.columns if c.startswith("mean_")]
+    shown = Table(title="Key interactions by prior set (shift from the wide set in frequentist SEs)")
+    for column in ("model", "part", "freq (SE)", *sets, "default shift", "flagged", "meets"):
+        shown.add_column(column, justify="left" if column in ("model", "part", "flagged") else "right")
+    for _, row in table.iterrows():
+        shown.add_row(row["model"], row["part"], estimate_text(row["freq_estimate"], row["freq_se"]),
+                      *(f"{row[f'mean_{name}']:.2f}" for name in sets), f"{row['shift_default_se']:+.2f}",
+                      row["flagged_under_default"], "yes" if row["meets_criterion"] else "NO")
+    Console(width=max(Console().width, 130)).print(shown)

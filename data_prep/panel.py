@@ -255,6 +255,18 @@ def panel_to_frame(ds: xr.Dataset) -> pd.DataFrame:
     return frame.reset_index().drop(columns=[d for d in ds.dims if d != "year"])  # positional unit indices
 
 
+_FRAMES: dict[str, pd.DataFrame] = {}  # the long frame of the last panel used, by checksum (building it takes s)
+
+
+def panel_frame(ds: xr.Dataset) -> pd.DataFrame:
+    """The panel's long frame (`panel_to_frame`), cached for the last panel seen (by its checksum)."""
+    key = str(ds.attrs.get("panel_checksum", id(ds)))
+    if key not in _FRAMES:
+        _FRAMES.clear()
+        _FRAMES[key] = panel_to_frame(ds)
+    return _FRAMES[key]
+
+
 def write_panel(ds: xr.Dataset, path: str | os.PathLike) -> Path:
     """Write the panel as compressed netCDF, atomically (no partial file is left on failure)."""
     encoding = {name: {"zlib": True, "complevel": 4} for name in ds.data_vars}

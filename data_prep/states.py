@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .frames import as_int_codes, years_in_spells
+from .frames import as_int_codes
 
 
 def directed_dyad_years(cow_ddy: pd.DataFrame, start: int, end: int) -> pd.DataFrame:
@@ -24,11 +24,6 @@ def system_members(cow_ddy: pd.DataFrame) -> pd.DataFrame:
 def major_powers(cow_majors: pd.DataFrame) -> pd.DataFrame:
     """COW major-power spells (ccode, styear, endyear) with integer codes."""
     return as_int_codes(cow_majors[["ccode", "styear", "endyear"]], ["ccode", "styear", "endyear"])
-
-
-def major_power_years(cow_majors: pd.DataFrame) -> pd.DataFrame:
-    """One row per major power and year (ccode, year)."""
-    return years_in_spells(major_powers(cow_majors), ["ccode"], "styear", "endyear")
 
 
 def state_abbreviations(cow_states: pd.DataFrame) -> pd.Series:

@@ -34,10 +34,13 @@ from data_prep.io import atomic_write_text, check_safe_name, read_toml
 from models.builders import build_model
 from models.design import ModelData, model_data
 from models.priors import Prior, PriorError, parse_priors, priors_config
-from models.specs import FAMILIES, METHODS, ModelSpec, SpecError, load_specs
+from models.families import FAMILIES, get_family
+from models.specs import METHODS, ModelSpec, SpecError, load_specs
 
 from .effects import finite_difference_step
-from .fitting import SamplerSettings, fit, group_quantities, log_likelihood_totals, population_names
+from .fitting import fit, group_quantities, log_likelihood_totals, population_names
+from .record import fit_record
+from .settings import SamplerSettings
 from .refits import fan_out
 
 DEFAULT_CASES = Path(__file__).resolve().parents[1] / "models" / "calibration.toml"
@@ -196,7 +199,7 @@ def case_spec(case: Case, specs: dict[str, ModelSpec]) -> tuple[ModelSpec, Model
 
 def _template_outcome(case: Case, n: int) -> np.ndarray:
     """Placeholder outcome values of the right kind (replaced by the simulations)."""
-    if case.family == "cumulative":
+    if get_family(case.family).is_ordinal:
         return np.arange(n) % case.categories
     return (np.arange(n) % 2).astype(float)
 
@@ -217,7 +220,7 @@ def case_priors(case: Case, data: ModelData) -> dict[str, Prior]:
     (the subsample would otherwise see almost no events at the real data's base rate)."""
     entry = dict(case.priors)
     defaults = parse_priors({}, "default priors")
-    if "intercept" not in entry and case.family != "cumulative":
+    if "intercept" not in entry and get_family(case.family).intercept:
         intercept = defaults["intercept"]
         rate = min(case.events / len(data.y), 0.5)
         entry["intercept"] = {"dist": "Normal", "base_rate": rate, "sigma": intercept.kwargs["sigma"],
@@ -277,9 +280,10 @@ def simulate(case: Case, data: ModelData, priors: dict[str, Prior], fixed: dict[
     for name, value in (fixed or {}).items():  # the fixed values, as the truth of every simulation
         params[name] = xr.DataArray(np.broadcast_to(np.asarray(value, float), (n, *np.shape(value))).copy(),
                                     dims=("simulation", *built.model.named_vars_to_dims.get(name, ())))
-    if data.spec.family == "cumulative":
+    family = data.spec.family_info
+    if family.is_ordinal:
         y = ordered_cutpoints_outcomes(params, data, np.random.default_rng([case.run.seed, 2]))
-    if data.spec.family.startswith("hurdle"):
+    if family.is_hurdle:
         coef = np.asarray(params["count_coef"])
         mu = np.exp(np.asarray(data.count_X, float) @ coef.T).T
         alpha = np.asarray(params["count_alpha"])[:, None] if "count_alpha" in params else None
@@ -310,7 +314,7 @@ def interaction_effect(coef: np.ndarray, data: ModelData, rows: np.ndarray) -> n
     `rows` (Ai & Norton 2003), for each row of `coef` (original-scale coefficients); None without an interaction
     or for ordinal models. Central finite differences of the predicted probabilities."""
     spec = data.spec
-    if spec.interaction is None or spec.family == "cumulative":
+    if spec.interaction is None or spec.family_info.is_ordinal:
         return None
     x, m = spec.interaction
     frame = data.rows.iloc[rows]
@@ -360,7 +364,7 @@ def simulation_record(data: ModelData, case: Case, priors: dict[str, Prior], ind
     draws = _flat(post, built_names)
     truths = {k: float(v[0]) for k, v in _flat(truth.expand_dims(draw=[0]), built_names).items()}
     draws[LOGLIK] = _loglik_total(tree["log_likelihood_total"].to_dataset())
-    truths[LOGLIK] = truth_loglik(sim, priors, tree.attrs["method"], truth)
+    truths[LOGLIK] = truth_loglik(sim, priors, fit_record(tree).method, truth)
     rows = effect_rows(data, case.run.seed)
     coef_draws = np.asarray(post["coef"]).reshape(-1, post["coef"].shape[-1])
     effect = interaction_effect(coef_draws, sim, rows)
@@ -426,9 +430,7 @@ def prepare_case(case: Case, frame: pd.DataFrame, design_checksum: str, truth_tr
     if case.truth == "posterior_mean":
         if truth_tree is None:
             raise CalibrationError(f"case {case.name}: recovery needs the saved fit of {case.truth_fit}")
-        from .store import fit_priors
-
-        priors = fit_priors(truth_tree)
+        priors = fit_record(truth_tree).priors
         sampled = [v.name for v in build_model(data, priors).model.free_RVs]
         fixed = posterior_means(truth_tree, sampled)
     else:

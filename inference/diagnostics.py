@@ -1,20 +1,24 @@
 """Convergence diagnostics after every fit, from ArviZ: R-hat, bulk and tail ESS, MCSE, divergences, E-BFMI.
 
-A fit fails when any population parameter has R-hat > 1.01 or bulk/tail ESS < 400, or when any transition
-diverged. `--strict` turns a failure into a non-zero exit.
+A fit fails when any population parameter has R-hat > RHAT_MAX or bulk/tail ESS < its ESS target (ESS_MIN unless
+the sampler settings give another), when any transition diverged, or when a chain's E-BFMI is below BFMI_MIN.
+`--strict` turns a failure into a non-zero exit. The thresholds are named here once; everything that states or
+applies them reads them from here.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import arviz as az
 import numpy as np
 import pandas as pd
 
 RHAT_MAX = 1.01
 HDI_PROB = 0.94  # credible intervals everywhere: 94% HDI, the ArviZ default
-ESS_MIN = 400
+ESS_MIN = 400  # bulk and tail ESS of every population parameter, unless a fit's settings ask for more
+BFMI_MIN = 0.3  # E-BFMI below this in a chain: the sampler explores the energy distribution poorly (Betancourt 2016)
+PARETO_K_MAX = 0.7  # PSIS-LOO: a Pareto k above this makes that group's estimate unreliable (Vehtari et al. 2017)
+NOT_FLAGGED = "\N{CHECK MARK}"  # ArviZ's power-scaling diagnosis of a parameter that is not sensitive
 
 
 @dataclass
@@ -35,6 +39,8 @@ class Diagnostics:
 
 def diagnose(idata, var_names: list[str], rhat_max: float = RHAT_MAX, ess_min: int = ESS_MIN) -> Diagnostics:
     """Diagnostics of the population parameters `var_names` of a fitted DataTree / InferenceData."""
+    import arviz as az
+
     table = az.summary(idata, var_names=var_names, kind="all", ci_prob=HDI_PROB, ci_kind="hdi")
     table = table.apply(pd.to_numeric, errors="coerce")
     divergences = int(np.asarray(idata["sample_stats"]["diverging"]).sum()) if "diverging" in idata["sample_stats"] else 0
@@ -52,7 +58,7 @@ def diagnose(idata, var_names: list[str], rhat_max: float = RHAT_MAX, ess_min: i
             problems.append(f"{column} < {ess_min} for {', '.join(low)}")
     if divergences:
         problems.append(f"{divergences} divergent transition(s)")
-    low_bfmi = [b for b in bfmi if b < 0.3]
+    low_bfmi = [b for b in bfmi if b < BFMI_MIN]
     if low_bfmi:
-        problems.append(f"E-BFMI below 0.3 in {len(low_bfmi)} chain(s)")
+        problems.append(f"E-BFMI below {BFMI_MIN} in {len(low_bfmi)} chain(s)")
     return Diagnostics(table, divergences, bfmi, problems, rhat_max, ess_min)

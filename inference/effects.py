@@ -86,12 +86,11 @@ class PosteriorDraws:
                 raise ValueError(f"model {spec.name}: the posterior has no {spec.group_sd} (the formula has "
                                  f"(1 | {spec.group}))")
             group_sd = flat(spec.group_sd)
-        hurdle = spec.count_family is not None
-        return cls(model=str(tree.attrs.get("model", spec.name)), coef=table("coef", "coef_term"),
-                   group_sd=group_sd,
-                   count_coef=table("count_coef", "count_coef_term") if hurdle else None,
-                   count_alpha=flat("count_alpha") if hurdle and "count_alpha" in post else None,
-                   cutpoints=flat("cutpoints") if spec.family == "cumulative" else None)
+        family = spec.family_info
+        return cls(model=spec.name, coef=table("coef", "coef_term"), group_sd=group_sd,
+                   count_coef=table("count_coef", "count_coef_term") if family.is_hurdle else None,
+                   count_alpha=flat("count_alpha") if family.is_hurdle and "count_alpha" in post else None,
+                   cutpoints=flat("cutpoints") if family.is_ordinal else None)
 
     @property
     def n_draws(self) -> int:
@@ -141,11 +140,11 @@ def _quantities(post: PosteriorDraws, data: ModelData, frame: pd.DataFrame, kind
     """Every predicted quantity of the family (draws x grid rows) at the rows of `frame`, of one kind."""
     sd = post.group_sd if kind == "population" else None
     eta = post.linear(data.new_design(frame))
-    family = data.spec.family
-    if family == "bernoulli":
-        return {"Pr(y=1)": group_average(eta, sd)}
-    if family == "cumulative":
+    family = data.spec.family_info
+    if family.is_ordinal:
         return _ordinal_quantities(post.cutpoints, eta, sd, data.categories)
+    if not family.is_hurdle:
+        return {family.quantities[0]: group_average(eta, sd)}
     p_any = group_average(eta, sd)
     mu = np.exp(post.linear(data.new_design(frame, "count"), count=True))
     alpha = None if post.count_alpha is None else post.count_alpha[:, None]

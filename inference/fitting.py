@@ -1,17 +1,16 @@
 """Sample a model, recover group effects and per-group log-likelihoods (labelled), and return everything as one
 DataTree whose attrs record how it was made.
 
-Saved attrs (one writer, here; one reader, `inference.store`): the model spec (formula, family, sample), priors,
-method, quadrature, sampler settings, the standardisers, the panel's path, checksum and substitutes, package
-versions, wall time and diagnostics.
+The attrs are the fit's record (`inference.record.FitRecord`: one writer, here; one reader, `fit_record`): the
+model spec (formula, family, sample), priors, method, quadrature, sampler settings, the standardisers, the panel's
+path, checksum and substitutes, package versions, wall time and diagnostics.
 """
 
 from __future__ import annotations
 
-import json
 import platform
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -21,19 +20,13 @@ import xarray as xr
 from models.builders import CENTRED_INTERCEPT, RESCALED, BuiltModel, build_model, with_intercept
 from models.design import ModelData
 from models.marginal_op import DyadRows
-from models.priors import Prior, priors_config
+from models.priors import Prior
 from models.quadrature import QuadratureOptions
 from models.specs import ModelSpec
 
-from .diagnostics import ESS_MIN, Diagnostics, diagnose
-from .store import fit_priors, fit_quadrature, fit_standardiser, spec_json
-
-SAMPLERS = ("nutpie", "numpyro", "pymc")
-ADAPTATIONS = ("low_rank", "diag")
-# inclusive ranges of the integer settings (the seed must fit the samplers' 32-bit seeds)
-SETTING_RANGES = {"draws": (1, 1_000_000), "tune": (1, 1_000_000), "chains": (1, 64), "seed": (0, 2**32 - 1),
-                  "ess_min": (1, 1_000_000)}
-
+from .diagnostics import Diagnostics, diagnose
+from .settings import SamplerSettings
+from .record import FitRecord, PanelRef, fit_record, with_record
 
 def population_names(spec: ModelSpec) -> list[str]:
     """The population parameters a model of `spec` may have: original-scale coefficients, the group and year sds,
@@ -55,34 +48,6 @@ def loglik_name(spec: ModelSpec) -> str:
 
 
 NUMERICS = "strict IEEE float64 in the log density (no fast-math), so draws depend only on the seed"
-
-
-@dataclass(frozen=True)
-class SamplerSettings:
-    """NUTS settings. `adaptation` is nutpie's mass matrix: "low_rank" (default) learns the strong correlations
-    between an interaction and its constitutive terms; "diag" is the classic diagonal one. `ess_min` is the bulk
-    and tail ESS that the diagnostics gate asks of every population parameter."""
-
-    sampler: str = "nutpie"
-    draws: int = 1000
-    tune: int = 1000
-    chains: int = 2
-    seed: int = 20231
-    target_accept: float = 0.85
-    adaptation: str = "low_rank"
-    ess_min: int = ESS_MIN
-
-    def __post_init__(self) -> None:
-        if self.sampler not in SAMPLERS:
-            raise ValueError(f"unknown sampler {self.sampler!r}; use {', '.join(SAMPLERS)}")
-        if self.adaptation not in ADAPTATIONS:
-            raise ValueError(f"unknown mass matrix adaptation {self.adaptation!r}; use {', '.join(ADAPTATIONS)}")
-        for name, (low, high) in SETTING_RANGES.items():
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-                raise ValueError(f"{name} must be a whole number from {low} to {high}, got {value!r}")
-        if not (isinstance(self.target_accept, (int, float)) and 0 < self.target_accept < 1):
-            raise ValueError(f"target_accept must lie strictly between 0 and 1, got {self.target_accept!r}")
 
 
 def population_vars(built: BuiltModel, spec: ModelSpec) -> list[str]:
@@ -152,15 +117,14 @@ def _kernel_draws(post, spec: ModelSpec) -> tuple[np.ndarray, np.ndarray, np.nda
 
 
 def fit_kernel(tree, data: ModelData) -> FitKernel:
-    """The kernel of a saved marginal fit on its estimation data, rebuilt from the fit's attrs (the binary outcome
+    """The kernel of a saved marginal fit on its estimation data, rebuilt from the fit's record (the binary outcome
     the kernel sees: the data's, any count > 0 for hurdles)."""
-    spec = data.spec
-    if tree.attrs.get("method") != "marginal":
-        raise ValueError(f"model {spec.name}: the fit used method {tree.attrs.get('method')}; only a marginal fit "
-                         "has a kernel")
+    spec, record = data.spec, fit_record(tree)
+    if record.method != "marginal":
+        raise ValueError(f"model {spec.name}: the fit used method {record.method}; only a marginal fit has a kernel")
     y = (data.y.to_numpy() > 0).astype(float)
-    rows = DyadRows.from_groups(data.groups, y, fit_quadrature(tree), level=data.years)
-    X = rows.sort(with_intercept(fit_standardiser(tree).transform(data.X)))
+    rows = DyadRows.from_groups(data.groups, y, record.quadrature, level=data.years)
+    X = rows.sort(with_intercept(record.standardiser.transform(data.X)))
     return FitKernel(rows, X, *_kernel_draws(tree["posterior"], spec))
 
 
@@ -259,10 +223,11 @@ def log_densities(built: BuiltModel, spec: ModelSpec, idata, group_totals: np.nd
 
 def ensure_log_densities(tree, data: ModelData):
     """A fit with the log prior and per-draw log-likelihood groups power-scaling needs; fits saved without them
-    get them computed at their saved draws, from the spec, priors and quadrature in their attrs (no sampling)."""
+    get them computed at their saved draws, from the spec, priors and quadrature of their record (no sampling)."""
     if {"log_prior", "log_likelihood_total"} <= set(tree.children):
         return tree
-    built = build_model(data, fit_priors(tree), tree.attrs["method"], fit_quadrature(tree))
+    record = fit_record(tree)
+    built = build_model(data, record.priors, record.method, record.quadrature)
     totals = group_quantities(built, data, tree)[2] if built.method == "marginal" else None
     log_prior, log_likelihood_total = log_densities(built, data.spec, tree, totals)
     tree = tree.copy()
@@ -286,13 +251,12 @@ def _versions() -> dict[str, str]:
 
 
 def fit(data: ModelData, priors: dict[str, Prior], settings: SamplerSettings, method: str | None = None,
-        quadrature: QuadratureOptions = QuadratureOptions(), panel_checksum: str = "", substitutes: str = "",
-        panel_path: str = "", loglik_every: int = 2, group_outputs: bool = True) -> tuple[object, Diagnostics]:
-    """Build, sample and post-process one model; returns the DataTree (with attrs) and its diagnostics.
-    `panel_checksum`, `substitutes` (the panel's record of substituted sources) and `panel_path` are copied into
-    the attrs. The marginal method also keeps per-group log-likelihoods and group effects (unless `group_outputs`
-    is False, as for prior-sensitivity refits); every fit keeps the log prior and the per-draw log-likelihood (for
-    power-scaling)."""
+        quadrature: QuadratureOptions = QuadratureOptions(), panel: PanelRef = PanelRef(), loglik_every: int = 2,
+        group_outputs: bool = True, prior_set: str = "") -> tuple[object, Diagnostics]:
+    """Build, sample and post-process one model; returns the DataTree (its record in the attrs) and its
+    diagnostics. `panel` says which panel the data came from; `prior_set` names the prior set of a refit. The
+    marginal method also keeps per-group log-likelihoods and group effects (unless `group_outputs` is False, as for
+    prior-sensitivity refits); every fit keeps the log prior and the per-draw log-likelihood (for power-scaling)."""
     built = build_model(data, priors, method, quadrature)
     began = time.perf_counter()
     idata = sample(built, settings)
@@ -310,16 +274,11 @@ def fit(data: ModelData, priors: dict[str, Prior], settings: SamplerSettings, me
     if spec.group is not None and built.method == "plain":
         idata["posterior"] = xr.DataTree(idata["posterior"].to_dataset().assign_coords(group_coords(data)))
     diagnostics = diagnose(idata, population_vars(built, spec), ess_min=settings.ess_min)
-    idata.attrs.update({
-        "model": spec.name, "model_label": spec.label, "formula": spec.formula, "family": spec.family,
-        "spec": spec_json(spec), "method": built.method, "panel_path": str(panel_path),
-        "panel_checksum": panel_checksum, "substitutes": substitutes, "priors": json.dumps(priors_config(priors)),
-        "sampler": json.dumps(asdict(settings)), "quadrature": json.dumps(asdict(quadrature)),
-        "versions": json.dumps(_versions()), "numerics": NUMERICS, "sampling_seconds": round(sampling_seconds, 2),
-        "wall_seconds": round(time.perf_counter() - began, 2), "n_rows": int(len(data.y)),
-        "n_groups": int(data.n_groups), "n_events": int((data.y > 0).sum()),
-        "diagnostics_passed": int(diagnostics.passed), "diagnostics_problems": json.dumps(diagnostics.problems),
-        "standardiser": json.dumps(built.standardiser.to_dict()),
-        "count_standardiser": json.dumps(built.count_standardiser.to_dict() if built.count_standardiser else None),
-    })
-    return idata, diagnostics
+    record = FitRecord(
+        spec=spec, priors=priors, method=built.method, sampler=settings, quadrature=quadrature,
+        standardiser=built.standardiser, count_standardiser=built.count_standardiser, panel=panel,
+        n_rows=len(data.y), n_groups=data.n_groups, n_events=int((data.y > 0).sum()),
+        diagnostics_passed=diagnostics.passed, diagnostics_problems=tuple(diagnostics.problems),
+        sampling_seconds=round(sampling_seconds, 2), wall_seconds=round(time.perf_counter() - began, 2),
+        versions=_versions(), numerics=NUMERICS, prior_set=prior_set)
+    return with_record(idata, record), diagnostics

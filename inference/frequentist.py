@@ -15,7 +15,7 @@ import statsmodels.api as sm
 from statsmodels.discrete.truncated_model import TruncatedLFNegativeBinomialP, TruncatedLFPoisson
 
 from data_prep.io import atomic_write_text
-from models.design import ModelData, model_data
+from models.design import ModelData
 from models.specs import ModelSpec
 
 COUNT_FAMILIES = {"poisson": TruncatedLFPoisson, "negbin": TruncatedLFNegativeBinomialP}
@@ -90,7 +90,7 @@ def fit_logit(data: ModelData) -> FitResult:
 def fit_hurdle(data: ModelData) -> list[FitResult]:
     """Two-part hurdle: a logit for 'at least one' over all rows, a zero-truncated count model over positives
     (with the count part's own terms)."""
-    count_family = data.spec.count_family
+    count_family = data.spec.family_info.count
     groups = clusters(data)
     any_positive = (data.y > 0).astype(float)
     zero = _cluster_fit(sm.Logit(any_positive, data.X), groups, f"model {data.spec.name}: zero part")
@@ -117,17 +117,10 @@ def fit_ordinal(data: ModelData) -> FitResult:
 
 def fit_data(data: ModelData) -> list[FitResult]:
     """Fit every part of the model of `data` (one for bernoulli and cumulative, two for hurdles)."""
-    family = data.spec.family
-    if family == "bernoulli":
-        return [fit_logit(data)]
-    if family == "cumulative":
-        return [fit_ordinal(data)]
-    return fit_hurdle(data)
-
-
-def fit_model(frame: pd.DataFrame, spec: ModelSpec) -> list[FitResult]:
-    """Fit one model (all of its parts) on the panel's long frame."""
-    return fit_data(model_data(frame, spec))
+    family = data.spec.family_info
+    if family.is_hurdle:
+        return fit_hurdle(data)
+    return [fit_ordinal(data) if family.is_ordinal else fit_logit(data)]
 
 
 def save_results(results: list[FitResult], path: str | Path, metadata: dict) -> Path:

@@ -23,12 +23,14 @@ from models.design import ModelData
 from models.priors import Prior, PriorError, parse_priors, priors_config
 from models.quadrature import QuadratureOptions
 
-from .fitting import SamplerSettings, fit
-from .store import FitFileError, load_fit, passed_diagnostics, save_fit
+from .fitting import fit
+from .record import FitFileError, PanelRef
+from .settings import SamplerSettings
+from .store import load_fit_with_record, save_fit
 
 DEFAULT_PRIOR_SETS = Path(__file__).resolve().parents[1] / "models" / "priors" / "sensitivity.toml"
 CONNECT_TIMEOUT = "10s"  # how long to try reaching a named Dask scheduler
-CACHE_VERSION = 3  # bump when the fitting code changes what a cached refit contains
+CACHE_VERSION = 4  # bump when the fitting code changes what a cached refit contains
 
 
 class SensitivityError(ValueError):
@@ -51,9 +53,6 @@ def load_prior_sets(path: str | Path | None = None) -> dict[str, dict[str, Prior
     return sets
 
 
-LATER_SPEC_FIELDS = ("effect",)  # spec fields added after the cache began: left out when empty, so entries stay valid
-
-
 @dataclass(frozen=True)
 class Refit:
     """One refit: a model's data under one prior set."""
@@ -65,18 +64,18 @@ class Refit:
 
     def key(self, data: ModelData, panel_checksum: str) -> str:
         """Cache key: everything that determines the draws."""
-        spec = {k: v for k, v in asdict(data.spec).items() if not (k in LATER_SPEC_FIELDS and not v)}
-        record = {"panel": panel_checksum, "spec": spec, "settings": asdict(self.settings),
+        record = {"panel": panel_checksum, "spec": asdict(data.spec), "settings": asdict(self.settings),
                   "priors": priors_config(self.priors),
                   "quadrature": asdict(self.quadrature), "version": CACHE_VERSION}
         return hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()[:20]
 
 
 def run_refit(data: ModelData, refit: Refit, panel_checksum: str = ""):
-    """Fit once (the spec's method, without the per-group outputs a refit does not need); returns the DataTree."""
+    """Fit once (the spec's method, without the per-group outputs a refit does not need); returns the DataTree,
+    whose record names the prior set."""
     idata, _diagnostics = fit(data, refit.priors, refit.settings, None, refit.quadrature,
-                              panel_checksum=panel_checksum, group_outputs=False)
-    idata.attrs["prior_set"] = refit.prior_set
+                              panel=PanelRef(checksum=panel_checksum), group_outputs=False,
+                              prior_set=refit.prior_set)
     return idata
 
 
@@ -131,15 +130,14 @@ def fit_path(cache: Path, data: ModelData, refit: Refit, panel_checksum: str) ->
 Job = tuple[ModelData, Refit]
 
 
-def longer(refit: Refit, factor: int = 2) -> Refit:
-    """The refit with `factor` times the draws and tuning iterations (for a fit that failed its diagnostics)."""
-    settings = refit.settings
-    return replace(refit, settings=replace(settings, draws=factor * settings.draws, tune=factor * settings.tune))
+def longer(refit: Refit) -> Refit:
+    """The refit at the retry rule's length (`SamplerSettings.longer`), for a fit that failed its diagnostics."""
+    return replace(refit, settings=refit.settings.longer())
 
 
 def passed(path: Path) -> bool:
     """Whether a saved fit passed its diagnostics gate."""
-    return passed_diagnostics(load_fit(path))
+    return load_fit_with_record(path)[1].diagnostics_passed
 
 
 def run_fits(jobs: list[Job], cache: Path, panel_checksum: str = "", scheduler: str | None = None,
@@ -165,7 +163,7 @@ def _run_once(jobs: list[Job], cache: Path, panel_checksum: str, scheduler: str 
     todo = []  # (job, path) of every fit not in the cache
     for job, path in zip(jobs, paths):
         try:
-            load_fit(path)
+            load_fit_with_record(path)
             if on_done:
                 on_done(job, True)
         except FitFileError:

@@ -12,6 +12,7 @@ import pandas as pd
 import xarray as xr
 
 from data_prep.monadic import monadic_panel, narrowed_sample
+from data_prep.panel import panel_frame
 from models.design import ModelData, model_data
 from models.robustness import Variant
 from models.specs import PAPER_MODELS, ModelSpec
@@ -43,8 +44,6 @@ def with_sample(spec: ModelSpec, base: ModelSpec, panel: xr.Dataset) -> tuple[Mo
 def variant_data(variant: Variant, panel: xr.Dataset, specs: list[ModelSpec]) -> list[ModelData]:
     """The estimation data of each spec on the variant's panel; `specs` are the variant's (or its Bayesian
     versions'), which follow its base models in order, version after version."""
-    from coupproof.api import panel_frame
-
     out = []
     for spec, base in zip(specs, cycle(variant.models)):
         spec, narrowed = with_sample(spec, PAPER_MODELS[base], panel)
@@ -52,10 +51,12 @@ def variant_data(variant: Variant, panel: xr.Dataset, specs: list[ModelSpec]) ->
     return out
 
 
-def fit_heckman(data: ModelData, exclusion: tuple[str, ...], frame: pd.DataFrame) -> list[FitResult]:
-    """Heckman's two-step model of a Table 2 spec: selection = a new bilateral defense pact over every row of the
-    sample (every term), outcome = the number of concessions over the pacts (every term but the exclusions)."""
-    selected = frame.loc[data.X.index, "new_defense_pact"] > 0
+def fit_heckman(data: ModelData, variant: Variant, frame: pd.DataFrame) -> list[FitResult]:
+    """Heckman's two-step model of a count spec: selection = the variant's `selection` variable over every row of
+    the sample (every term), outcome = the spec's outcome over the selected rows (every term but the variant's
+    exclusions)."""
+    exclusion = variant.exclusion
+    selected = frame.loc[data.X.index, variant.selection] > 0
     outcome = frame.loc[data.X.index, data.spec.outcome].where(selected)
     X = data.X.drop(columns=[c for c in data.X.columns if c in exclusion])
     fit = heckman_two_step(outcome, selected, X, data.X)
@@ -71,8 +72,6 @@ def prepare_variant(variant: Variant, base: xr.Dataset, build: PanelBuilder) -> 
 
 def fit_variant(variant: Variant, panel: xr.Dataset, datasets: list[ModelData]) -> list[FitResult]:
     """Every frequentist fit of one prepared variant (both models, every part)."""
-    from coupproof.api import panel_frame
-
     results = []
     for data in datasets:
         if variant.estimator == "relogit":
@@ -80,7 +79,7 @@ def fit_variant(variant: Variant, panel: xr.Dataset, datasets: list[ModelData]) 
         elif variant.estimator == "firth":
             results.append(fit_firth(data))
         elif variant.estimator == "heckman":
-            results += fit_heckman(data, variant.exclusion, panel_frame(panel))
+            results += fit_heckman(data, variant, panel_frame(panel))
         else:
             results += fit_data(data)
     return results

@@ -1,28 +1,18 @@
-"""Saving and loading fits (ArviZ DataTree as netCDF), atomically and with clear errors, and reading back the
-spec, priors and quadrature settings a fit records in its attrs."""
+"""Saving and loading fits (ArviZ DataTree as netCDF), atomically and with clear errors. What a fit records about
+itself is read through `inference.record.FitRecord`, never by attr name."""
 
 from __future__ import annotations
 
-import json
 import os
-from dataclasses import asdict
 from pathlib import Path
 
-import numpy as np
 import xarray as xr
 
 from data_prep.io import atomic_write
-from models.builders import Standardiser
-from models.priors import Prior, parse_priors
-from models.quadrature import QuadratureOptions
-from models.specs import ModelSpec
 
+from .record import FitFileError, FitRecord, fit_record
 
-class FitFileError(ValueError):
-    """A fit file that is missing or cannot be read."""
-
-
-REQUIRED_ATTRS = ("model", "spec", "priors", "method", "sampler", "standardiser")  # what every reader of a fit relies on
+__all__ = ["FitFileError", "load_fit", "load_fit_with_record", "save_fit"]
 
 
 def save_fit(idata: xr.DataTree, path: str | os.PathLike) -> Path:
@@ -30,8 +20,9 @@ def save_fit(idata: xr.DataTree, path: str | os.PathLike) -> Path:
     return atomic_write(path, lambda tmp: idata.to_netcdf(tmp, engine="h5netcdf"))
 
 
-def load_fit(path: str | os.PathLike) -> xr.DataTree:
-    """Read a fit written by `save_fit` into memory."""
+def load_fit_with_record(path: str | os.PathLike) -> tuple[xr.DataTree, FitRecord]:
+    """Read a fit written by `save_fit` into memory, with its record; a missing or unreadable file, a file that
+    is not a fit or a fit of another format version raises FitFileError naming the file."""
     path = Path(path)
     if not path.is_file():
         raise FitFileError(f"{path}: fit file not found; run 'coupproof fit' first")
@@ -41,47 +32,11 @@ def load_fit(path: str | os.PathLike) -> xr.DataTree:
     except Exception as exc:  # noqa: BLE001 - any reader failure means a corrupt file
         raise FitFileError(f"{path}: not a readable fit file ({type(exc).__name__}: {' '.join(str(exc).split())})"
                            ) from exc
-    missing = [a for a in REQUIRED_ATTRS if a not in tree.attrs]
-    if "posterior" not in tree.children:
-        missing.append("posterior")
-    if missing:
-        raise FitFileError(f"{path}: not a fit written by 'coupproof fit' (no {', '.join(missing)})")
-    try:
-        fit_spec(tree), fit_priors(tree)
-    except (ValueError, TypeError) as exc:
-        raise FitFileError(f"{path}: the fit's recorded spec or priors cannot be used ({exc})") from None
-    return tree
+    if "posterior" not in tree.children or "model" not in tree.attrs:
+        raise FitFileError(f"{path}: not a fit written by 'coupproof fit' (no posterior or no record)")
+    return tree, fit_record(tree, str(path))
 
 
-def spec_json(spec: ModelSpec) -> str:
-    """A spec as a fit records it (the reader is `fit_spec`)."""
-    return json.dumps(asdict(spec))
-
-
-def fit_spec(tree: xr.DataTree) -> ModelSpec:
-    """The model spec a fit was made from."""
-    values = json.loads(tree.attrs["spec"])
-    if "formula" not in values:
-        raise ValueError("the fit was written by an earlier version of coupproof (its spec has no formula); refit it")
-    return ModelSpec(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
-
-
-def passed_diagnostics(tree: xr.DataTree) -> bool:
-    """Whether a saved fit passed its diagnostics gate (a fit that does not say is taken as failed)."""
-    return bool(int(tree.attrs.get("diagnostics_passed", 0)))
-
-
-def fit_priors(tree: xr.DataTree) -> dict[str, Prior]:
-    """The priors a fit was made with."""
-    return parse_priors(json.loads(tree.attrs["priors"]), "the fit's priors")
-
-
-def fit_quadrature(tree: xr.DataTree) -> QuadratureOptions:
-    """The quadrature settings of a fit (the defaults where it records none)."""
-    return QuadratureOptions(**json.loads(tree.attrs.get("quadrature", "{}")))
-
-
-def fit_standardiser(tree: xr.DataTree, part: str = "zero") -> Standardiser:
-    """The column means and sds a fit standardised its design with (`part` "count": the hurdle count part's)."""
-    values = json.loads(tree.attrs["count_standardiser" if part == "count" else "standardiser"])
-    return Standardiser(tuple(values["terms"]), np.asarray(values["mean"]), np.asarray(values["sd"]))
+def load_fit(path: str | os.PathLike) -> xr.DataTree:
+    """Read a fit written by `save_fit` into memory (its record checked; see `load_fit_with_record`)."""
+    return load_fit_with_record(path)[0]

@@ -35,13 +35,19 @@ CENTRED_INTERCEPT = "intercept_centred"  # what NUTS samples in models with grou
 RESCALED = "_rescaled"  # suffix of the coefficients of rescaled inputs that slope priors with a scale rule are on
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Standardiser:
     """Column means and sds of a design (without the intercept), to move between scales."""
 
     terms: tuple[str, ...]
     mean: np.ndarray
     sd: np.ndarray
+
+    def __eq__(self, other: object) -> bool:
+        return (isinstance(other, Standardiser) and self.terms == other.terms
+                and np.array_equal(self.mean, other.mean) and np.array_equal(self.sd, other.sd))
+
+    __hash__ = None  # mutable arrays inside
 
     @classmethod
     def from_design(cls, X: pd.DataFrame) -> "Standardiser":
@@ -180,7 +186,7 @@ def _count_part(data: ModelData, y: np.ndarray, priors: dict[str, Prior], standa
     c0 = priors["count_intercept"].create("count_intercept")
     cb = _slopes(priors["count_slopes"], data.count_design, standardiser, "count_beta", "count_term")
     mu = pt.exp(c0 + pt.dot(pt.as_tensor(Z), cb))
-    if data.spec.count_family == "negbin":
+    if data.spec.family_info.count == "negbin":
         counts = pm.NegativeBinomial.dist(mu=mu, alpha=priors["count_alpha"].create("count_alpha"))
     else:
         counts = pm.Poisson.dist(mu=mu)
@@ -208,7 +214,7 @@ def check_method(spec: ModelSpec, method: str) -> None:
     """Refuse a method the model cannot use, naming the model."""
     if method not in METHODS:
         raise SpecError(f"model {spec.name}: unknown method {method!r}; use {', '.join(METHODS)}")
-    if method == "marginal" and (spec.group is None or spec.family == "cumulative"):
+    if method == "marginal" and (spec.group is None or not spec.family_info.marginal):
         raise SpecError(f"model {spec.name}: method marginal needs a group intercept (1 | group) and a logit "
                         "likelihood (bernoulli or hurdle); use method plain")
 
@@ -218,10 +224,11 @@ def build_model(data: ModelData, priors: dict[str, Prior], method: str | None = 
     """The PyMC model of `data.spec`: bernoulli (logit), hurdle (logit for any count and truncated counts) or
     cumulative (ordinal logit), with the formula's group and year intercepts. `method` defaults to the spec's."""
     spec = data.spec
+    family = spec.family_info
     method = spec.fit_method if method is None else method
     check_method(spec, method)
     standardiser = Standardiser.from_design(data.X)
-    intercept = [] if spec.family == "cumulative" else ["Intercept"]
+    intercept = ["Intercept"] if family.intercept else []
     coords = {"term": list(standardiser.terms), "coef_term": [*intercept, *standardiser.terms]}
     if spec.group is not None:
         coords[spec.group] = np.arange(data.n_groups)
@@ -232,14 +239,14 @@ def build_model(data: ModelData, priors: dict[str, Prior], method: str | None = 
         count_standardiser = Standardiser.from_design(data.count_X)
         coords["count_term"] = list(count_standardiser.terms)
         coords["count_coef_term"] = ["Intercept", *count_standardiser.terms]
-    if spec.family == "cumulative":
+    if family.is_ordinal:
         coords["cut"] = [f"{a}|{b}" for a, b in zip(data.categories[:-1], data.categories[1:])]
     y = data.y.to_numpy()
     extra, rows = {}, None
     with pm.Model(coords=coords) as model:
-        if spec.family == "cumulative":
+        if family.is_ordinal:
             _ordinal_part(data, y, priors, standardiser)
-        elif spec.family == "bernoulli":
+        elif not family.is_hurdle:
             rows = _logit_part(data, y, priors, method, quadrature, standardiser)
         else:
             rows = _logit_part(data, (y > 0).astype(float), priors, method, quadrature, standardiser)

@@ -117,31 +117,33 @@ def group_codes(frame: pd.DataFrame, group: str) -> tuple[np.ndarray, pd.DataFra
 
 
 def _outcome(rows: pd.DataFrame, spec: ModelSpec) -> tuple[pd.Series, np.ndarray | None]:
-    """The outcome, checked against the family: 0/1 for bernoulli, counts for hurdles (missing counts as 0: no
-    event, nothing to count), ordered categories for cumulative (coded 0..K-1)."""
+    """The outcome, checked against the family's kind of outcome: 0/1 for binary, counts for hurdles (missing counts
+    as 0: no event, nothing to count), ordered categories for ordinal families (coded 0..K-1)."""
     values = rows[spec.outcome]
     where = f"model {spec.name}: outcome {spec.outcome}"
-    if spec.family == "cumulative":
+    family = spec.family_info
+    if family.is_ordinal:
         if isinstance(values.dtype, pd.CategoricalDtype):
             if not values.cat.ordered:
-                raise SpecError(f"{where} is an unordered category; the cumulative family needs ordered categories")
+                raise SpecError(f"{where} is an unordered category; the {spec.family} family needs ordered "
+                                "categories")
             categories = np.asarray(values.cat.categories)
             return pd.Series(values.cat.codes.astype(float), index=rows.index), categories
         if not pd.api.types.is_numeric_dtype(values):
-            raise SpecError(f"{where} is not ordered (type {values.dtype}); the cumulative family needs ordered "
+            raise SpecError(f"{where} is not ordered (type {values.dtype}); the {spec.family} family needs ordered "
                             "categories (integers or an ordered categorical)")
     values = values.astype(float)
-    if spec.family in ("hurdle_poisson", "hurdle_negbinomial"):
+    if family.is_hurdle:
         values = values.fillna(0.0)
     observed = values.dropna()
-    if spec.family == "bernoulli" and not observed.isin([0.0, 1.0]).all():
+    if family.is_binary and not observed.isin([0.0, 1.0]).all():
         odd = observed[~observed.isin([0.0, 1.0])].iloc[0]
-        raise SpecError(f"{where} has values other than 0 and 1 (e.g. {odd:g}); the bernoulli family is for binary "
-                        "outcomes (counts: hurdle_poisson or hurdle_negbinomial; ordered: cumulative)")
-    if spec.family != "bernoulli" and not ((observed >= 0) & (observed == np.round(observed))).all():
+        raise SpecError(f"{where} has values other than 0 and 1 (e.g. {odd:g}); the {spec.family} family is for "
+                        "binary outcomes (counts: hurdle_poisson or hurdle_negbinomial; ordered: cumulative)")
+    if not family.is_binary and not ((observed >= 0) & (observed == np.round(observed))).all():
         raise SpecError(f"{where} has values that are not whole numbers >= 0; the {spec.family} family needs "
-                        + ("ordered categories" if spec.family == "cumulative" else "counts"))
-    if spec.family == "cumulative":
+                        + ("ordered categories" if family.is_ordinal else "counts"))
+    if family.is_ordinal:
         categories = np.sort(observed.unique())
         if len(categories) < 2:
             raise SpecError(f"{where} takes a single value in the sample; an ordinal model needs at least two")
@@ -177,7 +179,7 @@ def model_data(frame: pd.DataFrame, spec: ModelSpec) -> ModelData:
     model_rows = rows[keep].copy()
     model_rows[spec.outcome] = y  # hurdle counts filled, ordinal categories coded
     X, design = _design(spec.parsed, model_rows, spec, "formula")
-    if spec.family == "cumulative":
+    if not spec.family_info.intercept:  # an ordinal model's cut points take the intercept's place
         X = X.drop(columns="Intercept", errors="ignore")
     count_X = count_design = None
     if spec.count_parsed is not None:

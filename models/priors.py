@@ -1,7 +1,7 @@
 """Priors from a TOML file: one table per parameter group, each naming a PyMC distribution and its arguments.
 
 Packaged sets (`models/priors/<name>.toml`) can be named instead of a path: "default" (Gelman et al. 2008's rule,
-see README "Priors"), "regularising" (the defaults before it) and "wide". A file may start from one with
+see docs/priors.md), "regularising" (the defaults before it) and "wide". A file may start from one with
 `base = "<set>"` and change some groups. Slopes take a `scale_rule`: "per_sd" (the prior is on the slope per
 standard deviation of each design column) or "gelman2008" (on the coefficients of centred inputs rescaled to sd
 0.5, binary inputs 1 apart, interactions as products of rescaled inputs; models.prior_scales). The intercept's
@@ -29,7 +29,6 @@ PACKAGED_SETS = ("default", "regularising", "wide")  # prior files that can be n
 
 GROUPS = ("intercept", "slopes", "group_sd", "year_sd", "count_intercept", "count_slopes", "count_alpha", "cutpoints")
 POSITIVE_GROUPS = ("group_sd", "year_sd", "count_alpha")
-RENAMED = {"dyad_sd": "group_sd"}  # prior groups of earlier versions
 DISTRIBUTIONS: dict[str, tuple[type, tuple[str, ...], tuple[str, ...]]] = {
     # name: (PyMC class, required arguments, optional arguments)
     "Normal": (pm.Normal, ("sigma",), ("mu",)),
@@ -179,9 +178,6 @@ def parse_priors(config: dict, source: str = "<priors>") -> dict[str, Prior]:
     if not isinstance(base, str) or base not in PACKAGED_SETS:
         raise PriorError(f"{source}: base must name a packaged prior set ({', '.join(PACKAGED_SETS)}), got {base!r}")
     unknown = sorted(set(config) - set(GROUPS))
-    renamed = [f"{old} is now {RENAMED[old]}" for old in unknown if old in RENAMED]
-    if renamed:
-        raise PriorError(f"{source}: {'; '.join(renamed)} (the sd of whatever grouping the formula names)")
     if unknown:
         raise PriorError(f"{source}: unknown prior parameter(s) {', '.join(unknown)}; known: {', '.join(GROUPS)}")
     defaults = tomllib.loads(DEFAULT_PRIORS.read_text())

@@ -155,18 +155,6 @@ def log_marginal_numpy(eta: np.ndarray, y: np.ndarray, mask: np.ndarray, sigma: 
     return logsumexp(node_loglik_numpy(eta, y, mask, sigma, rule) + rule.log_weights, axis=1)
 
 
-def node_posterior_numpy(eta: np.ndarray, y: np.ndarray, mask: np.ndarray, sigma: float,
-                         rule: QuadratureRule) -> np.ndarray:
-    """Posterior probability of each node given the dyad's rows: the discrete conditional posterior of u_d."""
-    joint = node_loglik_numpy(eta, y, mask, sigma, rule) + rule.log_weights
-    return np.exp(joint - logsumexp(joint, axis=1, keepdims=True))
-
-
-def reference_log_marginal(eta: np.ndarray, y: np.ndarray, mask: np.ndarray, sigma: float) -> np.ndarray:
-    """Dense reference (801-point trapezoid on [-9, 9]) used to measure a rule's accuracy."""
-    return log_marginal_numpy(eta, y, mask, sigma, trapezoid_rule(801, 9.0))
-
-
 def conditional_mode(eta: np.ndarray, y: np.ndarray, mask: np.ndarray, sigma: float,
                      iterations: int = 120) -> np.ndarray:
     """Each dyad's conditional posterior mode of u, by bisection of its score -u + sigma sum_t (y_t - expit(x_t)),

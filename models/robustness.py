@@ -17,7 +17,9 @@ ESTIMATORS = ("logit", "relogit", "firth", "heckman")
 DESIGNS = ("dyad", "monadic")
 PANEL_OPTIONS = ("max_polity_a",)
 KEYS = {"label", "reading", "add", "rename", "panel", "design", "estimator", "models", "formulas", "bayes",
-        "exclusion"}
+        "exclusion", "selection"}
+SUITE = "suite"  # the table of the file that describes the suite itself, not a variant
+SUITE_KEYS = {"main", "forest", "key_parts", "findings"}
 
 
 class VariantError(ValueError):
@@ -49,6 +51,7 @@ class Variant:
     formulas: dict[str, str] = field(default_factory=dict)
     bayes: tuple[BayesVersion, ...] | None = None  # None: one Bayesian refit of the variant itself (logit only)
     exclusion: tuple[str, ...] = ()
+    selection: str = ""  # heckman: the binary variable of the selection equation
 
     def specs(self, extra: tuple[str, ...] = (), suffix: str = "") -> list[ModelSpec]:
         """The variant's model specs (named `<variant>-<model>`), with `extra` terms added."""
@@ -58,7 +61,7 @@ class Variant:
             formula = self.formulas.get(base_name) or _renamed(base.formula, self.rename)
             formula = _added(formula, (*self.add, *extra))
             specs.append(replace(base, name=f"{self.name}-{base_name}{suffix}", formula=formula,
-                                 label=f"{base.label}: {self.label}", paper_table="",
+                                 label=f"{base.label}: {self.label}", paper_table="", figures=(),
                                  focus=_renamed_focus(base, self.rename) if not self.formulas else ()))
         return specs
 
@@ -127,6 +130,8 @@ def _variant(name: str, entry: dict, source: str) -> Variant:
         raise VariantError(f"{where} unknown base model(s) {', '.join(missing)}")
     if variant.estimator == "heckman" and not variant.exclusion:
         raise VariantError(f"{where} a Heckman model needs an exclusion restriction (exclusion = [...])")
+    if variant.estimator == "heckman" and not variant.selection:
+        raise VariantError(f"{where} a Heckman model needs the selection equation's outcome (selection = \"...\")")
     try:
         variant.specs(), variant.bayes_specs()
     except SpecError as exc:
@@ -134,11 +139,70 @@ def _variant(name: str, entry: dict, source: str) -> Variant:
     return variant
 
 
-def load_variants(path: str | Path | None = None) -> dict[str, Variant]:
-    """Every variant of the file (default: the packaged suite), checked: each one's specs parse."""
+@dataclass(frozen=True)
+class Finding:
+    """What the main tables found for a model's key interaction: its sign (-1, 1, or 0: either) and whether it is
+    significant at the paper's level."""
+
+    sign: int
+    significant: bool
+
+    def describe(self) -> str:
+        if not self.significant:
+            return "not significant"
+        return f"{'negative' if self.sign < 0 else 'positive'} and significant"
+
+
+@dataclass(frozen=True)
+class Suite:
+    """The suite: its variants, the main models they are compared with (`main`), what the main tables found for
+    each one's key interaction (`findings`), the parts whose interaction is the key one (`key_parts`) and the
+    models whose variants the forest plot shows (`forest`)."""
+
+    variants: dict[str, Variant]
+    main: tuple[str, ...] = ()
+    findings: dict[str, Finding] = field(default_factory=dict)
+    key_parts: tuple[str, ...] = ()
+    forest: tuple[str, ...] = ()
+
+    def base_model(self, model: str) -> str | None:
+        """The main model a variant's model is built on ('full_sample-m4' -> 'm4'; 'm4' -> 'm4')."""
+        return next((part for part in model.split("-") if part in self.main), None)
+
+
+def _suite(entry: dict, variants: dict[str, Variant], source: str) -> Suite:
+    where = f"{source}: [{SUITE}]"
+    if not isinstance(entry, dict):
+        raise VariantError(f"{where} must be a table")
+    unknown = sorted(set(entry) - SUITE_KEYS)
+    if unknown:
+        raise VariantError(f"{where} unknown field(s) {', '.join(unknown)}; known: {', '.join(sorted(SUITE_KEYS))}")
+    main = tuple(entry.get("main", ()))
+    missing = [m for m in (*main, *entry.get("forest", ())) if m not in PAPER_MODELS]
+    if missing:
+        raise VariantError(f"{where} unknown model(s) {', '.join(missing)}")
+    findings = {}
+    for model, finding in entry.get("findings", {}).items():
+        if model not in main or not isinstance(finding, dict) or finding.get("sign") not in (-1, 0, 1) \
+                or not isinstance(finding.get("significant"), bool):
+            raise VariantError(f"{where} findings.{model} must name a main model and give sign = -1, 0 or 1 and "
+                               "significant = true or false")
+        findings[model] = Finding(finding["sign"], finding["significant"])
+    return Suite(variants, main, findings, tuple(entry.get("key_parts", ())), tuple(entry.get("forest", ())))
+
+
+def load_suite(path: str | Path | None = None) -> Suite:
+    """The robustness suite of a variant file (default: the packaged one): its [suite] table and every variant,
+    checked (each one's specs parse)."""
     path = VARIANTS_FILE if path is None else Path(path)
     config = read_toml(path, "robustness variant file", VariantError)
-    return {name: _variant(name, entry, str(path)) for name, entry in config.items()}
+    variants = {name: _variant(name, entry, str(path)) for name, entry in config.items() if name != SUITE}
+    return _suite(config.get(SUITE, {}), variants, str(path))
+
+
+def load_variants(path: str | Path | None = None) -> dict[str, Variant]:
+    """Every variant of the file (default: the packaged suite), checked: each one's specs parse."""
+    return load_suite(path).variants
 
 
 def get_variants(names: str, known: dict[str, Variant]) -> list[Variant]:

@@ -14,12 +14,15 @@ from pathlib import Path
 
 from data_prep.io import check_safe_name, read_toml
 
+from .families import FAMILIES, Family
 from .formula import Formula, FormulaError
 
 PAPER_SPECS = Path(__file__).resolve().parent / "paper_models.toml"
-FAMILIES = ("bernoulli", "hurdle_poisson", "hurdle_negbinomial", "cumulative")
-HURDLE_COUNTS = {"hurdle_poisson": "poisson", "hurdle_negbinomial": "negbin"}
 METHODS = ("marginal", "plain")
+# The kinds of a paper figure a model can be drawn in (the figure's name ends with its kind): the marginal effect of
+# the interaction's focal variable across its moderator (the paper's Figure 1), and the predicted probability at
+# three levels of the focal variable (Figure 3).
+FIGURE_KINDS = ("marginal_effects", "predicted_probabilities")
 
 
 class SpecError(ValueError):
@@ -49,6 +52,7 @@ class ModelSpec:
     effect: str = ""
     description: str = ""
     paper_table: str = ""
+    figures: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         check_safe_name(self.name, "model name", SpecError)  # the name becomes part of output file names
@@ -58,6 +62,13 @@ class ModelSpec:
                 raise SpecError(f"model {self.name}: {key} must be a string, got {getattr(self, key)!r}")
         if not isinstance(self.focus, tuple) or not all(isinstance(v, str) for v in self.focus):
             raise SpecError(f"model {self.name}: focus must be a list of variable names")
+        if not isinstance(self.figures, tuple) or not all(isinstance(v, str) for v in self.figures):
+            raise SpecError(f"model {self.name}: figures must be a list of figure names")
+        for figure in self.figures:
+            check_safe_name(figure, f"model {self.name}: figure", SpecError)
+            if not figure.endswith(FIGURE_KINDS):
+                raise SpecError(f"model {self.name}: figure {figure!r} must end with its kind, one of "
+                                f"{', '.join(FIGURE_KINDS)} (e.g. figure1_marginal_effects)")
         if self.family not in FAMILIES:
             raise SpecError(f"model {self.name}: family must be one of {', '.join(FAMILIES)}, got {self.family!r}")
         if self.method and self.method not in METHODS:
@@ -67,9 +78,10 @@ class ModelSpec:
             count = self.count_parsed
         except FormulaError as exc:
             raise SpecError(f"model {self.name}: {exc}") from None
-        if self.family != "cumulative" and not parsed.intercept:
+        family = self.family_info
+        if family.intercept and not parsed.intercept:
             raise SpecError(f"model {self.name}: the {self.family} family needs an intercept; remove '0 +' / '- 1'")
-        if self.count_formula and self.family not in HURDLE_COUNTS:
+        if self.count_formula and not family.is_hurdle:
             raise SpecError(f"model {self.name}: count_formula is only for the hurdle families")
         if count is not None and count.response != parsed.response:
             raise SpecError(f"model {self.name}: count_formula: its outcome {count.response} is not the model's "
@@ -77,9 +89,9 @@ class ModelSpec:
         if count is not None and (count.group or count.year_effects):
             raise SpecError(f"model {self.name}: count_formula: the count part has no group intercepts (about 80 "
                             "positive counts cannot identify them); remove the (1 | ...) terms")
-        if self.method == "marginal" and (self.family == "cumulative" or parsed.group is None):
+        if self.method == "marginal" and (not family.marginal or parsed.group is None):
             why = ("the kernel integrates group intercepts out of logit likelihoods only"
-                   if self.family == "cumulative" else "the formula has no group intercept (1 | group)")
+                   if not family.marginal else "the formula has no group intercept (1 | group)")
             raise SpecError(f"model {self.name}: method marginal is not available: {why}; use method plain")
         if self.effect and self.effect not in parsed.variables:
             raise SpecError(f"model {self.name}: effect {self.effect!r} is not a variable of the formula (its "
@@ -89,6 +101,11 @@ class ModelSpec:
                 raise SpecError(f"model {self.name}: focus {list(self.focus)} must name a two-way interaction of the "
                                 f"formula (its interactions: {[':'.join(i) for i in parsed.interactions] or 'none'})")
 
+    @property
+    def family_info(self) -> Family:
+        """The family's entry in the registry (models.families): its parts, links, priors, report sections."""
+        return FAMILIES[self.family]
+
     @cached_property
     def parsed(self) -> Formula:
         return Formula.parse(self.formula, "formula")
@@ -96,7 +113,7 @@ class ModelSpec:
     @cached_property
     def count_parsed(self) -> Formula | None:
         """The hurdle count part's formula (None for other families); the zero part's terms unless given."""
-        if self.family not in HURDLE_COUNTS:
+        if not self.family_info.is_hurdle:
             return None
         if not self.count_formula:
             return replace(self.parsed, group=None, year_effects=False)
@@ -122,12 +139,7 @@ class ModelSpec:
         """The method used: the spec's, else marginal where the kernel applies and plain otherwise."""
         if self.method:
             return self.method
-        return "marginal" if self.group is not None and self.family != "cumulative" else "plain"
-
-    @property
-    def count_family(self) -> str | None:
-        """poisson or negbin for the hurdle families, None otherwise."""
-        return HURDLE_COUNTS.get(self.family)
+        return "marginal" if self.group is not None and self.family_info.marginal else "plain"
 
     @property
     def group_sd(self) -> str:
@@ -175,7 +187,7 @@ def spec_from_config(name: str, entry: dict, source: str = "<specs>",
                 raise SpecError(f"[{name}] base {entry['base']!r} is not a known model ({', '.join(known)})")
             base = known[entry["base"]]
             values.setdefault("label", f"{base.label}, modified")
-            return replace(base, name=name, paper_table="", **values)
+            return replace(base, **{"name": name, "paper_table": "", "figures": (), **values})
         missing = [k for k in REQUIRED_KEYS if k not in values]
         if missing:
             raise SpecError(f"[{name}] missing field(s) {', '.join(missing)} (or give base = a known model)")

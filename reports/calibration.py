@@ -1,19 +1,16 @@
-"""The calibration results (`coupproof validate`): per-family uniformity tables, PIT-ECDF plots with simultaneous
-bands, recovery coverage and the marginal maximum-likelihood cross-check, written to build/validate/ and read back
-into the report's "Calibration" section (never recomputed there)."""
+"""The calibration results (`coupproof validate`): a family's row of the summary table, PIT-ECDF plots with
+simultaneous bands, and the report's "Calibration" section, drawn from the saved results (never recomputed)."""
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
-from data_prep.io import atomic_write, atomic_write_text
-
 from . import html
+from .posterior_plots import png
 
 READING = ("Simulation-based calibration (Talts et al. 2018; Modrak et al. 2023): parameters drawn from the prior, "
            "outcomes simulated on the real design by the non-centred model, each case's model refitted with its own "
@@ -23,6 +20,7 @@ READING = ("Simulation-based calibration (Talts et al. 2018; Modrak et al. 2023)
            "PIT-ECDF plots show the ECDF of the ranks minus the uniform CDF with simultaneous 95% bands (a curve "
            "leaving its band is miscalibration: above the band in the middle means posteriors too wide, a U or "
            "sloped shape means too narrow or biased).")
+CALIBRATED = "calibrated"  # a case's verdict when every quantity passes
 FAMILY_COLUMNS = ["case", "family", "simulations", "parameters passing", "worst parameter", "worst p (Holm)",
                   "events (median)", "fits with divergences", "verdict"]
 
@@ -35,11 +33,10 @@ def family_row(name: str, label: str, tests: pd.DataFrame, sampler: dict) -> dic
             "parameters passing": f"{passing} of {len(tests)}", "worst parameter": worst["quantity"],
             "worst p (Holm)": float(worst["p_holm"]), "events (median)": sampler["events_median"],
             "fits with divergences": sampler["with_divergences"],
-            "verdict": "calibrated" if passing == len(tests) else "MISCALIBRATED"}
+            "verdict": CALIBRATED if passing == len(tests) else "MISCALIBRATED"}
 
 
-def plot_pit_ecdf(pits: xr.Dataset, path: Path, title: str, failed: set[str] = frozenset(),
-                  prob: float = 0.95) -> Path:
+def plot_pit_ecdf(pits: xr.Dataset, title: str, failed: set[str] = frozenset(), prob: float = 0.95) -> bytes:
     """One panel per quantity: the ECDF of its PIT values minus the uniform CDF, inside ArviZ's simultaneous
     `prob` band (arviz_stats.ecdf_utils.ecdf_pit: Säilynoja, Bürkner & Vehtari 2022); quantities in `failed` in
     red. (arviz_plots' plot_ecdf_pit draws no band in its current release: its envelope method fails.)"""
@@ -64,51 +61,27 @@ def plot_pit_ecdf(pits: xr.Dataset, path: Path, title: str, failed: set[str] = f
     figure.supylabel("ECDF - uniform", fontsize=8)
     figure.suptitle(f"{title}: {pits.sizes['simulation']} simulations, simultaneous {prob:.0%} bands", fontsize=9)
     figure.tight_layout()
-    atomic_write(path, lambda tmp: figure.savefig(tmp, format="png", dpi=90, bbox_inches="tight"))
-    plt.close(figure)
-    return path
-
-
-def write_case(out: Path, name: str, pits: xr.Dataset, tests: pd.DataFrame, label: str) -> None:
-    """A case's PIT values (netCDF: `pit` by quantity and simulation), tests (CSV) and plot."""
-    stacked = pits.to_dataarray("quantity").rename("pit").to_dataset()  # names such as I(x ** 2 / 100) as labels
-    atomic_write(out / f"pit_{name}.nc", lambda tmp: stacked.to_netcdf(tmp, engine="h5netcdf"))
-    atomic_write_text(out / f"uniformity_{name}.csv", tests.to_csv(index=False))
-    plot_pit_ecdf(pits, out / f"pit_ecdf_{name}.png", label, set(tests.loc[~tests["passed"], "quantity"]))
-
-
-def write_tables(out: Path, families: pd.DataFrame, recovery: pd.DataFrame | None, mle: pd.DataFrame | None,
-                 meta: dict) -> None:
-    """The summary tables (CSV and Markdown) and the run's metadata."""
-    atomic_write_text(out / "families.csv", families.to_csv(index=False))
-    atomic_write_text(out / "families.md", families.to_markdown(index=False, floatfmt=".3g") + "\n")
-    if recovery is not None:
-        atomic_write_text(out / "recovery.csv", recovery.to_csv(index=False))
-    if mle is not None:
-        atomic_write_text(out / "mle.csv", mle.to_csv(index=False))
-        atomic_write_text(out / "mle.json", json.dumps(mle.attrs, indent=2, default=str))
-    atomic_write_text(out / "validate.json", json.dumps(meta, indent=2, default=str))
+    return png(figure)
 
 
 def _highlight(families: pd.DataFrame) -> str:
     """The families table with miscalibrated rows in red."""
     text = html.table(families)
     for verdict in families["verdict"].unique():
-        if verdict != "calibrated":
+        if verdict != CALIBRATED:
             text = text.replace(f"<td>{verdict}</td>", f'<td style="background:#b00020;color:white">{verdict}</td>')
     return text
 
 
-def calibration_section(folder: Path) -> str | None:
-    """The report's "Calibration" section from the saved results; None when there are none."""
-    folder = Path(folder)
-    families_path = folder / "families.csv"
-    if not families_path.is_file():
+def calibration_section(result) -> str | None:
+    """The report's "Calibration" section from a calibration stage's saved result (`coupproof.stages.calibration
+    .CalibrationResult`: families, each case's plot, recovery, the MLE comparison and the run's metadata); None
+    when there is none."""
+    if result is None:
         return None
-    families = pd.read_csv(families_path)
-    meta = json.loads((folder / "validate.json").read_text()) if (folder / "validate.json").is_file() else {}
+    families, meta = result.families, result.meta
     parts = [html.paragraph(READING)]
-    bad = families[families["verdict"] != "calibrated"]
+    bad = families[families["verdict"] != CALIBRATED]
     for _, row in bad.iterrows():
         parts.append(html.banner(f"{row['case']} ({row['family']}) is miscalibrated: {row['worst parameter']} has "
                                  f"Holm-adjusted p = {row['worst p (Holm)']:.3g}; see its PIT-ECDF plot", "fail"))
@@ -117,26 +90,23 @@ def calibration_section(folder: Path) -> str | None:
         parts.append(html.paragraph(f"Settings: {json.dumps(meta.get('settings', {}))}. Design: "
                                     f"{meta.get('panel', '')} (checksum {str(meta.get('panel_checksum', ''))[:12]})."))
     for name in families["case"]:
-        plot = folder / f"pit_ecdf_{name}.png"
-        if plot.is_file():
-            parts.append(html.figure(plot, f"{name}: PIT-ECDF difference with simultaneous 95% bands"))
-    recovery = folder / "recovery.csv"
-    if recovery.is_file():
-        parts.append(html.section("Recovery at Model 4's posterior mean", html.paragraph(
-            "Outcomes simulated on the full Model 4 design with the population parameters fixed at the posterior "
-            "mean of the saved Model 4 fit; coverage of the central 50% and 94% intervals over the simulations (a "
-            "calibrated fit covers about 50% and 94%) and the mean z-score of the truth."),
-            html.table(pd.read_csv(recovery)), level=3))
-    mle = folder / "mle.csv"
-    if mle.is_file():
-        extra = json.loads((folder / "mle.json").read_text()) if (folder / "mle.json").is_file() else {}
+        case = result.cases.get(name)
+        if case is not None and case.plot is not None:
+            parts.append(html.figure(case.plot, f"{name}: PIT-ECDF difference with simultaneous 95% bands"))
+    if result.recovery is not None:
+        parts.append(html.section("Recovery at a saved fit's posterior mean", html.paragraph(
+            "Outcomes simulated on the full design of the recovery case's model with the population parameters "
+            "fixed at the posterior mean of its saved fit; coverage of the central 50% and 94% intervals over the "
+            "simulations (a calibrated fit covers about 50% and 94%) and the mean z-score of the truth."),
+            html.table(result.recovery), level=3))
+    if result.mle is not None:
+        model = meta.get("mle_model", "the model")
         parts.append(html.section("Marginal maximum likelihood: kernel against an independent reference",
                                   html.paragraph(
-                                      "Model 4's marginal maximum-likelihood estimate from the kernel (its analytic "
+                                      f"{model}'s marginal maximum-likelihood estimate from the kernel (its analytic "
                                       "gradient) next to an adaptive Gauss-Hermite reference written independently "
                                       "in NumPy (optimised from a pooled logit), with the kernel's standard errors; "
                                       "both optima's log-likelihoods are also evaluated by the dense trapezoid rule. "
-                                      f"Optimiser details: {json.dumps(extra)}."),
-                                  html.table(pd.read_csv(mle), digits=4), level=3))
+                                      f"Optimiser details: {json.dumps(result.mle_details)}."),
+                                  html.table(result.mle, digits=4), level=3))
     return html.section("Calibration", *parts, anchor="calibration")
-

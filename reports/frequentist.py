@@ -76,8 +76,9 @@ def interaction_variables(data: ModelData) -> tuple[str, str] | str:
     """The (focal, moderator) panel variables of the spec's interaction, or a one-line reason why effect curves
     do not apply to this model."""
     spec = data.spec
-    if spec.family == "cumulative":
-        return "effect curves on the probability scale are drawn for the bernoulli and hurdle families only"
+    if not spec.family_info.has("effect_curves"):
+        return (f"effect curves on the probability scale are drawn for binary and hurdle outcomes, not the "
+                f"{spec.family} family")
     if spec.interaction is None:
         return "the formula has no two-way interaction to centre the effect curves on"
     variables = tuple(term_variable(data, term) for term in spec.interaction)

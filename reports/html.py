@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import html
 import re
-from pathlib import Path
 
 import pandas as pd
 
@@ -43,9 +42,17 @@ def table(frame: pd.DataFrame, digits: int = 3) -> str:
                          classes="data", escape=True)
 
 
-def figure(path: Path, caption: str) -> str:
-    """A PNG embedded as base64 with its caption."""
-    data = base64.b64encode(Path(path).read_bytes()).decode("ascii")
+class Figures(dict):
+    """The figures of a page as they are made: name -> PNG bytes; `add` keeps one and returns its HTML."""
+
+    def add(self, name: str, png: bytes, caption: str) -> str:
+        self[name] = png
+        return figure(png, caption)
+
+
+def figure(png: bytes, caption: str) -> str:
+    """A PNG (its bytes) embedded as base64 with its caption."""
+    data = base64.b64encode(png).decode("ascii")
     return (f'<figure><img alt="{escape(caption)}" src="data:image/png;base64,{data}">'
             f"<figcaption>{escape(caption)}</figcaption></figure>")
 

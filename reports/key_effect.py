@@ -4,8 +4,6 @@ group and averaged over groups), and the same at each level of the variables it 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 
 from inference.effects import comparisons, odds_ratios, plot_effects, predictions
@@ -42,7 +40,7 @@ def key_effect_tables(tree, data: ModelData) -> dict[str, pd.DataFrame]:
     }
 
 
-def key_effect_parts(name: str, tree, data: ModelData, figures: Path, labels: dict[str, str] | None,
+def key_effect_parts(name: str, tree, data: ModelData, figures: html.Figures, labels: dict[str, str] | None,
                      tables: dict[str, pd.DataFrame]) -> list[str]:
     """HTML of the key-effect section (for an ordinal model: the proportional odds ratio of a higher category and
     each category's probability); nothing for a spec without `effect`."""
@@ -66,6 +64,6 @@ def key_effect_parts(name: str, tree, data: ModelData, figures: Path, labels: di
             f"predicted probabilities with it at each value and their difference.{averaged} Where {label} "
             "interacts with other variables, each is also set to 0 and to 1."),
         html.table(found["odds_ratio"]),
-        html.figure(plots.save(figure, figures / f"{name}_effect_predictions.png"),
+        figures.add(f"{name}_effect_predictions", plots.png(figure),
                     f"{name}: predicted probabilities by {label} (94% HDI)"),
         html.table(found["predictions"]), html.table(found["difference"]), level=3)]

@@ -36,14 +36,6 @@ def _kinds(draws: PosteriorDraws, kinds: tuple[str, ...]) -> tuple[str, ...]:
     return kinds if draws.group_sd is not None else tuple(k for k in kinds if k == "conditional")
 
 
-def design_rows(data: ModelData, moderator: str, grid: np.ndarray, focal_value: float | None = None,
-                part: str = "zero") -> pd.DataFrame:
-    """The design at typical values with the moderator on `grid` (and the focal variable at `focal_value`, or at
-    its typical value), evaluated by the formula (interactions recomputed)."""
-    focal = _variables(data)[0]
-    return data.new_design(grid_rows(data, moderator, grid, focal, focal_value), part)
-
-
 def _variables(data: ModelData) -> tuple[str, str]:
     found = interaction_variables(data)
     if isinstance(found, str):

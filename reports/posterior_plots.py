@@ -7,6 +7,7 @@ Axes are named by the panel variables' long names (`labels`, variable -> long_na
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 
@@ -21,18 +22,36 @@ from .posterior_effects import KIND_LABELS
 KIND_COLOURS = {"conditional": "C0", "population": "C1"}
 
 
-def save(fig: Figure, path: Path) -> Path:
-    """Write a figure as PNG (atomically) and close it: the report's figures are written once and not shown."""
-    atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=110, format="png", bbox_inches="tight"))
+def png(fig: Figure) -> bytes:
+    """A figure rendered as PNG bytes, then closed: results hold their figures as PNG until they are written."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, dpi=110, format="png", bbox_inches="tight")
     plt.close(fig)
-    return path
+    return buffer.getvalue()
+
+
+def png_arviz(plot_collection) -> bytes:
+    """An arviz_plots PlotCollection (matplotlib backend) rendered as PNG bytes, then closed (it saves to a path
+    only, so through a temporary file)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "figure.png"
+        plot_collection.savefig(path, format="png", dpi=90, bbox_inches="tight")
+        plt.close("all")
+        return path.read_bytes()
+
+
+def save(fig: Figure, path: Path) -> Path:
+    """Write a figure as PNG (atomically) and close it."""
+    png_bytes = png(fig)
+    return atomic_write(path, lambda tmp: tmp.write_bytes(png_bytes))
 
 
 def save_arviz(plot_collection, path: Path) -> Path:
-    """Save an arviz_plots PlotCollection (matplotlib backend)."""
-    atomic_write(path, lambda tmp: plot_collection.savefig(tmp, format="png", dpi=90, bbox_inches="tight"))
-    plt.close("all")
-    return path
+    """Write an arviz_plots PlotCollection as PNG (atomically) and close it."""
+    png_bytes = png_arviz(plot_collection)
+    return atomic_write(path, lambda tmp: tmp.write_bytes(png_bytes))
 
 
 def panel_labels(panel) -> dict[str, str]:

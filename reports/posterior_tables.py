@@ -15,7 +15,7 @@ import pymc as pm
 
 from inference.diagnostics import HDI_PROB as PROB
 from inference.frequentist import FitResult
-from inference.store import fit_spec
+from inference.record import fit_record
 from models.specs import ModelSpec
 
 from .frequentist import REFERENCE
@@ -25,14 +25,14 @@ COLUMNS = ["model", "part", "term", "label", "mean", "pr_negative", "pr_positive
 
 
 def _part(name: str, spec: ModelSpec) -> str:
-    """The frequentist/paper part a posterior variable corresponds to."""
-    if name in ("count_coef", "count_alpha"):
-        return "count"
-    if name == "coef":
-        return {"bernoulli": "logit", "cumulative": "ordinal"}.get(spec.family, "zero")
-    if name == "cutpoints":
-        return "ordinal"
-    return "random effects"
+    """The frequentist/paper part a posterior variable corresponds to (the count dispersion is the count part's,
+    the cut points the ordinal part's, the sds the random effects')."""
+    family = spec.family_info
+    variable = {"count_alpha": "count_coef", "cutpoints": "coef"}.get(name, name)
+    try:
+        return family.part(variable).name
+    except KeyError:
+        return "random effects"
 
 
 def _parameter_label(name: str, term: str, spec: ModelSpec, labels: dict[str, str] | None) -> str:
@@ -58,7 +58,7 @@ def population_table(tree, freq: list[FitResult] | None = None, reference: Path 
     our frequentist estimate (clustered SE) and the paper's."""
     import arviz as az
 
-    spec = fit_spec(tree)
+    spec = fit_record(tree).spec
     post = tree["posterior"]
     rows = []
     for name in table_parameters(spec):
@@ -86,7 +86,7 @@ def population_table(tree, freq: list[FitResult] | None = None, reference: Path 
 def interaction_probabilities(tree, labels: dict[str, str] | None = None) -> pd.DataFrame:
     """Posterior probability that the interaction coefficient (of the logit, zero or ordinal part, and of the
     count part where it has the term) is negative or positive; no rows for a model without an interaction."""
-    spec = fit_spec(tree)
+    spec = fit_record(tree).spec
     term = spec.interaction_term
     post = tree["posterior"]
     rows = []
@@ -105,16 +105,15 @@ def _iqr(values: np.ndarray) -> float:
     return float(upper - lower)
 
 
-def count_part_identification(tree, draws: int = 20000, seed: int = 0) -> pd.DataFrame:
+def count_part_identification(tree, prior, draws: int = 20000, seed: int = 0) -> pd.DataFrame:
     """How much the hurdle count part's data narrowed each slope's prior: the posterior's interquartile range over
     the prior's, on the scale the priors are set on (standardised slopes, or the rescaled inputs' coefficients of
     Gelman et al.'s rule; 1: the data taught nothing; a robust measure, so Cauchy priors work too), and the
-    posterior probability of the slope's sign."""
-    from inference.store import fit_priors
+    posterior probability of the slope's sign. `prior` is the fit's count-slope prior (its record's
+    `priors["count_slopes"]`)."""
     from models.builders import RESCALED
     from models.priors import DISTRIBUTIONS
 
-    prior = fit_priors(tree)["count_slopes"]
     prior_draws = pm.draw(DISTRIBUTIONS[prior.dist][0].dist(**prior.kwargs), draws=draws, random_seed=seed)
     prior_iqr = _iqr(np.asarray(prior_draws))
     post = tree["posterior"]

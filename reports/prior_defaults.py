@@ -13,9 +13,10 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
 
-from inference.diagnostics import HDI_PROB
+from inference.diagnostics import HDI_PROB, NOT_FLAGGED
 from inference.frequentist import FitResult
-from inference.store import fit_spec, passed_diagnostics
+from inference.record import fit_record
+
 
 RULE = ("Default priors (models/priors/default.toml): Gelman, Jakulin, Pittau & Su (2008), 'A weakly informative "
         "default prior distribution for logistic and other regression models'. Every slope has an independent "
@@ -30,13 +31,6 @@ RULE = ("Default priors (models/priors/default.toml): Gelman, Jakulin, Pittau & 
         "and power-scaling flagging neither the interaction nor its constitutive terms.")
 TOLERANCE = 0.25  # frequentist SEs between the default's and the wide set's posterior means
 REFERENCE, DEFAULT = "wide", "default"
-MAIN_PARTS = {"bernoulli": "logit", "cumulative": "ordinal"}  # the frequentist part of `coef` (hurdles: "zero")
-CHECK = "\N{CHECK MARK}"
-
-
-def _part(variable: str, family: str) -> str:
-    """The frequentist part a posterior coefficient variable belongs to."""
-    return "count" if variable == "count_coef" else MAIN_PARTS.get(family, "zero")
 
 
 def _freq(freq: list[FitResult], model: str, part: str, term: str) -> tuple[float, float]:
@@ -51,7 +45,7 @@ def _freq(freq: list[FitResult], model: str, part: str, term: str) -> tuple[floa
 def _flags(scaling: pd.DataFrame, model: str, variable: str, terms: tuple[str, ...]) -> str:
     """The terms power-scaling flags under the default priors, with their prior sensitivity; 'none' otherwise."""
     rows = scaling[(scaling["model"] == model) & scaling["parameter"].isin([f"{variable}[{t}]" for t in terms])]
-    flagged = rows[rows["diagnosis"] != CHECK]
+    flagged = rows[rows["diagnosis"] != NOT_FLAGGED]
     return "; ".join(f"{r.parameter.split('[', 1)[1][:-1]} ({r.prior:.3f})" for r in flagged.itertuples()) or "none"
 
 
@@ -64,14 +58,15 @@ def interaction_rows(fits: dict[str, object], freq: list[FitResult], scaling: pd
     "default" and "wide"): posterior means, each set's shift from the wide set in frequentist SEs, the
     power-scaling flags of the interaction and its constitutive terms under the default, and the verdict."""
     default = fits[DEFAULT]
-    spec, model = fit_spec(default), str(default.attrs.get("model", ""))
+    record = fit_record(default)
+    spec, model = record.spec, record.model
     if spec.interaction is None:
         return []
     term, rows = spec.interaction_term, []
     for variable in ("coef", "count_coef"):
         if variable not in default["posterior"] or term not in default["posterior"][variable][f"{variable}_term"]:
             continue
-        part = _part(variable, spec.family)
+        part = spec.family_info.part(variable).name
         means = {name: float(_draws(fit, variable, term).mean()) for name, fit in fits.items()}
         estimate, se = _freq(freq, model, part, term)
         shift = {name: (mean - means[REFERENCE]) / se for name, mean in means.items() if name != REFERENCE}
@@ -83,7 +78,7 @@ def interaction_rows(fits: dict[str, object], freq: list[FitResult], scaling: pd
                      **{f"shift_{name}_se": value for name, value in shift.items()},
                      "within_tolerance": within, "flagged_under_default": flags,
                      "meets_criterion": within and flags == "none",
-                     "diagnostics_passed": all(passed_diagnostics(fit) for fit in fits.values())})
+                     "diagnostics_passed": all(fit_record(fit).diagnostics_passed for fit in fits.values())})
     return rows
 
 

@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 from inference.diagnostics import HDI_PROB as PROB
 from inference.effects import PosteriorDraws
 from inference.fitting import population_names
-from inference.store import fit_spec, passed_diagnostics
+from inference.record import fit_record
 from models.design import ModelData
 from models.specs import ModelSpec
 
@@ -31,7 +31,7 @@ def psense_tree(tree) -> xr.DataTree:
     of every draw (the sum over groups or rows and, for hurdles, the count part)."""
     post = tree["posterior"].to_dataset()
     return xr.DataTree.from_dict({
-        "posterior": post[[v for v in population_names(fit_spec(tree)) if v in post]],
+        "posterior": post[[v for v in population_names(fit_record(tree).spec) if v in post]],
         "log_prior": tree["log_prior"].to_dataset(),
         "log_likelihood": tree["log_likelihood_total"].to_dataset()})
 
@@ -42,7 +42,7 @@ def power_scaling(tree) -> pd.DataFrame:
 
     table = azs.psense_summary(psense_tree(tree))
     table = table.reset_index().rename(columns={"index": "parameter"})
-    table.insert(0, "model", tree.attrs.get("model", ""))
+    table.insert(0, "model", fit_record(tree).model)
     return table
 
 
@@ -65,15 +65,16 @@ def prior_set_table(fits: dict[str, object]) -> pd.DataFrame:
 
     rows = []
     for name, tree in fits.items():
-        post, spec = tree["posterior"], fit_spec(tree)
+        post, record = tree["posterior"], fit_record(tree)
+        spec = record.spec
         term = focus_term(spec, tree)
         draws = post["coef"].sel(coef_term=term).stack(sample=("chain", "draw"))
         low, high = hdi(draws, prob=PROB, dim="sample").values
         group_sd = {spec.group_sd: float(post[spec.group_sd].mean())} if spec.group and spec.group_sd in post else {}
-        rows.append({"model": tree.attrs.get("model", ""), "prior_set": name, "term": term,
+        rows.append({"model": record.model, "prior_set": name, "term": term,
                      "mean": float(draws.mean()), "sd": float(draws.std()), "hdi_lower": float(low),
                      "hdi_upper": float(high), "pr_negative": float((draws < 0).mean()), **group_sd,
-                     "diagnostics_passed": passed_diagnostics(tree)})
+                     "diagnostics_passed": record.diagnostics_passed})
     return pd.DataFrame(rows)
 
 
@@ -97,7 +98,7 @@ def plot_power_scaling(tree):
     likelihood scaled (an arviz_plots PlotCollection; save it with posterior_plots.save_arviz)."""
     import arviz_plots as azp
 
-    term = focus_term(fit_spec(tree), tree)
+    term = focus_term(fit_record(tree).spec, tree)
     plot = azp.plot_psense_dist(psense_tree(tree), var_names=["coef"], coords={"coef_term": [term]},
                                 backend="matplotlib")
     return plot

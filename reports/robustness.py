@@ -11,14 +11,11 @@ from scipy.stats import norm
 
 from inference.diagnostics import HDI_PROB
 from inference.frequentist import FitResult
-from inference.store import passed_diagnostics
+from inference.record import fit_record
+from models.robustness import Finding, Suite
 
 ALPHA = 0.05  # the paper's significance level for "significant"
 STARS = ((0.001, "***"), (0.01, "**"), (0.05, "*"))
-# The paper's key findings (Tables 1 and 2): the sign (-1, +1, or None: any) and significance of each base model's
-# interaction (Table 2's in the count part: concessions given a pact)
-KEY = {"m2": (None, False), "m4": (-1, True), "h1": (1, True), "h2": (-1, True)}
-KEY_PARTS = ("logit", "count", "outcome")  # the parts whose interaction is the key one (not the hurdle's zero part)
 
 
 def stars(p: float) -> str:
@@ -37,7 +34,7 @@ def paper_layout(results: list[FitResult]) -> pd.DataFrame:
         cells["estimator"] = fit.family + ("" if fit.converged else " (did not converge)")
         columns[fit.model if fit.part in ("logit", "ordinal") else f"{fit.model} ({fit.part})"] = cells
     terms = list(dict.fromkeys(term for fit in results for term in fit.terms))
-    return pd.DataFrame(columns).reindex([*terms, "N", "log-likelihood", "estimator"]).fillna("")
+    return pd.DataFrame(columns).reindex([*terms, "N", "log-likelihood", "estimator"]).fillna("").rename_axis("term")
 
 
 def estimate_rows(variant: str, results: list[FitResult], prob: float = HDI_PROB) -> pd.DataFrame:
@@ -54,13 +51,6 @@ def estimate_rows(variant: str, results: list[FitResult], prob: float = HDI_PROB
     return pd.DataFrame(rows)
 
 
-def describe(key: tuple[int | None, bool]) -> str:
-    sign, significant = key
-    if not significant:
-        return "not significant"
-    return f"{'negative' if sign < 0 else 'positive'} and significant"
-
-
 def posterior_rows(variant: str, tree, prob: float = HDI_PROB) -> pd.DataFrame:
     """Every coefficient of a Bayesian fit as long rows (posterior mean, sd, 94% HDI); `converged` is the fit's
     diagnostics gate, so a failed fit is flagged wherever its numbers appear."""
@@ -68,36 +58,36 @@ def posterior_rows(variant: str, tree, prob: float = HDI_PROB) -> pd.DataFrame:
 
     rows = []
     post = tree["posterior"]
-    passed = passed_diagnostics(tree)
-    hurdle = str(tree.attrs.get("family", "")).startswith("hurdle")
-    for name, part in (("coef", "zero" if hurdle else "logit"), ("count_coef", "count")):
+    record = fit_record(tree)
+    for family_part in record.family.parts:
+        name, part = family_part.variable, family_part.name
         if name not in post:
             continue
         draws = post[name].stack(sample=("chain", "draw"))
         bounds = hdi(draws, prob=prob, dim="sample")
         for i, term in enumerate(draws[draws.dims[0]].values):
             values = draws.isel({draws.dims[0]: i})
-            rows.append({"variant": variant, "model": tree.attrs["model"], "part": part, "term": str(term),
+            rows.append({"variant": variant, "model": record.model, "part": part, "term": str(term),
                          "method": "bayesian", "estimate": float(values.mean()), "se_or_sd": float(values.std()),
                          "lower": float(bounds[i, 0]), "upper": float(bounds[i, 1]),
-                         "p": float("nan"), "pr_negative": float((values < 0).mean()), "converged": passed,
-                         "estimator": f"Bayesian logit, {tree.attrs.get('method')} ({tree.attrs.get('formula', '')})"})
+                         "p": float("nan"), "pr_negative": float((values < 0).mean()),
+                         "converged": record.diagnostics_passed,
+                         "estimator": f"Bayesian {record.family.label}, {record.method} ({record.spec.formula})"})
     return pd.DataFrame(rows)
 
 
 def key_term(terms: pd.Series) -> pd.Series:
-    """Whether each term is an interaction of counterbalancing (or its substitute) with a threat measure."""
+    """Whether each term is an interaction (the key term of every model of the suite)."""
     return terms.str.contains(":")
 
 
-def key_findings(estimates: pd.DataFrame) -> pd.DataFrame:
+def key_findings(estimates: pd.DataFrame, suite: Suite) -> pd.DataFrame:
     """Per variant and model: the key interaction, frequentist and Bayesian, and whether its sign and significance
-    are as in the main tables (m2: not significant; m4: negative and significant; Table 2's count parts: h1
-    positive, h2 negative, both significant)."""
+    are as the main tables found (the suite's `findings`)."""
     rows = []
-    estimates = estimates[key_term(estimates["term"]) & estimates["part"].isin(KEY_PARTS)]
+    estimates = estimates[key_term(estimates["term"]) & estimates["part"].isin(suite.key_parts)]
     for (variant, model), part in estimates.groupby(["variant", "model"], sort=False):
-        base = base_model(model)
+        finding = suite.findings.get(suite.base_model(model))
         freq = part[part["method"] == "frequentist"].head(1)
         bayes = part[part["method"] == "bayesian"].head(1)
         row = {"variant": variant, "model": model, "term": part["term"].iloc[0]}
@@ -109,23 +99,18 @@ def key_findings(estimates: pd.DataFrame) -> pd.DataFrame:
             b = bayes.iloc[0]
             row.update(bayes_mean=b["estimate"], bayes_sd=b["se_or_sd"], bayes_lower=b["lower"],
                        bayes_upper=b["upper"], bayes_diagnostics_passed=bool(b["converged"]))
-        row["main_table"] = describe(KEY[base]) if base in KEY else ""
-        row["as_in_main_table"] = _as_in_main(base, row)
+        row["main_table"] = finding.describe() if finding is not None else ""
+        row["as_in_main_table"] = _as_in_main(finding, row)
         rows.append(row)
     return pd.DataFrame(rows)
 
 
-def base_model(model: str) -> str | None:
-    """The paper model a variant's model is built on ('full_sample-m4' -> 'm4'; 'm4' -> 'm4')."""
-    return next((part for part in model.split("-") if part in ("m2", "m4", "h1", "h2")), None)
-
-
-def _as_in_main(base: str | None, row: dict) -> str:
+def _as_in_main(finding: Finding | None, row: dict) -> str:
     """'yes' / 'no' for the frequentist estimate (and the Bayesian 94% HDI, which must exclude zero on the same side
-    where the main table's estimate is significant, and include it where it is not), or '' without a key."""
-    if base not in KEY:
+    where the main table's estimate is significant, and include it where it is not), or '' without a finding."""
+    if finding is None:
         return ""
-    sign, significant = KEY[base]
+    sign, significant = finding.sign, finding.significant
 
     def agrees(estimate: float, is_significant: bool) -> bool:
         return is_significant and np.sign(estimate) == sign if significant else not is_significant
@@ -140,14 +125,17 @@ def _as_in_main(base: str | None, row: dict) -> str:
     return "; ".join(verdicts)
 
 
-def plot_key_interactions(findings: pd.DataFrame) -> Figure:
-    """Forest plot: each variant's key interaction for Model 2 (x threat to A) and Model 4 (x threat to B), the
-    frequentist estimate with its interval and the posterior mean with its 94% HDI side by side. Estimates of
-    different measures are on different scales: compare signs and intervals, not lengths across rows."""
+def plot_key_interactions(findings: pd.DataFrame, suite: Suite) -> Figure:
+    """Forest plot: each variant's key interaction for the suite's `forest` models, the frequentist estimate with
+    its interval and the posterior mean with its 94% HDI side by side. Estimates of different measures are on
+    different scales: compare signs and intervals, not lengths across rows."""
     import matplotlib.pyplot as plt
 
-    findings = findings.assign(base=findings["model"].map(base_model))
-    bases = [b for b in ("m2", "m4") if findings["base"].eq(b).any()]
+    from models.specs import PAPER_MODELS
+
+    findings = findings.assign(base=findings["model"].map(suite.base_model))
+    findings = findings[findings["base"].isin(suite.forest)]
+    bases = [b for b in suite.forest if findings["base"].eq(b).any()]
     fig, axes = plt.subplots(1, len(bases), figsize=(6.5 * len(bases), 0.42 * len(findings) / max(len(bases), 1) + 1.8),
                              squeeze=False)
     z = norm.ppf(0.5 + HDI_PROB / 2)
@@ -170,7 +158,8 @@ def plot_key_interactions(findings: pd.DataFrame) -> Figure:
         ax.axvline(0, color="grey", lw=0.8)
         ax.set_yticks(y, [f"{v} ({t}){' [failed]' if bad else ''}"
                           for v, t, bad in zip(part["model"], part["term"], failed)], fontsize=7)
-        ax.set_title(f"Model {base[1]}: {describe(KEY[base])} in the main table", fontsize=10)
+        ax.set_title(f"{PAPER_MODELS[base].label}: {suite.findings[base].describe()} in the main table",
+                     fontsize=10)
         ax.legend(frameon=False, fontsize=8)
     fig.tight_layout()
     return fig

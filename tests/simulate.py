@@ -61,3 +61,22 @@ def synthetic_fits(folder, models: str = "m1", draws: int = 60):
                                       "--draws", str(draws), "--tune", str(draws)])
     assert result.exit_code == 0, result.output
     return panel, fits
+
+
+def fake_record(spec: ModelSpec, method: str = "marginal", priors: dict | None = None, **changes):
+    """A complete fit record for a hand-made fit tree (tests of what reads fits): default priors and settings, a
+    standardiser of the formula's terms with mean 0 and sd 1, a passed diagnostics gate."""
+    from inference.record import FitRecord, PanelRef
+    from inference.settings import SamplerSettings
+    from models.builders import Standardiser
+    from models.priors import load_priors
+    from models.quadrature import QuadratureOptions
+
+    terms = tuple(spec.parsed.terms)
+    standardiser = Standardiser(terms, np.zeros(len(terms)), np.ones(len(terms)))
+    values = dict(spec=spec, priors=priors or load_priors(), method=method, sampler=SamplerSettings(),
+                  quadrature=QuadratureOptions(),
+                  standardiser=standardiser, count_standardiser=None, panel=PanelRef(), n_rows=0, n_groups=0,
+                  n_events=0, diagnostics_passed=True)
+    values.update(changes)
+    return FitRecord(**values)

@@ -48,7 +48,7 @@ def test_default_priors_and_base_rate():
     ({"slopes": {"dist": "Normal", "sd": 1}}, "\\[slopes\\] Normal takes sigma, mu; unknown: sd; missing: sigma"),
     ({"slopes": {"dist": "Normal", "sigma": -1}}, "\\[slopes\\] sigma must be at least 1e-06 \\(positive\\), got -1"),
     ({"group_sd": {"dist": "Normal", "sigma": 1}}, "\\[group_sd\\] is a standard deviation"),
-    ({"dyad_sd": {"dist": "HalfNormal", "sigma": 1}}, "dyad_sd is now group_sd"),
+    ({"dyad_sd": {"dist": "HalfNormal", "sigma": 1}}, "unknown prior parameter\\(s\\) dyad_sd; known: intercept"),
     ({"cutpoints": {"dist": "HalfNormal", "sigma": 1}}, "\\[cutpoints\\] cut points may be negative"),
     ({"intercept": {"dist": "Normal", "base_rate": 2, "sigma": 1}}, "base_rate must be a number in \\(0, 1\\)"),
     ({"slopes": {"sigma": 1}}, "\\[slopes\\] needs a 'dist' key"),

@@ -14,13 +14,15 @@ from scipy.special import expit
 from typer.testing import CliRunner
 
 from coupproof.cli import app
+from coupproof.stages import CalibrationResult
 from inference import calibration as cal
-from inference.marginal_mle import agq_group_loglik, compare_mle
+from inference.marginal_mle import compare_mle
 from models.design import model_data
 from models.priors import parse_priors
 from models.quadrature import dense_dyad_loglik
 from models.specs import get_spec
 from reports.calibration import calibration_section
+from tests.references import agq_group_loglik
 from tests.simulate import SPEC, simulated_panel, synthetic_panel_file
 
 FAST = cal.RunSettings(simulations=6, draws=100, tune=100, chains=1, keep=50, seed=7, sampler="pymc")  # compiles fastest
@@ -170,12 +172,12 @@ def test_validate_command_writes_the_tables_plots_and_report_section(tmp_path):
     assert families.loc[0, "case"] == "tiny" and families.loc[0, "simulations"] == 2
     assert (out / "pit_ecdf_tiny.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert set(pd.read_csv(out / "mle.csv")["parameter"]) >= {"Intercept", "dyad_sd", "log-likelihood (dense rule)"}
-    section = calibration_section(out)
+    section = calibration_section(CalibrationResult.read(out))
     assert 'id="calibration"' in section and "tiny" in section and "Marginal maximum likelihood" in section
     # a miscalibrated family is flagged in red
     families.loc[0, "verdict"] = "MISCALIBRATED"
     families.to_csv(out / "families.csv", index=False)
-    assert 'class="banner fail"' in calibration_section(out)
+    assert 'class="banner fail"' in calibration_section(CalibrationResult.read(out))
     bad = CliRunner().invoke(app, ["validate", "--config", str(config), "--cases", "tiny,nope", "--panel", str(panel),
                                    "--out", str(tmp_path / "other")])
     assert bad.exit_code == 2 and "unknown calibration case 'nope'; known cases: tiny" in bad.output

@@ -186,8 +186,9 @@ def test_fit_with_own_spec_grouping_and_year_effects(tmp_path):
     result = _run("fit", "--model", "mine", "--specs", str(specs), "--panel", str(panel),
                   "--out", str(out), "--draws", "40", "--tune", "40")
     assert result.exit_code == 0, result.output
-    from inference.store import fit_spec, load_fit
+    from inference.record import fit_record
+    from inference.store import load_fit
 
     fit = load_fit(out / "mine_marginal.nc")
-    assert fit_spec(fit).group == "state_a" and "year_effect" in fit["posterior"] and "state_a_sd" in fit["posterior"]
+    assert fit_record(fit).spec.group == "state_a" and "year_effect" in fit["posterior"] and "state_a_sd" in fit["posterior"]
     assert "substitutes" in fit.attrs and fit.attrs["panel_path"] == str(panel)

@@ -114,18 +114,14 @@ def test_damaged_fit_file_is_one_line_naming_it(command, kind, good_panel, tmp_p
 
 def test_damaged_frequentist_results_are_one_line_naming_them(good_panel, tmp_path):
     """A readable (minimal) fit, so that the report gets as far as the frequentist results."""
-    import json
-    from dataclasses import asdict
+    from simulate import fake_record
 
-    from models.priors import load_priors, priors_config
     from models.specs import PAPER_MODELS
 
     fits = tmp_path / "fits"
     fits.mkdir()
-    attrs = {"model": "m1", "spec": json.dumps(asdict(PAPER_MODELS["m1"])), "priors": json.dumps(
-        priors_config(load_priors())), "method": "marginal", "sampler": "{}", "standardiser": "{}"}
     tree = xr.DataTree.from_dict({"posterior": xr.Dataset({"coef": ("draw", np.zeros(3))})})
-    tree.attrs = attrs
+    tree.attrs = fake_record(PAPER_MODELS["m1"]).to_attrs()
     tree.to_netcdf(fits / "m1_marginal.nc", engine="h5netcdf")
     freq = tmp_path / "fits.json"
     freq.write_text('{"fits": [{"model": "m1"}]')

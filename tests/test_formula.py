@@ -253,9 +253,9 @@ def test_hurdle_count_formula():
     spec = ModelSpec("t", "y ~ cb * threat + (1 | dyad) + (1 | year)", family="hurdle_poisson", count_formula="~ cb")
     count = spec.count_parsed
     assert (count.response, count.terms, count.group, count.year_effects) == ("y", ("cb",), None, False)
-    assert spec.count_family == "poisson" and spec.variables == ("y", "cb", "threat")
+    assert spec.family_info.count == "poisson" and spec.variables == ("y", "cb", "threat")
     default = ModelSpec("t", "y ~ cb * threat + (1 | dyad) + (1 | year)", family="hurdle_negbinomial")
-    assert default.count_family == "negbin"
+    assert default.family_info.count == "negbin"
     assert default.count_parsed.terms == ("cb", "threat", "cb:threat")  # the zero part's terms, without groups
     assert default.count_parsed.group is None and not default.count_parsed.year_effects
     assert ModelSpec("t", "y ~ cb").count_parsed is None
@@ -387,7 +387,7 @@ def test_user_spec_file(tmp_path):
                                                                                   "ordinal")
     assert ordinal.focus == ("counterbalancing_a", "threat_a") and ordinal.sample == "sample_controls"
     counts = specs["counts"]
-    assert counts.count_family == "negbin" and counts.count_parsed.terms == ("counterbalancing_a", "threat_b")
+    assert counts.family_info.count == "negbin" and counts.count_parsed.terms == ("counterbalancing_a", "threat_b")
     assert counts.count_parsed.response == "concessions_b" and counts.sample == ""
     assert load_specs() == PAPER_MODELS
 
@@ -396,7 +396,8 @@ def test_user_spec_file(tmp_path):
     ('[m4]\nbase = "m1"\n', "[m4] would replace the model m4; choose another name"),
     ('[x]\nbase = "m9"\n', "[x] base 'm9' is not a known model (m1, m2, m3, m4, h1, h2)"),
     ('[x]\nbase = "m4"\ncolour = "red"\n', "[x] unknown field(s) colour; known: base, count_formula, description, "
-                                           "effect, family, focus, formula, label, method, paper_table, sample"),
+                                           "effect, family, figures, focus, formula, label, method, paper_table, "
+                                           "sample"),
     ('[x]\nfamily = "bernoulli"\n', "[x] missing field(s) formula (or give base = a known model)"),
     ('[x]\nbase = "m4"\nfamily = "probit"\n', "model x: family must be one of bernoulli, hurdle_poisson, "
                                               "hurdle_negbinomial, cumulative, got 'probit'"),
@@ -456,7 +457,7 @@ def test_paper_specs(name, outcome, family, sample, interaction, covariates):
     assert spec.variables == (outcome, *covariates)
     assert spec.paper_table == ("Table 1" if name.startswith("m") else "Table 2")
     if family == "hurdle_poisson":
-        assert spec.count_family == "poisson" and spec.count_parsed.terms == parsed.terms
+        assert spec.family_info.count == "poisson" and spec.count_parsed.terms == parsed.terms
         assert spec.count_parsed.group is None
     else:
         assert spec.count_parsed is None

@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 
-from inference.frequentist import fit_data, fit_model
+from inference.frequentist import fit_data
 from models.design import model_data
 from models.specs import PAPER_MODELS
 
@@ -164,7 +164,7 @@ def full_frame() -> pd.DataFrame:
 
 @pytest.mark.parametrize("name", list(PINNED))
 def test_full_panel_estimates_are_unchanged(full_frame, name):
-    results = {r.part: r for r in fit_model(full_frame, PAPER_MODELS[name])}
+    results = {r.part: r for r in fit_data(model_data(full_frame, PAPER_MODELS[name]))}
     assert set(results) == set(PINNED[name])
     checksum = full_frame.attrs["panel_checksum"]
     where = f"{name} (panel checksum {checksum[:12]}, pinned on {PINNED_CHECKSUM[:12]})"

@@ -11,8 +11,8 @@ import pytest
 from scipy.special import expit, log_expit
 
 from models.marginal_op import DyadRows, marginal_dyad_loglik
-from models.quadrature import (QuadratureOptions, dense_dyad_loglik, dyad_layouts, log_marginal_numpy,
-                               node_posterior_numpy)
+from models.quadrature import QuadratureOptions, dense_dyad_loglik, dyad_layouts, log_marginal_numpy
+from references import node_posterior_numpy
 
 
 def rare_event_panel(sigma: float, n_dyads: int = 300, seed: int = 0):

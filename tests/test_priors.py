@@ -210,6 +210,7 @@ def test_priors_command_compares_the_sets_and_the_report_shows_them(tmp_path):
     from typer.testing import CliRunner
 
     from coupproof.cli import app
+    from coupproof.stages import PriorComparisonResult, SensitivityResult
     from reports.bayes_report import sensitivity_section
     from simulate import synthetic_fits
 
@@ -232,7 +233,8 @@ def test_priors_command_compares_the_sets_and_the_report_shows_them(tmp_path):
     assert (out / "prior_defaults.png").stat().st_size > 10_000
     again = runner.invoke(app, args)
     assert again.exit_code == 0 and "m1 under regularising: from cache" in again.output
-    assert "against the regularising and wide sets" in sensitivity_section(out)
+    assert "against the regularising and wide sets" in sensitivity_section(
+        SensitivityResult.read(out), PriorComparisonResult.read(out), ["m1"])
     refused = runner.invoke(app, [*args, "--sets", "regularising"])
     assert refused.exit_code == 2 and "--sets must include 'wide'" in refused.output
 
@@ -251,8 +253,7 @@ def test_count_part_identification_compares_on_the_scale_the_prior_is_on():
                             f"count_beta{RESCALED}": (("chain", "draw", "count_term"), rescaled)},
                            coords={"count_term": ["weak", "strong"]})
     tree = xr.DataTree.from_dict({"posterior": posterior})
-    tree.attrs["priors"] = json.dumps(priors_config(load_priors()))
-    table = count_part_identification(tree).set_index("term")
+    table = count_part_identification(tree, load_priors()["count_slopes"]).set_index("term")
     assert table.loc["weak", "posterior_over_prior_iqr"] == pytest.approx(1.0, abs=0.06)
     assert table.loc["strong", "posterior_over_prior_iqr"] == pytest.approx(0.25 / 2.5, rel=0.05)
     assert table.loc["strong", "pr_positive"] == 0.0

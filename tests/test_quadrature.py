@@ -8,8 +8,10 @@ import numpy as np
 import pytest
 from scipy.special import expit
 
+from references import node_posterior_numpy
+
 from models.quadrature import (QuadratureOptions, QuadratureRule, conditional_mode, dense_log_marginal, dyad_layouts,
-                               log_marginal_numpy, node_posterior_numpy, trapezoid_rule)
+                               log_marginal_numpy, trapezoid_rule)
 
 
 def rare_event_dyads(sigma: float, n_dyads: int = 400, years: int = 25, seed: int = 0):

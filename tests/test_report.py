@@ -211,17 +211,19 @@ def test_report_of_any_spec_skips_what_does_not_apply(varied):
     no group at all: every model is reported, and each section that does not apply is a one-line note."""
     import pandas as pd
 
-    from reports.bayes_report import build_report
+    from coupproof.stages import QUIET, ReportSettings, report
 
     root, panel, specs = varied
-    out = root / "report"
-    build_report(root / "fits", panel, None, out, list(specs), specs, ppc_draws=10)
+    out, none = root / "report", root / "none"
+    settings = ReportSettings(models=tuple(specs), fits=root / "fits", panel=panel, freq=none / "fits.json",
+                              specs=specs, ppc_draws=10, sensitivity=none, robustness=none, validate=none)
+    report(settings, QUIET).write(out)
     text = " ".join((out / "report.html").read_text().split())
     for name in specs:
         assert f'id="{name}"' in text
     assert "Not shown: the formula has no two-way interaction" in text  # s_state
     assert "Checks of events not shown: they need the marginal kernel, and this fit used method plain" in text
-    assert "Not shown: effect curves on the probability scale are drawn for the bernoulli and hurdle" in text
+    assert "Not shown: effect curves on the probability scale are drawn for binary and hurdle outcomes" in text
     assert "Counts: Concessions, A" in text and "Threat to A (from the panel)" in text
     assert "Model comparison by leave-one-group-out PSIS-LOO (state_a, dyad)" in text
     figures = {p.name for p in (out / "figures").glob("*.png")}
@@ -248,11 +250,10 @@ def test_report_of_any_spec_skips_what_does_not_apply(varied):
 
 def test_count_part_identification_compares_posterior_and_prior_spread():
     """A posterior equal to the prior keeps its whole spread (ratio 1); one a tenth as wide gives 0.1."""
-    import json
-
     import numpy as np
     import xarray as xr
 
+    from models.priors import parse_priors
     from reports.posterior_tables import count_part_identification
 
     rng = np.random.default_rng(3)
@@ -260,8 +261,8 @@ def test_count_part_identification_compares_posterior_and_prior_spread():
     posterior = xr.Dataset({"count_beta": (("chain", "draw", "count_term"), beta)},
                            coords={"count_term": ["weak", "strong"]})
     tree = xr.DataTree.from_dict({"posterior": posterior})
-    tree.attrs["priors"] = json.dumps({"count_slopes": {"dist": "Normal", "mu": 0.0, "sigma": 0.5}})
-    table = count_part_identification(tree).set_index("term")
+    prior = parse_priors({"count_slopes": {"dist": "Normal", "mu": 0.0, "sigma": 0.5}})["count_slopes"]
+    table = count_part_identification(tree, prior).set_index("term")
     assert table.loc["weak", "posterior_over_prior_iqr"] == pytest.approx(1.0, abs=0.05)
     assert table.loc["strong", "posterior_over_prior_iqr"] == pytest.approx(0.1, abs=0.01)
     assert table.loc["strong", "pr_positive"] == 1.0 and table.loc["weak", "pr_positive"] == pytest.approx(0.5, abs=0.03)

@@ -15,7 +15,7 @@ from data_prep.panel import PanelOptions, build_panel, panel_to_frame
 from data_prep.sources import RawData
 from inference.rare_events import king_zeng_correction
 from inference.selection import MILLS, heckman_two_step
-from models.robustness import VariantError, get_variants, load_variants
+from models.robustness import VariantError, get_variants, load_suite, load_variants
 
 
 # ---------------------------------------------------------------------------------------------------- panel steps
@@ -206,7 +206,7 @@ def test_key_findings_compare_sign_and_significance_with_the_main_tables():
         _rows("h", "h-h1", "frequentist", 2.0, 0.5, p=0.01, part="outcome"),
         {**_rows("h", "h-h1", "frequentist", 9.0, 0.1, p=0.0), "term": "cb"},  # not an interaction: ignored
     ])
-    found = key_findings(estimates).set_index("model")
+    found = key_findings(estimates, load_suite()).set_index("model")
     assert found.loc["v-m4", "as_in_main_table"] == "yes; Bayes: yes"
     assert found.loc["v-m2", "as_in_main_table"] == "no" and found.loc["v-m2", "main_table"] == "not significant"
     assert found.loc["w-m4", "as_in_main_table"] == "no; Bayes: no, FIT FAILED ITS DIAGNOSTICS"
@@ -215,6 +215,7 @@ def test_key_findings_compare_sign_and_significance_with_the_main_tables():
 
 def test_paper_layout_and_report_section(tmp_path):
     from inference.frequentist import FitResult
+    from coupproof.stages import RobustnessResult
     from reports.bayes_report import robustness_section
     from reports.robustness import paper_layout
 
@@ -223,12 +224,12 @@ def test_paper_layout_and_report_section(tmp_path):
     layout = paper_layout([fit])
     assert layout.loc["cb:threat", "raw_count-m4"] == "-1.500 (0.500)**"  # p = 0.0027
     assert list(layout.index) == ["Intercept", "cb:threat", "N", "log-likelihood", "estimator"]
-    assert robustness_section(tmp_path) is None
+    assert robustness_section(RobustnessResult.read(tmp_path)) is None
     layout.to_csv(tmp_path / "raw_count.csv")
     pd.DataFrame([{"variant": "raw_count", "model": "raw_count-m4", "term": "cb:threat", "freq_estimate": -1.5,
                    "bayes_diagnostics_passed": False, "as_in_main_table": "yes"}]).to_csv(
         tmp_path / "key_findings.csv", index=False)
-    html = robustness_section(tmp_path)
+    html = robustness_section(RobustnessResult.read(tmp_path), load_suite())
     assert "Robustness checks" in html and "Counterweights, raw count" in html
     assert "failed their diagnostics" in html and "-1.500 (0.500)**" in html
 

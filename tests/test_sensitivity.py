@@ -213,12 +213,14 @@ def test_sensitivity_command_writes_tables_and_figures(tmp_path):
     assert {"prior", "likelihood", "diagnosis"} <= set(scaling.columns) and "coef[Intercept]" in set(scaling["parameter"])
     for name in ("prior_sets_m1_forest.png", "prior_sets_m1_effects.png", "power_scaling_m1.png"):
         assert (out / name).stat().st_size > 10_000
+    from coupproof.stages import PriorComparisonResult, SensitivityResult
     from reports.bayes_report import sensitivity_section
 
-    section = sensitivity_section(out)
+    result = SensitivityResult.read(out)
+    section = sensitivity_section(result, PriorComparisonResult.read(out), ["m1"])
     assert "m1 under alternative prior sets" in section and section.count("data:image/png;base64,") == 3
-    assert sensitivity_section(tmp_path / "nothing") is None
-    assert sensitivity_section(out, ["m3"]) is None  # only the reported models' results are shown
+    assert sensitivity_section(None, None, ["m1"]) is None
+    assert sensitivity_section(result, None, ["m3"]) is None  # only the reported models' results are shown
 
 
 def test_an_unreachable_scheduler_leaves_no_default_client():

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from data_prep import atop, capabilities, conflict, coups, gwf, polity, ssf, states
+from data_prep.frames import years_in_spells
 from data_prep.io import atomic_write, atomic_write_text
 
 NAN = float("nan")
@@ -55,7 +56,7 @@ def test_system_members_and_major_power_years():
     assert _records(states.system_members(ddy), ["ccode", "year"]) == [(2, 1990), (20, 1990), (2, 1991), (20, 1991)]
     majors = pd.DataFrame({"ccode": [2.0, 255.0, 255.0], "styear": [1898.0, 1925.0, 1991.0],
                            "endyear": [1900.0, 1925.0, 1991.0], "stmonth": [1, 1, 1]})
-    out = states.major_power_years(majors)
+    out = years_in_spells(states.major_powers(majors), ["ccode"], "styear", "endyear")
     assert _records(out, ["ccode", "year"]) == [(2, 1898), (2, 1899), (2, 1900), (255, 1925), (255, 1991)]
 
 

@@ -14,7 +14,8 @@ from pathlib import Path
 
 from data_prep.io import atomic_write_text
 from data_prep.panel import panel_to_frame, read_panel
-from inference.frequentist import fit_model
+from inference.frequentist import fit_data
+from models.design import model_data
 from models.specs import PAPER_MODELS
 
 GOAL_SECONDS = 120.0
@@ -28,7 +29,7 @@ def run(panel: Path, out: Path) -> dict:
     per_model = {}
     for name, spec in PAPER_MODELS.items():
         start = time.perf_counter()
-        fit_model(frame, spec)
+        fit_data(model_data(frame, spec))
         per_model[name] = round(time.perf_counter() - start, 2)
     total = round(time.perf_counter() - began, 2)
     result = {"benchmark": "six paper models, statsmodels, dyad-clustered SEs", "load_panel_seconds": round(load_seconds, 2),

@@ -16,11 +16,11 @@ from pathlib import Path
 
 from data_prep.io import atomic_write_text
 from data_prep.panel import panel_to_frame, read_panel
+from inference.settings import SamplerSettings
 from models.design import model_data
 from models.specs import get_spec, load_specs
 
-from .bench_bayes import GOAL_ESS, GOAL_RHAT, fit_record, machine, summary_markdown, summary_table
-from .fitting import SamplerSettings
+from .bayes import GOAL_ESS, GOAL_RHAT, machine, summary_markdown, summary_table, timed_fit
 
 GOALS = {"panel_build_seconds": 10.0, "fit_seconds": 180.0}
 SPECS = Path("models/dca_models.toml")
@@ -51,7 +51,7 @@ def run(data_dir: str, out: Path, models: tuple[str, ...], settings: SamplerSett
     panel = out.with_name("country_year_panel.nc")
     builds = panel_build_seconds(data_dir, panel)
     frame, specs = panel_to_frame(read_panel(panel)), load_specs(SPECS)
-    records = [fit_record(model_data(frame, get_spec(name, specs)), settings, "marginal")[0] for name in models]
+    records = [timed_fit(model_data(frame, get_spec(name, specs)), settings, "marginal")[0] for name in models]
     result = {
         "benchmark": "country-year panel build and the DCA models' Bayesian fits (Rahman 2026)",
         "panel_build_seconds": builds, "fits": records, "machine": machine(),

@@ -32,7 +32,8 @@ from models.priors import load_priors
 from models.quadrature import QuadratureOptions, dyad_layouts, log_marginal_numpy
 from models.specs import get_spec
 
-from .fitting import SamplerSettings, fit
+from inference.fitting import fit
+from inference.settings import SamplerSettings
 
 GOAL_SECONDS = 150  # per fit: six fits and the rest of `make all` in 20 minutes
 GOAL_ESS = 1000
@@ -64,7 +65,7 @@ def gradient_at_mean(data: ModelData, idata, method: str, repeats: int = 20) -> 
     return _timed(lambda: f(*args), repeats)
 
 
-def fit_record(data: ModelData, settings: SamplerSettings, method: str) -> tuple[dict, object]:
+def timed_fit(data: ModelData, settings: SamplerSettings, method: str) -> tuple[dict, object]:
     """Fit once and summarise: wall time (model build, compilation, sampling, dyad post-processing) and ESS."""
     began = time.perf_counter()
     idata, diagnostics = fit(data, load_priors(), settings, method)
@@ -134,7 +135,7 @@ SUMMARY_COLUMNS = {"model": "model", "method": "method", "wall_seconds": "wall t
 
 
 def summary_table(records: list[dict]) -> pd.DataFrame:
-    """One row per fit with the figures the README quotes."""
+    """One row per fit with the figures the speed page (docs/results/speed.md) shows."""
     return pd.DataFrame([{label: r.get(key) for key, label in SUMMARY_COLUMNS.items()} for r in records])
 
 
@@ -166,11 +167,11 @@ def run(panel: Path, out: Path, models: tuple[str, ...] = ("m1", "m2", "m3", "m4
     marginals, fitted = [], {}  # the goals are the marginal fits'; the plain fit is the baseline
     for name in models:
         data = model_data(frame, get_spec(name))
-        record, idata = fit_record(data, SamplerSettings(draws=draws, tune=tune), "marginal")
+        record, idata = timed_fit(data, SamplerSettings(draws=draws, tune=tune), "marginal")
         marginals.append(record)
         fitted[name] = (data, idata)
     data = fitted[plain_model][0] if plain_model in fitted else model_data(frame, get_spec(plain_model))
-    plain, _ = fit_record(data, SamplerSettings(draws=plain_draws, tune=plain_tune), "plain")
+    plain, _ = timed_fit(data, SamplerSettings(draws=plain_draws, tune=plain_tune), "plain")
     records = [*marginals, plain]
     about = machine()
     result = {"benchmark": "Bayesian fits on the real panel", "fits": records, "machine": about}

@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from .io import atomic_write_text
+from data_prep.io import atomic_write_text
 
 GOALS = {"wall_seconds": 60.0, "peak_memory_gb": 4.0}
 

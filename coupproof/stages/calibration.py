@@ -1,0 +1,190 @@
+"""The calibration stage: simulation-based calibration of every model family (cases in models/calibration.toml),
+recovery at a saved fit's posterior mean, and the kernel's marginal maximum-likelihood estimate against an
+independent reference."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import pandas as pd
+
+from ..defaults import COUNTRY_YEAR_PANEL, FITS, PANEL, VALIDATE
+from .base import Progress, at_least, read_png, read_table, write_png, write_table
+from .fit import saved_fit_path
+
+
+@dataclass(frozen=True)
+class CalibrationSettings:
+    """Which `cases` of `config` (default: models/calibration.toml; an empty tuple: all), with `simulations` per
+    case (None: each case's own), on the dyad `panel` and the `country_year_panel`; recovery cases take their truth
+    from the saved fits in `fits`. `mle` names the model whose marginal MLE is cross-checked ("none" to skip).
+    Simulations run on `scheduler` and are cached in `cache`."""
+
+    cases: tuple[str, ...] = ()
+    config: Path | None = None
+    panel: Path = PANEL
+    country_year_panel: Path = COUNTRY_YEAR_PANEL
+    fits: Path = FITS
+    simulations: int | None = None
+    scheduler: str | None = None
+    mle: str = "m4"
+    cache: Path = VALIDATE / "cache"
+
+    def __post_init__(self) -> None:
+        if self.simulations is not None:
+            at_least(self.simulations, 2, "simulations")
+
+
+@dataclass
+class CaseResult:
+    """One prior case: its PIT values by quantity, the uniformity tests and the PIT-ECDF plot."""
+
+    pits: object  # xarray.Dataset: the PIT values by quantity, dim simulation
+    tests: pd.DataFrame
+    plot: bytes | None = None
+
+
+@dataclass
+class CalibrationResult:
+    """The families table (one row per prior case), each case's results, the recovery coverage, the marginal MLE
+    comparison (its optimiser details in `mle_details`) and the run's metadata."""
+
+    families: pd.DataFrame
+    cases: dict[str, CaseResult] = field(default_factory=dict)
+    recovery: pd.DataFrame | None = None
+    mle: pd.DataFrame | None = None
+    mle_details: dict = field(default_factory=dict)
+    meta: dict = field(default_factory=dict)
+
+    FAMILIES = "families"
+    META = "validate.json"
+
+    def write(self, out: str | os.PathLike) -> Path:
+        """families.csv/.md, pit_<case>.nc, uniformity_<case>.csv, pit_ecdf_<case>.png, recovery.csv, mle.csv/.json
+        and validate.json in `out`."""
+        from data_prep.io import atomic_write, atomic_write_text
+
+        out = Path(out)
+        for name, case in self.cases.items():
+            stacked = case.pits.to_dataarray("quantity").rename("pit").to_dataset()  # names such as I(x ** 2) as labels
+            atomic_write(out / f"pit_{name}.nc", lambda tmp: stacked.to_netcdf(tmp, engine="h5netcdf"))
+            write_table(out / f"uniformity_{name}.csv", case.tests)
+            if case.plot is not None:
+                write_png(out / f"pit_ecdf_{name}.png", case.plot)
+        write_table(out / f"{self.FAMILIES}.csv", self.families)
+        atomic_write_text(out / f"{self.FAMILIES}.md",
+                          self.families.to_markdown(index=False, floatfmt=".3g") + "\n")
+        if self.recovery is not None:
+            write_table(out / "recovery.csv", self.recovery)
+        if self.mle is not None:
+            write_table(out / "mle.csv", self.mle)
+            atomic_write_text(out / "mle.json", json.dumps(self.mle_details, indent=2, default=str))
+        atomic_write_text(out / self.META, json.dumps(self.meta, indent=2, default=str))
+        return out
+
+    @classmethod
+    def read(cls, out: str | os.PathLike) -> "CalibrationResult | None":
+        """What `write` wrote in `out`, or None where there is no families table."""
+        import xarray as xr
+
+        out = Path(out)
+        families = read_table(out / f"{cls.FAMILIES}.csv")
+        if families is None:
+            return None
+        cases = {}
+        for name in families["case"]:
+            tests = read_table(out / f"uniformity_{name}.csv")
+            if tests is None:
+                continue
+            pits = xr.Dataset()
+            if (out / f"pit_{name}.nc").is_file():
+                stacked = xr.load_dataset(out / f"pit_{name}.nc", engine="h5netcdf")["pit"]
+                pits = stacked.to_dataset("quantity")
+            cases[name] = CaseResult(pits, tests, read_png(out / f"pit_ecdf_{name}.png"))
+        details = json.loads((out / "mle.json").read_text()) if (out / "mle.json").is_file() else {}
+        meta = json.loads((out / cls.META).read_text()) if (out / cls.META).is_file() else {}
+        return cls(families, cases, read_table(out / "recovery.csv"), read_table(out / "mle.csv"), details, meta)
+
+
+def calibrate(settings: CalibrationSettings, progress: Progress | None = None) -> CalibrationResult:
+    """Run every chosen case (cases, panels, specs and truth fits checked before any simulation), then the
+    marginal MLE cross-check."""
+    from rich.markup import escape
+
+    from data_prep.panel import panel_to_frame, read_panel
+    from inference import calibration as cal
+    from inference.record import PanelRef
+    from inference.refits import check_scheduler
+    from inference.store import load_fit
+    from models.specs import get_spec, load_specs
+    from reports import calibration as rc
+
+    progress = progress or Progress()
+    known = cal.load_cases(settings.config)
+    names = settings.cases or tuple(known)
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise cal.CalibrationError(f"unknown calibration case {unknown[0]!r}; known cases: {', '.join(known)}")
+    chosen = [known[n] for n in names]
+    if settings.simulations is not None:
+        chosen = [replace(c, run=replace(c.run, simulations=settings.simulations)) for c in chosen]
+    paths = {"dyad": settings.panel, "country_year": settings.country_year_panel}
+    panels = {design: read_panel(paths[design]) for design in dict.fromkeys(c.design for c in chosen)}
+    if settings.mle != "none":
+        panels.setdefault("dyad", read_panel(settings.panel))
+        get_spec(settings.mle)  # an unknown model fails now, not after the simulations
+    frames = {design: panel_to_frame(ds) for design, ds in panels.items()}
+    specs = {c.name: load_specs(c.specs or None) for c in chosen}
+    for c in chosen:
+        cal.case_spec(c, specs[c.name])
+    truths = {c.name: load_fit(saved_fit_path(settings.fits, get_spec(c.truth_fit, specs[c.name])))
+              for c in chosen if c.truth == "posterior_mean"}
+    check_scheduler(settings.scheduler)
+    began = time.perf_counter()
+    families, recovery, cases = [], [], {}
+    for c in chosen:
+        ds = panels[c.design]
+        prepared = cal.prepare_case(c, frames[c.design], PanelRef.of(ds).checksum, truths.get(c.name),
+                                    specs[c.name])
+        with progress.bar(f"{c.name}: {c.run.simulations} simulations ({len(prepared.data.y):,} rows)",
+                          c.run.simulations) as advance:
+            records = cal.run_case(prepared, settings.cache, settings.scheduler, lambda i, cached: advance())
+        sampler = cal.sampler_summary(records)
+        if c.truth == "prior":
+            tests = cal.uniformity(records, c.run.alpha)
+            pits = cal.pit_dataset(records)
+            cases[c.name] = CaseResult(pits, tests, rc.plot_pit_ecdf(pits, c.label, set(
+                tests.loc[~tests["passed"], "quantity"])))
+            row = rc.family_row(c.name, c.label, tests, sampler)
+            families.append(row)
+            colour = "green" if row["verdict"] == rc.CALIBRATED else "bold red"
+            progress.note(f"[{colour}]{c.name}[/]: {row['parameters passing']} quantities pass; worst "
+                          f"{escape(row['worst parameter'])} (Holm p = {row['worst p (Holm)']:.3g}); "
+                          f"{sampler['seconds_per_fit']:.1f} s per fit")
+        else:
+            table = cal.coverage(records).assign(case=c.name)
+            recovery.append(table)
+            progress.note(f"{c.name}: 94% intervals covered the truth in {table['coverage_94'].mean():.0%} of "
+                          "simulations on average")
+    mle = None
+    if settings.mle != "none":
+        from inference.marginal_mle import compare_mle
+        from models.design import model_data
+
+        with progress.status(f"Marginal MLE of {settings.mle}: kernel and adaptive Gauss-Hermite reference ..."):
+            mle = compare_mle(model_data(frames["dyad"], get_spec(settings.mle)))
+        progress.note(f"Marginal MLE of {settings.mle}: largest difference "
+                      f"{mle['difference_in_se'].abs().max():.2g} kernel SEs")
+    design = "dyad" if "dyad" in panels else next(iter(panels))  # the panel the tables describe
+    panel = PanelRef.of(panels[design], str(paths[design]))
+    meta = {"cases": [c.name for c in chosen], "settings": {c.name: vars(c.run) for c in chosen},
+            "panel": panel.path, "panel_checksum": panel.checksum, "substitutes": panel.substitutes,
+            "mle_model": settings.mle, "seconds": round(time.perf_counter() - began, 1)}
+    return CalibrationResult(pd.DataFrame(families, columns=rc.FAMILY_COLUMNS), cases,
+                             pd.concat(recovery, ignore_index=True) if recovery else None, mle,
+                             dict(mle.attrs) if mle is not None else {}, meta)
+

@@ -1,0 +1,681 @@
+"""The results pages: Markdown pages of what the build produced (docs/results/), generated from the build outputs so
+that no number in them can drift from what the code produces. The pages read the outputs through the stages'
+result classes and never compute a result of their own; a page whose outputs are missing says which `make` target
+builds them.
+
+    from coupproof.stages.results import ResultsSettings, results_pages
+    pages = results_pages(ResultsSettings(build=Path("build"), out=Path("docs/results")))
+    pages.write("docs/results")
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import math
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..defaults import (BUILD, COUNTRY_YEAR_PANEL, FITS, FREQ, PACT_PANEL, PANEL, REPORT, ROBUSTNESS, SENSITIVITY,
+                        VALIDATE)
+from inference.diagnostics import NOT_FLAGGED
+
+from .base import Progress
+from .calibration import CalibrationResult
+from .frequentist import FrequentistResult
+from .panel import PanelResult
+from .priors import PriorComparisonResult
+from .report import ReportResult
+from .robustness import RobustnessResult
+from .sensitivity import SensitivityResult
+
+BENCH = BUILD / "bench"
+DIGITS = 3  # significant digits of a float in the tables
+PAGES = {  # file name -> title, in the order of the index
+    "reproduction.md": "Reproduction of McWard & Yoon (2023)",
+    "bayesian.md": "The Bayesian models",
+    "priors.md": "Priors and prior sensitivity",
+    "robustness.md": "Robustness checks",
+    "calibration.md": "Calibration",
+    "studies.md": "The second and third studies",
+    "speed.md": "Speed",
+}
+INDEX = "index.md"
+
+
+@dataclass(frozen=True)
+class Study:
+    """A further study's outputs: its folder under the build (the Makefile's `study` template), title and target."""
+
+    folder: Path  # relative to the build folder
+    title: str
+    target: str
+
+
+STUDIES = (Study(COUNTRY_YEAR_PANEL.parent.relative_to(BUILD), "Second study: defense cooperation agreements and "
+                 "coup attempts (Rahman 2026)", "make dca"),
+           Study(PACT_PANEL.parent.relative_to(BUILD), "Third study: regime security and alliance "
+                 "institutionalization (Kim & Woods 2022), exploratory", "make institutions"))
+
+
+@dataclass(frozen=True)
+class ResultsSettings:
+    """Which build folder to read (`build`, laid out as coupproof.defaults names it) and where the pages go."""
+
+    build: Path = BUILD
+    out: Path = Path("docs/results")
+
+    def path(self, default: Path) -> Path:
+        """A default build path (coupproof.defaults) inside this build folder."""
+        return Path(self.build) / Path(default).relative_to(BUILD)
+
+    @property
+    def inputs(self) -> list[Path]:
+        return [Path(self.build)]
+
+
+@dataclass
+class ResultsPages:
+    """The pages by file name (Markdown text)."""
+
+    pages: dict[str, str]
+
+    def write(self, out: str | os.PathLike) -> list[Path]:
+        """Every page in `out` (atomically, one file each); returns their paths."""
+        from data_prep.io import atomic_write_text
+
+        return [atomic_write_text(Path(out) / name, text) for name, text in self.pages.items()]
+
+    @classmethod
+    def read(cls, out: str | os.PathLike) -> "ResultsPages":
+        """The pages in `out` (every .md file there)."""
+        return cls({p.name: p.read_text() for p in sorted(Path(out).glob("*.md"))})
+
+
+# --- formatting ------------------------------------------------------------------------------------------------
+
+
+def number(value, digits: int = DIGITS) -> str:
+    """A cell: whole numbers as integers (with thousands separators), other floats to `digits` significant digits,
+    booleans as yes/no, missing values empty."""
+    if value is None or (not isinstance(value, str) and pd.api.types.is_scalar(value) and pd.isna(value)):
+        return ""
+    if isinstance(value, (bool, np.bool_)):
+        return "yes" if value else "no"
+    if isinstance(value, str):
+        return value
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    if x.is_integer() and abs(x) < 1e15:
+        return f"{int(x):,}"
+    text = f"{x:#.{digits}g}"  # '#' keeps trailing zeros: -10.0, 0.500
+    return f"{x:,.0f}" if "e+" in text else text.removesuffix(".")
+
+
+def with_se(estimate, se, digits: int = DIGITS) -> str:
+    """'estimate (se)', or the estimate alone where there is no se."""
+    first, second = number(estimate, digits), number(se, digits)
+    return f"{first} ({second})" if first and second else first
+
+
+def interval(low, high, digits: int = DIGITS) -> str:
+    """'[low, high]', or empty where either end is missing."""
+    first, second = number(low, digits), number(high, digits)
+    return f"[{first}, {second}]" if first and second else ""
+
+
+Column = tuple[str, Callable[[pd.Series], str]]
+
+
+def cell(name: str, digits: int = DIGITS) -> Callable[[pd.Series], str]:
+    return lambda row: number(row.get(name), digits)
+
+
+def pair(estimate: str, se: str, digits: int = DIGITS) -> Callable[[pd.Series], str]:
+    return lambda row: with_se(row.get(estimate), row.get(se), digits)
+
+
+def hdi(low: str, high: str, digits: int = DIGITS) -> Callable[[pd.Series], str]:
+    return lambda row: interval(row.get(low), row.get(high), digits)
+
+
+def render(table: pd.DataFrame, columns: list[Column] | None = None, digits: int = DIGITS) -> str:
+    """A table as Markdown: the given (header, cell) columns, or every column with its name made readable; every
+    cell formatted by `number`."""
+    if table is None or table.empty:
+        return "(empty table)"
+    if columns is None:
+        columns = [(str(name).replace("_", " "), cell(name, digits)) for name in table.columns]
+    frame = pd.DataFrame([{header: make(row) for header, make in columns} for _, row in table.iterrows()],
+                         columns=[header for header, _ in columns], dtype=object)
+    return frame.to_markdown(index=False, disable_numparse=True)
+
+
+def missing(what: str, path: Path, target: str) -> str:
+    """The one line a page gives for outputs that are not built."""
+    return f"{what}: not built (`{path}` is missing); run `{target}`."
+
+
+def unreadable(what: str, path: Path, exc: Exception) -> str:
+    return f"{what}: `{path}` could not be read ({' '.join(str(exc).split())})."
+
+
+def attempt(read: Callable[[], object]) -> tuple[object, Exception | None]:
+    """What `read` returns, or None and the error (a page says so; it never fails)."""
+    try:
+        return read(), None
+    except Exception as exc:  # noqa: BLE001 - any unreadable output becomes a line on its page
+        return None, exc
+
+
+class Build:
+    """The build folder's outputs, each read once through its result class (None where not built)."""
+
+    def __init__(self, settings: ResultsSettings):
+        self.settings = settings
+        self.problems: dict[str, str] = {}  # output -> why it could not be read
+
+    def path(self, default: Path) -> Path:
+        return self.settings.path(default)
+
+    def read(self, key: str, what: str, path: Path, read: Callable[[], object], exists: bool | None = None):
+        if not (path.exists() if exists is None else exists):
+            return None
+        value, exc = attempt(read)
+        if exc is not None:
+            self.problems[key] = unreadable(what, path, exc)
+        return value
+
+    def panel(self, path: Path) -> PanelResult | None:
+        return self.read(str(path), "panel", path, lambda: PanelResult.read(path))
+
+    def freq(self, folder: Path) -> FrequentistResult | None:
+        return self.read(str(folder), "frequentist results", FrequentistResult.path(folder),
+                         lambda: FrequentistResult.read(folder))
+
+    def report(self, folder: Path) -> ReportResult | None:
+        return self.read(str(folder), "report", folder / ReportResult.PAGE, lambda: ReportResult.read(folder))
+
+    def sensitivity(self, folder: Path) -> SensitivityResult | None:
+        found = self.read(str(folder), "sensitivity results", folder, lambda: SensitivityResult.read(folder))
+        return None if found is None or found.empty else found
+
+
+def fit_records(folder: Path) -> list[tuple[Path, object, Exception | None]]:
+    """The record (inference.record.FitRecord) of every saved fit in `folder`, read from the file's attrs without
+    loading its draws; a file that cannot be read gives its error instead."""
+    import xarray as xr
+
+    from inference.record import fit_record
+
+    found = []
+    for path in sorted(Path(folder).glob("*.nc")):
+        def read(path=path):
+            with xr.open_datatree(path, engine="h5netcdf") as tree:
+                return fit_record(tree, str(path))
+        record, exc = attempt(read)
+        found.append((path, record, exc))
+    return found
+
+
+FIT_COLUMNS = ["fit", "model", "family", "method", "sampler", "chains", "tune", "draws", "ESS target", "rows",
+               "groups", "events", "wall seconds", "diagnostics"]
+
+
+def fits_table(folder: Path) -> str:
+    """One line per saved fit: model, method, sampler settings (per chain), size, time and the diagnostics gate;
+    then a line for each file that could not be read (e.g. a fit of an older format, to be refitted)."""
+    rows, unread = [], []
+    for path, record, exc in fit_records(folder):
+        if record is None:
+            unread.append(f"- `{path.name}`: unreadable ({' '.join(str(exc).split())})")
+            continue
+        sampler = record.sampler
+        rows.append({"fit": path.name, "model": record.model, "family": record.spec.family, "method": record.method,
+                     "sampler": sampler.sampler, "chains": sampler.chains, "tune": sampler.tune,
+                     "draws": sampler.draws, "ESS target": sampler.ess_min, "rows": record.n_rows,
+                     "groups": record.n_groups, "events": record.n_events, "wall seconds": record.wall_seconds,
+                     "diagnostics": "passed" if record.diagnostics_passed
+                     else "FAILED: " + "; ".join(record.diagnostics_problems)})
+    parts = [render(pd.DataFrame(rows, columns=FIT_COLUMNS))] if rows else []
+    return "\n\n".join(parts + (["\n".join(unread)] if unread else []))
+
+
+def page(title: str, settings: ResultsSettings, checksum: str, today: str, *parts: str) -> str:
+    """A page: its title, the generated-by line and the parts, separated by blank lines."""
+    head = (f"# {title}\n\nGenerated by `coupproof results` from `{settings.build}` on {today} (UTC); panel checksum "
+            f"{checksum or 'unknown'}; do not edit by hand.")
+    return "\n\n".join([head, *[p.strip() for p in parts if p and p.strip()]]) + "\n"
+
+
+def sections(markdown: str) -> list[str]:
+    """The '## ' sections of a Markdown text (each with its heading; the text before the first is dropped)."""
+    found: list[list[str]] = []
+    for line in markdown.splitlines():
+        if line.startswith("## "):
+            found.append([line])
+        elif found:
+            found[-1].append(line)
+    return ["\n".join(lines).strip() for lines in found]
+
+
+def shows_table(section: str, columns: list[str] | None) -> bool:
+    """Whether a section's first table has exactly these columns (a table already shown from its CSV)."""
+    header = next((line for line in section.splitlines() if line.startswith("|")), "")
+    return columns is not None and [c.strip() for c in header.strip("|").split("|")] == columns
+
+
+def demote(markdown: str, levels: int = 2) -> str:
+    """A Markdown text with its headings moved `levels` down (to nest it in a page)."""
+    return "\n".join("#" * levels + line if line.startswith("#") else line for line in markdown.splitlines())
+
+
+# --- the pages ---------------------------------------------------------------------------------------------------
+
+
+def comparison_columns(digits: int = DIGITS) -> list[Column]:
+    return [("model", cell("model")), ("part", cell("part")), ("term", cell("term")),
+            ("ours (SE)", pair("ours", "our_se", digits)), ("paper (SE)", pair("paper", "paper_se", digits)),
+            ("difference (paper SEs)", cell("diff_in_paper_se", digits)), ("sign agrees", cell("sign_agrees")),
+            ("within 2 paper SEs", cell("within_2_paper_se"))]
+
+
+def agreement(comparison: pd.DataFrame) -> pd.DataFrame:
+    """Per model and part: the coefficients compared with the paper (rows with both SEs), how many agree in sign and
+    how many lie within 2 paper SEs."""
+    compared = comparison[comparison["our_se"].notna() & comparison["paper_se"].notna()]
+    rows = []
+    for (model, part), found in compared.groupby(["model", "part"], sort=False):
+        rows.append({"model": model, "part": part, "coefficients": len(found),
+                     "sign agrees": int(found["sign_agrees"].astype(bool).sum()),
+                     "within 2 paper SEs": int(found["within_2_paper_se"].astype(bool).sum())})
+    return pd.DataFrame(rows)
+
+
+def reproduction_page(build: Build, panel: PanelResult | None, freq: FrequentistResult | None) -> list[str]:
+    path = build.path(PANEL)
+    parts = ["## The panel"]
+    if panel is None:
+        parts.append(build.problems.get(str(path)) or missing("The panel", path, "make data"))
+    else:
+        parts.append(f"`{path}`: {panel.summary()}.")
+        if panel.comparison is None:
+            parts.append(missing("The comparison with the paper", PanelResult.check_paths(path)[1], "make data"))
+        else:
+            parts.append("Our panel against the paper's sample sizes and Table 5 (`panel_check.csv`):")
+            parts.append(render(panel.comparison, [
+                ("variable", cell("variable")), ("statistic", cell("statistic")), ("paper's name", cell("paper_label")),
+                ("paper", cell("paper_value")), ("ours", cell("ours")), ("difference", cell("difference")),
+                ("relative difference", cell("relative_difference")), ("source", cell("source"))]))
+        if panel.check is not None:
+            shown = list(panel.comparison.columns) if panel.comparison is not None else None
+            rest = [demote(text, 1) for text in sections(panel.check) if not shows_table(text, shown)]
+            if rest:
+                parts += ["The rest of the panel check (`panel_check.md`):", *rest]
+    folder = build.path(FREQ)
+    parts.append("## Tables 1 and 2")
+    if freq is None:
+        parts.append(build.problems.get(str(folder)) or missing("Frequentist results", folder, "make freq"))
+    elif freq.comparison.empty:
+        parts.append(f"`{folder}` holds no comparison with the paper (no paper model was fitted); run `make freq`.")
+    else:
+        parts.append("Our maximum-likelihood estimates (clustered SEs) against the paper's, by model "
+                     "(`comparison.csv`):")
+        parts.append(render(agreement(freq.comparison)))
+        parts.append(render(freq.comparison, comparison_columns()))
+        figures = ", ".join(f"`{name}.png`" for name in freq.figures)
+        if figures:
+            parts.append(f"Figures in `{folder}`: {figures}.")
+    return parts
+
+
+OVERVIEW_COLUMNS: list[Column] = [
+    ("model", cell("model")), ("interaction", cell("label")), ("posterior mean (sd)", pair("mean", "sd")),
+    ("94% HDI", hdi("hdi_lower", "hdi_upper")), ("Pr(< 0)", cell("pr_negative")),
+    ("frequentist (SE)", pair("freq", "freq_se")), ("paper (SE)", pair("paper", "paper_se"))]
+LOO_COLUMNS: list[Column] = [
+    ("model", cell("model")), ("left out", cell("grouping")), ("elpd LOO (SE)", pair("elpd_loo", "se")),
+    ("p LOO", cell("p_loo")), ("groups", cell("groups")), ("Pareto k above threshold", cell("k_above_threshold")),
+    ("threshold", cell("k_threshold")), ("largest k", cell("k_max"))]
+ODDS_RATIO_COLUMNS: list[Column] = [
+    ("model", cell("model")), ("variable", cell("variable")), ("contrast", cell("contrast")), ("at", cell("at")),
+    ("odds ratio (mean)", cell("odds_ratio")), ("94% HDI", hdi("lower", "upper")),
+    ("Pr(OR < 1)", cell("pr_below_1"))]
+
+
+def report_parts(build: Build, folder: Path, target: str) -> list[str]:
+    """The report's overview, key-effect odds ratios and LOO tables."""
+    report = build.report(folder)
+    if report is None:
+        return [build.problems.get(str(folder)) or missing("The report", folder / ReportResult.PAGE, target)]
+    parts = []
+    overview = report.tables.get("overview")
+    if overview is not None and not overview.empty:
+        parts += ["Each model's interaction (`tables/overview.csv`):", render(overview, OVERVIEW_COLUMNS)]
+    odds = [table for name, table in report.tables.items() if name.endswith("_effect_odds_ratio")]
+    if odds:
+        parts += ["Each model's key effect as an odds ratio (`tables/<model>_effect_odds_ratio.csv`):",
+                  render(pd.concat(odds, ignore_index=True), ODDS_RATIO_COLUMNS)]
+    loo = report.tables.get("loo")
+    if loo is not None and not loo.empty:
+        parts += ["Leave-one-group-out PSIS-LOO (`tables/loo.csv`):", render(loo, LOO_COLUMNS)]
+    return parts or [f"`{folder}` holds no overview, odds-ratio or LOO table."]
+
+
+def bayesian_page(build: Build) -> list[str]:
+    parts = ["## The interactions and model comparison", *report_parts(build, build.path(REPORT), "make report"),
+             "## The fits"]
+    folder = build.path(FITS)
+    table = fits_table(folder) if folder.is_dir() else ""
+    parts.append(f"Every saved fit in `{folder}` (sampler settings per chain, wall time, diagnostics gate):\n\n"
+                 + table if table else missing("Bayesian fits", folder, "make fit"))
+    return parts
+
+
+PRIOR_SET_COLUMNS = {"model", "prior_set", "term", "mean", "sd", "hdi_lower", "hdi_upper", "pr_negative",
+                     "diagnostics_passed"}
+
+
+def prior_comparison_columns(table: pd.DataFrame) -> list[Column]:
+    """The comparison's columns: a mean per prior set and each set's shift from the reference in frequentist SEs
+    (the reference is the set without a shift column)."""
+    sets = [c.removeprefix("mean_") for c in table.columns if c.startswith("mean_")]
+    shifted = [c.removeprefix("shift_").removesuffix("_se") for c in table.columns if c.startswith("shift_")]
+    reference = next((s for s in sets if s not in shifted), "the reference")
+    return [("model", cell("model")), ("part", cell("part")), ("term", cell("term")),
+            ("frequentist (SE)", pair("freq_estimate", "freq_se")),
+            *[(f"{name}" + (" (sd)" if f"sd_{name}" in table else ""), pair(f"mean_{name}", f"sd_{name}"))
+              for name in sets],
+            *[(f"{name} - {reference} (freq. SEs)", cell(f"shift_{name}_se")) for name in shifted],
+            ("flagged under default", cell("flagged_under_default")), ("meets criterion", cell("meets_criterion")),
+            ("every fit passed its diagnostics", cell("diagnostics_passed"))]
+
+
+def priors_page(build: Build) -> list[str]:
+    folder = build.path(SENSITIVITY)
+    parts = ["## The default priors against the other sets"]
+    comparison = build.read(f"{folder}:priors", "prior comparison", folder,
+                            lambda: PriorComparisonResult.read(folder))
+    if comparison is None:
+        parts.append(build.problems.get(f"{folder}:priors")
+                     or missing("The prior comparison", folder / f"{PriorComparisonResult.STEM}.csv", "make priors"))
+    else:
+        parts += [f"Posterior means of each key interaction under each prior set; {comparison.met} of "
+                  f"{len(comparison.table)} interactions meet the criterion (docs/priors.md) "
+                  f"(`{PriorComparisonResult.STEM}.csv`):",
+                  render(comparison.table, prior_comparison_columns(comparison.table))]
+    sensitivity = build.sensitivity(folder)
+    parts.append("## Power-scaling of the saved fits")
+    if sensitivity is None or sensitivity.power_scaling is None:
+        parts.append(build.problems.get(str(folder))
+                     or missing("Power-scaling", folder / SensitivityResult.POWER_SCALING, "make report"))
+    else:
+        scaling = sensitivity.power_scaling
+        flagged = scaling[scaling["diagnosis"] != NOT_FLAGGED]
+        counts = pd.DataFrame([{"model": model, "parameters": len(part),
+                                "flagged": int((part["diagnosis"] != NOT_FLAGGED).sum())}
+                               for model, part in scaling.groupby("model", sort=False)])
+        parts += ["Parameters flagged by power-scaling (prior and likelihood sensitivity, ArviZ's diagnosis) per "
+                  f"model (`{SensitivityResult.POWER_SCALING}`):", render(counts)]
+        if not flagged.empty:
+            parts += ["The flagged parameters:", render(flagged, [
+                ("model", cell("model")), ("parameter", cell("parameter")),
+                ("prior sensitivity", cell("prior")), ("likelihood sensitivity", cell("likelihood")),
+                ("diagnosis", cell("diagnosis"))])]
+    parts.append("## Refits under the prior sets")
+    if sensitivity is None or not sensitivity.prior_sets:
+        parts.append(missing("Prior-set refits", folder / "prior_sets_<model>.csv", "make sensitivity"))
+    else:
+        for model, refits in sensitivity.prior_sets.items():
+            table = refits.table
+            extra = [(str(c).replace("_", " ") + " (mean)", cell(c)) for c in table.columns
+                     if c not in PRIOR_SET_COLUMNS]
+            parts += [f"### {model} (`prior_sets_{model}.csv`)", render(table, [
+                ("prior set", cell("prior_set")), ("term", cell("term")), ("posterior mean (sd)", pair("mean", "sd")),
+                ("94% HDI", hdi("hdi_lower", "hdi_upper")), ("Pr(< 0)", cell("pr_negative")), *extra,
+                ("diagnostics passed", cell("diagnostics_passed"))])]
+    return parts
+
+
+FINDINGS_COLUMNS: list[Column] = [
+    ("variant", cell("variant")), ("model", cell("model")), ("term", cell("term")),
+    ("frequentist (SE)", pair("freq_estimate", "freq_se")), ("p", cell("freq_p")),
+    ("frequentist converged", cell("freq_converged")), ("Bayesian mean (sd)", pair("bayes_mean", "bayes_sd")),
+    ("94% HDI", hdi("bayes_lower", "bayes_upper")), ("Bayesian diagnostics passed", cell("bayes_diagnostics_passed")),
+    ("main table", cell("main_table")), ("as in the main table", cell("as_in_main_table"))]
+
+
+def timing_line(timing: dict) -> str:
+    if not timing:
+        return ""
+    """The robustness run's timing (timing.json) in one line."""
+    return (f"Run: variants {len(timing.get('variants', []))}; frequentist suite "
+            f"{number(timing.get('frequentist_seconds'))} s; {number(timing.get('bayesian_fits'))} Bayesian fits in "
+            f"{number(timing.get('bayesian_seconds'))} s on {number(timing.get('cpus'))} CPUs "
+            f"({timing.get('scheduler', '')}).")
+
+
+def robustness_page(build: Build) -> list[str]:
+    folder = build.path(ROBUSTNESS)
+    found = build.read(str(folder), "robustness results", folder, lambda: RobustnessResult.read(folder))
+    if found is None:
+        return [build.problems.get(str(folder))
+                or missing("Robustness results", folder / f"{RobustnessResult.FINDINGS}.csv", "make robustness")]
+    return ["## Key findings",
+            "Each variant's key interaction, frequentist and Bayesian, and whether its sign and significance are as "
+            f"in the main tables (`{RobustnessResult.FINDINGS}.csv`; a failed Bayesian fit is not a result):",
+            render(found.findings, FINDINGS_COLUMNS), timing_line(found.timing),
+            f"Each variant's full table: `{folder}/<variant>.md`."]
+
+
+MLE_DIGITS = 6  # the kernel and the reference agree far beyond 3 digits: show it
+
+
+def calibration_page(build: Build) -> list[str]:
+    folder = build.path(VALIDATE)
+    found = build.read(str(folder), "calibration results", folder, lambda: CalibrationResult.read(folder))
+    if found is None:
+        return [build.problems.get(str(folder))
+                or missing("Calibration results", folder / f"{CalibrationResult.FAMILIES}.csv", "make validate")]
+    parts = ["## Simulation-based calibration of every family", f"`{CalibrationResult.FAMILIES}.csv`:",
+             render(found.families)]
+    meta = found.meta
+    if meta.get("seconds") is not None:
+        parts.append(f"Run time: {number(meta['seconds'])} s; settings per case in `{CalibrationResult.META}`.")
+    parts.append("## Recovery at a saved fit's posterior mean")
+    if found.recovery is None:
+        parts.append(f"No recovery case in this run (`{folder}/recovery.csv` is missing); run `make validate`.")
+    else:
+        parts += ["Coverage of the central 50% and 94% intervals over the simulations (`recovery.csv`):",
+                  render(found.recovery, [
+                      ("case", cell("case")), ("quantity", cell("quantity")), ("simulations", cell("simulations")),
+                      ("truth (mean)", cell("truth")), ("posterior mean (mean)", cell("posterior_mean")),
+                      ("50% coverage", cell("coverage_50")), ("94% coverage", cell("coverage_94")),
+                      ("mean z", cell("mean_z"))])]
+    parts.append("## The kernel's marginal MLE against the reference")
+    if found.mle is None:
+        parts.append(f"Not run (`{folder}/mle.csv` is missing; `--mle none`?); run `make validate`.")
+    else:
+        parts += [f"Model {meta.get('mle_model', '')} (`mle.csv`):", render(found.mle, [
+            ("parameter", cell("parameter")), ("kernel (SE)", pair("kernel", "kernel_se", MLE_DIGITS)),
+            ("reference", cell("reference", MLE_DIGITS)), ("difference (kernel SEs)", cell("difference_in_se"))])]
+        details = found.mle_details
+        if details:
+            parts.append("Optimiser: " + "; ".join(f"{key.replace('_', ' ')} {number(value)}"
+                                                    for key, value in details.items()) + ".")
+    return parts
+
+
+def wide_estimates(freq: FrequentistResult) -> pd.DataFrame:
+    """The frequentist estimates as one row per part and term and one column per model ('estimate (SE)'), then each
+    model's observations, clusters, events and log-likelihood (its parts' joined by ' / ')."""
+    models = list(dict.fromkeys(fit.model for fit in freq.fits))
+    cells: dict[tuple[str, str], dict[str, list[str]]] = {}
+    for fit in freq.fits:
+        for term, row in fit.table.iterrows():
+            cells.setdefault((fit.part, term), {}).setdefault(fit.model, []).append(with_se(row["estimate"], row["se"]))
+        for key, value in (("N", fit.nobs), ("clusters", fit.n_clusters), ("events", fit.n_events),
+                           ("log-likelihood", fit.loglik)):
+            cells.setdefault(("", key), {}).setdefault(fit.model, []).append(number(value))
+    terms = [key for key in cells if key[0]] + [key for key in cells if not key[0]]
+    return pd.DataFrame([{"part": part, "term": term, **{m: " / ".join(cells[(part, term)].get(m, [])) for m in models}}
+                         for part, term in terms])
+
+
+def studies_page(build: Build) -> list[str]:
+    parts = []
+    for study in STUDIES:
+        root = Path(build.settings.build) / study.folder
+        parts.append(f"## {study.title}")
+        if not root.is_dir():
+            parts.append(missing("The study", root, study.target))
+            continue
+        panel_path = root / PANEL.name
+        panel = build.panel(panel_path)
+        if panel is not None:
+            checksum = str(panel.panel.attrs.get("panel_checksum", ""))[:12]
+            parts.append(f"Panel `{panel_path}`: {panel.summary()}; checksum {checksum}.")
+        else:
+            parts.append(build.problems.get(str(panel_path)) or missing("The panel", panel_path, study.target))
+        folder = root / FREQ.relative_to(BUILD)
+        freq = build.freq(folder)
+        parts.append("### Frequentist estimates")
+        if freq is None:
+            parts.append(build.problems.get(str(folder)) or missing("Frequentist results", folder, study.target))
+        else:
+            parts += [f"Estimate (clustered SE) per model and part (`{FrequentistResult.RESULTS}`); the last rows "
+                      "give each model's observations, clusters, events and log-likelihood (per part):",
+                      render(wide_estimates(freq))]
+        parts.append("### Bayesian")
+        parts += report_parts(build, root / REPORT.relative_to(BUILD), study.target)
+        fits = root / FITS.relative_to(BUILD)
+        table = fits_table(fits) if fits.is_dir() else ""
+        if table:
+            parts += [f"The saved fits in `{fits}`:", table]
+    return parts
+
+
+def bayes_details(build: Build, path: Path) -> list[str]:
+    """From the Bayesian bench's record (bayes.json): the marginal fit's ESS per second against the plain model's,
+    the gradient costs at several group sds, and the goals met."""
+    found = build.read(str(path), "bayes.json", path, lambda: json.loads(path.read_text()))
+    if found is None:
+        return [build.problems.get(str(path), "")]
+    parts = []
+    for key, value in found.items():
+        if key.endswith("_ess_per_second_ratio"):
+            model = key.removesuffix("_ess_per_second_ratio")
+            parts.append(f"{model}: the marginal fit's smallest ESS per second is {number(value)} times the plain "
+                         "model's.")
+        elif key.endswith("_gradient_costs") and isinstance(value, dict):
+            model = key.removesuffix("_gradient_costs")
+            parts += [f"{model}: milliseconds per log density and gradient at the posterior mean's coefficients and "
+                      "several group sds (the naive quadrature: value only):",
+                      render(pd.DataFrame([{"measure": name.replace("_", " "), "ms": ms}
+                                           for name, ms in value.items()]))]
+    goals = found.get("goals") or {}
+    if goals:
+        parts += ["Goals:", render(pd.DataFrame([{"goal": goal, "met": met} for goal, met in goals.items()]))]
+    return parts
+
+
+def speed_page(build: Build) -> list[str]:
+    folder = Path(build.settings.build) / BENCH.relative_to(BUILD)
+    if not folder.is_dir():
+        return [missing("Benchmarks", folder, "make bench")]
+    parts = []
+
+    def load(name: str) -> dict | None:
+        path = folder / name
+        found = build.read(str(path), name, path, lambda: json.loads(path.read_text()))
+        if found is None:
+            parts.append(build.problems.get(str(path)) or missing(name, path, "make bench"))
+        return found
+
+    parts.append("## Panel build (`panel_build.json`)")
+    panel = load("panel_build.json")
+    if panel is not None:
+        parts.append(f"{panel.get('benchmark', '')}: best of {len(panel.get('runs', []))} fresh processes "
+                     f"{number(panel.get('best_wall_seconds'))} s, peak memory {number(panel.get('peak_memory_gb'))} "
+                     f"GB; meets its goals: {number(panel.get('meets_goals'))}.")
+        if panel.get("runs"):
+            parts.append(render(pd.DataFrame(panel["runs"])))
+    parts.append("## Frequentist fits (`frequentist.json`)")
+    freq = load("frequentist.json")
+    if freq is not None:
+        parts.append(f"{freq.get('benchmark', '')}: reading the panel {number(freq.get('load_panel_seconds'))} s, "
+                     f"all models {number(freq.get('total_seconds'))} s (goal {number(freq.get('goal_seconds'))} s).")
+        per_model = freq.get("per_model_seconds") or {}
+        if per_model:
+            parts.append(render(pd.DataFrame([{"model": m, "seconds": s} for m, s in per_model.items()])))
+    for name, title in (("bayes_summary.md", "Bayesian fits"), ("country_year_summary.md", "The second study's fits")):
+        parts.append(f"## {title} (`{name}`)")
+        path = folder / name
+        parts.append(path.read_text().strip() if path.is_file() else missing(title, path, "make bench"))
+        if name == "bayes_summary.md" and (folder / "bayes.json").is_file():
+            parts += bayes_details(build, folder / "bayes.json")
+    parts.append("## Frequentist robustness suite (`robustness/timing.json`)")
+    robust = folder / ROBUSTNESS.relative_to(BUILD)
+    found = build.read(str(robust), "robustness timing", robust, lambda: RobustnessResult.read(robust))
+    parts.append(timing_line(found.timing) if found is not None and found.timing
+                 else build.problems.get(str(robust)) or missing("The robustness timing", robust, "make bench"))
+    return parts
+
+
+OUTPUTS = (  # what the index lists: (what, default path, make target)
+    ("panel", PANEL, "make data"), ("panel check", PANEL.with_name(PANEL.stem + "_check.csv"), "make data"),
+    ("frequentist results", FrequentistResult.path(FREQ), "make freq"), ("Bayesian fits", FITS, "make fit"),
+    ("report", REPORT / ReportResult.PAGE, "make report"),
+    ("power-scaling", SENSITIVITY / SensitivityResult.POWER_SCALING, "make report"),
+    ("prior comparison", SENSITIVITY / f"{PriorComparisonResult.STEM}.csv", "make priors"),
+    ("robustness", ROBUSTNESS / f"{RobustnessResult.FINDINGS}.csv", "make robustness"),
+    ("calibration", VALIDATE / f"{CalibrationResult.FAMILIES}.csv", "make validate"),
+    *[(study.title.split(":")[0].lower(), BUILD / study.folder / REPORT.relative_to(BUILD) / ReportResult.PAGE,
+       study.target) for study in STUDIES],
+    ("benchmarks", BENCH, "make bench"),
+)
+
+
+def index_page(build: Build) -> list[str]:
+    links = "\n".join(f"- [{title}]({name})" for name, title in PAGES.items())
+    rows = []
+    for what, default, target in OUTPUTS:
+        path = build.path(default)
+        rows.append({"output": what, "path": f"`{path}`", "status": "built" if path.exists() else "not built",
+                     "made by": f"`{target}`"})
+    parts = [links, "## What the build holds", render(pd.DataFrame(rows))]
+    if build.problems:
+        parts += ["## Outputs that could not be read", "\n".join(f"- {line}" for line in build.problems.values())]
+    return parts
+
+
+def results_pages(settings: ResultsSettings, progress: Progress | None = None) -> ResultsPages:
+    """Every results page from the build outputs in `settings.build` (missing outputs give a line naming the make
+    target that builds them; nothing is computed or fitted)."""
+    progress = progress or Progress()
+    build = Build(settings)
+    today = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d")
+    with progress.status(f"Reading the build outputs in {settings.build} ..."):
+        panel = build.panel(build.path(PANEL))
+        freq = build.freq(build.path(FREQ))
+        checksum = str(panel.panel.attrs.get("panel_checksum", "")) if panel is not None else \
+            str(freq.metadata.get("panel_checksum", "")) if freq is not None else ""
+        bodies = {"reproduction.md": reproduction_page(build, panel, freq), "bayesian.md": bayesian_page(build),
+                  "priors.md": priors_page(build), "robustness.md": robustness_page(build),
+                  "calibration.md": calibration_page(build), "studies.md": studies_page(build),
+                  "speed.md": speed_page(build)}
+        checksum = checksum[:12]
+        pages = {INDEX: page("Results", settings, checksum, today, *index_page(build))}
+        pages.update({name: page(PAGES[name], settings, checksum, today, *parts) for name, parts in bodies.items()})
+    for line in build.problems.values():
+        progress.note(f"[yellow]{line}[/]")
+    return ResultsPages(pages)

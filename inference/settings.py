@@ -1,0 +1,50 @@
+"""Sampler settings and the defaults every stage shares: one place for the seed, the sampler and the numbers of
+draws, so that the command line, the Python API and the suites cannot drift apart."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .diagnostics import ESS_MIN
+
+DEFAULT_SEED = 20231  # the random seed of every fit unless one is given
+SAMPLERS = ("nutpie", "numpyro", "pymc")
+ADAPTATIONS = ("low_rank", "diag")
+# inclusive ranges of the integer settings (the seed must fit the samplers' 32-bit seeds)
+SETTING_RANGES = {"draws": (1, 1_000_000), "tune": (1, 1_000_000), "chains": (1, 64), "seed": (0, 2**32 - 1),
+                  "ess_min": (1, 1_000_000)}
+
+
+@dataclass(frozen=True)
+class SamplerSettings:
+    """NUTS settings, checked on creation. `adaptation` is nutpie's mass matrix: "low_rank" (default) learns the
+    strong correlations between an interaction and its constitutive terms; "diag" is the classic diagonal one.
+    `ess_min` is the bulk and tail ESS that the diagnostics gate asks of every population parameter."""
+
+    sampler: str = "nutpie"
+    draws: int = 1000
+    tune: int = 1000
+    chains: int = 2
+    seed: int = DEFAULT_SEED
+    target_accept: float = 0.85
+    adaptation: str = "low_rank"
+    ess_min: int = ESS_MIN
+
+    def __post_init__(self) -> None:
+        if self.sampler not in SAMPLERS:
+            raise ValueError(f"unknown sampler {self.sampler!r}; use {', '.join(SAMPLERS)}")
+        if self.adaptation not in ADAPTATIONS:
+            raise ValueError(f"unknown mass matrix adaptation {self.adaptation!r}; use {', '.join(ADAPTATIONS)}")
+        for name, (low, high) in SETTING_RANGES.items():
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                raise ValueError(f"{name} must be a whole number from {low} to {high}, got {value!r}")
+        if not (isinstance(self.target_accept, (int, float)) and 0 < self.target_accept < 1):
+            raise ValueError(f"target_accept must lie strictly between 0 and 1, got {self.target_accept!r}")
+
+    def longer(self, factor: int = 2) -> "SamplerSettings":
+        """The same settings with `factor` times the draws and tuning iterations: the one retry rule for a fit
+        that failed its diagnostics gate."""
+        from dataclasses import replace
+
+        return replace(self, draws=factor * self.draws, tune=factor * self.tune)

@@ -32,6 +32,7 @@ from . import posterior_plots as plots
 from . import prior_defaults
 from .calibration import calibration_section
 from .frequentist import interaction_variables, marginal_effect_curve
+from .formatting import HDI, number, with_interval, with_se
 from .html import Figures
 from .key_effect import key_effect_parts
 from .posterior_effects import concession_curves, marginal_effect_curves, predicted_probability_curves
@@ -106,13 +107,14 @@ def population_parts(name: str, tree, spec: ModelSpec, report: Report, labels: d
     ses = f"SEs clustered on {spec.group}" if spec.group else "robust SEs"
     parts = [html.section("Population parameters", html.paragraph(
         "Posterior mean, sd and 94% HDI on the covariates' original scale, with R-hat and ESS; 'freq' is our "
-        f"frequentist fit with {ses}, 'paper' is McWard & Yoon (2023) for their models."), html.table(population), level=3)]
+        f"frequentist fit with {ses}, 'paper' is McWard & Yoon (2023) for their models."),
+        html.table(population, hide=("model", "term")), level=3)]
     if signs.empty:
         reason = ("the formula has no two-way interaction" if spec.interaction is None else
                   f"the interaction {spec.interaction_term} is not one coefficient of the fit")
         parts.append(_skipped("Sign of the interaction", reason))
     else:
-        parts.append(html.section("Sign of the interaction", html.table(signs), level=3))
+        parts.append(html.section("Sign of the interaction", html.table(signs, hide=("model", "term")), level=3))
     return parts
 
 
@@ -178,8 +180,7 @@ def count_part_parts(name: str, tree, record: FitRecord, labels: dict, tables: d
         f"posterior is about as wide as its prior: {len(weak)} of {len(identified)} slopes keep more than half "
         "of their prior's spread (posterior over prior interquartile range above 0.5), so their estimates there "
         "are mostly the prior's. The Pr(any) curve comes from the logit part over all dyad-years and is much "
-        "better identified."), html.table(shown.rename(columns={
-            "posterior_over_prior_iqr": "posterior / prior IQR", "pr_positive": "Pr(slope > 0)"}))]
+        "better identified."), html.table(shown)]
 
 
 def sampling_parts(name: str, tree, spec: ModelSpec, figures: Figures) -> list[str]:
@@ -447,6 +448,42 @@ def robustness_section(result, suite=None) -> str | None:
     return html.section("Robustness checks", *parts, anchor="robustness")
 
 
+def _direction(row) -> str:
+    """What the posterior says of an interaction's sign, in words, from its HDI and Pr(< 0)."""
+    if row["hdi_upper"] < 0:
+        return f"negative (its {HDI} lies below zero)"
+    if row["hdi_lower"] > 0:
+        return f"positive (its {HDI} lies above zero)"
+    return f"of uncertain sign (its {HDI} includes zero; Pr(< 0) = {number(row['pr_negative'])})"
+
+
+def headline(report: Report, overview: pd.DataFrame) -> str:
+    """The page's headline, generated from the results: what each model's posterior says of its interaction,
+    against the frequentist and the paper's estimates; how many fits failed their diagnostics gate; how many of
+    the robustness variants' key interactions are as in the main tables."""
+    sentences = []
+    failed = [name for name, record in report.records.items() if not record.diagnostics_passed]
+    if failed:
+        sentences.append(f"{len(failed)} of {len(report.records)} fits failed their diagnostics gate "
+                         f"({', '.join(failed)}): their estimates are not to be interpreted before refitting.")
+    for row in overview.to_dict("records"):
+        text = (f"{row['model']}: the interaction {row['label']} is {_direction(row)}, posterior mean "
+                f"{with_interval(row['mean'], row['hdi_lower'], row['hdi_upper'])}")
+        others = [f"{who} {with_se(row[est], row[se])}" for who, est, se in (("ours by maximum likelihood", "freq",
+                  "freq_se"), ("the paper's", "paper", "paper_se")) if pd.notna(row.get(est))]
+        sentences.append(text + (f"; {' and '.join(others)}" if others else "") + ".")
+    if not len(overview):
+        sentences.append("No model has a two-way interaction to summarise.")
+    findings = report.robustness.findings if report.robustness is not None else None
+    if findings is not None and "as_in_main_table" in findings:
+        verdicts = findings["as_in_main_table"].fillna("").astype(str)
+        shown = verdicts[verdicts != ""]
+        same = int(shown.str.startswith("yes").sum())
+        sentences.append(f"Robustness: in {same} of {len(shown)} variant models the frequentist key interaction has "
+                         "the main tables' sign and significance (see 'Robustness checks').")
+    return html.section("What the posterior says", html.paragraph(" ".join(sentences)), anchor="headline")
+
+
 def build_report(report: Report) -> BuiltReport:
     """The report's page, figures and tables from what `report` holds (nothing is refitted)."""
     from data_prep.panel import panel_to_frame
@@ -462,10 +499,11 @@ def build_report(report: Report) -> BuiltReport:
                                f"Substitutes: {ds.attrs.get('substitutes', 'none recorded')}")]
     sections += [html.banner(w) for w in report.warnings]
     tables["overview"] = overview_table(tables)
+    sections.append(headline(report, tables["overview"]))
     sections.append(html.section("Overview: the interactions", html.paragraph(
         "Each model's interaction (logit, zero or ordinal part): posterior mean, sd and 94% HDI, the posterior "
         "probability that it is negative, our frequentist estimate (clustered SE) and the paper's."),
-        html.table(tables["overview"])))
+        html.table(tables["overview"], hide=("interaction",))))
     sections += bodies
     comparison, loo_table = comparison_section(report, figures)
     sections.append(comparison)

@@ -1,5 +1,6 @@
 """A self-contained HTML page: a table of contents, sections of text, tables and figures, images embedded as base64,
-banners for problems the reader must not miss. Tables wrap long cells so that none is wider than the page."""
+banners for problems the reader must not miss. Tables are shown as reports.formatting presents them (an estimate
+and its interval in one cell, headers in words); text cells wrap at spaces, numbers never break across lines."""
 
 from __future__ import annotations
 
@@ -9,14 +10,16 @@ import re
 
 import pandas as pd
 
+from .formatting import DIGITS, present
+
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 1200px; margin: 2em auto; color: #222; line-height: 1.45; }
 h1 { border-bottom: 2px solid #444; } h2 { border-bottom: 1px solid #bbb; margin-top: 2em; }
 table { border-collapse: collapse; font-size: 0.85em; margin: 0.8em 0; max-width: 100%; }
-th, td { border: 1px solid #ccc; padding: 3px 7px; text-align: right; overflow-wrap: anywhere; }
-th { background: #f2f2f2; }
+th, td { border: 1px solid #ccc; padding: 3px 7px; text-align: left; vertical-align: top; }
+td.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
+th { background: #f2f2f2; font-weight: 600; }
 nav.toc { background: #f7f7f7; border: 1px solid #ddd; padding: 0.5em 1.2em; } nav.toc ul { margin: 0.3em 0; }
-td:first-child, th:first-child { text-align: left; }
 .banner { padding: 0.7em 1em; margin: 1em 0; border-radius: 4px; font-weight: 600; }
 .fail { background: #b00020; color: white; } .warn { background: #fff3cd; border: 1px solid #e0c060; }
 figure { margin: 1em 0; } figcaption { font-size: 0.9em; color: #555; } img { max-width: 100%; }
@@ -36,10 +39,16 @@ def paragraph(text: str) -> str:
     return f"<p>{escape(text)}</p>"
 
 
-def table(frame: pd.DataFrame, digits: int = 3) -> str:
-    """An HTML table with numbers rounded to `digits` significant decimals."""
-    return frame.to_html(index=False, float_format=lambda v: f"{v:.{digits}f}", na_rep="", border=0,
-                         classes="data", escape=True)
+def table(frame: pd.DataFrame, digits: int = DIGITS, hide: tuple[str, ...] = ()) -> str:
+    """An HTML table of `frame` as reports.formatting presents it (`hide`: columns left out, e.g. a code name
+    beside its label); numeric cells are right-aligned and kept on one line."""
+    shown, numeric = present(frame, hide, digits)
+    head = "".join(f"<th>{escape(name)}</th>" for name in shown.columns)
+    rows = "".join(
+        "<tr>" + "".join(f'<td class="num">{escape(value)}</td>' if name in numeric else f"<td>{escape(value)}</td>"
+                         for name, value in zip(shown.columns, values)) + "</tr>\n"
+        for values in shown.itertuples(index=False, name=None))
+    return f'<table class="data">\n<thead><tr>{head}</tr></thead>\n<tbody>\n{rows}</tbody></table>'
 
 
 class Figures(dict):

@@ -81,7 +81,20 @@ window.addEventListener("load", () => {
     too_wide: [...document.querySelectorAll("table")].filter(t => t.getBoundingClientRect().right > width).length,
     toc: [...document.querySelectorAll("nav.toc a")].map(a => a.getAttribute("href")),
     sections: [...document.querySelectorAll("h2")].map(h => h.id),
+    broken_numbers: [],  // every number in a table cell that the layout spread over more than one line
   };
+  for (const cell of document.querySelectorAll("td, th")) {
+    const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      for (const m of node.textContent.matchAll(/[-+]?[0-9][0-9,]*(?:[.][0-9]+)?(?:e[-+]?[0-9]+)?/g)) {
+        const range = document.createRange();
+        range.setStart(node, m.index);
+        range.setEnd(node, m.index + m[0].length);
+        const lines = new Set([...range.getClientRects()].map(r => Math.round(r.top)));
+        if (lines.size > 1) result.broken_numbers.push(m[0]);
+      }
+    }
+  }
   const out = document.createElement("pre");
   out.id = "browser-check";
   out.textContent = JSON.stringify(result);
@@ -112,11 +125,13 @@ def browser_check(report, tmp_path) -> dict:
 
 
 def test_report_in_a_real_browser(rendered, tmp_path):
-    """Headless Chromium: every image loads, no table (and not the page) is wider than a 1280-pixel window, and the
-    table of contents links every top-level section, each model's included."""
+    """Headless Chromium: every image loads, no table (and not the page) is wider than a 1280-pixel window, no
+    number in a table is broken across lines, and the table of contents links every top-level section, each
+    model's included."""
     seen = browser_check(rendered / "report.html", tmp_path)
     assert seen["width"] == 1280 and seen["images"] >= 14 and seen["broken"] == 0
     assert seen["tables"] > 5 and seen["too_wide"] == 0 and seen["page_width"] <= 1280
+    assert seen["broken_numbers"] == []
     assert seen["toc"] == [f"#{s}" for s in seen["sections"]] and {"#m1", "#m3"} <= set(seen["toc"])
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime
 import json
-import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ import pandas as pd
 from ..defaults import (BUILD, COUNTRY_YEAR_PANEL, FITS, FREQ, PACT_PANEL, PANEL, REPORT, ROBUSTNESS, SENSITIVITY,
                         VALIDATE)
 from inference.diagnostics import NOT_FLAGGED
+from reports.formatting import DIGITS, interval, number, present, with_se
 
 from .base import Progress
 from .calibration import CalibrationResult
@@ -35,7 +35,6 @@ from .robustness import RobustnessResult
 from .sensitivity import SensitivityResult
 
 BENCH = BUILD / "bench"
-DIGITS = 3  # significant digits of a float in the tables
 PAGES = {  # file name -> title, in the order of the index
     "reproduction.md": "Reproduction of McWard & Yoon (2023)",
     "bayesian.md": "The Bayesian models",
@@ -100,39 +99,6 @@ class ResultsPages:
 # --- formatting ------------------------------------------------------------------------------------------------
 
 
-def number(value, digits: int = DIGITS) -> str:
-    """A cell: whole numbers as integers (with thousands separators), other floats to `digits` significant digits,
-    booleans as yes/no, missing values empty."""
-    if value is None or (not isinstance(value, str) and pd.api.types.is_scalar(value) and pd.isna(value)):
-        return ""
-    if isinstance(value, (bool, np.bool_)):
-        return "yes" if value else "no"
-    if isinstance(value, str):
-        return value
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        return str(value)
-    if math.isinf(x):
-        return "inf" if x > 0 else "-inf"
-    if x.is_integer() and abs(x) < 1e15:
-        return f"{int(x):,}"
-    text = f"{x:#.{digits}g}"  # '#' keeps trailing zeros: -10.0, 0.500
-    return f"{x:,.0f}" if "e+" in text else text.removesuffix(".")
-
-
-def with_se(estimate, se, digits: int = DIGITS) -> str:
-    """'estimate (se)', or the estimate alone where there is no se."""
-    first, second = number(estimate, digits), number(se, digits)
-    return f"{first} ({second})" if first and second else first
-
-
-def interval(low, high, digits: int = DIGITS) -> str:
-    """'[low, high]', or empty where either end is missing."""
-    first, second = number(low, digits), number(high, digits)
-    return f"[{first}, {second}]" if first and second else ""
-
-
 Column = tuple[str, Callable[[pd.Series], str]]
 
 
@@ -149,14 +115,15 @@ def hdi(low: str, high: str, digits: int = DIGITS) -> Callable[[pd.Series], str]
 
 
 def render(table: pd.DataFrame, columns: list[Column] | None = None, digits: int = DIGITS) -> str:
-    """A table as Markdown: the given (header, cell) columns, or every column with its name made readable; every
-    cell formatted by `number`."""
+    """A table as Markdown: the given (header, cell) columns, or every column as the report shows it
+    (reports.formatting.present: estimates with their intervals in one cell, headers in words)."""
     if table is None or table.empty:
         return "(empty table)"
     if columns is None:
-        columns = [(str(name).replace("_", " "), cell(name, digits)) for name in table.columns]
-    frame = pd.DataFrame([{header: make(row) for header, make in columns} for _, row in table.iterrows()],
-                         columns=[header for header, _ in columns], dtype=object)
+        frame = present(table, digits=digits)[0]
+    else:
+        frame = pd.DataFrame([{title: make(row) for title, make in columns} for _, row in table.iterrows()],
+                             columns=[title for title, _ in columns], dtype=object)
     return frame.to_markdown(index=False, disable_numparse=True)
 
 

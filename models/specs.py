@@ -87,8 +87,8 @@ class ModelSpec:
             raise SpecError(f"model {self.name}: count_formula: its outcome {count.response} is not the model's "
                             f"({parsed.response}); write '~ terms'")
         if count is not None and (count.group or count.year_effects):
-            raise SpecError(f"model {self.name}: count_formula: the count part has no group intercepts (about 80 "
-                            "positive counts cannot identify them); remove the (1 | ...) terms")
+            raise SpecError(f"model {self.name}: count_formula: the count part has no group intercepts (its few "
+                            "positive rows cannot identify them); remove the (1 | ...) terms")
         if self.method == "marginal" and (not family.marginal or parsed.group is None):
             why = ("the kernel integrates group intercepts out of logit likelihoods only"
                    if not family.marginal else "the formula has no group intercept (1 | group)")

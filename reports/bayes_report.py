@@ -36,7 +36,7 @@ from .formatting import HDI, number, with_interval, with_se
 from .html import Figures
 from .key_effect import key_effect_parts
 from .posterior_effects import concession_curves, marginal_effect_curves, predicted_probability_curves
-from .posterior_tables import count_part_identification, interaction_probabilities, population_table
+from .posterior_tables import WEAKLY_IDENTIFIED, count_part_identification, interaction_probabilities, population_table
 from .predictive import calibration_table, count_predictive, region_of, replicate_counts, row_probabilities
 
 
@@ -107,7 +107,7 @@ def population_parts(name: str, tree, spec: ModelSpec, report: Report, labels: d
     ses = f"SEs clustered on {spec.group}" if spec.group else "robust SEs"
     parts = [html.section("Population parameters", html.paragraph(
         "Posterior mean, sd and 94% HDI on the covariates' original scale, with R-hat and ESS; 'freq' is our "
-        f"frequentist fit with {ses}, 'paper' is McWard & Yoon (2023) for their models."),
+        f"frequentist fit with {ses}, 'paper' the published estimate of the models in the paper's reference tables."),
         html.table(population, hide=("model", "term")), level=3)]
     if signs.empty:
         reason = ("the formula has no two-way interaction" if spec.interaction is None else
@@ -171,16 +171,16 @@ def count_part_parts(name: str, tree, record: FitRecord, labels: dict, tables: d
     identified = count_part_identification(tree, record.priors["count_slopes"])
     tables[f"{name}_count_identification"] = identified
     n_positive = record.n_events  # the hurdle's zero part: rows with any count
-    weak = identified[identified["posterior_over_prior_iqr"] > 0.5]
+    weak = identified[identified["posterior_over_prior_iqr"] > WEAKLY_IDENTIFIED]
     shown = identified.assign(term=[plots.variable_label(t, labels) for t in identified["term"]])
     return [html.paragraph(
-        f"The count part rests on {n_positive} positive counts (pacts with at least one concession: dyads almost "
-        "never form two, so it has no dyad effects) and estimates one slope per term. It can tell the direction of a slope whose "
+        f"The count part rests on the {n_positive} rows with a positive count (it has no group effects: few groups "
+        "have more than one such row) and estimates one slope per term. It can tell the direction of a slope whose "
         "posterior is much narrower than its prior; it cannot tell the size, or even the sign, of one whose "
-        f"posterior is about as wide as its prior: {len(weak)} of {len(identified)} slopes keep more than half "
-        "of their prior's spread (posterior over prior interquartile range above 0.5), so their estimates there "
-        "are mostly the prior's. The Pr(any) curve comes from the logit part over all dyad-years and is much "
-        "better identified."), html.table(shown)]
+        f"posterior is about as wide as its prior: {len(weak)} of {len(identified)} slopes keep more than "
+        f"{WEAKLY_IDENTIFIED:.0%} of their prior's spread (posterior over prior interquartile range), so their "
+        "estimates there are mostly the prior's. The Pr(any) curve comes from the zero part over all rows and is "
+        "much better identified."), html.table(shown)]
 
 
 def sampling_parts(name: str, tree, spec: ModelSpec, figures: Figures) -> list[str]:

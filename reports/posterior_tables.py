@@ -22,6 +22,9 @@ from .frequentist import REFERENCE
 from .posterior_plots import variable_label
 
 COLUMNS = ["model", "part", "term", "label", "mean", "pr_negative", "pr_positive"]
+# A count slope whose posterior keeps more than this share of its prior's interquartile range is weakly identified:
+# its estimate is mostly the prior's.
+WEAKLY_IDENTIFIED = 0.5
 
 
 def _part(name: str, spec: ModelSpec) -> str:

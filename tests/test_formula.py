@@ -224,10 +224,10 @@ def test_a_formula_must_be_a_string():
      "['cb:threat'])"),
     ({"formula": "y ~ cb * threat", "focus": ["cb", "threat"]}, "model t: focus must be a list of variable names"),
     ({"formula": "y ~ cb * threat + (1 | dyad)", "family": "hurdle_poisson", "count_formula": "~ cb + (1 | dyad)"},
-     "model t: count_formula: the count part has no group intercepts (about 80 positive counts cannot identify "
+     "model t: count_formula: the count part has no group intercepts (its few positive rows cannot identify "
      "them); remove the (1 | ...) terms"),
     ({"formula": "y ~ cb * threat + (1 | dyad)", "family": "hurdle_negbinomial", "count_formula": "~ cb + (1 | year)"},
-     "model t: count_formula: the count part has no group intercepts (about 80 positive counts cannot identify "
+     "model t: count_formula: the count part has no group intercepts (its few positive rows cannot identify "
      "them); remove the (1 | ...) terms"),
     ({"formula": "y ~ cb * threat + (1 | dyad)", "count_formula": "~ cb"},
      "model t: count_formula is only for the hurdle families"),

@@ -21,7 +21,23 @@ __all__ = [*_API, *_STAGES]
 
 
 def __getattr__(name: str):
-    """The API and the stages, imported on first use (so that `coupproof --help` does not import PyMC)."""
+    """Import the API and the stages on first use, so that `coupproof --help` does not import PyMC.
+
+    Parameters
+    ----------
+    name : str
+        The attribute asked for, e.g. "Model" or "robustness".
+
+    Returns
+    -------
+    object
+        The function or class of that name from coupproof.api or coupproof.stages.
+
+    Raises
+    ------
+    AttributeError
+        If `name` is neither.
+    """
     if name in _API:
         from . import api
 

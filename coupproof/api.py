@@ -34,9 +34,42 @@ DEFAULT_PANEL = PANEL
 
 def load_panel(path: str | os.PathLike = DEFAULT_PANEL, data_dir: str | os.PathLike | None = None,
                build: bool = True, options=None) -> xr.Dataset:
-    """The dyad panel at `path`; where there is none and `build` is true, it is built from the raw files in
-    `data_dir` (default: $COUPPROOF_DATA_DIR or ../shared/data/raw) with `options` (a data_prep.panel.PanelOptions,
-    as `coupproof data` takes them; default: the paper's) and written there."""
+    """Read a panel, building it from the raw files where it does not exist yet.
+
+    The panel at `path` is read as it is. Where there is none and `build` is true, the dyad panel is built from the
+    raw files in `data_dir` with `options` and written to `path`, so that the next call only reads it.
+
+    Parameters
+    ----------
+    path : str or os.PathLike, optional
+        The panel file (netCDF); default: build/panel.nc.
+    data_dir : str or os.PathLike, optional
+        The raw data directory (one folder per source); default: $COUPPROOF_DATA_DIR or ../shared/data/raw.
+    build : bool, optional
+        Whether to build a panel that does not exist (default: True); with False a missing panel is an error.
+    options : data_prep.panel.PanelOptions, optional
+        The choices that define a new panel, as `coupproof data` takes them (default: the paper's); they apply only
+        to a new build.
+
+    Returns
+    -------
+    xarray.Dataset
+        The panel (dims dyad and year for the dyad design), its checksum and substituted sources in its attrs.
+
+    Raises
+    ------
+    ValueError
+        If `options` are given while a panel exists at `path` already (write it elsewhere or remove it).
+    data_prep.sources.DataError
+        If the panel file cannot be read, or is missing while `build` is false, or a raw file is missing or damaged.
+
+    Examples
+    --------
+    >>> import coupproof as cp
+    >>> panel = cp.load_panel()  # build/panel.nc, built from the raw files if missing
+    >>> from data_prep.panel import PanelOptions
+    >>> panel5 = cp.load_panel("build/panel_polity5.nc", options=PanelOptions(max_polity_a=5))
+    """
     from data_prep.panel import PanelOptions, build_panel, read_panel, write_panel
     from data_prep.sources import RawData, resolve_data_dir
 
@@ -56,9 +89,12 @@ def load_panel(path: str | os.PathLike = DEFAULT_PANEL, data_dir: str | os.PathL
 
 
 def _priors(priors: str | os.PathLike | dict | None) -> dict[str, Prior]:
-    """Priors from a file or a packaged set's name ("regularising", "wide"), a {group: {dist: ..., ...}} dict
-    (groups it does not name keep their defaults; base = a packaged set to start from), a parsed prior dict, or the
-    defaults."""
+    """Read priors from a file, a packaged set's name, a dict, or take the defaults.
+
+    `priors` is a prior file or a packaged set's name ("regularising", "wide"), a {group: {dist: ..., ...}} dict
+    (groups it does not name keep their defaults; base = a packaged set to start from), a parsed prior dict, or None
+    for the defaults.
+    """
     if priors is None or isinstance(priors, (str, os.PathLike)):
         return load_priors(priors)
     if all(isinstance(p, Prior) for p in priors.values()):
@@ -67,7 +103,7 @@ def _priors(priors: str | os.PathLike | dict | None) -> dict[str, Prior]:
 
 
 def _spec(model: str | ModelSpec, specs: str | os.PathLike | dict | None, options: dict) -> ModelSpec:
-    """A spec from a packaged or user model name, a formula (with `options` as further spec fields) or a spec."""
+    """Make a spec from a packaged or user model name, a formula (with `options` as further spec fields) or a spec."""
     if isinstance(model, ModelSpec):
         return model
     if not isinstance(model, str):
@@ -82,9 +118,79 @@ def _spec(model: str | ModelSpec, specs: str | os.PathLike | dict | None, option
 
 
 class Model:
-    """A model on a panel: its spec (formula, family, sample), priors, method and estimation data. Every problem
-    with the spec or the panel (a variable the panel lacks, a family that does not fit the outcome, an empty
-    sample) raises SpecError here, before any sampling."""
+    """A model on a panel: its spec (formula, family, sample), priors, method and estimation data.
+
+    Every problem with the spec or the panel (a variable the panel lacks, a family that does not fit the outcome, an
+    empty sample) raises SpecError here, before any sampling.
+
+    Parameters
+    ----------
+    model : str or models.specs.ModelSpec
+        A packaged model's name ("m4"), the name of a model in `specs`, a formula with its group intercept
+        ("new_defense_pact ~ counterbalancing_a * threat_b + threat_a + (1 | dyad)") or a spec.
+    panel : xarray.Dataset, str or os.PathLike, optional
+        The panel, or the path of a panel file; default: build/panel.nc (built from the raw files if missing).
+    family : str, optional
+        For a formula: bernoulli (logit), hurdle_poisson, hurdle_negbinomial or cumulative (ordinal logit);
+        default: bernoulli.
+    sample : str, optional
+        For a formula: a boolean panel variable selecting the estimation rows; default: every row with the model's
+        variables present.
+    name : str, optional
+        For a formula: the model's name, used in output file names; default: "model".
+    count_formula : str, optional
+        For a hurdle formula: the terms of the count part; default: the same as the formula's.
+    focus : tuple of str, optional
+        For a formula: the interaction the reports centre on; default: the formula's first two-way interaction.
+    label : str, optional
+        For a formula: the model's label in progress lines and reports.
+    priors : str, os.PathLike or dict, optional
+        A prior file (TOML), a packaged set's name ("regularising", "wide") or a {group: {dist: ...}} dict (groups it
+        does not name keep their defaults); default: models/priors/default.toml.
+    method : str, optional
+        "marginal" (the group intercepts integrated out) or "plain" (sampled, non-centred); default: the spec's.
+    specs : str, os.PathLike or dict, optional
+        Your own model specs: a TOML file (see docs/models.md) or {name: ModelSpec}; default: the packaged ones.
+    quadrature : models.quadrature.QuadratureOptions, optional
+        The marginal method's quadrature settings; default: QuadratureOptions().
+    panel_path : str or os.PathLike, optional
+        The file a panel given in memory was read from, recorded in the fit so that a saved fit can find its panel
+        again; a panel given as a path records that path.
+
+    Attributes
+    ----------
+    spec : models.specs.ModelSpec
+        The model's spec.
+    panel : xarray.Dataset
+        The panel.
+    panel_path : str
+        The panel's file ("" for a panel held in memory without one).
+    priors : dict of str to models.priors.Prior
+        The priors by group.
+    quadrature : models.quadrature.QuadratureOptions
+        The marginal method's quadrature settings.
+    method : str
+        "marginal" or "plain".
+    data : models.design.ModelData
+        The estimation data: outcome, design matrix and labelled groups.
+
+    Raises
+    ------
+    models.specs.SpecError
+        If the spec does not fit the panel, a method the model cannot use is asked for, or a packaged model is given
+        options meant for a formula.
+    models.priors.PriorError
+        If the priors cannot be read.
+
+    Examples
+    --------
+    >>> import coupproof as cp
+    >>> panel = cp.load_panel()
+    >>> model = cp.Model("m4", panel)
+    >>> mine = cp.Model("new_defense_pact ~ counterbalancing_a * threat_b + threat_a + (1 | dyad)", panel,
+    ...                 name="mine", priors="wide")
+    >>> fit = model.fit(draws=1000, chains=2)
+    """
 
     def __init__(self, model: str | ModelSpec, panel: xr.Dataset | str | os.PathLike | None = None, *,
                  family: str | None = None, sample: str = "", name: str | None = None, count_formula: str = "",
@@ -108,8 +214,36 @@ class Model:
 
     @classmethod
     def from_fit(cls, tree: xr.DataTree, panel: xr.Dataset | str | os.PathLike | None = None) -> "Model":
-        """The model a saved fit was made from, rebuilt from its record on `panel` (default: the panel path the fit
-        records). A panel whose checksum differs from the fit's gives a warning."""
+        """Rebuild the model a saved fit was made from, from the fit's record.
+
+        The spec, priors, method and quadrature settings come from the record; the data come from `panel`. A panel
+        whose checksum differs from the fit's gives a warning.
+
+        Parameters
+        ----------
+        tree : xarray.DataTree
+            The saved fit (as `inference.store.load_fit` reads it).
+        panel : xarray.Dataset, str or os.PathLike, optional
+            The panel, or its file; default: the panel file the fit records.
+
+        Returns
+        -------
+        Model
+            The model, ready to refit or to compute effects with.
+
+        Raises
+        ------
+        ValueError
+            If `panel` is not given and the fit records no panel file (it was fitted on a panel held in memory).
+        inference.record.FitFileError
+            If the fit's record cannot be read.
+
+        Examples
+        --------
+        >>> import coupproof as cp
+        >>> from inference.store import load_fit
+        >>> model = cp.Model.from_fit(load_fit("build/fits/m4_marginal.nc"))
+        """
         from inference.record import PanelRef, fit_record
 
         record = fit_record(tree)
@@ -137,7 +271,13 @@ class Model:
                 f"{len(data.y):,} rows{group})")
 
     def build(self):
-        """The PyMC model (models.builders.BuiltModel: .model is the pm.Model)."""
+        """Build the PyMC model.
+
+        Returns
+        -------
+        models.builders.BuiltModel
+            The built model; its `.model` is the pymc.Model.
+        """
         from models.builders import build_model
 
         return build_model(self.data, self.priors, self.method, self.quadrature)
@@ -145,9 +285,55 @@ class Model:
     def fit(self, draws: int = 1000, tune: int = 1000, chains: int = 2, sampler: str = "nutpie",
             seed: int = DEFAULT_SEED, target_accept: float = 0.85, adaptation: str = "low_rank", loglik_every: int = 2,
             group_outputs: bool = True, show: bool = True, ess_min: int | None = None) -> "Fit":
-        """Sample the posterior (progress bar) and post-process it; prints the diagnostics (failures flagged in red)
-        unless `show` is false. `ess_min`: the bulk and tail ESS the gate asks of every population parameter
-        (default inference.diagnostics.ESS_MIN)."""
+        """Sample the posterior (progress bar) and post-process it.
+
+        The diagnostics (R-hat, ESS, divergences, E-BFMI) are printed, failures flagged in red, unless `show` is
+        false. The defaults are those of `coupproof fit`.
+
+        Parameters
+        ----------
+        draws : int, optional
+            Draws per chain after tuning (default: 1000).
+        tune : int, optional
+            Tuning iterations per chain (default: 1000).
+        chains : int, optional
+            Number of chains (default: 2).
+        sampler : str, optional
+            NUTS implementation: "nutpie" (default), "numpyro" or "pymc".
+        seed : int, optional
+            Random seed (default: inference.settings.DEFAULT_SEED).
+        target_accept : float, optional
+            NUTS target acceptance rate, strictly between 0 and 1 (default: 0.85).
+        adaptation : str, optional
+            nutpie's mass matrix: "low_rank" (default; learns the correlations between an interaction and its
+            constitutive terms) or "diag".
+        loglik_every : int, optional
+            Keep the per-group log-likelihood of every k-th draw, for LOO (default: 2).
+        group_outputs : bool, optional
+            Whether a marginal fit keeps each group's log-likelihood (for LOO) and effect (default: True; the
+            prior-sensitivity refits leave them out).
+        show : bool, optional
+            Whether to print the diagnostics (default: True).
+        ess_min : int, optional
+            The bulk and tail ESS the diagnostics gate asks of every population parameter (default:
+            inference.diagnostics.ESS_MIN).
+
+        Returns
+        -------
+        Fit
+            The fit, with its diagnostics; a fit that fails the gate is returned too, flagged.
+
+        Raises
+        ------
+        ValueError
+            If a sampler setting is out of range (the message names it), e.g. `loglik_every` below 1.
+
+        Examples
+        --------
+        >>> import coupproof as cp
+        >>> fit = cp.Model("m4").fit(draws=1000, tune=1000, chains=2)
+        >>> fit.diagnostics.passed
+        """
         from inference.diagnostics import ESS_MIN
         from inference.fitting import fit
         from inference.record import PanelRef
@@ -169,9 +355,47 @@ class Model:
     def refit_priors(self, prior_sets: str | os.PathLike | None = None, draws: int = 1000, tune: int = 300,
                      chains: int = 2, seed: int = DEFAULT_SEED, scheduler: str | None = None,
                      cache: str | os.PathLike = "build/sensitivity/cache") -> dict[str, "Fit"]:
-        """The model refitted under every prior set of a prior-set file (default: the packaged sets) and the
-        default priors, fanned out on Dask (`scheduler`: an address, "serial", or None for a local cluster) and
-        cached in `cache`; {prior set: Fit}. `coupproof sensitivity` does the same."""
+        """Refit the model under every prior set of a prior-set file and under the default priors.
+
+        The refits are fanned out on Dask and cached, as `coupproof sensitivity` does; a refit already in the cache
+        is read, not refitted.
+
+        Parameters
+        ----------
+        prior_sets : str or os.PathLike, optional
+            The prior-set file (TOML); default: the packaged one, models/priors/sensitivity.toml.
+        draws : int, optional
+            Draws per chain of each refit (default: 1000).
+        tune : int, optional
+            Tuning iterations per chain of each refit (default: 300).
+        chains : int, optional
+            Chains per refit (default: 2).
+        seed : int, optional
+            Random seed, the same for every prior set (default: inference.settings.DEFAULT_SEED).
+        scheduler : str, optional
+            A Dask scheduler address (tcp://host:8786), "serial", or None for a local cluster on this machine.
+        cache : str or os.PathLike, optional
+            The folder of cached refits; default: build/sensitivity/cache.
+
+        Returns
+        -------
+        dict of str to Fit
+            The fit under each prior set, "default" included.
+
+        Raises
+        ------
+        models.priors.PriorError
+            If the prior-set file cannot be read (an unknown parameter, distribution or argument).
+        inference.refits.SensitivityError
+            If a set's model cannot be built, or the Dask scheduler cannot be reached (both before any fitting).
+
+        Examples
+        --------
+        >>> import coupproof as cp
+        >>> fits = cp.Model("m4").refit_priors("my_sets.toml", scheduler="serial")
+        >>> fits["default"].summary()
+        """
+        from inference.record import PanelRef
         from inference.refits import Refit, check_builds, check_scheduler, load_prior_sets, run_refits
         from inference.settings import SamplerSettings
         from inference.store import load_fit as read_fit
@@ -182,18 +406,51 @@ class Model:
         for refit in refits:
             check_builds(self.data, refit)
         check_scheduler(scheduler)
-        paths = run_refits(self.data, refits, Path(cache), str(self.panel.attrs.get("panel_checksum", "")), scheduler)
+        paths = run_refits(self.data, refits, Path(cache), PanelRef.of(self.panel).checksum, scheduler)
         return {name: Fit(read_fit(path), self) for name, path in paths.items()}
 
     def fit_frequentist(self) -> list:
-        """The frequentist fit of every part (inference.frequentist.FitResult: estimates, clustered SEs)."""
+        """Fit every part of the model by maximum likelihood, with SEs clustered on the formula's grouping.
+
+        Returns
+        -------
+        list of inference.frequentist.FitResult
+            One fit per part (a logit has one, a hurdle model two): estimates, clustered SEs, fit statistics.
+        """
         from inference.frequentist import fit_data
 
         return fit_data(self.data)
 
 
 class Fit:
-    """A fitted model: the DataTree (`.idata`) with its attrs, the model it came from, and its diagnostics."""
+    """A fitted model: the DataTree (`.idata`) with its attrs, the model it came from, and its diagnostics.
+
+    A fit is made by `Model.fit` or read by `load_fit`; a loaded fit rebuilds its model from its record on first use.
+
+    Parameters
+    ----------
+    idata : xarray.DataTree
+        The posterior and its companions (log-likelihood, group effects, ...), the fit's record in its attrs.
+    model : Model, optional
+        The model it was fitted from; default: rebuilt from the record when first needed.
+    diagnostics : inference.diagnostics.Diagnostics, optional
+        Its diagnostics; default: computed when first needed.
+    panel : xarray.Dataset, str or os.PathLike, optional
+        The panel to rebuild the model on; default: the panel file the fit records.
+
+    Attributes
+    ----------
+    idata : xarray.DataTree
+        The posterior and its companions.
+
+    Examples
+    --------
+    >>> import coupproof as cp
+    >>> fit = cp.load_fit("build/fits/m4_marginal.nc")
+    >>> fit.summary()
+    >>> fit.slopes("counterbalancing_a", by="threat_b")
+    >>> figure = fit.plot_trace()
+    """
 
     def __init__(self, idata: xr.DataTree, model: Model | None = None, diagnostics=None,
                  panel: xr.Dataset | str | os.PathLike | None = None):
@@ -214,6 +471,7 @@ class Fit:
 
     @property
     def spec(self) -> ModelSpec:
+        """The model's spec (formula, family, sample)."""
         return self._model.spec if self._model is not None else self.record.spec
 
     @property
@@ -225,6 +483,7 @@ class Fit:
 
     @property
     def data(self) -> ModelData:
+        """The model's estimation data (outcome, design, labelled groups)."""
         return self.model.data
 
     @property
@@ -251,7 +510,18 @@ class Fit:
                 f"chains x {post.sizes['draw']} draws; diagnostics {verdict})")
 
     def summary(self, var_names: list[str] | None = None) -> pd.DataFrame:
-        """Posterior mean, sd, 94% HDI, R-hat and ESS of the population parameters (or `var_names`)."""
+        """Summarise the posterior: mean, sd, 94% HDI, R-hat and ESS of each parameter.
+
+        Parameters
+        ----------
+        var_names : list of str, optional
+            The parameters to summarise; default: the population parameters.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per parameter (and coefficient), as ArviZ's summary gives it.
+        """
         import arviz as az
 
         from inference.diagnostics import HDI_PROB
@@ -259,13 +529,28 @@ class Fit:
         return az.summary(self.idata, var_names=var_names or self.population, ci_prob=HDI_PROB, ci_kind="hdi")
 
     def print_diagnostics(self) -> None:
-        """The summary table and the verdict on the console (a failed fit in red)."""
+        """Print the diagnostics table and the verdict on the console (a failed fit in red)."""
         from .display import print_diagnostics
 
         print_diagnostics(self.spec.name, self.diagnostics, self.record.wall_seconds)
 
     def plot_trace(self, var_names: list[str] | None = None, **kwargs):
-        """Trace and marginal density of each population parameter (a matplotlib figure; nothing is saved)."""
+        """Draw the trace and marginal density of each population parameter.
+
+        Nothing is saved, closed or switched: the figure is returned to show or save.
+
+        Parameters
+        ----------
+        var_names : list of str, optional
+            The parameters to draw; default: the population parameters.
+        **kwargs
+            Passed on to arviz_plots.plot_trace_dist.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+            The figure.
+        """
         import arviz_plots as azp
 
         plots = azp.plot_trace_dist(self.idata, var_names=var_names or self.population, backend="matplotlib",
@@ -273,14 +558,34 @@ class Fit:
         return plots.viz["figure"].item()
 
     def save(self, path: str | os.PathLike) -> Path:
-        """Write the fit to netCDF (atomically: a temporary file, then renamed)."""
+        """Write the fit to netCDF, atomically (a temporary file, then renamed).
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The file, e.g. build/fits/m4_marginal.nc (`coupproof fit` names it <model>_<method>.nc).
+
+        Returns
+        -------
+        pathlib.Path
+            The file written.
+        """
         from inference.store import save_fit
 
         return save_fit(self.idata, path)
 
     def power_scaling(self) -> pd.DataFrame:
-        """Prior and likelihood power-scaling sensitivity of every population parameter (Kallioinen et al. 2023),
-        with ArviZ's diagnosis (potential prior-data conflict, weak likelihood)."""
+        """Measure prior and likelihood power-scaling sensitivity of every population parameter.
+
+        Power-scaling (Kallioinen et al. 2023) asks how much each posterior moves when the prior or the likelihood is
+        made a little stronger or weaker; ArviZ's diagnosis names a potential prior-data conflict or a weak
+        likelihood.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per parameter: prior and likelihood sensitivity and the diagnosis.
+        """
         from inference.fitting import ensure_log_densities
         from reports.prior_sensitivity import power_scaling
 
@@ -289,8 +594,21 @@ class Fit:
         return power_scaling(ensure_log_densities(self.idata, self.data))
 
     def group_effects(self) -> pd.DataFrame:
-        """Each group's effect (posterior mean and sd, from its conditional posterior), with its labels, largest
-        absolute effect first (marginal fits)."""
+        """List each group's effect with its labels, largest absolute effect first (marginal fits).
+
+        Each effect's posterior mean and sd come from its conditional posterior; a dyad's labels are ccode_a,
+        ccode_b, stateabb_a and stateabb_b.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per group.
+
+        Raises
+        ------
+        ValueError
+            If the fit has no group effects (method plain, or saved without them).
+        """
         if "group_effects" not in self.idata.children:
             raise ValueError(f"model {self.spec.name}: the fit has no group effects (method plain, or saved "
                              "without them)")
@@ -298,32 +616,113 @@ class Fit:
         return table.reindex(table["effect_mean"].abs().sort_values(ascending=False).index)
 
     def predictions(self, at: dict | None = None, **kwargs) -> pd.DataFrame:
-        """Predicted outcomes at typical values, varying the variables in `at` (see inference.effects)."""
+        """Predict the outcome at typical values, varying the variables in `at` (see inference.effects).
+
+        Parameters
+        ----------
+        at : dict, optional
+            {variable: values} to vary, values a list or "range" (a grid over the variable's range); other variables
+            stay at typical values.
+        **kwargs
+            Passed on to inference.effects.predictions (kinds, prob, every, points, draws).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per grid point, kind and quantity with the posterior mean and HDI (with `draws=True`, the
+            draws as an xarray.DataArray).
+        """
         from inference.effects import predictions
 
         return predictions(self.idata, self.data, at, **kwargs)
 
     def comparisons(self, variable: str, values=None, by: str | None = None, **kwargs) -> pd.DataFrame:
-        """Contrasts of predictions between two values of `variable` (see inference.effects)."""
+        """Contrast predictions between two values of `variable` (see inference.effects).
+
+        Parameters
+        ----------
+        variable : str
+            The variable whose values are contrasted.
+        values : tuple or list of tuple, optional
+            A pair (low, high) or a list of pairs; default: 0 and 1 for a 0/1 variable, each level against the
+            first for categories, the mean and the mean + 1 sd otherwise.
+        by : str, optional
+            A variable across whose grid the contrast is given.
+        **kwargs
+            Passed on to inference.effects.comparisons (kinds, prob, every, points, draws).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per grid point, kind and quantity with the posterior mean and HDI of the difference.
+        """
         from inference.effects import comparisons
 
         return comparisons(self.idata, self.data, variable, values, by, **kwargs)
 
     def slopes(self, variable: str, by: str | None = None, **kwargs) -> pd.DataFrame:
-        """The derivative of predictions in `variable`, across `by` (see inference.effects)."""
+        """Compute the derivative of predictions in `variable`, across `by` (see inference.effects).
+
+        Parameters
+        ----------
+        variable : str
+            The variable to differentiate in.
+        by : str, optional
+            A variable across whose range (25 points by default) the slope is given.
+        **kwargs
+            Passed on to inference.effects.slopes (kinds, prob, every, points, step, cross_partial, draws);
+            `cross_partial=True` adds the interaction effect on the outcome's scale (Ai & Norton 2003).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per grid point, kind and quantity with the posterior mean and HDI of the slope.
+        """
         from inference.effects import slopes
 
         return slopes(self.idata, self.data, variable, by, **kwargs)
 
 
 def load_fit(path: str | os.PathLike, panel: xr.Dataset | str | os.PathLike | None = None) -> Fit:
-    """A fit saved by `Fit.save` or `coupproof fit`; its model is rebuilt from the fit's attrs on first use, on
-    `panel` (default: the panel path the fit records)."""
+    """Load a fit saved by `Fit.save` or `coupproof fit`.
+
+    Its model is rebuilt from the fit's record on first use, on `panel`; a panel whose checksum differs from the
+    fit's gives a warning.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The fit file, e.g. build/fits/m4_marginal.nc.
+    panel : xarray.Dataset, str or os.PathLike, optional
+        The panel to rebuild the model on; default: the panel file the fit records.
+
+    Returns
+    -------
+    Fit
+        The fit.
+
+    Raises
+    ------
+    inference.record.FitFileError
+        If the file is missing, cannot be read, is not a fit or was written by another version of coupproof.
+
+    Examples
+    --------
+    >>> import coupproof as cp
+    >>> fit = cp.load_fit("build/fits/m4_marginal.nc")
+    >>> fit.record.sampler.draws, fit.record.diagnostics_passed
+    """
     from inference.store import load_fit as read_fit
 
     return Fit(read_fit(path), panel=panel)
 
 
 def paper_models() -> dict[str, ModelSpec]:
-    """The paper's six models (packaged formulas)."""
+    """List the paper's six models (the packaged formulas of Tables 1 and 2).
+
+    Returns
+    -------
+    dict of str to models.specs.ModelSpec
+        m1 to m4 (Table 1) and h1, h2 (Table 2), by name.
+    """
     return dict(PAPER_MODELS)

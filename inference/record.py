@@ -1,5 +1,7 @@
-"""The typed record of a saved fit: how it was made (spec, priors, method, sampler and quadrature settings, the
-standardisers), from which panel, with which packages, how long it took and whether it passed its diagnostics.
+"""The typed record of a saved fit: how, from what and how well it was made.
+
+How it was made (spec, priors, method, sampler and quadrature settings, the standardisers), from which panel, with
+which packages, how long it took and whether it passed its diagnostics.
 
 A fit's netCDF attrs are written by `FitRecord.to_attrs` and read by `FitRecord.from_attrs` (or `fit_record(tree)`)
 and nowhere else, in the manner of PyMC-Marketing's `create_idata_attrs` / `attrs_to_init_kwargs`. The attrs carry
@@ -34,7 +36,17 @@ class FitFileError(ValueError):
 
 @dataclass(frozen=True)
 class PanelRef:
-    """Which panel a fit (or any output) was made from: its file, content checksum and substituted sources."""
+    """Which panel a fit (or any output) was made from: its file, content checksum and substituted sources.
+
+    Parameters
+    ----------
+    path : str, optional
+        The panel's file ("" for a panel held in memory without one).
+    checksum : str, optional
+        The checksum of the panel's contents.
+    substitutes : str, optional
+        The panel's note, in words, of the sources it uses in place of ones not available ("" for none).
+    """
 
     path: str = ""
     checksum: str = ""
@@ -42,14 +54,72 @@ class PanelRef:
 
     @classmethod
     def of(cls, panel: xr.Dataset, path: str = "") -> "PanelRef":
-        """The reference of a panel read or built in this process (its attrs hold checksum and substitutes)."""
+        """Refer to a panel read or built in this process (its attrs hold checksum and substitutes).
+
+        Parameters
+        ----------
+        panel : xarray.Dataset
+            The panel.
+        path : str, optional
+            Its file ("" for none).
+
+        Returns
+        -------
+        PanelRef
+            The reference.
+        """
         return cls(str(path or ""), str(panel.attrs.get("panel_checksum", "")), str(panel.attrs.get("substitutes", "")))
 
 
 @dataclass(frozen=True)
 class FitRecord:
-    """Everything a saved fit records about itself. `prior_set` names the prior set of a refit ("" for a fit of its
-    own); `diagnostics_problems` lists what failed the gate (empty when it passed)."""
+    """Everything a saved fit records about itself.
+
+    Parameters
+    ----------
+    spec : models.specs.ModelSpec
+        The model's spec (formula, family, sample, ...).
+    priors : dict of str to models.priors.Prior
+        The priors by group.
+    method : str
+        "marginal" or "plain".
+    sampler : inference.settings.SamplerSettings
+        The sampler settings (sampler, draws, tune, chains, seed, target_accept, adaptation, ess_min).
+    quadrature : models.quadrature.QuadratureOptions
+        The marginal method's quadrature settings.
+    standardiser : models.builders.Standardiser
+        How the covariates were standardised for sampling (each term's mean and sd).
+    count_standardiser : models.builders.Standardiser or None
+        The same for a hurdle's count part (None for other families).
+    panel : PanelRef
+        The panel the fit was made from.
+    n_rows : int
+        Estimation rows.
+    n_groups : int
+        Groups of the group intercept (0 without one).
+    n_events : int
+        Rows with a positive outcome.
+    diagnostics_passed : bool
+        Whether the fit passed its diagnostics gate.
+    diagnostics_problems : tuple of str, optional
+        What failed the gate (empty when it passed).
+    sampling_seconds : float, optional
+        Time spent sampling.
+    wall_seconds : float, optional
+        Time spent in all, post-processing included.
+    versions : dict of str to str, optional
+        The versions of the packages that made the fit.
+    numerics : str, optional
+        How the log density was computed (strict IEEE float64, so that the draws depend only on the seed).
+    prior_set : str, optional
+        The prior set of a refit ("" for a fit of its own).
+
+    Examples
+    --------
+    >>> from inference.store import load_fit_with_record
+    >>> tree, record = load_fit_with_record("build/fits/m4_marginal.nc")
+    >>> record.sampler.draws, record.wall_seconds, record.diagnostics_passed
+    """
 
     spec: ModelSpec
     priors: dict[str, Prior]
@@ -81,8 +151,16 @@ class FitRecord:
         return self.spec.family_info
 
     def to_attrs(self) -> dict[str, Any]:
-        """The record as netCDF attrs: plain strings and numbers, structured values as JSON. The model's name,
-        label, formula and family are also written out plainly for people reading the file with other tools."""
+        """Write the record as netCDF attrs: plain strings and numbers, structured values as JSON.
+
+        The model's name, label, formula and family are also written out plainly for people reading the file with
+        other tools; the format version goes with them.
+
+        Returns
+        -------
+        dict of str to Any
+            The attrs.
+        """
         return {
             FORMAT_KEY: FORMAT_VERSION, "model": self.spec.name, "model_label": self.spec.label,
             "formula": self.spec.formula, "family": self.spec.family, "spec": json.dumps(asdict(self.spec)),
@@ -100,8 +178,25 @@ class FitRecord:
 
     @classmethod
     def from_attrs(cls, attrs: dict, source: str = "the fit") -> "FitRecord":
-        """The record of a fit's attrs; a file of another format version, or attrs that cannot be read, raise
-        FitFileError naming `source` and saying how to refit."""
+        """Read the record from a fit's attrs.
+
+        Parameters
+        ----------
+        attrs : dict
+            The fit's attrs, as `to_attrs` wrote them.
+        source : str, optional
+            The fit's name in error messages, e.g. its file (default: "the fit").
+
+        Returns
+        -------
+        FitRecord
+            The record.
+
+        Raises
+        ------
+        FitFileError
+            If the attrs are of another format version or cannot be read, naming `source` and saying how to refit.
+        """
         version = attrs.get(FORMAT_KEY)
         if version is None or int(version) != FORMAT_VERSION:
             found = "no format version" if version is None else f"fit format {int(version)}"
@@ -129,7 +224,18 @@ class FitRecord:
                                f"{REFIT_HINT}") from None
 
     def replace(self, **changes) -> "FitRecord":
-        """A copy with some fields changed (e.g. the prior set of a refit)."""
+        """Copy the record with some fields changed (e.g. the prior set of a refit).
+
+        Parameters
+        ----------
+        **changes
+            The fields to change and their new values.
+
+        Returns
+        -------
+        FitRecord
+            The copy.
+        """
         return replace(self, **changes)
 
 
@@ -144,11 +250,42 @@ def _standardiser(values: dict | None) -> Standardiser | None:
 
 
 def fit_record(tree: xr.DataTree, source: str = "the fit") -> FitRecord:
-    """The record of a fitted DataTree (the one reader of its attrs)."""
+    """Read the record of a fitted DataTree (the one reader of its attrs).
+
+    Parameters
+    ----------
+    tree : xarray.DataTree
+        The fit.
+    source : str, optional
+        The fit's name in error messages, e.g. its file (default: "the fit").
+
+    Returns
+    -------
+    FitRecord
+        The record.
+
+    Raises
+    ------
+    FitFileError
+        If the fit's attrs are of another format version or cannot be read.
+    """
     return FitRecord.from_attrs(tree.attrs, source)
 
 
 def with_record(tree: xr.DataTree, record: FitRecord) -> xr.DataTree:
-    """`tree` with `record` written into its attrs (in place; returned for chaining)."""
+    """Write `record` into `tree`'s attrs, in place.
+
+    Parameters
+    ----------
+    tree : xarray.DataTree
+        The fit.
+    record : FitRecord
+        Its record.
+
+    Returns
+    -------
+    xarray.DataTree
+        `tree` itself, for chaining.
+    """
     tree.attrs.update(record.to_attrs())
     return tree

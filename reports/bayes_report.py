@@ -23,7 +23,7 @@ from inference.diagnostics import NOT_FLAGGED, PARETO_K_MAX
 from inference.effects import PosteriorDraws
 from inference.fitting import loglik_name, population_names
 from inference.frequentist import FitResult
-from inference.record import FitRecord
+from inference.record import FitRecord, PanelRef
 from models.design import ModelData, model_data
 from models.specs import ModelSpec, SpecError
 
@@ -493,10 +493,10 @@ def build_report(report: Report) -> BuiltReport:
     labels = plots.panel_labels(ds)
     figures = Figures()
     bodies, tables = model_bodies(report, frame, figures, labels)
-    checksum = str(ds.attrs.get("panel_checksum", ""))[:12]
+    panel = PanelRef.of(ds, report.panel_path)
     sections = [html.paragraph(f"Bayesian fits of the models below with their group random intercepts. "
-                               f"{ds.attrs.get('title', 'Panel')}: {report.panel_path} (checksum {checksum}). "
-                               f"Substitutes: {ds.attrs.get('substitutes', 'none recorded')}")]
+                               f"{ds.attrs.get('title', 'Panel')}: {panel.path} (checksum {panel.checksum[:12]}). "
+                               f"Substitutes: {panel.substitutes or 'none recorded'}")]
     sections += [html.banner(w) for w in report.warnings]
     tables["overview"] = overview_table(tables)
     sections.append(headline(report, tables["overview"]))

@@ -1,5 +1,7 @@
-"""The workbench's stages, one function each, from the raw files to the report. Each takes a settings object and
-returns a result object that writes its files (`result.write(out)`) and reads them back (`Result.read(out)`):
+"""The workbench's stages, one function each, from the raw files to the report.
+
+Each takes a settings object and returns a result object that writes its files (`result.write(out)`) and reads them
+back (`Result.read(out)`):
 
     panel          build_panel(PanelSettings)                    -> PanelResult
     frequentist    frequentist(FrequentistSettings)              -> FrequentistResult

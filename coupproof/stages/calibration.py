@@ -1,6 +1,8 @@
-"""The calibration stage: simulation-based calibration of every model family (cases in models/calibration.toml),
-recovery at a saved fit's posterior mean, and the kernel's marginal maximum-likelihood estimate against an
-independent reference."""
+"""The calibration stage: whether the models recover the truths they are given.
+
+Simulation-based calibration of every model family (cases in models/calibration.toml), recovery at a saved fit's
+posterior mean, and the kernel's marginal maximum-likelihood estimate against an independent reference.
+"""
 
 from __future__ import annotations
 
@@ -19,10 +21,41 @@ from .fit import saved_fit_path
 
 @dataclass(frozen=True)
 class CalibrationSettings:
-    """Which `cases` of `config` (default: models/calibration.toml; an empty tuple: all), with `simulations` per
-    case (None: each case's own), on the dyad `panel` and the `country_year_panel`; recovery cases take their truth
-    from the saved fits in `fits`. `mle` names the model whose marginal MLE is cross-checked ("none" to skip).
-    Simulations run on `scheduler` and are cached in `cache`."""
+    """Which calibration cases to run, and where: the options of `coupproof validate`, checked on creation.
+
+    Parameters
+    ----------
+    cases : tuple of str, optional
+        Names of cases in `config` (e.g. "logit_dyad"); default: an empty tuple, every case.
+    config : pathlib.Path, optional
+        The calibration cases (TOML); default: models/calibration.toml.
+    panel : pathlib.Path, optional
+        The dyad panel (`coupproof data`), for the dyad cases and the MLE cross-check; default: build/panel.nc.
+    country_year_panel : pathlib.Path, optional
+        The country-year panel (`coupproof data --design country_year`), for the country cases; default:
+        build/country_year/panel.nc.
+    fits : pathlib.Path, optional
+        The saved fits whose posterior mean a recovery case takes as its truth; default: build/fits.
+    simulations : int, optional
+        Simulations per case, at least 2; default: each case's own.
+    scheduler : str, optional
+        A Dask scheduler address, "serial", or None for a local cluster on this machine.
+    mle : str, optional
+        The model whose marginal MLE the kernel and an independent reference compute on the dyad panel (default:
+        "m4"; "none" skips it).
+    cache : pathlib.Path, optional
+        The folder of cached simulations; default: build/validate/cache.
+
+    Raises
+    ------
+    ValueError
+        If `simulations` is below 2, naming the option.
+
+    Examples
+    --------
+    >>> import coupproof as cp
+    >>> settings = cp.CalibrationSettings(cases=("logit_dyad",), simulations=20, mle="none")
+    """
 
     cases: tuple[str, ...] = ()
     config: Path | None = None
@@ -41,7 +74,17 @@ class CalibrationSettings:
 
 @dataclass
 class CaseResult:
-    """One prior case: its PIT values by quantity, the uniformity tests and the PIT-ECDF plot."""
+    """One prior case: its PIT values by quantity, the uniformity tests and the PIT-ECDF plot.
+
+    Attributes
+    ----------
+    pits : xarray.Dataset
+        The PIT values (where each truth falls in its posterior) by quantity, dim simulation.
+    tests : pandas.DataFrame
+        Per quantity: the uniformity test of its PIT values, Holm-adjusted across the case, and whether it passes.
+    plot : bytes or None
+        The PIT-ECDF plot (PNG).
+    """
 
     pits: object  # xarray.Dataset: the PIT values by quantity, dim simulation
     tests: pd.DataFrame
@@ -50,8 +93,31 @@ class CaseResult:
 
 @dataclass
 class CalibrationResult:
-    """The families table (one row per prior case), each case's results, the recovery coverage, the marginal MLE
-    comparison (its optimiser details in `mle_details`) and the run's metadata."""
+    """The calibration of every family, the recovery coverage and the marginal MLE cross-check.
+
+    Attributes
+    ----------
+    families : pandas.DataFrame
+        One row per prior case: its family, simulations, quantities passing, worst quantity and verdict.
+    cases : dict of str to CaseResult
+        Each prior case's PIT values, tests and plot, by case name.
+    recovery : pandas.DataFrame or None
+        Per recovery case and quantity: how often the 50% and 94% intervals covered the truth (None without a
+        recovery case).
+    mle : pandas.DataFrame or None
+        The kernel's and the reference's marginal MLE side by side, with their difference in kernel SEs (None when
+        skipped).
+    mle_details : dict
+        The optimiser's details of the MLE cross-check.
+    meta : dict
+        The run: the cases and their settings, the panel's provenance, the MLE model and the seconds taken.
+
+    Examples
+    --------
+    >>> import coupproof as cp
+    >>> result = cp.CalibrationResult.read("build/validate")  # None where there is none
+    >>> result.families
+    """
 
     families: pd.DataFrame
     cases: dict[str, CaseResult] = field(default_factory=dict)
@@ -64,8 +130,21 @@ class CalibrationResult:
     META = "validate.json"
 
     def write(self, out: str | os.PathLike) -> Path:
-        """families.csv/.md, pit_<case>.nc, uniformity_<case>.csv, pit_ecdf_<case>.png, recovery.csv, mle.csv/.json
-        and validate.json in `out`."""
+        """Write the families table, each case's PIT values, tests and plot, the recovery and the MLE in `out`.
+
+        The files are families.csv and .md, pit_<case>.nc, uniformity_<case>.csv, pit_ecdf_<case>.png,
+        recovery.csv, mle.csv and .json, and validate.json.
+
+        Parameters
+        ----------
+        out : str or os.PathLike
+            The output folder, e.g. build/validate.
+
+        Returns
+        -------
+        pathlib.Path
+            The folder.
+        """
         from data_prep.io import atomic_write, atomic_write_text
 
         out = Path(out)
@@ -88,7 +167,18 @@ class CalibrationResult:
 
     @classmethod
     def read(cls, out: str | os.PathLike) -> "CalibrationResult | None":
-        """What `write` wrote in `out`, or None where there is no families table."""
+        """Read what `write` wrote in `out`.
+
+        Parameters
+        ----------
+        out : str or os.PathLike
+            The folder, e.g. build/validate.
+
+        Returns
+        -------
+        CalibrationResult or None
+            The results, or None where there is no families table.
+        """
         import xarray as xr
 
         out = Path(out)
@@ -111,8 +201,42 @@ class CalibrationResult:
 
 
 def calibrate(settings: CalibrationSettings, progress: Progress | None = None) -> CalibrationResult:
-    """Run every chosen case (cases, panels, specs and truth fits checked before any simulation), then the
-    marginal MLE cross-check."""
+    """Run every chosen calibration case, then the marginal MLE cross-check.
+
+    The cases, panels, specs and truth fits are all checked before any simulation; a simulation already in the
+    cache is read, not rerun. `coupproof validate` runs this stage.
+
+    Parameters
+    ----------
+    settings : CalibrationSettings
+        The cases, panels, truth fits, MLE model and scheduler.
+    progress : Progress, optional
+        Where the stage says what it is doing; default: progress bars and notes on stderr.
+
+    Returns
+    -------
+    CalibrationResult
+        The families table, each case's results, the recovery coverage and the MLE cross-check, held in memory
+        until written.
+
+    Raises
+    ------
+    inference.calibration.CalibrationError
+        If a case is unknown or the calibration file cannot be read.
+    models.specs.SpecError
+        If the MLE model or a case's model is unknown.
+    inference.record.FitFileError
+        If a recovery case's truth fit is not saved or cannot be read.
+    inference.refits.SensitivityError
+        If the Dask scheduler cannot be reached.
+
+    Examples
+    --------
+    >>> import coupproof as cp
+    >>> result = cp.calibrate(cp.CalibrationSettings(cases=("logit_dyad",), simulations=20, mle="none"))
+    >>> result.write("build/validate")
+    >>> result.families  # one row per case with its verdict
+    """
     from rich.markup import escape
 
     from data_prep.panel import panel_to_frame, read_panel

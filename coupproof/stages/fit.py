@@ -1,5 +1,7 @@
-"""The fit stage: Bayesian fits of models on a panel, each refitted at the retry rule's length while it fails its
-diagnostics gate (up to `retries` times), saved as `<model>_<method>.nc`."""
+"""The fit stage: Bayesian fits of models on a panel, saved as `<model>_<method>.nc`.
+
+Each fit is refitted at the retry rule's length while it fails its diagnostics gate (up to `retries` times).
+"""
 
 from __future__ import annotations
 
@@ -16,10 +18,41 @@ from .base import Progress, at_least
 
 @dataclass(frozen=True)
 class FitSettings:
-    """What to fit and how. `models` are names of `specs` (default: the paper's models); `method` overrides each
-    spec's (marginal or plain); `priors` is a prior file or a packaged set's name (default: the default priors);
-    `loglik_every` keeps every k-th draw's per-group log-likelihood (for LOO); `retries` refits a fit that fails
-    its diagnostics at the retry rule's length (`SamplerSettings.longer`), up to that many times."""
+    """What to fit and how: the options of `coupproof fit`, checked on creation.
+
+    Parameters
+    ----------
+    models : tuple of str, optional
+        Names of models in `specs` (default: ("m4",)).
+    panel : pathlib.Path, optional
+        The panel built by `coupproof data`; default: build/panel.nc.
+    specs : pathlib.Path, optional
+        Your own model specs (TOML, see docs/models.md); default: the packaged ones.
+    method : str, optional
+        "marginal" (group intercepts integrated out) or "plain" (non-centred) for every model; default: each
+        spec's own.
+    priors : str or os.PathLike, optional
+        A prior file (TOML) or a packaged set's name ("regularising", "wide"); default: the default priors.
+    sampler : inference.settings.SamplerSettings, optional
+        The NUTS settings (sampler, draws, tune, chains, seed, target_accept, adaptation, ess_min); default:
+        SamplerSettings().
+    loglik_every : int, optional
+        Keep every k-th draw's per-group log-likelihood, for LOO (default: 2).
+    retries : int, optional
+        Refit a fit that fails its diagnostics at the retry rule's length (`SamplerSettings.longer`: twice the
+        draws and tuning), up to this many times (default: 0, keep it flagged at once).
+
+    Raises
+    ------
+    ValueError
+        If `loglik_every` is below 1 or `retries` below 0, naming the option.
+
+    Examples
+    --------
+    >>> import coupproof as cp
+    >>> from inference.settings import SamplerSettings
+    >>> settings = cp.FitSettings(models=("m4",), sampler=SamplerSettings(draws=1000, tune=300), retries=1)
+    """
 
     models: tuple[str, ...] = ("m4",)
     panel: Path = PANEL
@@ -36,13 +69,40 @@ class FitSettings:
 
 
 def fit_path(folder: str | os.PathLike, name: str, method: str) -> Path:
-    """Where a model's fit is saved: `<folder>/<name>_<method>.nc` (the one definition of fit file names)."""
+    """Say where a model's fit is saved: `<folder>/<name>_<method>.nc` (the one definition of fit file names).
+
+    Parameters
+    ----------
+    folder : str or os.PathLike
+        The folder of saved fits, e.g. build/fits.
+    name : str
+        The model's name.
+    method : str
+        "marginal" or "plain".
+
+    Returns
+    -------
+    pathlib.Path
+        The fit's file.
+    """
     return Path(folder) / f"{name}_{method}.nc"
 
 
 def saved_fit_path(folder: str | os.PathLike, spec) -> Path:
-    """A model's saved fit in `folder`: the spec's own method first, the other one where only that exists (the
-    own method's path when neither does)."""
+    """Find a model's saved fit in `folder`: the spec's own method first, the other one where only that exists.
+
+    Parameters
+    ----------
+    folder : str or os.PathLike
+        The folder of saved fits, e.g. build/fits.
+    spec : models.specs.ModelSpec
+        The model's spec.
+
+    Returns
+    -------
+    pathlib.Path
+        The fit's file (the own method's path when neither exists).
+    """
     own = fit_path(folder, spec.name, spec.fit_method)
     other = fit_path(folder, spec.name, "plain" if spec.fit_method == "marginal" else "marginal")
     return other if not own.exists() and other.exists() else own
@@ -50,22 +110,76 @@ def saved_fit_path(folder: str | os.PathLike, spec) -> Path:
 
 @dataclass
 class FitsResult:
-    """Fits by model name; `write(out)` saves each as `<name>_<method>.nc`, `read(out, specs)` loads them."""
+    """Fits by model name; `write(out)` saves each as `<name>_<method>.nc`, `read(out, specs)` loads them.
+
+    Attributes
+    ----------
+    fits : dict of str to coupproof.Fit
+        The fits by model name.
+
+    Examples
+    --------
+    >>> import coupproof as cp
+    >>> from models.specs import PAPER_MODELS
+    >>> fits = cp.FitsResult.read("build/fits", {"m4": PAPER_MODELS["m4"]})
+    >>> fits.fits["m4"].summary()
+    """
 
     fits: dict  # model name -> coupproof.Fit
 
     def paths(self, out: str | os.PathLike) -> dict[str, Path]:
-        """Where `write` puts each fit."""
+        """Say where `write` puts each fit.
+
+        Parameters
+        ----------
+        out : str or os.PathLike
+            The folder of saved fits.
+
+        Returns
+        -------
+        dict of str to pathlib.Path
+            Each fit's file by model name.
+        """
         return {name: fit_path(out, name, fit.record.method) for name, fit in self.fits.items()}
 
     def write(self, out: str | os.PathLike) -> list[Path]:
-        """Save every fit in `out` (atomically, one file each)."""
+        """Save every fit in `out` (atomically, one file each).
+
+        Parameters
+        ----------
+        out : str or os.PathLike
+            The folder of saved fits, e.g. build/fits.
+
+        Returns
+        -------
+        list of pathlib.Path
+            The files written.
+        """
         return [self.fits[name].save(path) for name, path in self.paths(out).items()]
 
     @classmethod
     def read(cls, out: str | os.PathLike, specs: dict, missing_ok: bool = False) -> "FitsResult":
-        """The saved fits of `specs` ({name: ModelSpec}) in `out` (their own method's file, else the other's); a fit
-        not saved raises FitFileError unless `missing_ok`, which leaves it out."""
+        """Load the saved fits of `specs` in `out`: each model's own method's file, else the other method's.
+
+        Parameters
+        ----------
+        out : str or os.PathLike
+            The folder of saved fits.
+        specs : dict of str to models.specs.ModelSpec
+            The models to load, by name.
+        missing_ok : bool, optional
+            Whether to leave out a model without a saved fit (default: False, an error).
+
+        Returns
+        -------
+        FitsResult
+            The fits by model name.
+
+        Raises
+        ------
+        inference.record.FitFileError
+            If a fit is not saved (unless `missing_ok`), cannot be read or was written by another version.
+        """
         from ..api import load_fit
 
         fits = {}
@@ -83,8 +197,27 @@ class FitsResult:
 
 
 def prepare_models(settings: FitSettings, panel=None) -> list:
-    """Every model of the settings on the panel (coupproof.Model), checked (spec, priors, method, data) before any
-    sampling."""
+    """Make every model of the settings on the panel, checked (spec, priors, method, data) before any sampling.
+
+    Parameters
+    ----------
+    settings : FitSettings
+        The models, specs, priors, method and panel.
+    panel : xarray.Dataset, optional
+        The panel, if already read; default: read from `settings.panel`.
+
+    Returns
+    -------
+    list of coupproof.Model
+        One model per name in `settings.models`.
+
+    Raises
+    ------
+    models.specs.SpecError
+        If a model is unknown or does not fit the panel or the method.
+    models.priors.PriorError
+        If the priors cannot be read.
+    """
     from data_prep.panel import read_panel
     from models.priors import load_priors
     from models.specs import get_spec, load_specs
@@ -99,7 +232,22 @@ def prepare_models(settings: FitSettings, panel=None) -> list:
 
 
 def fit_until_passed(model, settings: FitSettings, progress: Progress):
-    """One model's fit, refitted at the retry rule's length while it fails its gate (at most `retries` times)."""
+    """Fit one model, refitting it at the retry rule's length while it fails its gate (at most `retries` times).
+
+    Parameters
+    ----------
+    model : coupproof.Model
+        The model.
+    settings : FitSettings
+        The sampler settings, `loglik_every` and `retries`.
+    progress : Progress
+        Where the stage says what it is doing (a quiet one also keeps the diagnostics from being printed).
+
+    Returns
+    -------
+    coupproof.Fit
+        The first fit that passes its gate, or the last one tried (flagged).
+    """
     sampler = settings.sampler
     for attempt in range(settings.retries + 1):
         result = model.fit(draws=sampler.draws, tune=sampler.tune, chains=sampler.chains, sampler=sampler.sampler,
@@ -115,8 +263,42 @@ def fit_until_passed(model, settings: FitSettings, progress: Progress):
 
 def fit_models(settings: FitSettings, progress: Progress | None = None,
                on_fit: Callable[[str, object], None] | None = None, models: list | None = None) -> FitsResult:
-    """Fit every model of `settings` (checked first: `prepare_models`, unless `models` are given); `on_fit(name,
-    fit)` runs after each one (the command line saves it there, so that a later failure keeps the earlier fits)."""
+    """Fit every model of `settings`, each checked first, and each refitted while it fails its diagnostics.
+
+    `coupproof fit` runs this stage and saves each fit as it is made.
+
+    Parameters
+    ----------
+    settings : FitSettings
+        The models, panel, priors and sampler settings.
+    progress : Progress, optional
+        Where the stage says what it is doing; default: notes and the diagnostics on stderr.
+    on_fit : collections.abc.Callable, optional
+        Called as `on_fit(name, fit)` after each model (the command line saves the fit there, so that a later
+        failure keeps the earlier fits).
+    models : list of coupproof.Model, optional
+        The models, already checked; default: `prepare_models(settings)`.
+
+    Returns
+    -------
+    FitsResult
+        The fits by model name, held in memory until written.
+
+    Raises
+    ------
+    models.specs.SpecError
+        If a model is unknown or does not fit the panel (before any sampling).
+    models.priors.PriorError
+        If the priors cannot be read (before any sampling).
+
+    Examples
+    --------
+    >>> import coupproof as cp
+    >>> from inference.settings import SamplerSettings
+    >>> fits = cp.fit_models(cp.FitSettings(models=("m4",), sampler=SamplerSettings(draws=1000, tune=300), retries=1))
+    >>> fits.write("build/fits")  # build/fits/m4_marginal.nc
+    >>> fits.failed  # the models whose fit failed its diagnostics gate
+    """
     progress = progress or Progress()
     models = prepare_models(settings) if models is None else models
     fits = {}

@@ -1,6 +1,8 @@
-"""The frequentist stage: every model fitted by maximum likelihood with SEs clustered on the formula's grouping (the
-paper's logits with dyad-clustered SEs, hurdle models, ordinal logits), compared with the paper's tables, and the
-paper's figures drawn for the models that name them (`figures` in their spec)."""
+"""The frequentist stage: every model fitted by maximum likelihood with SEs clustered on the formula's grouping.
+
+The paper's logits with dyad-clustered SEs, hurdle models and ordinal logits, compared with the paper's tables, and
+the paper's figures drawn for the models that name them (`figures` in their spec).
+"""
 
 from __future__ import annotations
 
@@ -19,7 +21,22 @@ PAPER_MODELS = ("m1", "m2", "m3", "m4", "h1", "h2")  # models/paper_models.toml'
 
 @dataclass(frozen=True)
 class FrequentistSettings:
-    """Which models (names of `specs`, default the paper's six) on which panel."""
+    """Which models to fit by maximum likelihood, on which panel: the options of `coupproof freq`.
+
+    Parameters
+    ----------
+    models : tuple of str, optional
+        Names of models in `specs`; default: the paper's six (m1 to m4 of Table 1, h1 and h2 of Table 2).
+    panel : pathlib.Path, optional
+        The panel built by `coupproof data`; default: build/panel.nc.
+    specs : pathlib.Path, optional
+        Your own model specs (TOML, see docs/models.md); default: the packaged ones.
+
+    Examples
+    --------
+    >>> import coupproof as cp
+    >>> settings = cp.FrequentistSettings(models=("m2", "m4"))
+    """
 
     models: tuple[str, ...] = PAPER_MODELS
     panel: Path = PANEL
@@ -28,8 +45,28 @@ class FrequentistSettings:
 
 @dataclass
 class FrequentistResult:
-    """The fitted parts of every model (`fits`, with the panel's provenance in `metadata`), their comparison with
-    the paper, and each paper figure's curves and drawing by figure name."""
+    """The fitted parts of every model, their comparison with the paper, and the paper's figures.
+
+    Attributes
+    ----------
+    fits : list of inference.frequentist.FitResult
+        One per fitted part of each model (a logit has one, a hurdle model two): estimates, clustered covariance,
+        fit statistics.
+    metadata : dict
+        The panel's provenance (path, checksum, substituted sources), the fitting time and each model's formula.
+    comparison : pandas.DataFrame
+        Our estimates against the paper's, one row per coefficient (empty when no paper model was fitted).
+    curves : dict of str to pandas.DataFrame
+        Each paper figure's curves by figure name (e.g. figure1_marginal_effects).
+    figures : dict of str to bytes
+        Each paper figure's drawing (PNG) by figure name.
+
+    Examples
+    --------
+    >>> import coupproof as cp
+    >>> freq = cp.FrequentistResult.read("build/freq")
+    >>> freq.comparison
+    """
 
     fits: list  # inference.frequentist.FitResult, one per fitted part
     metadata: dict
@@ -41,7 +78,18 @@ class FrequentistResult:
     COMPARISON = "comparison"
 
     def write(self, out: str | os.PathLike) -> Path:
-        """fits.json, comparison.csv/.md, and <figure>.csv/.png per paper figure, in `out`."""
+        """Write fits.json, comparison.csv and .md, and <figure>.csv and .png per paper figure, in `out`.
+
+        Parameters
+        ----------
+        out : str or os.PathLike
+            The output folder, e.g. build/freq.
+
+        Returns
+        -------
+        pathlib.Path
+            The folder.
+        """
         from inference.frequentist import save_results
 
         out = Path(out)
@@ -55,7 +103,23 @@ class FrequentistResult:
 
     @classmethod
     def read(cls, out: str | os.PathLike) -> "FrequentistResult":
-        """The results written by `write` (a missing or damaged fits.json raises ValueError naming it)."""
+        """Read the results written by `write`.
+
+        Parameters
+        ----------
+        out : str or os.PathLike
+            The folder, e.g. build/freq.
+
+        Returns
+        -------
+        FrequentistResult
+            The results (an empty comparison where none was written).
+
+        Raises
+        ------
+        ValueError
+            If fits.json is missing or damaged, naming it.
+        """
         from inference.frequentist import load_results
         from models.specs import FIGURE_KINDS
 
@@ -69,13 +133,44 @@ class FrequentistResult:
 
     @classmethod
     def path(cls, out: str | os.PathLike) -> Path:
-        """The results file the report and the prior comparison read."""
+        """Say where the results file is that the report and the prior comparison read.
+
+        Parameters
+        ----------
+        out : str or os.PathLike
+            The folder, e.g. build/freq.
+
+        Returns
+        -------
+        pathlib.Path
+            Its fits.json.
+        """
         return Path(out) / cls.RESULTS
 
 
 def paper_figures(models: list, results: list) -> tuple[dict[str, pd.DataFrame], dict[str, bytes]]:
-    """The curves and drawing of every paper figure named by a fitted model's spec (one panel per model), other
-    covariates at typical values, with 95% delta-method bands."""
+    """Draw every paper figure named by a fitted model's spec, one panel per model.
+
+    The curves hold the other covariates at typical values, with 95% delta-method bands.
+
+    Parameters
+    ----------
+    models : list of coupproof.Model
+        The fitted models.
+    results : list of inference.frequentist.FitResult
+        Their fitted parts; a figure is drawn from a model's logit.
+
+    Returns
+    -------
+    tuple of dict
+        The curves (pandas.DataFrame) and the drawings (PNG bytes), each by figure name.
+
+    Raises
+    ------
+    ValueError
+        If a model's figure cannot be drawn (e.g. its formula has no two-way interaction of two variables), naming
+        the model, the figure and the reason.
+    """
     from reports.frequentist import (interaction_variables, marginal_effect_curve, plot_marginal_effects,
                                      plot_predicted_probabilities, predicted_probability_curve)
     from reports.posterior_plots import png
@@ -104,8 +199,36 @@ def paper_figures(models: list, results: list) -> tuple[dict[str, pd.DataFrame],
 
 
 def frequentist(settings: FrequentistSettings, progress: Progress | None = None) -> FrequentistResult:
-    """Fit every model's parts by maximum likelihood and compare them with the paper (every spec is checked
-    against the panel before any fitting)."""
+    """Fit every model's parts by maximum likelihood and compare them with the paper.
+
+    Every spec is checked against the panel before any fitting; `coupproof freq` runs this stage.
+
+    Parameters
+    ----------
+    settings : FrequentistSettings
+        The models and the panel.
+    progress : Progress, optional
+        Where the stage says what it is doing; default: a status line on stderr.
+
+    Returns
+    -------
+    FrequentistResult
+        The fitted parts, the comparison with the paper and the paper's figures, held in memory until written.
+
+    Raises
+    ------
+    models.specs.SpecError
+        If a model is unknown or does not fit the panel.
+    data_prep.sources.DataError
+        If the panel file is missing or cannot be read.
+
+    Examples
+    --------
+    >>> import coupproof as cp
+    >>> freq = cp.frequentist(cp.FrequentistSettings(models=("m2", "m4")))
+    >>> freq.write("build/freq")
+    >>> freq.comparison  # ours against the paper, one row per coefficient
+    """
     from data_prep.panel import read_panel
     from inference.record import PanelRef
     from models.specs import get_spec, load_specs

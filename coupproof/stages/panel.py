@@ -1,6 +1,8 @@
-"""The panel stage: a study's panel built from the raw files (the directed dyad-years of McWard & Yoon, the
-country-years of Rahman, the new pacts of Kim & Woods), optionally compared with the paper's sample sizes and
-summary statistics."""
+"""The panel stage: a study's panel built from the raw files.
+
+The directed dyad-years of McWard & Yoon, the country-years of Rahman or the new pacts of Kim & Woods; a dyad panel
+can be compared with the paper's sample sizes and summary statistics.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +20,17 @@ from .base import Progress
 
 @dataclass(frozen=True)
 class Design:
-    """A panel design: where its panel goes by default, its first year, and how its built panel is described."""
+    """A panel design: where its panel goes by default, its first year, and how its built panel is described.
+
+    Parameters
+    ----------
+    out : pathlib.Path
+        Where the design's panel is written by default.
+    start : int or None
+        The design's first year (None: the design has no year window).
+    describe : collections.abc.Callable
+        Turns the built panel (an xarray.Dataset) into one line saying what it holds.
+    """
 
     out: Path
     start: int | None
@@ -49,10 +61,55 @@ DESIGNS: dict[str, Design] = {
 
 @dataclass(frozen=True)
 class PanelSettings:
-    """How to build a panel. `design` is dyad (McWard & Yoon: directed dyad-years), country_year (Rahman 2026) or
-    pact (Kim & Woods 2022); the threat, concession and State A options are the dyad design's, `dca_start` the
-    country-year design's. `data_dir` defaults to $COUPPROOF_DATA_DIR or ../shared/data/raw; `start` to the
-    design's first year. `check` compares a dyad panel with the paper."""
+    """How to build a panel: the options of `coupproof data`, checked on creation.
+
+    The threat, concession and State A options are the dyad design's, `dca_start` the country-year design's.
+
+    Parameters
+    ----------
+    design : str, optional
+        "dyad" (McWard & Yoon: directed dyad-years; the default), "country_year" (Rahman 2026: defense cooperation
+        agreements and coups) or "pact" (Kim & Woods 2022: new pacts and their institutionalization).
+    data_dir : pathlib.Path, optional
+        The raw data directory (one folder per source); default: $COUPPROOF_DATA_DIR or ../shared/data/raw.
+    start : int, optional
+        The panel's first year; default: the design's (1960 for dyad, 1981 for country_year).
+    end : int, optional
+        The panel's last year (default: 2010).
+    max_polity_a : int, optional
+        State A is a nondemocracy: its Polity2 score is at most this (default: 6; 10 or above keeps every state).
+    alliance_exclusion : str, optional
+        Threat: the alliance types that make a state a non-adversary, "four" (default) or "five" (adds
+        nonaggression pacts).
+    major_prie : str, optional
+        Threat: a major power's politically relevant environment, "whole_system" (default) or "contig_majors".
+    sscore : str, optional
+        Threat: the S-score variant, "unweighted" (default) or "weighted" (by CINC).
+    regional_powers : str, optional
+        Threat: "off" (default) or "maoz" (Maoz's regional powers join the environment of states in their region).
+    concession_scoring : str, optional
+        Concessions: "binary" (default) or "ordinal_sum".
+    concession_items : str, optional
+        Concessions: the item list, "autonomy" (default) or "broad".
+    concession_config : pathlib.Path, optional
+        Concessions: your own item table (TOML) instead of a packaged list.
+    dca_start : str, optional
+        Country-years: a defense cooperation agreement is in force from its "signature" (default) or its
+        "entry_into_force" year (where the DCAD has one).
+    check : bool, optional
+        Whether to compare a dyad panel with the paper's sample sizes and summary statistics (default: False).
+
+    Raises
+    ------
+    ValueError
+        If `design` is unknown or `max_polity_a` lies outside -10 to 99, naming the option.
+
+    Examples
+    --------
+    >>> import coupproof as cp
+    >>> settings = cp.PanelSettings(design="dyad", max_polity_a=5, check=True)
+    >>> settings = cp.PanelSettings(design="country_year", dca_start="entry_into_force")
+    """
 
     design: str = "dyad"
     data_dir: Path | None = None
@@ -78,14 +135,30 @@ class PanelSettings:
 
     @property
     def default_out(self) -> Path:
+        """Where the design's panel goes by default (build/panel.nc for the dyad design)."""
         return DESIGNS[self.design].out
 
     @property
     def first_year(self) -> int | None:
+        """The panel's first year: `start`, or the design's first year where it is not given."""
         return DESIGNS[self.design].start if self.start is None else self.start
 
     def dyad_options(self):
-        """The dyad design's data_prep.panel.PanelOptions (an item table that cannot be read fails here)."""
+        """Turn the settings into the dyad design's panel options.
+
+        The concession item table is read here, so that one that cannot be read fails before any work.
+
+        Returns
+        -------
+        data_prep.panel.PanelOptions
+            The options `data_prep.panel.build_panel` takes.
+
+        Raises
+        ------
+        ValueError
+            If a threat or concession option is not one of its choices, the year window lies outside the sources'
+            coverage, or the concession item table cannot be read (naming the file).
+        """
         from data_prep.concessions import ConcessionOptions, load_concession_items
         from data_prep.panel import PanelOptions, polity_limit
         from data_prep.threat import ThreatOptions
@@ -102,7 +175,27 @@ class PanelSettings:
 
 @dataclass
 class PanelResult:
-    """A built panel, its design and, with `check`, its comparison with the paper (a Markdown page and a table)."""
+    """A built panel, its design and, with `check`, its comparison with the paper (a Markdown page and a table).
+
+    Attributes
+    ----------
+    panel : xarray.Dataset
+        The panel.
+    design : str
+        "dyad", "country_year" or "pact".
+    check : str or None
+        The comparison with the paper as a Markdown page (None without `check`).
+    comparison : pandas.DataFrame or None
+        The comparison as a table: per variable and statistic, the paper's value and ours.
+    seconds : float
+        How long the build took.
+
+    Examples
+    --------
+    >>> import coupproof as cp
+    >>> result = cp.PanelResult.read("build/panel.nc")
+    >>> print(result.summary())
+    """
 
     panel: object  # xarray.Dataset
     design: str = "dyad"
@@ -112,12 +205,34 @@ class PanelResult:
 
     @staticmethod
     def check_paths(out: str | os.PathLike) -> tuple[Path, Path]:
-        """Where the comparison goes: beside the panel, as <stem>_check.md and .csv."""
+        """Say where the comparison goes: beside the panel, as <stem>_check.md and <stem>_check.csv.
+
+        Parameters
+        ----------
+        out : str or os.PathLike
+            The panel's file.
+
+        Returns
+        -------
+        tuple of pathlib.Path
+            The Markdown page's path and the table's.
+        """
         out = Path(out)
         return out.with_name(out.stem + "_check.md"), out.with_name(out.stem + "_check.csv")
 
     def write(self, out: str | os.PathLike) -> Path:
-        """The panel as netCDF at `out` (and the comparison beside it); returns the panel's path."""
+        """Write the panel as netCDF at `out`, and the comparison beside it where there is one.
+
+        Parameters
+        ----------
+        out : str or os.PathLike
+            The panel's file, e.g. build/panel.nc.
+
+        Returns
+        -------
+        pathlib.Path
+            The panel's file.
+        """
         from data_prep.io import atomic_write_text
         from data_prep.panel import write_panel
 
@@ -130,7 +245,23 @@ class PanelResult:
 
     @classmethod
     def read(cls, out: str | os.PathLike) -> "PanelResult":
-        """The panel at `out` (and its comparison, where written)."""
+        """Read the panel at `out`, and its comparison where one was written.
+
+        Parameters
+        ----------
+        out : str or os.PathLike
+            The panel's file.
+
+        Returns
+        -------
+        PanelResult
+            The panel, its design and its comparison (None where none was written).
+
+        Raises
+        ------
+        data_prep.sources.DataError
+            If the panel file is missing or is not a readable panel.
+        """
         from data_prep.panel import read_panel
 
         ds = read_panel(out)
@@ -139,12 +270,47 @@ class PanelResult:
                    pd.read_csv(table) if table.is_file() else None)
 
     def summary(self) -> str:
-        """One line: what the panel holds."""
+        """Say in one line what the panel holds (e.g. dyad-years, dyads and new pacts).
+
+        Returns
+        -------
+        str
+            The line.
+        """
         return DESIGNS[self.design].describe(self.panel)
 
 
 def build_panel(settings: PanelSettings, progress: Progress | None = None) -> PanelResult:
-    """Build the settings' panel from the raw files (every raw file checked before the build)."""
+    """Build the settings' panel from the raw files (every raw file checked before the build).
+
+    With `check`, a dyad panel is also compared with the paper; `coupproof data` runs this stage.
+
+    Parameters
+    ----------
+    settings : PanelSettings
+        The design and its options.
+    progress : Progress, optional
+        Where the stage says what it is doing; default: a status line on stderr.
+
+    Returns
+    -------
+    PanelResult
+        The panel (and its comparison with the paper), held in memory until written.
+
+    Raises
+    ------
+    data_prep.sources.DataError
+        If a raw file is missing or damaged (naming it).
+    ValueError
+        If a dyad option or the concession item table is refused.
+
+    Examples
+    --------
+    >>> import coupproof as cp
+    >>> result = cp.build_panel(cp.PanelSettings(design="dyad", check=True))
+    >>> result.write("build/panel.nc")  # and build/panel_check.md and .csv
+    >>> print(result.summary())
+    """
     from data_prep.sources import RawData, resolve_data_dir
 
     progress = progress or Progress()

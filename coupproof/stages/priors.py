@@ -1,6 +1,8 @@
-"""The prior-comparison stage: do the default priors let the data speak? Each model's key interaction under the
-default priors, the regularising set and the wide set (the reference), with power-scaling of the default fits
-(reports.prior_defaults states the criterion)."""
+"""The prior-comparison stage: whether the default priors let the data speak.
+
+Each model's key interaction under the default priors, the regularising set and the wide set (the reference), with
+power-scaling of the default fits (reports.prior_defaults states the criterion).
+"""
 
 from __future__ import annotations
 
@@ -23,11 +25,46 @@ COMPARE_SAMPLER = SamplerSettings(draws=600, tune=300)  # the refits' default le
 
 @dataclass(frozen=True)
 class PriorComparisonSettings:
-    """`models` (default: the paper's six) refitted under each prior set of `sets` (packaged names or prior files;
-    'wide' is the reference and must be among them) with `sampler`, on `scheduler`, cached in `cache`; a saved fit
-    in `fits` made under today's default priors from this panel stands for the default set, other models are
-    refitted under it too. `freq` is the frequentist results file (its SEs measure the shifts). A fit that fails
-    its diagnostics is refitted at the retry rule's length up to `retries` times."""
+    """Which models to compare under which prior sets: the options of `coupproof priors`, checked on creation.
+
+    Each model is refitted under each set of `sets`. A saved fit in `fits` made under today's default priors from
+    this panel stands for the default set; other models are refitted under the default priors too.
+
+    Parameters
+    ----------
+    models : tuple of str, optional
+        The models to compare; default: the paper's six.
+    sets : tuple of str, optional
+        The prior sets compared with the default: packaged names or prior files (TOML); "wide" is the reference and
+        must be among them (default: ("regularising", "wide")).
+    panel : pathlib.Path, optional
+        The panel built by `coupproof data`; default: build/panel.nc.
+    fits : pathlib.Path, optional
+        The saved fits under the default priors (`coupproof fit`); default: build/fits.
+    freq : pathlib.Path, optional
+        The frequentist results file, whose SEs measure the shifts; default: build/freq/fits.json.
+    specs : pathlib.Path, optional
+        Your own model specs (TOML); default: the packaged ones.
+    sampler : inference.settings.SamplerSettings, optional
+        The refits' NUTS settings; default: 600 draws and 300 tuning iterations per chain.
+    retries : int, optional
+        Refit a fit that fails its diagnostics at the retry rule's length (twice the draws and tuning), up to this
+        many times (default: 1; 0 flags it at once).
+    scheduler : str, optional
+        A Dask scheduler address, "serial", or None for a local cluster on this machine.
+    cache : pathlib.Path, optional
+        The folder of cached refits; default: build/sensitivity/cache.
+
+    Raises
+    ------
+    ValueError
+        If `retries` is below 0, naming the option.
+
+    Examples
+    --------
+    >>> import coupproof as cp
+    >>> settings = cp.PriorComparisonSettings(models=("m4",), scheduler="serial")
+    """
 
     models: tuple[str, ...] = PAPER_MODELS
     sets: tuple[str, ...] = ("regularising", "wide")
@@ -44,14 +81,34 @@ class PriorComparisonSettings:
         at_least(self.retries, 0, "retries")
 
     def set_labels(self) -> dict[str, str]:
-        """{label: set}: a prior file's set is labelled by its stem."""
+        """Label each prior set: a packaged set by its name, a prior file by its stem.
+
+        Returns
+        -------
+        dict of str to str
+            {label: set as given}.
+        """
         return {Path(item).stem if str(item).endswith(".toml") else str(item): str(item) for item in self.sets}
 
 
 @dataclass
 class PriorComparisonResult:
-    """One row per interaction (and part) with its mean under each set and its shift from the wide set, and the
-    figure of the shifts."""
+    """The key interactions under each prior set, their shifts from the wide set, and the figure of the shifts.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per interaction (and part): its posterior mean under each set, each set's shift from the wide set
+        in frequentist SEs, the power-scaling flags under the default priors and whether it meets the criterion.
+    figure : bytes or None
+        The figure of the shifts (PNG).
+
+    Examples
+    --------
+    >>> import coupproof as cp
+    >>> result = cp.PriorComparisonResult.read("build/sensitivity")  # None where there is none
+    >>> result.met, len(result.table)
+    """
 
     table: pd.DataFrame
     figure: bytes | None = None
@@ -59,7 +116,18 @@ class PriorComparisonResult:
     TITLE = "The key interactions under the default, regularising and wide priors"
 
     def write(self, out: str | os.PathLike) -> Path:
-        """prior_defaults.csv, .md and .png in `out`."""
+        """Write prior_defaults.csv, .md and .png in `out`.
+
+        Parameters
+        ----------
+        out : str or os.PathLike
+            The output folder, e.g. build/sensitivity.
+
+        Returns
+        -------
+        pathlib.Path
+            The folder.
+        """
         out = Path(out)
         write_table(out / f"{self.STEM}.csv", self.table)
         write_markdown(out / f"{self.STEM}.md", self.TITLE, self.table)
@@ -69,7 +137,18 @@ class PriorComparisonResult:
 
     @classmethod
     def read(cls, out: str | os.PathLike) -> "PriorComparisonResult | None":
-        """What `write` wrote in `out`, or None where there is nothing."""
+        """Read what `write` wrote in `out`.
+
+        Parameters
+        ----------
+        out : str or os.PathLike
+            The folder, e.g. build/sensitivity.
+
+        Returns
+        -------
+        PriorComparisonResult or None
+            The comparison, or None where there is none.
+        """
         out = Path(out)
         table = read_table(out / f"{cls.STEM}.csv")
         return None if table is None else cls(table, read_png(out / f"{cls.STEM}.png"))
@@ -81,8 +160,41 @@ class PriorComparisonResult:
 
 
 def compare_priors(settings: PriorComparisonSettings, progress: Progress | None = None) -> PriorComparisonResult:
-    """Refit every model under every set (the default only where no saved fit stands for it), power-scale the
-    default fits and measure each interaction's shift; everything is checked before any fitting."""
+    """Refit every model under every prior set, power-scale the default fits and measure each interaction's shift.
+
+    The default priors are refitted only where no saved fit stands for them. Everything (sets, models, the
+    frequentist results, the panel, the scheduler) is checked before any fitting; a refit already in the cache is
+    read, not refitted. `coupproof priors` runs this stage.
+
+    Parameters
+    ----------
+    settings : PriorComparisonSettings
+        The models, prior sets, saved fits, frequentist results, sampler settings and scheduler.
+    progress : Progress, optional
+        Where the stage says what it is doing; default: notes and status lines on stderr.
+
+    Returns
+    -------
+    PriorComparisonResult
+        The comparison and its figure, held in memory until written.
+
+    Raises
+    ------
+    models.priors.PriorError
+        If `sets` lacks "wide" or names "default", a prior file cannot be read, or no model has a two-way
+        interaction to compare.
+    ValueError
+        If the frequentist results file is missing or damaged (run `coupproof freq` first).
+    inference.refits.SensitivityError
+        If a set's model cannot be built or the Dask scheduler cannot be reached.
+
+    Examples
+    --------
+    >>> import coupproof as cp
+    >>> result = cp.compare_priors(cp.PriorComparisonSettings(models=("m4",), scheduler="serial"))
+    >>> result.write("build/sensitivity")
+    >>> result.met  # how many interactions meet the criterion
+    """
     from data_prep.panel import read_panel
     from inference.fitting import ensure_log_densities
     from inference.frequentist import load_results

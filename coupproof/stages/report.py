@@ -1,6 +1,8 @@
-"""The report stage: one self-contained HTML page of the saved Bayesian fits with their figures and tables, and the
-results of the other stages where they have run. It reads saved results through their result classes and never
-refits."""
+"""The report stage: one self-contained HTML page of the saved Bayesian fits with their figures and tables.
+
+The results of the other stages are added where they have run. The stage reads saved results through their result
+classes and never refits.
+"""
 
 from __future__ import annotations
 
@@ -24,10 +26,43 @@ TITLE = "Coup-proofing and alliances: Bayesian report"
 
 @dataclass(frozen=True)
 class ReportSettings:
-    """Which `models` (names of `specs`) to report from the saved fits in `fits` on `panel`, with the frequentist
-    results `freq` and, where they exist, the results in the `sensitivity`, `robustness` and `validate` folders;
-    `ppc_draws` posterior draws for the predictive checks. `specs` is a spec file or, from Python, the specs
-    themselves ({name: models.specs.ModelSpec})."""
+    """What to report, from which saved results: the options of `coupproof report`, checked on creation.
+
+    Parameters
+    ----------
+    models : tuple of str, optional
+        Names of models in `specs` whose saved fits to report; default: the paper's six.
+    fits : pathlib.Path, optional
+        The folder of saved fits (`coupproof fit`); default: build/fits.
+    panel : pathlib.Path, optional
+        The panel built by `coupproof data`; default: build/panel.nc.
+    freq : pathlib.Path, optional
+        The frequentist results file (`coupproof freq`); default: build/freq/fits.json.
+    specs : pathlib.Path or dict, optional
+        A spec file (TOML) or, from Python, the specs themselves ({name: models.specs.ModelSpec}); default: the
+        packaged ones.
+    ppc_draws : int, optional
+        Posterior draws for the predictive checks, at least 1 (default: 200).
+    sensitivity : pathlib.Path, optional
+        The results of `coupproof sensitivity` and `coupproof priors`, added where present; default:
+        build/sensitivity.
+    robustness : pathlib.Path, optional
+        The results of `coupproof robustness`, added where present; default: build/robustness.
+    validate : pathlib.Path, optional
+        The results of `coupproof validate`, added where present; default: build/validate.
+    title : str, optional
+        The report's title (default: "Coup-proofing and alliances: Bayesian report").
+
+    Raises
+    ------
+    ValueError
+        If `ppc_draws` is below 1, naming the option.
+
+    Examples
+    --------
+    >>> import coupproof as cp
+    >>> settings = cp.ReportSettings(models=("m2", "m4"), title="Alliances: the Bayesian fits")
+    """
 
     models: tuple[str, ...] = PAPER_MODELS
     fits: Path = FITS
@@ -45,14 +80,29 @@ class ReportSettings:
 
     @property
     def inputs(self) -> list[Path | None]:
-        """Every file or folder the report reads (an output must not overwrite them)."""
+        """Every file or folder the report reads, which an output must not overwrite (None for specs in a dict)."""
         specs = None if isinstance(self.specs, dict) else self.specs
         return [self.fits, self.panel, self.freq, specs, self.sensitivity, self.robustness, self.validate]
 
 
 @dataclass
 class ReportResult:
-    """The page (`html`), its figures (PNG bytes by name) and its tables by name."""
+    """The report page, its figures and its tables.
+
+    Attributes
+    ----------
+    html : str
+        The self-contained HTML page.
+    figures : dict of str to bytes
+        Its figures (PNG) by name.
+    tables : dict of str to pandas.DataFrame
+        Its tables by name (e.g. "overview", "loo").
+
+    Examples
+    --------
+    >>> import coupproof as cp
+    >>> cp.ReportResult.read("build/report").tables["overview"]
+    """
 
     html: str
     figures: dict[str, bytes]
@@ -61,7 +111,18 @@ class ReportResult:
     PAGE = "report.html"
 
     def write(self, out: str | os.PathLike) -> Path:
-        """report.html, figures/<name>.png and tables/<name>.csv in `out`; returns the page's path."""
+        """Write report.html, figures/<name>.png and tables/<name>.csv in `out`.
+
+        Parameters
+        ----------
+        out : str or os.PathLike
+            The output folder, e.g. build/report.
+
+        Returns
+        -------
+        pathlib.Path
+            The page's file (report.html).
+        """
         from data_prep.io import atomic_write_text
 
         out = Path(out)
@@ -73,7 +134,23 @@ class ReportResult:
 
     @classmethod
     def read(cls, out: str | os.PathLike) -> "ReportResult":
-        """The page, figures and tables written by `write` (the page must exist)."""
+        """Read the page, figures and tables written by `write`.
+
+        Parameters
+        ----------
+        out : str or os.PathLike
+            The folder, e.g. build/report.
+
+        Returns
+        -------
+        ReportResult
+            The page, its figures and its tables.
+
+        Raises
+        ------
+        FileNotFoundError
+            If there is no report.html in `out` (run `coupproof report` first).
+        """
         out = Path(out)
         page = out / cls.PAGE
         if not page.is_file():
@@ -84,9 +161,33 @@ class ReportResult:
 
 
 def gather(settings: ReportSettings, progress: Progress):
-    """What the report is built from (`reports.bayes_report.Report`): the saved fits of the settings' models (a fit
-    not yet made, missing frequentist results or a checksum that differs from the panel's become visible
-    warnings; a damaged fit, or no fit at all, is an error) and the other stages' results where present."""
+    """Gather what the report is built from: the saved fits of the settings' models and the other stages' results.
+
+    A fit not yet made, missing frequentist results or a checksum that differs from the panel's become warnings
+    shown in the report; a damaged fit, or no fit at all, is an error.
+
+    Parameters
+    ----------
+    settings : ReportSettings
+        The models and the folders to read.
+    progress : Progress
+        Where the stage says what it is doing.
+
+    Returns
+    -------
+    reports.bayes_report.Report
+        The fits with their records, the panel, the frequentist results, the other stages' results and the
+        warnings.
+
+    Raises
+    ------
+    models.specs.SpecError
+        If a model is unknown.
+    reports.bayes_report.ReportError
+        If a fit or the frequentist results cannot be read, or no model has a readable fit.
+    data_prep.sources.DataError
+        If the panel file is missing or cannot be read.
+    """
     from data_prep.panel import read_panel
     from inference.record import FitFileError, PanelRef
     from inference.store import load_fit_with_record
@@ -141,7 +242,37 @@ def gather(settings: ReportSettings, progress: Progress):
 
 
 def report(settings: ReportSettings, progress: Progress | None = None) -> ReportResult:
-    """The report of the saved fits and of whatever other stage results exist (nothing is refitted)."""
+    """Write the report of the saved fits and of whatever other stage results exist; nothing is refitted.
+
+    `coupproof report` runs this stage.
+
+    Parameters
+    ----------
+    settings : ReportSettings
+        The models and the folders to read.
+    progress : Progress, optional
+        Where the stage says what it is doing; default: a status line on stderr.
+
+    Returns
+    -------
+    ReportResult
+        The page, its figures and its tables, held in memory until written.
+
+    Raises
+    ------
+    models.specs.SpecError
+        If a model is unknown.
+    reports.bayes_report.ReportError
+        If a fit or the frequentist results cannot be read, or no model has a readable fit.
+    data_prep.sources.DataError
+        If the panel file is missing or cannot be read.
+
+    Examples
+    --------
+    >>> import coupproof as cp
+    >>> result = cp.report(cp.ReportSettings(models=("m2", "m4")))
+    >>> result.write("build/report")  # report.html, figures/, tables/
+    """
     from reports.bayes_report import build_report
 
     progress = progress or Progress()

@@ -1,7 +1,8 @@
-"""The results pages: Markdown pages of what the build produced (docs/results/), generated from the build outputs so
-that no number in them can drift from what the code produces. The pages read the outputs through the stages'
-result classes and never compute a result of their own; a page whose outputs are missing says which `make` target
-builds them.
+"""The results pages: Markdown pages of what the build produced (docs/results/).
+
+The pages are generated from the build outputs so that no number in them can drift from what the code produces.
+They read the outputs through the stages' result classes and never compute a result of their own; a page whose
+outputs are missing says which `make` target builds them.
 
     from coupproof.stages.results import ResultsSettings, results_pages
     pages = results_pages(ResultsSettings(build=Path("build"), out=Path("docs/results")))
@@ -49,7 +50,17 @@ INDEX = "index.md"
 
 @dataclass(frozen=True)
 class Study:
-    """A further study's outputs: its folder under the build (the Makefile's `study` template), title and target."""
+    """A further study's outputs: its folder under the build (the Makefile's `study` template), title and target.
+
+    Parameters
+    ----------
+    folder : pathlib.Path
+        The study's folder, relative to the build folder (e.g. country_year).
+    title : str
+        The study's heading on the studies page.
+    target : str
+        The make target that builds its outputs (e.g. "make dca").
+    """
 
     folder: Path  # relative to the build folder
     title: str
@@ -64,35 +75,94 @@ STUDIES = (Study(COUNTRY_YEAR_PANEL.parent.relative_to(BUILD), "Second study: de
 
 @dataclass(frozen=True)
 class ResultsSettings:
-    """Which build folder to read (`build`, laid out as coupproof.defaults names it) and where the pages go."""
+    """Which build folder to read and where the pages go: the options of `coupproof results`.
+
+    Parameters
+    ----------
+    build : pathlib.Path, optional
+        The build folder to read, laid out as coupproof.defaults names it; default: build.
+    out : pathlib.Path, optional
+        Where the pages go; default: docs/results.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> from coupproof.stages.results import ResultsSettings
+    >>> settings = ResultsSettings(build=Path("build"), out=Path("docs/results"))
+    """
 
     build: Path = BUILD
     out: Path = Path("docs/results")
 
     def path(self, default: Path) -> Path:
-        """A default build path (coupproof.defaults) inside this build folder."""
+        """Move a default build path (coupproof.defaults) into this build folder.
+
+        Parameters
+        ----------
+        default : pathlib.Path
+            A path under build/, e.g. coupproof.defaults.FITS.
+
+        Returns
+        -------
+        pathlib.Path
+            The same path under `build`.
+        """
         return Path(self.build) / Path(default).relative_to(BUILD)
 
     @property
     def inputs(self) -> list[Path]:
+        """What the pages read (the build folder), which an output must not overwrite."""
         return [Path(self.build)]
 
 
 @dataclass
 class ResultsPages:
-    """The pages by file name (Markdown text)."""
+    """The results pages by file name.
+
+    Attributes
+    ----------
+    pages : dict of str to str
+        Each page's Markdown text by file name (index.md, reproduction.md, bayesian.md, ...).
+
+    Examples
+    --------
+    >>> from coupproof.stages.results import ResultsPages
+    >>> ResultsPages.read("docs/results").pages["bayesian.md"]
+    """
 
     pages: dict[str, str]
 
     def write(self, out: str | os.PathLike) -> list[Path]:
-        """Every page in `out` (atomically, one file each); returns their paths."""
+        """Write every page in `out` (atomically, one file each).
+
+        Parameters
+        ----------
+        out : str or os.PathLike
+            The output folder, e.g. docs/results.
+
+        Returns
+        -------
+        list of pathlib.Path
+            The files written.
+        """
         from data_prep.io import atomic_write_text
 
         return [atomic_write_text(Path(out) / name, text) for name, text in self.pages.items()]
 
     @classmethod
     def read(cls, out: str | os.PathLike) -> "ResultsPages":
-        """The pages in `out` (every .md file there)."""
+        """Read the pages in `out` (every .md file there).
+
+        Parameters
+        ----------
+        out : str or os.PathLike
+            The folder, e.g. docs/results.
+
+        Returns
+        -------
+        ResultsPages
+            The pages by file name.
+        """
         return cls({p.name: p.read_text() for p in sorted(Path(out).glob("*.md"))})
 
 
@@ -103,20 +173,81 @@ Column = tuple[str, Callable[[pd.Series], str]]
 
 
 def cell(name: str, digits: int = DIGITS) -> Callable[[pd.Series], str]:
+    """Make a column's cells from one field of each row, formatted as the report formats numbers.
+
+    Parameters
+    ----------
+    name : str
+        The row's field.
+    digits : int, optional
+        Significant digits (default: reports.formatting.DIGITS).
+
+    Returns
+    -------
+    collections.abc.Callable
+        A function from a row to its cell's text.
+    """
     return lambda row: number(row.get(name), digits)
 
 
 def pair(estimate: str, se: str, digits: int = DIGITS) -> Callable[[pd.Series], str]:
+    """Make a column's cells as 'estimate (SE)' from two fields of each row.
+
+    Parameters
+    ----------
+    estimate : str
+        The estimate's field.
+    se : str
+        The standard error's (or sd's) field.
+    digits : int, optional
+        Significant digits (default: reports.formatting.DIGITS).
+
+    Returns
+    -------
+    collections.abc.Callable
+        A function from a row to its cell's text.
+    """
     return lambda row: with_se(row.get(estimate), row.get(se), digits)
 
 
 def hdi(low: str, high: str, digits: int = DIGITS) -> Callable[[pd.Series], str]:
+    """Make a column's cells as an interval '[low, high]' from two fields of each row.
+
+    Parameters
+    ----------
+    low : str
+        The lower end's field.
+    high : str
+        The upper end's field.
+    digits : int, optional
+        Significant digits (default: reports.formatting.DIGITS).
+
+    Returns
+    -------
+    collections.abc.Callable
+        A function from a row to its cell's text.
+    """
     return lambda row: interval(row.get(low), row.get(high), digits)
 
 
 def render(table: pd.DataFrame, columns: list[Column] | None = None, digits: int = DIGITS) -> str:
-    """A table as Markdown: the given (header, cell) columns, or every column as the report shows it
-    (reports.formatting.present: estimates with their intervals in one cell, headers in words)."""
+    """Render a table as Markdown, with the given columns or every column as the report shows it.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The table.
+    columns : list of (str, callable), optional
+        (header, cell maker) pairs, e.g. ("ours (SE)", pair("ours", "our_se")); default: every column as the report
+        shows it (reports.formatting.present: estimates with their intervals in one cell, headers in words).
+    digits : int, optional
+        Significant digits where `columns` is not given (default: reports.formatting.DIGITS).
+
+    Returns
+    -------
+    str
+        The Markdown table, or "(empty table)".
+    """
     if table is None or table.empty:
         return "(empty table)"
     if columns is None:
@@ -128,16 +259,58 @@ def render(table: pd.DataFrame, columns: list[Column] | None = None, digits: int
 
 
 def missing(what: str, path: Path, target: str) -> str:
-    """The one line a page gives for outputs that are not built."""
+    """Say in one line that an output is not built, and which make target builds it.
+
+    Parameters
+    ----------
+    what : str
+        The output, in words.
+    path : pathlib.Path
+        The file or folder that is missing.
+    target : str
+        The make target that builds it (e.g. "make fit").
+
+    Returns
+    -------
+    str
+        The line.
+    """
     return f"{what}: not built (`{path}` is missing); run `{target}`."
 
 
 def unreadable(what: str, path: Path, exc: Exception) -> str:
+    """Say in one line that an output could not be read, and why.
+
+    Parameters
+    ----------
+    what : str
+        The output, in words.
+    path : pathlib.Path
+        Its file or folder.
+    exc : Exception
+        The error reading it gave.
+
+    Returns
+    -------
+    str
+        The line.
+    """
     return f"{what}: `{path}` could not be read ({' '.join(str(exc).split())})."
 
 
 def attempt(read: Callable[[], object]) -> tuple[object, Exception | None]:
-    """What `read` returns, or None and the error (a page says so; it never fails)."""
+    """Try to read an output: a page says what went wrong, it never fails.
+
+    Parameters
+    ----------
+    read : collections.abc.Callable
+        Reads the output (no arguments).
+
+    Returns
+    -------
+    tuple
+        What `read` returns and None, or None and the error it raised.
+    """
     try:
         return read(), None
     except Exception as exc:  # noqa: BLE001 - any unreadable output becomes a line on its page
@@ -145,16 +318,61 @@ def attempt(read: Callable[[], object]) -> tuple[object, Exception | None]:
 
 
 class Build:
-    """The build folder's outputs, each read once through its result class (None where not built)."""
+    """The build folder's outputs, each read through its result class (None where not built).
+
+    Parameters
+    ----------
+    settings : ResultsSettings
+        The build folder to read.
+
+    Attributes
+    ----------
+    settings : ResultsSettings
+        The build folder to read.
+    problems : dict of str to str
+        Each output that could not be read, with the line its page gives for it.
+    """
 
     def __init__(self, settings: ResultsSettings):
         self.settings = settings
         self.problems: dict[str, str] = {}  # output -> why it could not be read
 
     def path(self, default: Path) -> Path:
+        """Move a default build path (coupproof.defaults) into this build folder.
+
+        Parameters
+        ----------
+        default : pathlib.Path
+            A path under build/.
+
+        Returns
+        -------
+        pathlib.Path
+            The same path under the settings' build folder.
+        """
         return self.settings.path(default)
 
     def read(self, key: str, what: str, path: Path, read: Callable[[], object], exists: bool | None = None):
+        """Read an output where it exists; one that cannot be read is noted in `problems` and gives None.
+
+        Parameters
+        ----------
+        key : str
+            The output's key in `problems`.
+        what : str
+            The output, in words.
+        path : pathlib.Path
+            Its file or folder.
+        read : collections.abc.Callable
+            Reads it (no arguments).
+        exists : bool, optional
+            Whether it exists; default: whether `path` exists.
+
+        Returns
+        -------
+        object or None
+            What `read` returns, or None where the output does not exist or cannot be read.
+        """
         if not (path.exists() if exists is None else exists):
             return None
         value, exc = attempt(read)
@@ -163,23 +381,82 @@ class Build:
         return value
 
     def panel(self, path: Path) -> PanelResult | None:
+        """Read a panel and its comparison with the paper.
+
+        Parameters
+        ----------
+        path : pathlib.Path
+            The panel's file.
+
+        Returns
+        -------
+        PanelResult or None
+            The panel, or None where it is missing or cannot be read.
+        """
         return self.read(str(path), "panel", path, lambda: PanelResult.read(path))
 
     def freq(self, folder: Path) -> FrequentistResult | None:
+        """Read the frequentist results.
+
+        Parameters
+        ----------
+        folder : pathlib.Path
+            Their folder (e.g. build/freq).
+
+        Returns
+        -------
+        FrequentistResult or None
+            The results, or None where they are missing or cannot be read.
+        """
         return self.read(str(folder), "frequentist results", FrequentistResult.path(folder),
                          lambda: FrequentistResult.read(folder))
 
     def report(self, folder: Path) -> ReportResult | None:
+        """Read the report's tables and figures.
+
+        Parameters
+        ----------
+        folder : pathlib.Path
+            Its folder (e.g. build/report).
+
+        Returns
+        -------
+        ReportResult or None
+            The report, or None where it is missing or cannot be read.
+        """
         return self.read(str(folder), "report", folder / ReportResult.PAGE, lambda: ReportResult.read(folder))
 
     def sensitivity(self, folder: Path) -> SensitivityResult | None:
+        """Read the sensitivity results.
+
+        Parameters
+        ----------
+        folder : pathlib.Path
+            Their folder (e.g. build/sensitivity).
+
+        Returns
+        -------
+        SensitivityResult or None
+            The results, or None where there are none or they cannot be read.
+        """
         found = self.read(str(folder), "sensitivity results", folder, lambda: SensitivityResult.read(folder))
         return None if found is None or found.empty else found
 
 
 def fit_records(folder: Path) -> list[tuple[Path, object, Exception | None]]:
-    """The record (inference.record.FitRecord) of every saved fit in `folder`, read from the file's attrs without
-    loading its draws; a file that cannot be read gives its error instead."""
+    """Read the record of every saved fit in `folder` from the file's attrs, without loading its draws.
+
+    Parameters
+    ----------
+    folder : pathlib.Path
+        The folder of saved fits.
+
+    Returns
+    -------
+    list of tuple
+        (file, inference.record.FitRecord or None, None or the error) per .nc file: a file that cannot be read
+        gives its error instead of a record.
+    """
     import xarray as xr
 
     from inference.record import fit_record
@@ -199,8 +476,21 @@ FIT_COLUMNS = ["fit", "model", "family", "method", "sampler", "chains", "tune", 
 
 
 def fits_table(folder: Path) -> str:
-    """One line per saved fit: model, method, sampler settings (per chain), size, time and the diagnostics gate;
-    then a line for each file that could not be read (e.g. a fit of an older format, to be refitted)."""
+    """Tabulate the saved fits in `folder`, one line each, then the files that could not be read.
+
+    A fit's line gives its model, method, sampler settings (per chain), size, time and the diagnostics gate; a file
+    that could not be read (e.g. a fit of an older format, to be refitted) gets a line of its own.
+
+    Parameters
+    ----------
+    folder : pathlib.Path
+        The folder of saved fits.
+
+    Returns
+    -------
+    str
+        Markdown ("" where the folder holds no fit).
+    """
     rows, unread = [], []
     for path, record, exc in fit_records(folder):
         if record is None:
@@ -218,14 +508,44 @@ def fits_table(folder: Path) -> str:
 
 
 def page(title: str, settings: ResultsSettings, checksum: str, today: str, *parts: str) -> str:
-    """A page: its title, the generated-by line and the parts, separated by blank lines."""
+    """Put a page together: its title, the generated-by line and the parts, separated by blank lines.
+
+    Parameters
+    ----------
+    title : str
+        The page's heading.
+    settings : ResultsSettings
+        The build folder read (named in the generated-by line).
+    checksum : str
+        The panel's checksum (shortened), or "" where unknown.
+    today : str
+        The date of generation (UTC).
+    *parts : str
+        The page's parts (Markdown); empty ones are left out.
+
+    Returns
+    -------
+    str
+        The page's Markdown text.
+    """
     head = (f"# {title}\n\nGenerated by `coupproof results` from `{settings.build}` on {today} (UTC); panel checksum "
             f"{checksum or 'unknown'}; do not edit by hand.")
     return "\n\n".join([head, *[p.strip() for p in parts if p and p.strip()]]) + "\n"
 
 
 def sections(markdown: str) -> list[str]:
-    """The '## ' sections of a Markdown text (each with its heading; the text before the first is dropped)."""
+    """Split a Markdown text into its '## ' sections (each with its heading; the text before the first is dropped).
+
+    Parameters
+    ----------
+    markdown : str
+        The text.
+
+    Returns
+    -------
+    list of str
+        The sections.
+    """
     found: list[list[str]] = []
     for line in markdown.splitlines():
         if line.startswith("## "):
@@ -236,13 +556,39 @@ def sections(markdown: str) -> list[str]:
 
 
 def shows_table(section: str, columns: list[str] | None) -> bool:
-    """Whether a section's first table has exactly these columns (a table already shown from its CSV)."""
+    """Tell whether a section's first table has exactly these columns (a table already shown from its CSV).
+
+    Parameters
+    ----------
+    section : str
+        A Markdown section.
+    columns : list of str or None
+        The columns of the table already shown (None: none shown).
+
+    Returns
+    -------
+    bool
+        Whether the section's first table has exactly these columns.
+    """
     header = next((line for line in section.splitlines() if line.startswith("|")), "")
     return columns is not None and [c.strip() for c in header.strip("|").split("|")] == columns
 
 
 def demote(markdown: str, levels: int = 2) -> str:
-    """A Markdown text with its headings moved `levels` down (to nest it in a page)."""
+    """Move a Markdown text's headings `levels` down, to nest it in a page.
+
+    Parameters
+    ----------
+    markdown : str
+        The text.
+    levels : int, optional
+        How many levels (default: 2).
+
+    Returns
+    -------
+    str
+        The text with its headings moved down.
+    """
     return "\n".join("#" * levels + line if line.startswith("#") else line for line in markdown.splitlines())
 
 
@@ -250,6 +596,18 @@ def demote(markdown: str, levels: int = 2) -> str:
 
 
 def comparison_columns(digits: int = DIGITS) -> list[Column]:
+    """Choose the columns of the comparison with the paper: ours and the paper's estimate (SE), and their agreement.
+
+    Parameters
+    ----------
+    digits : int, optional
+        Significant digits of the estimates (default: reports.formatting.DIGITS).
+
+    Returns
+    -------
+    list of (str, callable)
+        (header, cell maker) pairs for `render`.
+    """
     return [("model", cell("model")), ("part", cell("part")), ("term", cell("term")),
             ("ours (SE)", pair("ours", "our_se", digits)), ("paper (SE)", pair("paper", "paper_se", digits)),
             ("difference (paper SEs)", cell("diff_in_paper_se", digits)), ("sign agrees", cell("sign_agrees")),
@@ -257,8 +615,20 @@ def comparison_columns(digits: int = DIGITS) -> list[Column]:
 
 
 def agreement(comparison: pd.DataFrame) -> pd.DataFrame:
-    """Per model and part: the coefficients compared with the paper (rows with both SEs), how many agree in sign and
-    how many lie within 2 paper SEs."""
+    """Count, per model and part, the coefficients that agree with the paper's.
+
+    Only coefficients with both SEs are compared.
+
+    Parameters
+    ----------
+    comparison : pandas.DataFrame
+        The comparison with the paper (FrequentistResult.comparison).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Per model and part: the coefficients compared, how many agree in sign and how many lie within 2 paper SEs.
+    """
     compared = comparison[comparison["our_se"].notna() & comparison["paper_se"].notna()]
     rows = []
     for (model, part), found in compared.groupby(["model", "part"], sort=False):
@@ -269,6 +639,22 @@ def agreement(comparison: pd.DataFrame) -> pd.DataFrame:
 
 
 def reproduction_page(build: Build, panel: PanelResult | None, freq: FrequentistResult | None) -> list[str]:
+    """Write the reproduction page's parts: the panel and its check against the paper, then Tables 1 and 2.
+
+    Parameters
+    ----------
+    build : Build
+        The build folder's outputs.
+    panel : PanelResult or None
+        The dyad panel (None where not built).
+    freq : FrequentistResult or None
+        The frequentist results (None where not built).
+
+    Returns
+    -------
+    list of str
+        The page's parts (Markdown).
+    """
     path = build.path(PANEL)
     parts = ["## The panel"]
     if panel is None:
@@ -320,7 +706,22 @@ ODDS_RATIO_COLUMNS: list[Column] = [
 
 
 def report_parts(build: Build, folder: Path, target: str) -> list[str]:
-    """The report's overview, key-effect odds ratios and LOO tables."""
+    """Show the report's overview, key-effect odds ratios and LOO tables.
+
+    Parameters
+    ----------
+    build : Build
+        The build folder's outputs.
+    folder : pathlib.Path
+        The report's folder.
+    target : str
+        The make target that builds the report.
+
+    Returns
+    -------
+    list of str
+        The parts (Markdown), or one line saying what is missing.
+    """
     report = build.report(folder)
     if report is None:
         return [build.problems.get(str(folder)) or missing("The report", folder / ReportResult.PAGE, target)]
@@ -339,6 +740,18 @@ def report_parts(build: Build, folder: Path, target: str) -> list[str]:
 
 
 def bayesian_page(build: Build) -> list[str]:
+    """Write the Bayesian page's parts: the interactions and model comparison, then every saved fit.
+
+    Parameters
+    ----------
+    build : Build
+        The build folder's outputs.
+
+    Returns
+    -------
+    list of str
+        The page's parts (Markdown).
+    """
     parts = ["## The interactions and model comparison", *report_parts(build, build.path(REPORT), "make report"),
              "## The fits"]
     folder = build.path(FITS)
@@ -353,8 +766,20 @@ PRIOR_SET_COLUMNS = {"model", "prior_set", "term", "mean", "sd", "hdi_lower", "h
 
 
 def prior_comparison_columns(table: pd.DataFrame) -> list[Column]:
-    """The comparison's columns: a mean per prior set and each set's shift from the reference in frequentist SEs
-    (the reference is the set without a shift column)."""
+    """Choose the prior comparison's columns: a mean per prior set and each set's shift from the reference.
+
+    The shifts are in frequentist SEs; the reference is the set without a shift column.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The prior comparison (PriorComparisonResult.table).
+
+    Returns
+    -------
+    list of (str, callable)
+        (header, cell maker) pairs for `render`.
+    """
     sets = [c.removeprefix("mean_") for c in table.columns if c.startswith("mean_")]
     shifted = [c.removeprefix("shift_").removesuffix("_se") for c in table.columns if c.startswith("shift_")]
     reference = next((s for s in sets if s not in shifted), "the reference")
@@ -368,6 +793,18 @@ def prior_comparison_columns(table: pd.DataFrame) -> list[Column]:
 
 
 def priors_page(build: Build) -> list[str]:
+    """Write the priors page's parts: the default priors against the other sets, power-scaling and the refits.
+
+    Parameters
+    ----------
+    build : Build
+        The build folder's outputs.
+
+    Returns
+    -------
+    list of str
+        The page's parts (Markdown).
+    """
     folder = build.path(SENSITIVITY)
     parts = ["## The default priors against the other sets"]
     comparison = build.read(f"{folder}:priors", "prior comparison", folder,
@@ -422,9 +859,20 @@ FINDINGS_COLUMNS: list[Column] = [
 
 
 def timing_line(timing: dict) -> str:
+    """Say in one line how long the robustness run took (timing.json).
+
+    Parameters
+    ----------
+    timing : dict
+        The run's timing (RobustnessResult.timing).
+
+    Returns
+    -------
+    str
+        The line ("" where there is no timing).
+    """
     if not timing:
         return ""
-    """The robustness run's timing (timing.json) in one line."""
     return (f"Run: variants {len(timing.get('variants', []))}; frequentist suite "
             f"{number(timing.get('frequentist_seconds'))} s; {number(timing.get('bayesian_fits'))} Bayesian fits in "
             f"{number(timing.get('bayesian_seconds'))} s on {number(timing.get('cpus'))} CPUs "
@@ -432,6 +880,18 @@ def timing_line(timing: dict) -> str:
 
 
 def robustness_page(build: Build) -> list[str]:
+    """Write the robustness page's parts: the key findings of every variant and the run's timing.
+
+    Parameters
+    ----------
+    build : Build
+        The build folder's outputs.
+
+    Returns
+    -------
+    list of str
+        The page's parts (Markdown).
+    """
     folder = build.path(ROBUSTNESS)
     found = build.read(str(folder), "robustness results", folder, lambda: RobustnessResult.read(folder))
     if found is None:
@@ -448,6 +908,18 @@ MLE_DIGITS = 6  # the kernel and the reference agree far beyond 3 digits: show i
 
 
 def calibration_page(build: Build) -> list[str]:
+    """Write the calibration page's parts: every family's calibration, the recovery and the MLE cross-check.
+
+    Parameters
+    ----------
+    build : Build
+        The build folder's outputs.
+
+    Returns
+    -------
+    list of str
+        The page's parts (Markdown).
+    """
     folder = build.path(VALIDATE)
     found = build.read(str(folder), "calibration results", folder, lambda: CalibrationResult.read(folder))
     if found is None:
@@ -483,8 +955,21 @@ def calibration_page(build: Build) -> list[str]:
 
 
 def wide_estimates(freq: FrequentistResult) -> pd.DataFrame:
-    """The frequentist estimates as one row per part and term and one column per model ('estimate (SE)'), then each
-    model's observations, clusters, events and log-likelihood (its parts' joined by ' / ')."""
+    """Lay out the frequentist estimates with one row per part and term and one column per model.
+
+    Each cell is 'estimate (SE)'; the last rows give each model's observations, clusters, events and log-likelihood
+    (its parts' joined by ' / ').
+
+    Parameters
+    ----------
+    freq : FrequentistResult
+        The frequentist results.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The wide table.
+    """
     models = list(dict.fromkeys(fit.model for fit in freq.fits))
     cells: dict[tuple[str, str], dict[str, list[str]]] = {}
     for fit in freq.fits:
@@ -499,6 +984,18 @@ def wide_estimates(freq: FrequentistResult) -> pd.DataFrame:
 
 
 def studies_page(build: Build) -> list[str]:
+    """Write the studies page's parts: each further study's panel, frequentist estimates, report and fits.
+
+    Parameters
+    ----------
+    build : Build
+        The build folder's outputs.
+
+    Returns
+    -------
+    list of str
+        The page's parts (Markdown).
+    """
     parts = []
     for study in STUDIES:
         root = Path(build.settings.build) / study.folder
@@ -532,8 +1029,23 @@ def studies_page(build: Build) -> list[str]:
 
 
 def bayes_details(build: Build, path: Path) -> list[str]:
-    """From the Bayesian bench's record (bayes.json): the marginal fit's ESS per second against the plain model's,
-    the gradient costs at several group sds, and the goals met."""
+    """Report the Bayesian bench's record (bayes.json): speed against the plain model, gradient costs and goals.
+
+    The marginal fit's ESS per second against the plain model's, the gradient costs at several group sds, and the
+    goals met.
+
+    Parameters
+    ----------
+    build : Build
+        The build folder's outputs.
+    path : pathlib.Path
+        The bench's bayes.json.
+
+    Returns
+    -------
+    list of str
+        The parts (Markdown).
+    """
     found = build.read(str(path), "bayes.json", path, lambda: json.loads(path.read_text()))
     if found is None:
         return [build.problems.get(str(path), "")]
@@ -556,6 +1068,18 @@ def bayes_details(build: Build, path: Path) -> list[str]:
 
 
 def speed_page(build: Build) -> list[str]:
+    """Write the speed page's parts from the benchmarks in build/bench.
+
+    Parameters
+    ----------
+    build : Build
+        The build folder's outputs.
+
+    Returns
+    -------
+    list of str
+        The page's parts (Markdown).
+    """
     folder = Path(build.settings.build) / BENCH.relative_to(BUILD)
     if not folder.is_dir():
         return [missing("Benchmarks", folder, "make bench")]
@@ -613,6 +1137,18 @@ OUTPUTS = (  # what the index lists: (what, default path, make target)
 
 
 def index_page(build: Build) -> list[str]:
+    """Write the index's parts: links to the pages, what the build holds, and the outputs that could not be read.
+
+    Parameters
+    ----------
+    build : Build
+        The build folder's outputs (read by the other pages first, so that their problems are listed).
+
+    Returns
+    -------
+    list of str
+        The page's parts (Markdown).
+    """
     links = "\n".join(f"- [{title}]({name})" for name, title in PAGES.items())
     rows = []
     for what, default, target in OUTPUTS:
@@ -626,8 +1162,30 @@ def index_page(build: Build) -> list[str]:
 
 
 def results_pages(settings: ResultsSettings, progress: Progress | None = None) -> ResultsPages:
-    """Every results page from the build outputs in `settings.build` (missing outputs give a line naming the make
-    target that builds them; nothing is computed or fitted)."""
+    """Write every results page from the build outputs in `settings.build`; nothing is computed or fitted.
+
+    A missing output gives a line naming the make target that builds it; an output that cannot be read gives a line
+    saying why. `coupproof results` runs this stage.
+
+    Parameters
+    ----------
+    settings : ResultsSettings
+        The build folder to read.
+    progress : Progress, optional
+        Where the stage says what it is doing; default: a status line on stderr.
+
+    Returns
+    -------
+    ResultsPages
+        The pages by file name, held in memory until written.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> from coupproof.stages.results import ResultsSettings, results_pages
+    >>> pages = results_pages(ResultsSettings(build=Path("build"), out=Path("docs/results")))
+    >>> pages.write("docs/results")  # index.md, reproduction.md, bayesian.md, ...
+    """
     progress = progress or Progress()
     build = Build(settings)
     today = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d")

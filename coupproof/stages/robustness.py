@@ -1,6 +1,8 @@
-"""The robustness stage: every variant of a robustness suite (models/robustness.toml: the paper's section 5 and its
-appendix) fitted as the paper did, the Bayesian versions on Dask with the refits' cache, and the key interactions
-side by side with the main models'."""
+"""The robustness stage: every variant of a robustness suite fitted as the paper did.
+
+The suite is models/robustness.toml (the paper's section 5 and its appendix); the Bayesian versions run on Dask with
+the refits' cache, and the key interactions are set side by side with the main models'.
+"""
 
 from __future__ import annotations
 
@@ -23,11 +25,45 @@ ROBUST_SAMPLER = SamplerSettings(draws=600, tune=300)  # the Bayesian versions' 
 
 @dataclass(frozen=True)
 class RobustnessSettings:
-    """Which `variants` of the suite in `variant_file` (default: the packaged one; an empty tuple: all), built from
-    the raw files in `data_dir` where a variant changes the panel, around the main `panel`. With `bayes`, each
-    logit variant's Bayesian versions are fitted with `sampler` on `scheduler` (cached in `cache`), a fit that
-    fails its diagnostics refitted at the retry rule's length up to `retries` times; the main models' saved fits
-    in `fits` are shown as the reference where present."""
+    """Which robustness variants to fit, and how: the options of `coupproof robustness`, checked on creation.
+
+    A variant that changes the panel has its panel built from the raw files; the others use the main panel.
+
+    Parameters
+    ----------
+    variants : tuple of str, optional
+        Names of variants in the suite (e.g. "raw_count", "polity_5"); default: an empty tuple, every variant.
+    variant_file : pathlib.Path, optional
+        Your own variant file (TOML, the packaged one's form); default: models/robustness.toml.
+    panel : pathlib.Path, optional
+        The main panel built by `coupproof data`; default: build/panel.nc.
+    data_dir : pathlib.Path, optional
+        The raw data directory, for the variants that change the panel; default: $COUPPROOF_DATA_DIR or
+        ../shared/data/raw.
+    bayes : bool, optional
+        Whether to fit each logit variant's Bayesian versions too, on Dask and cached (default: True).
+    sampler : inference.settings.SamplerSettings, optional
+        The Bayesian fits' NUTS settings; default: 600 draws and 300 tuning iterations per chain.
+    retries : int, optional
+        Refit a Bayesian fit that fails its diagnostics at the retry rule's length (twice the draws and tuning), up
+        to this many times (default: 1; 0 flags it at once).
+    scheduler : str, optional
+        A Dask scheduler address, "serial", or None for a local cluster on this machine.
+    fits : pathlib.Path, optional
+        The main models' saved fits (`coupproof fit`), shown as the reference where present; default: build/fits.
+    cache : pathlib.Path, optional
+        The folder of cached Bayesian fits; default: build/robustness/cache.
+
+    Raises
+    ------
+    ValueError
+        If `retries` is below 0, naming the option.
+
+    Examples
+    --------
+    >>> import coupproof as cp
+    >>> settings = cp.RobustnessSettings(variants=("raw_count", "polity_5"), bayes=False)
+    """
 
     variants: tuple[str, ...] = ()
     variant_file: Path | None = None
@@ -46,8 +82,29 @@ class RobustnessSettings:
 
 @dataclass
 class RobustnessResult:
-    """Each variant's frequentist results in the paper's layout (`tables`, with "main" for the main models), every
-    estimate frequentist and Bayesian (`estimates`), the key findings, their forest plot and the run's timing."""
+    """Each variant's results in the paper's layout, every estimate, the key findings and their forest plot.
+
+    Attributes
+    ----------
+    tables : dict of str to pandas.DataFrame
+        Each variant's frequentist results in the paper's layout, by variant name ("main" for the main models).
+    estimates : pandas.DataFrame
+        Every estimate, frequentist and Bayesian, one row per variant, model, part and term.
+    findings : pandas.DataFrame
+        Per variant and model: the key interaction, frequentist and Bayesian, and whether its sign and
+        significance are as in the main tables.
+    forest : bytes or None
+        The forest plot of the key interactions (PNG).
+    timing : dict
+        The run: the variants, frequentist and Bayesian seconds, the number of Bayesian fits, CPUs, the scheduler
+        and the variant file.
+
+    Examples
+    --------
+    >>> import coupproof as cp
+    >>> result = cp.RobustnessResult.read("build/robustness")  # None where there are no key findings
+    >>> result.findings
+    """
 
     tables: dict[str, pd.DataFrame]
     estimates: pd.DataFrame
@@ -62,7 +119,21 @@ class RobustnessResult:
     MAIN = "main"
 
     def write(self, out: str | os.PathLike) -> Path:
-        """<variant>.csv/.md per variant, estimates.csv, key_findings.csv/.md, the forest plot and timing.json."""
+        """Write each variant's table, the estimates, the key findings, the forest plot and the timing in `out`.
+
+        The files are <variant>.csv and .md per variant, estimates.csv, key_findings.csv and .md,
+        forest_key_interactions.png and timing.json.
+
+        Parameters
+        ----------
+        out : str or os.PathLike
+            The output folder, e.g. build/robustness.
+
+        Returns
+        -------
+        pathlib.Path
+            The folder.
+        """
         out = Path(out)
         for name, layout in self.tables.items():
             write_table(out / f"{name}.csv", layout, index=True)
@@ -79,7 +150,18 @@ class RobustnessResult:
 
     @classmethod
     def read(cls, out: str | os.PathLike) -> "RobustnessResult | None":
-        """What `write` wrote in `out`, or None where there are no key findings."""
+        """Read what `write` wrote in `out`.
+
+        Parameters
+        ----------
+        out : str or os.PathLike
+            The folder, e.g. build/robustness.
+
+        Returns
+        -------
+        RobustnessResult or None
+            The results, or None where there are no key findings.
+        """
         out = Path(out)
         findings = read_table(out / f"{cls.FINDINGS}.csv")
         if findings is None:
@@ -96,8 +178,39 @@ class RobustnessResult:
 
 
 def robustness(settings: RobustnessSettings, progress: Progress | None = None) -> RobustnessResult:
-    """Fit every chosen variant (each checked, its panel built, before any fitting) and compare each key interaction
-    with the main tables' finding."""
+    """Fit every chosen variant and compare each key interaction with the main tables' finding.
+
+    Every variant is checked, and its panel built, before any fitting; a Bayesian fit already in the cache is read,
+    not refitted. `coupproof robustness` runs this stage.
+
+    Parameters
+    ----------
+    settings : RobustnessSettings
+        The variants, panels, Bayesian fits' settings and scheduler.
+    progress : Progress, optional
+        Where the stage says what it is doing; default: notes and status lines on stderr.
+
+    Returns
+    -------
+    RobustnessResult
+        The tables, estimates, key findings, forest plot and timing, held in memory until written.
+
+    Raises
+    ------
+    models.robustness.VariantError
+        If a variant is unknown or the variant file cannot be read.
+    data_prep.sources.DataError
+        If the panel or a raw file a variant needs is missing or damaged.
+    inference.refits.SensitivityError
+        If the Dask scheduler cannot be reached.
+
+    Examples
+    --------
+    >>> import coupproof as cp
+    >>> result = cp.robustness(cp.RobustnessSettings(variants=("raw_count",), bayes=False))
+    >>> result.write("build/robustness")
+    >>> result.findings  # key interactions against the main tables
+    """
     from data_prep.panel import PanelOptions, build_panel, polity_limit, read_panel
     from data_prep.sources import RawData, resolve_data_dir
     from inference.frequentist import fit_data

@@ -1,5 +1,9 @@
-"""The prior-sensitivity stage: power-scaling (Kallioinen et al. 2023) of every saved fit, and refits of some
-models under every prior set of a prior-set file, fanned out on Dask and cached."""
+"""The prior-sensitivity stage: power-scaling of every saved fit, and refits under alternative prior sets.
+
+Power-scaling (Kallioinen et al. 2023) asks how much each posterior moves when the prior or the likelihood is made a
+little stronger or weaker. Some models are also refitted under every prior set of a prior-set file, fanned out on
+Dask and cached.
+"""
 
 from __future__ import annotations
 
@@ -18,15 +22,53 @@ REFIT_SAMPLER = SamplerSettings(draws=1000, tune=300)  # the refits' default len
 
 
 def scheduler_label(scheduler: str | None) -> str:
-    """How a Dask scheduler option reads in progress lines."""
+    """Say how a Dask scheduler option reads in progress lines.
+
+    Parameters
+    ----------
+    scheduler : str or None
+        A scheduler address, "serial", or None for a local cluster.
+
+    Returns
+    -------
+    str
+        The address, "serial" or "Dask LocalCluster".
+    """
     return "serial" if scheduler == "serial" else scheduler or "Dask LocalCluster"
 
 
 @dataclass(frozen=True)
 class SensitivitySettings:
-    """`models` are refitted under every set of `prior_sets` (default: models/priors/sensitivity.toml) with
-    `sampler`, on `scheduler` (a Dask address, "serial", or None for a LocalCluster), cached in `cache`; every
-    saved fit of `specs` in `fits` is power-scaled. `refits=False` skips the refits (power-scaling only)."""
+    """What to power-scale and refit: the options of `coupproof sensitivity`.
+
+    `models` are refitted under every prior set; every saved fit of `specs` in `fits` is power-scaled.
+
+    Parameters
+    ----------
+    models : tuple of str, optional
+        The models to refit under every prior set (default: ("m4",)).
+    prior_sets : pathlib.Path, optional
+        The prior-set file (TOML); default: models/priors/sensitivity.toml.
+    panel : pathlib.Path, optional
+        The panel built by `coupproof data`; default: build/panel.nc.
+    fits : pathlib.Path, optional
+        The saved fits to power-scale (`coupproof fit`); default: build/fits.
+    specs : pathlib.Path, optional
+        Your own model specs (TOML); default: the packaged ones.
+    sampler : inference.settings.SamplerSettings, optional
+        The refits' NUTS settings; default: 1000 draws and 300 tuning iterations per chain.
+    refits : bool, optional
+        Whether to refit `models` (default: True); False gives the power-scaling of the saved fits only (seconds).
+    scheduler : str, optional
+        A Dask scheduler address (tcp://host:8786), "serial", or None for a local cluster on this machine.
+    cache : pathlib.Path, optional
+        The folder of cached refits; default: build/sensitivity/cache.
+
+    Examples
+    --------
+    >>> import coupproof as cp
+    >>> settings = cp.SensitivitySettings(models=("m4",), scheduler="serial")
+    """
 
     models: tuple[str, ...] = ("m4",)
     prior_sets: Path | None = None
@@ -41,8 +83,19 @@ class SensitivitySettings:
 
 @dataclass
 class PriorSetRefits:
-    """One model refitted under every prior set: the focus term per set, the effect curves per set, and the
-    figures (forest, effects, power-scaling of the default fit)."""
+    """One model refitted under every prior set: its key term and effect curves per set, and the figures.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        Per prior set: the interaction's (else the first slope's) posterior mean, sd, 94% HDI and Pr(< 0), the
+        group sd's posterior mean, and whether the fit passed its diagnostics.
+    curves : pandas.DataFrame
+        The marginal effect of the focal variable across its moderator under each set (empty for a model without
+        such an interaction).
+    figures : dict of str to bytes
+        PNGs by key: "forest", "effects" and "power_scaling" (of the default fit).
+    """
 
     table: pd.DataFrame
     curves: pd.DataFrame
@@ -54,7 +107,23 @@ class PriorSetRefits:
 
 @dataclass
 class SensitivityResult:
-    """Power-scaling of the saved fits (None without any) and each refitted model's prior-set results."""
+    """Power-scaling of the saved fits and each refitted model's prior-set results.
+
+    Attributes
+    ----------
+    power_scaling : pandas.DataFrame or None
+        One row per model and population parameter: prior and likelihood sensitivity and ArviZ's diagnosis (None
+        where there is no saved fit).
+    prior_sets : dict of str to PriorSetRefits
+        Each refitted model's results, by model name.
+
+    Examples
+    --------
+    >>> import coupproof as cp
+    >>> result = cp.SensitivityResult.read("build/sensitivity")
+    >>> result.power_scaling
+    >>> result.prior_sets["m4"].table
+    """
 
     power_scaling: pd.DataFrame | None
     prior_sets: dict[str, PriorSetRefits]
@@ -62,8 +131,21 @@ class SensitivityResult:
     POWER_SCALING = "power_scaling.csv"
 
     def write(self, out: str | os.PathLike) -> Path:
-        """power_scaling.csv, and per refitted model prior_sets_<model>.csv, prior_sets_<model>_effects.csv and
-        the figures, in `out`."""
+        """Write power_scaling.csv and, per refitted model, its tables and figures in `out`.
+
+        A refitted model's files are prior_sets_<model>.csv, prior_sets_<model>_effects.csv, and
+        prior_sets_<model>_forest.png, prior_sets_<model>_effects.png and power_scaling_<model>.png.
+
+        Parameters
+        ----------
+        out : str or os.PathLike
+            The output folder, e.g. build/sensitivity.
+
+        Returns
+        -------
+        pathlib.Path
+            The folder.
+        """
         out = Path(out)
         if self.power_scaling is not None:
             write_table(out / self.POWER_SCALING, self.power_scaling)
@@ -76,7 +158,18 @@ class SensitivityResult:
 
     @classmethod
     def read(cls, out: str | os.PathLike) -> "SensitivityResult":
-        """What `write` wrote in `out` (parts not written are None or absent)."""
+        """Read what `write` wrote in `out`; parts not written are None or absent.
+
+        Parameters
+        ----------
+        out : str or os.PathLike
+            The folder, e.g. build/sensitivity.
+
+        Returns
+        -------
+        SensitivityResult
+            The results (`empty` where nothing was written).
+        """
         out = Path(out)
         models = sorted(p.stem.removeprefix("prior_sets_") for p in out.glob("prior_sets_*.csv")
                         if not p.stem.endswith("_effects"))
@@ -91,12 +184,37 @@ class SensitivityResult:
 
     @property
     def empty(self) -> bool:
+        """Whether there is nothing: no power-scaling and no refitted model."""
         return self.power_scaling is None and not self.prior_sets
 
 
 def power_scale_saved(fits_dir: Path, specs: dict, panel, progress: Progress) -> pd.DataFrame | None:
-    """Power-scaling of every saved fit of `specs` in `fits_dir` (each on its own recorded spec, which a spec file
-    may since have changed); None when there is none. A damaged fit fails before any work."""
+    """Power-scale every saved fit of `specs` in `fits_dir`.
+
+    Each fit is power-scaled on its own recorded spec, which a spec file may since have changed. A damaged fit fails
+    before any work.
+
+    Parameters
+    ----------
+    fits_dir : pathlib.Path
+        The folder of saved fits.
+    specs : dict of str to models.specs.ModelSpec
+        The models whose saved fits to look for, by name.
+    panel : xarray.Dataset
+        The panel the fits' data are rebuilt on.
+    progress : Progress
+        Where the stage says what it is doing.
+
+    Returns
+    -------
+    pandas.DataFrame or None
+        One row per model and population parameter, or None where no fit is saved.
+
+    Raises
+    ------
+    inference.record.FitFileError
+        If a saved fit cannot be read or was written by another version.
+    """
     from inference.fitting import ensure_log_densities
     from inference.store import load_fit
     from reports.prior_sensitivity import power_scaling
@@ -114,8 +232,39 @@ def power_scale_saved(fits_dir: Path, specs: dict, panel, progress: Progress) ->
 
 
 def sensitivity(settings: SensitivitySettings, progress: Progress | None = None) -> SensitivityResult:
-    """Power-scaling of the saved fits, then refits of `settings.models` under every prior set (every set is
-    checked against every model, and the scheduler reached, before any fitting)."""
+    """Power-scale the saved fits, then refit `settings.models` under every prior set.
+
+    Every set is checked against every model, and the scheduler reached, before any fitting; a refit already in the
+    cache is read, not refitted. `coupproof sensitivity` runs this stage.
+
+    Parameters
+    ----------
+    settings : SensitivitySettings
+        The models, prior sets, saved fits, sampler settings and scheduler.
+    progress : Progress, optional
+        Where the stage says what it is doing; default: notes and status lines on stderr.
+
+    Returns
+    -------
+    SensitivityResult
+        The power-scaling and each model's prior-set results, held in memory until written.
+
+    Raises
+    ------
+    models.priors.PriorError
+        If the prior-set file cannot be read.
+    models.specs.SpecError
+        If a model is unknown or does not fit the panel.
+    inference.refits.SensitivityError
+        If a set's model cannot be built or the Dask scheduler cannot be reached.
+
+    Examples
+    --------
+    >>> import coupproof as cp
+    >>> result = cp.sensitivity(cp.SensitivitySettings(models=("m4",), refits=False))  # power-scaling only
+    >>> result = cp.sensitivity(cp.SensitivitySettings(models=("m4",), scheduler="serial"))
+    >>> result.write("build/sensitivity")
+    """
     from data_prep.panel import read_panel
     from inference.diagnostics import NOT_FLAGGED
     from inference.record import PanelRef

@@ -62,6 +62,8 @@ class Family:
         The family's name in specs (bernoulli, hurdle_poisson, hurdle_negbinomial, cumulative).
     label : str
         The family in words (e.g. "hurdle Poisson").
+    likelihood : str
+        The likelihood the builder writes (models.builders), in words.
     outcome : str
         What the outcome column holds: "binary", "count" or "ordinal".
     parts : tuple of Part
@@ -90,6 +92,7 @@ class Family:
 
     name: str
     label: str
+    likelihood: str
     outcome: str
     parts: tuple[Part, ...]
     priors: tuple[str, ...]
@@ -196,16 +199,23 @@ GROUP_PRIORS = ("group_sd", "year_sd")
 HURDLE_QUANTITIES = ("Pr(y>0)", "E[y | y>0]", "E[y]")
 
 FAMILIES: dict[str, Family] = {family.name: family for family in (
-    Family("bernoulli", "logit", "binary", (LOGIT,), ("intercept", "slopes", *GROUP_PRIORS), ("Pr(y=1)",),
-           ("effect_curves", "event_checks")),
-    Family("hurdle_poisson", "hurdle Poisson", "count", (ZERO, COUNT),
-           ("intercept", "slopes", *GROUP_PRIORS, "count_intercept", "count_slopes"), HURDLE_QUANTITIES,
-           ("effect_curves", "event_checks", "count_part"), count="poisson"),
-    Family("hurdle_negbinomial", "hurdle negative binomial", "count", (ZERO, COUNT),
-           ("intercept", "slopes", *GROUP_PRIORS, "count_intercept", "count_slopes", "count_alpha"),
-           HURDLE_QUANTITIES, ("effect_curves", "event_checks", "count_part"), count="negbin"),
-    Family("cumulative", "ordinal logit", "ordinal", (ORDINAL,), ("slopes", *GROUP_PRIORS, "cutpoints"),
-           ("E[category index]",), (), intercept=False, marginal=False),
+    Family("bernoulli", label="logit", likelihood="Bernoulli with a logit link", outcome="binary", parts=(LOGIT,),
+           priors=("intercept", "slopes", *GROUP_PRIORS), quantities=("Pr(y=1)",),
+           sections=("effect_curves", "event_checks")),
+    Family("hurdle_poisson", label="hurdle Poisson",
+           likelihood="Bernoulli (logit) for any count, zero-truncated Poisson (log) for the positive counts",
+           outcome="count", parts=(ZERO, COUNT),
+           priors=("intercept", "slopes", *GROUP_PRIORS, "count_intercept", "count_slopes"),
+           quantities=HURDLE_QUANTITIES, sections=("effect_curves", "event_checks", "count_part"), count="poisson"),
+    Family("hurdle_negbinomial", label="hurdle negative binomial",
+           likelihood="Bernoulli (logit) for any count, zero-truncated negative binomial (log, dispersion "
+                      "count_alpha) for the positive counts",
+           outcome="count", parts=(ZERO, COUNT),
+           priors=("intercept", "slopes", *GROUP_PRIORS, "count_intercept", "count_slopes", "count_alpha"),
+           quantities=HURDLE_QUANTITIES, sections=("effect_curves", "event_checks", "count_part"), count="negbin"),
+    Family("cumulative", label="ordinal logit", likelihood="ordered logistic with ordered cut points",
+           outcome="ordinal", parts=(ORDINAL,), priors=("slopes", *GROUP_PRIORS, "cutpoints"),
+           quantities=("E[category index]",), sections=(), intercept=False, marginal=False),
 )}
 
 

@@ -23,6 +23,7 @@ from models.quadrature import dense_dyad_loglik
 from models.specs import get_spec
 from reports.calibration import calibration_section
 from tests.references import agq_group_loglik
+from tests.round_trip import assert_round_trip
 from tests.simulate import SPEC, simulated_panel, synthetic_panel_file
 
 FAST = cal.RunSettings(simulations=6, draws=100, tune=100, chains=1, keep=50, seed=7, sampler="pymc")  # compiles fastest
@@ -168,6 +169,7 @@ def test_validate_command_writes_the_tables_plots_and_report_section(tmp_path):
     result = CliRunner().invoke(app, ["validate", "--config", str(config), "--panel", str(panel), "--out", str(out),
                                       "--scheduler", "serial", "--mle", "m1"])
     assert result.exit_code == 0, result.output
+    assert_round_trip(CalibrationResult, out, tmp_path / "copy")
     families = pd.read_csv(out / "families.csv")
     assert families.loc[0, "case"] == "tiny" and families.loc[0, "simulations"] == 2
     assert (out / "pit_ecdf_tiny.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -210,6 +210,8 @@ def test_priors_command_compares_the_sets_and_the_report_shows_them(tmp_path):
     from typer.testing import CliRunner
 
     from coupproof.cli import app
+    from round_trip import assert_round_trip
+
     from coupproof.stages import PriorComparisonResult, SensitivityResult
     from reports.bayes_report import sensitivity_section
     from simulate import synthetic_fits
@@ -234,7 +236,7 @@ def test_priors_command_compares_the_sets_and_the_report_shows_them(tmp_path):
     again = runner.invoke(app, args)
     assert again.exit_code == 0 and "m1 under regularising: from cache" in again.output
     assert "against the regularising and wide sets" in sensitivity_section(
-        SensitivityResult.read(out), PriorComparisonResult.read(out), ["m1"])
+        SensitivityResult.read(out), assert_round_trip(PriorComparisonResult, out, tmp_path / "copy"), ["m1"])
     refused = runner.invoke(app, [*args, "--sets", "regularising"])
     assert refused.exit_code == 2 and "--sets must include 'wide'" in refused.output
 

@@ -281,3 +281,16 @@ def test_count_part_identification_compares_posterior_and_prior_spread():
     assert table.loc["weak", "posterior_over_prior_iqr"] == pytest.approx(1.0, abs=0.05)
     assert table.loc["strong", "posterior_over_prior_iqr"] == pytest.approx(0.1, abs=0.01)
     assert table.loc["strong", "pr_positive"] == 1.0 and table.loc["weak", "pr_positive"] == pytest.approx(0.5, abs=0.03)
+
+
+def test_report_and_frequentist_results_round_trip(fitted, rendered, tmp_path):
+    """The stage results the report is built from and the report itself read back as they were written."""
+    from round_trip import assert_round_trip
+
+    from coupproof.stages import FrequentistResult, ReportResult
+
+    root, _panel, _fits = fitted
+    report = assert_round_trip(ReportResult, rendered, tmp_path / "report")
+    assert {"overview", "loo", "m1_population"} <= set(report.tables) and "m1_trace" in report.figures
+    freq = assert_round_trip(FrequentistResult, root / "freq", tmp_path / "freq")
+    assert {f.model for f in freq.fits} == {"m1", "m3"}

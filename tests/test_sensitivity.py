@@ -213,10 +213,13 @@ def test_sensitivity_command_writes_tables_and_figures(tmp_path):
     assert {"prior", "likelihood", "diagnosis"} <= set(scaling.columns) and "coef[Intercept]" in set(scaling["parameter"])
     for name in ("prior_sets_m1_forest.png", "prior_sets_m1_effects.png", "power_scaling_m1.png"):
         assert (out / name).stat().st_size > 10_000
+    from round_trip import assert_round_trip
+
     from coupproof.stages import PriorComparisonResult, SensitivityResult
     from reports.bayes_report import sensitivity_section
 
-    result = SensitivityResult.read(out)
+    result = assert_round_trip(SensitivityResult, out, tmp_path / "copy")
+    assert list(result.prior_sets) == ["m1"] and len(result.prior_sets["m1"].figures) == 3
     section = sensitivity_section(result, PriorComparisonResult.read(out), ["m1"])
     assert "m1 under alternative prior sets" in section and section.count("data:image/png;base64,") == 3
     assert sensitivity_section(None, None, ["m1"]) is None

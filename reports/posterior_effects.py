@@ -62,7 +62,8 @@ def marginal_effect_curves(draws: PosteriorDraws, data: ModelData, moderator: st
 
 
 def _at_focal_levels(draws: PosteriorDraws, data: ModelData, moderator: str | None, points: int,
-                     kinds: tuple[str, ...], prob: float, quantities: list[str]):
+                     kinds: tuple[str, ...], prob: float, quantities: list[str]
+                     ) -> tuple[str, str, list[tuple[str, float, pd.DataFrame]]]:
     """The focal variable, the moderator and, per focal level (label, value), the engine's summary of
     `quantities` across the moderator."""
     focal, moderator = curve_variables(data, moderator=moderator)

@@ -37,7 +37,7 @@ from models.priors import Prior, PriorError, parse_priors, priors_config
 from models.families import FAMILIES, get_family
 from models.specs import METHODS, ModelSpec, SpecError, load_specs
 
-from .effects import finite_difference_step
+from .effects import STEP, finite_difference_step
 from .fitting import fit, group_quantities, log_likelihood_totals, population_names
 from .record import fit_record
 from .settings import SamplerSettings
@@ -318,7 +318,7 @@ def interaction_effect(coef: np.ndarray, data: ModelData, rows: np.ndarray) -> n
         return None
     x, m = spec.interaction
     frame = data.rows.iloc[rows]
-    hx, hm = finite_difference_step(data, x, 1e-3), finite_difference_step(data, m, 1e-3)
+    hx, hm = finite_difference_step(data, x, STEP), finite_difference_step(data, m, STEP)
     total = 0.0
     for sx, sm, sign in ((1, 1, 1), (1, -1, -1), (-1, 1, -1), (-1, -1, 1)):
         shifted = frame.assign(**{x: frame[x] + sx * hx, m: frame[m] + sm * hm})

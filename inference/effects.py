@@ -4,32 +4,40 @@ bambi.interpret, for every family of the model layer (bernoulli, hurdle_poisson,
 Grid. Every variable the formulas read is held at its typical value (`models.design.typical_values`: the sample
 mean, the most common value for categories); the variables named in `at` (or `by`) vary over the cartesian product
 of their values. A variable given as None or "range" takes its observed levels when it is categorical or 0/1, and
-otherwise `points` evenly spaced values from its observed minimum to its maximum. The design of the grid is
-evaluated by `data.new_design`, so transforms, `C(...)` dummies and interactions follow the formula.
+otherwise `points` evenly spaced values from its observed minimum to its maximum (`observed_range`). The design of
+the grid is evaluated by `data.new_design`, so transforms, `C(...)` dummies and interactions follow the formula.
+`focal_levels` are a numeric variable's 0, mean and mean + 1 sd (the levels of the paper's Figure 3, and the default
+contrast of `comparisons`). This module is the only place grids, typical values and finite-difference steps are
+made: the report's curves (reports.posterior_effects) and its delta-method curves (reports.frequentist) use them.
 
 Kinds. `conditional`: the group intercept b = 0 (a typical group) and the year effect 0. `population`: averaged over
 b ~ N(0, group_sd^2) by the trapezoid rule of `models.quadrature` on u = b / sd (the year effect stays 0). A model
 without a group intercept has only the conditional kind (the population rows would be identical and are left out).
 
-Quantities. bernoulli: "Pr(y=1)"; hurdle: "Pr(y>0)", "E[y | y>0]" (the zero-truncated count mean, which has no group
-effect, so both kinds agree) and "E[y]" = Pr(y>0) x E[y | y>0]; cumulative: "Pr(y=<category>)" for every category
-and "E[category index]" (sum of k Pr(y = k-th category), k = 0..K-1).
+Quantities (scale "response"). bernoulli: "Pr(y=1)"; hurdle: "Pr(y>0)", "E[y | y>0]" (the zero-truncated count
+mean, which has no group effect, so both kinds agree) and "E[y]" = Pr(y>0) x E[y | y>0]; cumulative:
+"Pr(y=<category>)" for every category and "E[category index]" (sum of k Pr(y = k-th category), k = 0..K-1). On
+scale "link" the quantities are each part's linear predictor, "linear predictor (<part>)" (`link_quantity`): the
+log-odds of a logit part, the log mean of a count part, the location of the ordinal logit; group effects add on
+this scale and average to 0, so both kinds agree.
 
 Comparisons are differences of predictions between two values of a variable; slopes are central differences
-through the design (step 1e-4 x the variable's sd), and the cross-partial d^2 q / (d variable d by) on the outcome's
-scale (Ai & Norton 2003) is the four-point mixed difference, reported as quantity "cross-partial: <q>".
+through the design (step `STEP` x the variable's sd), and the cross-partial d^2 q / (d variable d by) on the
+outcome's scale (Ai & Norton 2003) is the four-point mixed difference, reported as quantity "cross-partial: <q>".
+`design_derivative` is the same central difference of the design itself (for delta-method bands).
 
-Every function computes per-draw values vectorised over draws (every `every`-th draw of each chain) and returns a
-tidy frame of posterior means and HDIs; with `draws=True` it returns the draws instead, an `xr.DataArray` with dims
-(kind, quantity, sample, point) (comparisons add a leading `contrast`) whose grid variables are coordinates along `point`.
-`summarise_draws` turns such an array into the frame.
+Every function takes a saved fit's DataTree, or the `PosteriorDraws` made from one (to reuse them across calls),
+computes per-draw values vectorised over draws (every `every`-th draw of each chain) and returns a tidy frame of
+posterior means and HDIs; with `draws=True` it returns the draws instead, an `xr.DataArray` with dims
+(kind, quantity, sample, point) (comparisons add a leading `contrast`) whose grid variables are coordinates along
+`point`. `summarise_draws` turns such an array into the frame. Plots of these frames are in the reports layer
+(reports.posterior_plots.plot_effects).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import cycle
 
 import numpy as np
 import pandas as pd
@@ -37,19 +45,31 @@ import xarray as xr
 from scipy.special import expit
 
 from models.design import ModelData, typical_values
+from models.families import Part
 from models.quadrature import QuadratureOptions
 
 from .diagnostics import HDI_PROB as PROB
 
-__all__ = ["KINDS", "PosteriorDraws", "axis_values", "comparisons", "comparison_draws", "grid_frame",
-           "group_average", "odds_ratio_draws", "odds_ratios", "panel_labels",
-           "plot_effects", "prediction_draws", "predictions", "slope_draws", "slopes", "summarise_draws",
-           "truncated_count_mean"]
+__all__ = ["CURVE_POINTS", "EFFECT_POINTS", "KINDS", "PREDICTION_POINTS", "SCALES", "STEP", "SUMMARY_COLUMNS",
+           "PosteriorDraws", "axis_values", "comparison_draws", "comparisons", "design_derivative",
+           "finite_difference_step", "focal_levels", "format_value", "grid_frame", "group_average", "link_quantity",
+           "observed_range", "odds_ratio_draws", "odds_ratios", "prediction_draws", "predictions", "slope_draws",
+           "slopes", "summarise_draws", "truncated_count_mean"]
 
 KINDS = ("conditional", "population")
+SCALES = ("response", "link")  # the outcome's quantities, or each part's linear predictor
 RANGE = "range"  # an `at` / `by` value asking for the variable's observed range (or levels)
 CHUNK = 4_000_000  # draws x points x nodes evaluated at once in the population average (memory bound)
-SUMMARY = ("kind", "quantity", "estimate", "lower", "upper", "model", "variable", "contrast")  # non-grid columns
+SUMMARY_COLUMNS = ("kind", "quantity", "estimate", "lower", "upper", "model", "variable", "contrast")  # non-grid
+# The finite-difference step, in sds of the variable, of slopes, cross-partials and the design's derivative (and of
+# calibration's interaction effect). A central difference errs by about (step x sd x slope of eta)^2 / 6 relative
+# from truncation (below 1e-8 for the paper's coefficients) and by eps / step from rounding. The four-point
+# cross-partial's rounding grows as eps / step^2, yet at this step it still errs less than at 1e-3 (about 1e-8
+# against 5e-7 relative, for Model 4's coefficients at rare-event probabilities), so one step serves all.
+STEP = 1e-4
+PREDICTION_POINTS = 50  # grid points over a variable's range in predictions
+EFFECT_POINTS = 25  # grid points over a `by` variable's range in comparisons and slopes
+CURVE_POINTS = 101  # grid points over the moderator's range in the report's effect curves (the paper's figures)
 
 
 # --------------------------------------------------------------------------------------------------------- draws
@@ -92,6 +112,17 @@ class PosteriorDraws:
                    count_alpha=flat("count_alpha") if family.is_hurdle and "count_alpha" in post else None,
                    cutpoints=flat("cutpoints") if family.is_ordinal else None)
 
+    @classmethod
+    def of(cls, fit: xr.DataTree | PosteriorDraws, data: ModelData, every: int = 1) -> PosteriorDraws:
+        """The draws of `fit`: a saved fit's tree (every `every`-th draw of each chain) or draws already made,
+        taken as they are (thin those when making them: `every` must then be 1)."""
+        if not isinstance(fit, PosteriorDraws):
+            return cls.from_tree(fit, data, every)
+        if every != 1:
+            raise ValueError(f"every={every!r} with PosteriorDraws: thin the draws when making them "
+                             "(PosteriorDraws.from_tree(tree, data, every))")
+        return fit
+
     @property
     def n_draws(self) -> int:
         return len(self.coef)
@@ -107,25 +138,21 @@ class PosteriorDraws:
 
 
 # ------------------------------------------------------------------------------------------- integrals and means
-def group_average(eta: np.ndarray, sd: np.ndarray | None, options: QuadratureOptions = QuadratureOptions(),
-                  derivative: bool = False) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+def group_average(eta: np.ndarray, sd: np.ndarray | None, options: QuadratureOptions = QuadratureOptions()
+                  ) -> np.ndarray:
     """E_b[logit^-1(eta + b)], b ~ N(0, sd^2), for every draw (rows of eta, sd one per draw) and column (sd None:
-    b = 0); with `derivative`, also its derivative in eta, E_b[p (1 - p)]. One trapezoid rule, sized for the largest
-    sd, serves every draw (its spacing in b is then fine enough for all)."""
+    b = 0). One trapezoid rule, sized for the largest sd, serves every draw (its spacing in b is then fine enough
+    for all)."""
     if sd is None:
-        p = expit(eta)
-        return (p, p * (1 - p)) if derivative else p
+        return expit(eta)
     rule = options.rule(False, float(np.max(sd)))
     nodes, weights = rule.nodes, np.exp(rule.log_weights)
-    prob, slope = np.empty_like(eta, dtype=float), np.empty_like(eta, dtype=float)
+    prob = np.empty_like(eta, dtype=float)
     step = max(1, CHUNK // max(1, eta.shape[1] * nodes.size))
     for start in range(0, eta.shape[0], step):
         part = slice(start, start + step)
-        p = expit(eta[part, :, None] + sd[part, None, None] * nodes)
-        prob[part] = p @ weights
-        if derivative:
-            slope[part] = (p * (1 - p)) @ weights
-    return (prob, slope) if derivative else prob
+        prob[part] = expit(eta[part, :, None] + sd[part, None, None] * nodes) @ weights
+    return prob
 
 
 def truncated_count_mean(mu: np.ndarray, alpha: np.ndarray | None = None) -> np.ndarray:
@@ -136,19 +163,42 @@ def truncated_count_mean(mu: np.ndarray, alpha: np.ndarray | None = None) -> np.
     return mu / -np.expm1(alpha * np.log(alpha / (alpha + mu)))
 
 
-def _quantities(post: PosteriorDraws, data: ModelData, frame: pd.DataFrame, kind: str) -> dict[str, np.ndarray]:
-    """Every predicted quantity of the family (draws x grid rows) at the rows of `frame`, of one kind."""
-    sd = post.group_sd if kind == "population" else None
-    eta = post.linear(data.new_design(frame))
+def link_quantity(part: Part) -> str:
+    """The name of a part's linear predictor among the quantities of scale "link": 'linear predictor (logit)'."""
+    return f"linear predictor ({part.name})"
+
+
+def _linear_predictors(post: PosteriorDraws, data: ModelData, frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Each part's linear predictor (draws x grid rows) at the rows of `frame`, named by `link_quantity`: the main
+    part's, and a hurdle's count part's from its own design."""
     family = data.spec.family_info
+    linear = {link_quantity(family.main): post.linear(data.new_design(frame))}
+    if family.is_hurdle:
+        linear[link_quantity(family.part("count_coef"))] = post.linear(data.new_design(frame, "count"), count=True)
+    return linear
+
+
+def _quantities(post: PosteriorDraws, data: ModelData, frame: pd.DataFrame, kind: str,
+                scale: str = "response") -> dict[str, np.ndarray]:
+    """Every quantity of the family on `scale` (draws x grid rows) at the rows of `frame`, of one kind (on the link
+    scale both kinds are the linear predictors: group effects add there and average to 0)."""
+    linear = _linear_predictors(post, data, frame)
+    return linear if scale == "link" else _responses(post, data, linear, kind)
+
+
+def _responses(post: PosteriorDraws, data: ModelData, linear: dict[str, np.ndarray],
+               kind: str) -> dict[str, np.ndarray]:
+    """The family's predicted quantities from its parts' linear predictors, of one kind."""
+    sd = post.group_sd if kind == "population" else None
+    family = data.spec.family_info
+    eta = linear[link_quantity(family.main)]
     if family.is_ordinal:
         return _ordinal_quantities(post.cutpoints, eta, sd, data.categories)
     if not family.is_hurdle:
         return {family.quantities[0]: group_average(eta, sd)}
     p_any = group_average(eta, sd)
-    mu = np.exp(post.linear(data.new_design(frame, "count"), count=True))
     alpha = None if post.count_alpha is None else post.count_alpha[:, None]
-    count_mean = truncated_count_mean(mu, alpha)
+    count_mean = truncated_count_mean(np.exp(linear[link_quantity(family.part("count_coef"))]), alpha)
     return {"Pr(y>0)": p_any, "E[y | y>0]": count_mean, "E[y]": p_any * count_mean}
 
 
@@ -160,7 +210,7 @@ def _ordinal_quantities(cutpoints: np.ndarray, eta: np.ndarray, sd: np.ndarray |
     cdf = cdf.reshape(n_draws, n_cut, -1)
     edges = np.concatenate([np.zeros_like(cdf[:, :1]), cdf, np.ones_like(cdf[:, :1])], axis=1)
     probs = np.diff(edges, axis=1)
-    out = {f"Pr(y={_fmt(c)})": probs[:, k] for k, c in enumerate(categories)}
+    out = {f"Pr(y={format_value(c)})": probs[:, k] for k, c in enumerate(categories)}
     out["E[category index]"] = np.einsum("skn,k->sn", probs, np.arange(len(categories), dtype=float))
     return out
 
@@ -190,7 +240,24 @@ def _check_variable(data: ModelData, name: str) -> None:
                          f"{', '.join(known)}")
 
 
-def axis_values(data: ModelData, name: str, values=None, points: int = 50) -> list:
+def observed_range(data: ModelData, name: str, points: int = PREDICTION_POINTS) -> list[float]:
+    """`points` values evenly spaced from a numeric variable's observed minimum to its maximum."""
+    _check_variable(data, name)
+    column = data.rows[name].astype(float)
+    return np.linspace(column.min(), column.max(), points).tolist()
+
+
+def focal_levels(data: ModelData, name: str) -> dict[str, float]:
+    """A numeric variable at 0, its mean and its mean + 1 sd, by label ('none (0)', 'mean (<mean>)', 'mean + 1 sd
+    (<mean + sd>)', to two decimals): the levels of the paper's Figure 3; the last two are the default contrast of
+    `comparisons`."""
+    _check_variable(data, name)
+    column = data.rows[name].astype(float)
+    mean, sd = column.mean(), column.std()
+    return {"none (0)": 0.0, f"mean ({mean:.2f})": mean, f"mean + 1 sd ({mean + sd:.2f})": mean + sd}
+
+
+def axis_values(data: ModelData, name: str, values=None, points: int = PREDICTION_POINTS) -> list:
     """The values of one grid variable: those given (a scalar is one value), or for None / "range" the observed
     levels of a categorical or 0/1 variable and otherwise `points` values evenly spaced over the observed range."""
     _check_variable(data, name)
@@ -200,13 +267,14 @@ def axis_values(data: ModelData, name: str, values=None, points: int = 50) -> li
             return _levels(column)
         if _is_binary(column):
             return [0.0, 1.0]
-        return np.linspace(column.min(), column.max(), points).tolist()
+        return observed_range(data, name, points)
     if isinstance(values, str) or np.ndim(values) == 0:
         return [values]
     return list(values)
 
 
-def grid_frame(data: ModelData, at: dict | Sequence[str] | str | None = None, points: int = 50) -> pd.DataFrame:
+def grid_frame(data: ModelData, at: dict | Sequence[str] | str | None = None,
+               points: int = PREDICTION_POINTS) -> pd.DataFrame:
     """New data: every variable at its typical value, the `at` variables over the cartesian product of their
     values (a name or list of names means each over its range). Categorical columns keep their levels."""
     at = _as_at(at)
@@ -236,26 +304,63 @@ def _as_at(at) -> dict:
     return {name: None for name in at}
 
 
-def _kinds(kinds: Sequence[str] | str, data: ModelData) -> tuple[str, ...]:
-    """The kinds asked for, checked; a model without a group intercept has only the conditional kind."""
+def _kinds(kinds: Sequence[str] | str, post: PosteriorDraws) -> tuple[str, ...]:
+    """The kinds asked for, checked; draws without a group sd (a model without a group intercept) have only the
+    conditional kind."""
     kinds = (kinds,) if isinstance(kinds, str) else tuple(kinds)
     unknown = [k for k in kinds if k not in KINDS]
     if unknown or not kinds:
         raise ValueError(f"unknown kind(s) {unknown or kinds!r}; use {', '.join(KINDS)}")
-    if data.spec.group is None:
+    if post.group_sd is None:
         if "conditional" not in kinds:
-            raise ValueError(f"model {data.spec.name} has no group intercept: population-averaged predictions "
+            raise ValueError(f"model {post.model} has no group intercept: population-averaged predictions "
                              "equal the conditional ones; use kinds=('conditional',)")
         return ("conditional",)
     return tuple(dict.fromkeys(kinds))
 
 
+def _set(frame: pd.DataFrame, name: str, value, shift: float = 0.0) -> pd.DataFrame:
+    """A copy of the grid with `name` set to `value` (or, when value is None, shifted by `shift`)."""
+    out = frame.copy()
+    out[name] = out[name] + shift if value is None else value
+    if isinstance(frame[name].dtype, pd.CategoricalDtype):
+        out[name] = pd.Categorical(out[name], categories=frame[name].cat.categories, ordered=frame[name].cat.ordered)
+    out.attrs = dict(frame.attrs)
+    return out
+
+
+def finite_difference_step(data: ModelData, name: str, step: float = STEP) -> float:
+    """A finite-difference step of `step` times the variable's sample sd (or `step` where the sd is 0)."""
+    if _is_categorical(data, name):
+        raise ValueError(f"{name} is categorical: it has no derivative; use comparisons")
+    sd = float(data.rows[name].std())
+    return step * (sd if np.isfinite(sd) and sd > 0 else 1.0)
+
+
+def design_derivative(data: ModelData, frame: pd.DataFrame, variable: str, part: str = "zero",
+                      step: float = STEP) -> pd.DataFrame:
+    """d design / d variable at the rows of `frame` (e.g. a `grid_frame`): the central difference `slopes` takes
+    (step `step` x the variable's sd) of the columns of `data.new_design(frame, part)`, exactly 0 in columns that
+    do not read the variable. The gradient of the linear predictor's slope, for delta-method bands."""
+    h = finite_difference_step(data, variable, step)
+    up, down = _set(frame, variable, None, h), _set(frame, variable, None, -h)
+    return (data.new_design(up, part) - data.new_design(down, part)) / (2 * h)
+
+
+def format_value(value) -> str:
+    """A grid value as a label: numbers in %g form, anything else as text."""
+    return f"{value:g}" if isinstance(value, (int, float, np.integer, np.floating)) else str(value)
+
+
 # ------------------------------------------------------------------------------------------------ draw arrays
 def _draw_array(post: PosteriorDraws, data: ModelData, frame: pd.DataFrame, kinds: tuple[str, ...],
-                base: pd.DataFrame | None = None) -> xr.DataArray:
-    """Per-draw quantities at the rows of `frame`: dims (kind, quantity, sample, point), the grid variables of
-    `base` (default: `frame`; a shifted grid keeps its base's coordinates) as coordinates along point."""
-    blocks = {kind: _quantities(post, data, frame, kind) for kind in kinds}
+                base: pd.DataFrame | None = None, scale: str = "response") -> xr.DataArray:
+    """Per-draw quantities on `scale` at the rows of `frame`: dims (kind, quantity, sample, point), the grid
+    variables of `base` (default: `frame`; a shifted grid keeps its base's coordinates) as coordinates along
+    point."""
+    if scale not in SCALES:
+        raise ValueError(f"unknown scale {scale!r}; use {', '.join(SCALES)}")
+    blocks = {kind: _quantities(post, data, frame, kind, scale) for kind in kinds}
     quantities = list(blocks[kinds[0]])
     values = np.stack([np.stack([blocks[k][q] for q in quantities]) for k in kinds])
     base = frame if base is None else base
@@ -266,26 +371,27 @@ def _draw_array(post: PosteriorDraws, data: ModelData, frame: pd.DataFrame, kind
                         attrs={"model": post.model, "grid": list(grid)})
 
 
-def prediction_draws(tree: xr.DataTree, data: ModelData, at: dict | Sequence[str] | str | None = None,
-                     kinds: Sequence[str] = KINDS, every: int = 1, points: int = 50) -> xr.DataArray:
-    """Draws of the predicted quantities on the grid of `at` (see the module docstring): dims (kind, quantity,
-    sample, point)."""
-    post = PosteriorDraws.from_tree(tree, data, every)
-    return _draw_array(post, data, grid_frame(data, at, points), _kinds(kinds, data))
+def prediction_draws(tree: xr.DataTree | PosteriorDraws, data: ModelData,
+                     at: dict | Sequence[str] | str | None = None, kinds: Sequence[str] = KINDS, every: int = 1,
+                     points: int = PREDICTION_POINTS, scale: str = "response") -> xr.DataArray:
+    """Draws of the predicted quantities (on `scale`) on the grid of `at` (see the module docstring): dims (kind,
+    quantity, sample, point)."""
+    post = PosteriorDraws.of(tree, data, every)
+    return _draw_array(post, data, grid_frame(data, at, points), _kinds(kinds, post), scale=scale)
 
 
-def predictions(tree: xr.DataTree, data: ModelData, at: dict | Sequence[str] | str | None = None,
-                kinds: Sequence[str] = KINDS, prob: float = PROB, every: int = 1, points: int = 50,
-                draws: bool = False) -> pd.DataFrame | xr.DataArray:
+def predictions(tree: xr.DataTree | PosteriorDraws, data: ModelData, at: dict | Sequence[str] | str | None = None,
+                kinds: Sequence[str] = KINDS, prob: float = PROB, every: int = 1, points: int = PREDICTION_POINTS,
+                draws: bool = False, scale: str = "response") -> pd.DataFrame | xr.DataArray:
     """Predicted quantities at typical values with the `at` variables varied: one row per grid point, kind and
     quantity with the posterior mean and HDI (or, with `draws`, the draws as from `prediction_draws`)."""
-    values = prediction_draws(tree, data, at, kinds, every, points)
+    values = prediction_draws(tree, data, at, kinds, every, points, scale)
     return values if draws else summarise_draws(values, prob)
 
 
 def _contrast_pairs(data: ModelData, variable: str, values) -> list[tuple]:
     """(low, high) pairs: those given (one pair or a list of pairs), else 0 -> 1 for a 0/1 variable, every other
-    level against the first for a categorical one, and mean -> mean + 1 sd otherwise."""
+    level against the first for a categorical one, and mean -> mean + 1 sd otherwise (`focal_levels`)."""
     _check_variable(data, variable)
     column = data.rows[variable]
     if values is not None:
@@ -300,72 +406,78 @@ def _contrast_pairs(data: ModelData, variable: str, values) -> list[tuple]:
         return [(levels[0], level) for level in levels[1:]]
     if _is_binary(column):
         return [(0.0, 1.0)]
-    return [(float(column.mean()), float(column.mean() + column.std()))]
+    _, mean, one_sd_up = focal_levels(data, variable).values()
+    return [(float(mean), float(one_sd_up))]
 
 
-def _fmt(value) -> str:
-    return f"{value:g}" if isinstance(value, (int, float, np.integer, np.floating)) else str(value)
-
-
-def _setting(tree: xr.DataTree, data: ModelData, variable: str, by, kinds: Sequence[str], every: int, points: int):
+def _setting(tree: xr.DataTree | PosteriorDraws, data: ModelData, variable: str, by, kinds: Sequence[str],
+             every: int, points: int):
     """What a comparison or slope of `variable` across `by` works on: the kinds, the grid variables, the draws and
     the grid at typical values."""
     _check_variable(data, variable)
-    kinds = _kinds(kinds, data)
     by = _as_at(by)
     if variable in by:
         raise ValueError(f"{variable} cannot be both the effect's variable and in by")
-    return kinds, by, PosteriorDraws.from_tree(tree, data, every), grid_frame(data, by, points)
+    post = PosteriorDraws.of(tree, data, every)
+    return _kinds(kinds, post), by, post, grid_frame(data, by, points)
 
 
-def comparison_draws(tree: xr.DataTree, data: ModelData, variable: str, values=None,
-                     by: dict | Sequence[str] | str | None = None, kinds: Sequence[str] = KINDS, every: int = 1,
-                     points: int = 25) -> xr.DataArray:
-    """Draws of prediction(variable = high) - prediction(variable = low) on the grid of `by`: dims (contrast,
-    kind, quantity, sample, point), each contrast labelled "high - low"."""
-    kinds, by, post, frame = _setting(tree, data, variable, by, kinds, every, points)
-    arrays, labels = [], []
-    for low, high in _contrast_pairs(data, variable, values):
-        arrays.append(_draw_array(post, data, _set(frame, variable, high), kinds, frame)
-                      - _draw_array(post, data, _set(frame, variable, low), kinds, frame))
-        labels.append(f"{_fmt(high)} - {_fmt(low)}")
+def _contrasts(post: PosteriorDraws, data: ModelData, frame: pd.DataFrame, variable: str, values,
+               kinds: tuple[str, ...], scale: str) -> list[tuple[tuple, xr.DataArray]]:
+    """Each (low, high) pair of `variable` with the draws at high minus those at low on the grid `frame`."""
+    return [((low, high), _draw_array(post, data, _set(frame, variable, high), kinds, frame, scale)
+             - _draw_array(post, data, _set(frame, variable, low), kinds, frame, scale))
+            for low, high in _contrast_pairs(data, variable, values)]
+
+
+def _along_contrast(arrays: list[xr.DataArray], labels: list[str], attrs: dict) -> xr.DataArray:
+    """Arrays of one shape stacked along a leading `contrast` dim named by `labels`, with `attrs`."""
     result = xr.concat(arrays, pd.Index(labels, name="contrast"))
-    result.attrs = {"model": post.model, "grid": list(by), "variable": variable, "effect": "comparison"}
+    result.attrs = attrs
     return result
 
 
-def comparisons(tree: xr.DataTree, data: ModelData, variable: str, values=None,
+def comparison_draws(tree: xr.DataTree | PosteriorDraws, data: ModelData, variable: str, values=None,
+                     by: dict | Sequence[str] | str | None = None, kinds: Sequence[str] = KINDS, every: int = 1,
+                     points: int = EFFECT_POINTS, scale: str = "response") -> xr.DataArray:
+    """Draws of prediction(variable = high) - prediction(variable = low) (on `scale`) on the grid of `by`: dims
+    (contrast, kind, quantity, sample, point), each contrast labelled "high - low"."""
+    kinds, by, post, frame = _setting(tree, data, variable, by, kinds, every, points)
+    found = _contrasts(post, data, frame, variable, values, kinds, scale)
+    return _along_contrast([d for _, d in found], [f"{format_value(hi)} - {format_value(lo)}" for (lo, hi), _ in found],
+                           {"model": post.model, "grid": list(by), "variable": variable, "effect": "comparison"})
+
+
+def comparisons(tree: xr.DataTree | PosteriorDraws, data: ModelData, variable: str, values=None,
                 by: dict | Sequence[str] | str | None = None, kinds: Sequence[str] = KINDS, prob: float = PROB,
-                every: int = 1, points: int = 25, draws: bool = False) -> pd.DataFrame | xr.DataArray:
+                every: int = 1, points: int = EFFECT_POINTS, draws: bool = False,
+                scale: str = "response") -> pd.DataFrame | xr.DataArray:
     """Differences in predictions between two values of `variable` (default: 0 and 1 for a 0/1 variable, each
     level against the first for categories, its mean and mean + 1 sd otherwise), other variables at typical values,
     across the grid of `by`; `values` is a pair (low, high) or a list of pairs."""
-    result = comparison_draws(tree, data, variable, values, by, kinds, every, points)
+    result = comparison_draws(tree, data, variable, values, by, kinds, every, points, scale)
     return result if draws else summarise_draws(result, prob)
 
 
-def odds_ratio_draws(tree: xr.DataTree, data: ModelData, variable: str, values=None,
-                     by: dict | Sequence[str] | str | None = None, every: int = 1, points: int = 25) -> xr.DataArray:
+def odds_ratio_draws(tree: xr.DataTree | PosteriorDraws, data: ModelData, variable: str, values=None,
+                     by: dict | Sequence[str] | str | None = None, every: int = 1,
+                     points: int = EFFECT_POINTS) -> xr.DataArray:
     """Draws of the odds ratio of the logit (or hurdle zero) part between two values of `variable` (as in
     `comparisons`), other variables at typical values, across the grid of `by`: exp of the difference of the linear
     predictors, the same for a typical group and on average (group and year effects cancel). For the cumulative
     family it is the proportional odds ratio of a higher category (the same at every cut point). Dims (contrast,
     sample, point)."""
-    _, by, post, frame = _setting(tree, data, variable, by, ("conditional",), every, points)
-    arrays, labels = [], []
-    for low, high in _contrast_pairs(data, variable, values):
-        difference = post.linear(data.new_design(_set(frame, variable, high))) \
-            - post.linear(data.new_design(_set(frame, variable, low)))
-        arrays.append(np.exp(difference))
-        labels.append(f"{_fmt(high)} vs {_fmt(low)}")
-    coords = {"contrast": labels, **{name: ("point", np.asarray(frame[name])) for name in by}}
-    return xr.DataArray(np.stack(arrays), dims=("contrast", "sample", "point"), coords=coords,
-                        attrs={"model": post.model, "grid": list(by), "variable": variable, "effect": "odds ratio"})
+    kinds, by, post, frame = _setting(tree, data, variable, by, ("conditional",), every, points)
+    main = link_quantity(data.spec.family_info.main)
+    found = _contrasts(post, data, frame, variable, values, kinds, "link")
+    return _along_contrast([np.exp(d.sel(kind="conditional", quantity=main, drop=True)) for _, d in found],
+                           [f"{format_value(hi)} vs {format_value(lo)}" for (lo, hi), _ in found],
+                           {"model": post.model, "grid": list(by), "variable": variable, "effect": "odds ratio"})
 
 
-def odds_ratios(tree: xr.DataTree, data: ModelData, variable: str, values=None,
+def odds_ratios(tree: xr.DataTree | PosteriorDraws, data: ModelData, variable: str, values=None,
                 by: dict | Sequence[str] | str | None = None, prob: float = PROB, every: int = 1,
-                points: int = 25) -> pd.DataFrame:
+                points: int = EFFECT_POINTS) -> pd.DataFrame:
     """The odds ratio of `variable` (high vs low value; 1 vs 0 for a 0/1 variable) across the grid of `by`: one row
     per contrast and grid point with the posterior mean, median, HDI and Pr(odds ratio < 1)."""
     draws = odds_ratio_draws(tree, data, variable, values, by, every, points)
@@ -377,30 +489,14 @@ def odds_ratios(tree: xr.DataTree, data: ModelData, variable: str, values=None,
     return table.drop(columns="point")
 
 
-def _set(frame: pd.DataFrame, name: str, value, shift: float = 0.0) -> pd.DataFrame:
-    """A copy of the grid with `name` set to `value` (or, when value is None, shifted by `shift`)."""
-    out = frame.copy()
-    out[name] = out[name] + shift if value is None else value
-    if isinstance(frame[name].dtype, pd.CategoricalDtype):
-        out[name] = pd.Categorical(out[name], categories=frame[name].cat.categories, ordered=frame[name].cat.ordered)
-    out.attrs = dict(frame.attrs)
-    return out
-
-
-def finite_difference_step(data: ModelData, name: str, step: float) -> float:
-    """A finite-difference step of `step` times the variable's sample sd (or `step` where the sd is 0)."""
-    if _is_categorical(data, name):
-        raise ValueError(f"{name} is categorical: it has no derivative; use comparisons")
-    sd = float(data.rows[name].std())
-    return step * (sd if np.isfinite(sd) and sd > 0 else 1.0)
-
-
-def slope_draws(tree: xr.DataTree, data: ModelData, variable: str, by: dict | Sequence[str] | str | None = None,
-                kinds: Sequence[str] = KINDS, every: int = 1, points: int = 25, step: float = 1e-4,
-                cross_partial: bool = False) -> xr.DataArray:
-    """Draws of d prediction / d variable (central difference through the design, step `step` x sd) on the grid of
-    `by`: dims (kind, quantity, sample, point). With `cross_partial`, quantities "cross-partial: <q>" add
-    d^2 q / (d variable d by) in the first `by` variable (Ai & Norton 2003), by the four-point mixed difference."""
+def slope_draws(tree: xr.DataTree | PosteriorDraws, data: ModelData, variable: str,
+                by: dict | Sequence[str] | str | None = None, kinds: Sequence[str] = KINDS, every: int = 1,
+                points: int = EFFECT_POINTS, step: float = STEP, cross_partial: bool = False,
+                scale: str = "response") -> xr.DataArray:
+    """Draws of d prediction / d variable (on `scale`; central difference through the design, step `step` x sd)
+    on the grid of `by`: dims (kind, quantity, sample, point). With `cross_partial`, quantities "cross-partial: <q>"
+    add d^2 q / (d variable d by) in the first `by` variable (Ai & Norton 2003), by the four-point mixed
+    difference."""
     kinds, by, post, frame = _setting(tree, data, variable, by, kinds, every, points)
     h = finite_difference_step(data, variable, step)
 
@@ -408,7 +504,7 @@ def slope_draws(tree: xr.DataTree, data: ModelData, variable: str, by: dict | Se
         shifted = _set(frame, variable, None, dx)
         if moderator is not None:
             shifted = _set(shifted, moderator, None, dz)
-        return _draw_array(post, data, shifted, kinds, frame)
+        return _draw_array(post, data, shifted, kinds, frame, scale)
 
     result = (at(h) - at(-h)) / (2 * h)
     if cross_partial:
@@ -424,13 +520,14 @@ def slope_draws(tree: xr.DataTree, data: ModelData, variable: str, by: dict | Se
     return result
 
 
-def slopes(tree: xr.DataTree, data: ModelData, variable: str, by: dict | Sequence[str] | str | None = None,
-           kinds: Sequence[str] = KINDS, prob: float = PROB, every: int = 1, points: int = 25,
-           step: float = 1e-4, cross_partial: bool = False, draws: bool = False) -> pd.DataFrame | xr.DataArray:
-    """The derivative of every predicted quantity in `variable` (other variables at typical values) across the
-    grid of `by` (default 25 points over each `by` variable's range); `cross_partial` adds the derivative of the
-    slope in the first `by` variable, on the outcome's scale."""
-    result = slope_draws(tree, data, variable, by, kinds, every, points, step, cross_partial)
+def slopes(tree: xr.DataTree | PosteriorDraws, data: ModelData, variable: str,
+           by: dict | Sequence[str] | str | None = None, kinds: Sequence[str] = KINDS, prob: float = PROB,
+           every: int = 1, points: int = EFFECT_POINTS, step: float = STEP, cross_partial: bool = False,
+           draws: bool = False, scale: str = "response") -> pd.DataFrame | xr.DataArray:
+    """The derivative of every quantity (on `scale`) in `variable` (other variables at typical values) across the
+    grid of `by` (default `EFFECT_POINTS` points over each `by` variable's range); `cross_partial` adds the
+    derivative of the slope in the first `by` variable, on the same scale."""
+    result = slope_draws(tree, data, variable, by, kinds, every, points, step, cross_partial, scale)
     return result if draws else summarise_draws(result, prob)
 
 
@@ -458,94 +555,3 @@ def summarise_draws(draws: xr.DataArray, prob: float = PROB) -> pd.DataFrame:
     table = table[[*grid, *labels, "kind", "quantity", "estimate", "lower", "upper", "model"]]
     table.attrs = {k: v for k, v in draws.attrs.items() if k in ("grid", "variable", "effect")}
     return table
-
-
-# ---------------------------------------------------------------------------------------------------- plots
-KIND_COLOURS = {"conditional": "C0", "population": "C1"}
-KIND_LABELS = {"conditional": "conditional (group effect 0)", "population": "population-averaged"}
-
-
-def panel_labels(panel: xr.Dataset) -> dict[str, str]:
-    """Axis labels from a panel: each variable's `long_name` attr (its name where it has none)."""
-    return {str(name): str(panel[name].attrs.get("long_name", name)) for name in panel.data_vars}
-
-
-def _panel_title(frame: pd.DataFrame, quantity: str, labels: dict[str, str]) -> str:
-    variable = frame.attrs.get("variable")
-    name = labels.get(variable, variable)
-    if frame.attrs.get("effect") == "slope":
-        if quantity.startswith("cross-partial: ") and frame.attrs.get("grid"):
-            moderator = labels.get(frame.attrs["grid"][0], frame.attrs["grid"][0])
-            return f"d\u00b2 {quantity.removeprefix('cross-partial: ')} / d {name} d {moderator}"
-        return f"d {quantity} / d {name}"
-    if frame.attrs.get("effect") == "comparison":
-        return f"{quantity}: change with {name}"
-    return quantity
-
-
-def plot_effects(frame: pd.DataFrame, x: str | None = None, labels: dict[str, str] | None = None):
-    """One panel per quantity: the estimate against `x` (default: the first grid column) with its HDI band,
-    conditional and population-averaged in two colours; other grid columns and contrasts give one line each
-    (categories on x: points with HDI bars, side by side). Axis labels come from `labels` (e.g.
-    `panel_labels(panel)`), else the column names. Returns the figure (not saved, not closed)."""
-    import matplotlib.pyplot as plt
-
-    labels = labels or {}
-    grid = [c for c in frame.columns if c not in SUMMARY]
-    x = x or (grid[0] if grid else None)
-    if x is None or x not in frame:
-        raise ValueError(f"nothing to plot against: give x, one of the frame's grid columns ({grid or 'none'})")
-    lines = [c for c in (*grid, "contrast") if c in frame and c != x]
-    quantities = list(dict.fromkeys(frame["quantity"]))
-    fig, axes = plt.subplots(1, len(quantities), figsize=(4.2 * len(quantities), 3.4), squeeze=False)
-    numeric = pd.api.types.is_numeric_dtype(frame[x])
-    positions = None if numeric else {v: i for i, v in enumerate(dict.fromkeys(frame[x]))}
-    n_lines = frame.groupby(["kind", *lines], sort=False).ngroups
-    for ax, quantity in zip(axes[0], quantities):
-        rows = frame[frame["quantity"] == quantity]
-        number = 0
-        for kind, by_kind in rows.groupby("kind", sort=False):
-            styles, markers = cycle(["-", "--", ":", "-."]), cycle("os^D")
-            groups = by_kind.groupby(lines, sort=False) if lines else [((), by_kind)]
-            for key, line in groups:
-                key = key if isinstance(key, tuple) else (key,)
-                suffix = ", ".join(f"{labels.get(c, c)}={_fmt(v)}" for c, v in zip(lines, key))
-                label = KIND_LABELS.get(kind, kind) + (f"; {suffix}" if suffix else "")
-                colour = KIND_COLOURS.get(kind, "C2")
-                if numeric:
-                    _draw_curve(ax, line.sort_values(x), x, colour, next(styles), label)
-                else:
-                    offset = 0.3 * ((number + 0.5) / n_lines - 0.5) * 2
-                    _draw_points(ax, line, x, positions, offset, colour, next(markers), label)
-                number += 1
-        if positions is not None:
-            ax.set_xticks(list(positions.values()), [_fmt(v) for v in positions])
-        ax.set_title(_panel_title(frame, quantity, labels), fontsize=9)
-        ax.set_xlabel(labels.get(x, x))
-        ax.set_ylabel(_axis_label(frame, quantity))
-    axes[0][0].legend(fontsize=7)
-    fig.tight_layout()
-    return fig
-
-
-def _axis_label(frame: pd.DataFrame, quantity: str) -> str:
-    effect = frame.attrs.get("effect")
-    if effect == "comparison":
-        return f"difference in {quantity}"
-    if effect == "slope" and not quantity.startswith("cross-partial"):
-        return f"slope of {quantity}"
-    return quantity
-
-
-def _draw_curve(ax, line: pd.DataFrame, x: str, colour: str, style: str, label: str) -> None:
-    """The estimate as a line over a numeric x with its HDI as a band."""
-    ax.plot(line[x], line["estimate"], color=colour, linestyle=style, label=label)
-    ax.fill_between(line[x], line["lower"], line["upper"], color=colour, alpha=0.2, linewidth=0)
-
-
-def _draw_points(ax, line: pd.DataFrame, x: str, positions: dict, offset: float, colour: str, marker: str,
-                 label: str) -> None:
-    """The estimate as points with HDI bars at the categories of x, shifted by `offset` so lines sit apart."""
-    where = np.array([positions[v] for v in line[x]], dtype=float) + offset
-    errors = [line["estimate"] - line["lower"], line["upper"] - line["estimate"]]
-    ax.errorbar(where, line["estimate"], yerr=errors, color=colour, fmt=marker, capsize=3, markersize=4, label=label)

@@ -14,8 +14,8 @@ import pandas as pd
 from scipy.special import expit
 from scipy.stats import norm
 
+from inference.effects import CURVE_POINTS, design_derivative, focal_levels, grid_frame, observed_range
 from inference.frequentist import FitResult
-from inference.effects import grid_frame
 from models.design import ModelData
 
 REFERENCE = Path(__file__).resolve().parent / "reference" / "mcward_yoon_2023_tables.csv"
@@ -56,15 +56,9 @@ def compare_with_paper(results: list[FitResult], reference: Path = REFERENCE) ->
                    "sign_agrees", "within_2_paper_se"]].reset_index(drop=True)
 
 
-def typical_values(data: ModelData) -> pd.Series:
-    """The design row at typical values (`models.design.typical_values`): every variable at its sample mean (binary
-    controls too) or most common category, interactions and transforms evaluated from them."""
-    return data.new_design(grid_frame(data)).iloc[0]
-
-
 def term_variable(data: ModelData, term: str) -> str | None:
-    """The one numeric panel variable a term of the formula reads ('counterbalancing_a', or 'cb' for
-    'np.log1p(cb)'); None when it reads none, several, or a category."""
+    """The one numeric panel variable a term of the formula reads ('x' for 'x' or 'np.log1p(x)'); None when it
+    reads none, several, or a category."""
     tokens = set(re.findall(r"[A-Za-z_][A-Za-z0-9_.]*", term))
     found = [v for v in data.rows.columns if v in tokens and v != data.spec.outcome]
     if len(found) != 1 or f"C({found[0]})" in term.replace(" ", ""):
@@ -88,65 +82,22 @@ def interaction_variables(data: ModelData) -> tuple[str, str] | str:
     return variables
 
 
-def moderator_grid(data: ModelData, moderator: str, points: int) -> np.ndarray:
-    """`points` values evenly spaced over the observed range of `moderator`."""
-    values = data.rows[moderator].astype(float)
-    return np.linspace(values.min(), values.max(), points)
-
-
-def focal_levels(data: ModelData, focal: str) -> dict[str, float]:
-    """The focal variable at 0, its mean and mean + 1 sd (the paper's Figure 3)."""
-    values = data.rows[focal].astype(float)
-    mean, sd = values.mean(), values.std()
-    return {"none (0)": 0.0, f"mean ({mean:.2f})": mean, f"mean + 1 sd ({mean + sd:.2f})": mean + sd}
-
-
-def grid_rows(data: ModelData, moderator: str, grid: np.ndarray, focal: str | None = None,
-              focal_value: float | None = None) -> pd.DataFrame:
-    """Rows at typical values (`inference.effects.grid_frame`) with `moderator` on `grid` (and `focal` at
-    `focal_value` when given)."""
-    at = {moderator: list(grid)}
-    if focal is not None and focal_value is not None:
-        at[focal] = [focal_value]
-    return grid_frame(data, at)
-
-
-def _plain_slope(column: str, rows: pd.DataFrame, focal: str) -> np.ndarray | None:
-    """d column / d focal for a column that multiplies plain variables (exact); None for any other column."""
-    parts = column.split(":")
-    if not all(p in rows.columns and pd.api.types.is_numeric_dtype(rows[p]) for p in parts):
-        return None
-    if focal not in parts:
-        return np.zeros(len(rows))
-    others = list(parts)
-    others.remove(focal)
-    return np.prod([rows[p].to_numpy(float) for p in others], axis=0) * parts.count(focal) if others else \
-        np.ones(len(rows))
-
-
-def design_slope(data: ModelData, rows: pd.DataFrame, focal: str, part: str = "zero") -> pd.DataFrame:
-    """The derivative of the design in `focal` at `rows`: exact for columns that multiply plain variables (the
-    paper's terms and interactions), a central difference for transforms such as np.log1p(x)."""
-    step = 1e-5 * max(float(data.rows[focal].astype(float).std()), 1e-3)
-    up, down = rows.copy(), rows.copy()
-    up[focal] = up[focal] + step
-    down[focal] = down[focal] - step
-    slope = (data.new_design(up, part) - data.new_design(down, part)) / (2 * step)
-    for column in slope.columns:
-        exact = _plain_slope(column, rows, focal)
-        if exact is not None:
-            slope[column] = exact
-    return slope
-
-
-def _focal(data: ModelData, focal: str | None) -> str:
-    """The focal variable: `focal`, else the first variable of the spec's interaction."""
-    if focal is not None:
-        return focal
+def curve_variables(data: ModelData, focal: str | None = None, moderator: str | None = None) -> tuple[str, str]:
+    """The focal variable and the moderator of effect curves: those given, else the spec's interaction's (focal
+    first); a ValueError naming why when one is wanted and the model has no interaction of two numeric variables."""
+    if focal is not None and moderator is not None:
+        return focal, moderator
     found = interaction_variables(data)
     if isinstance(found, str):
         raise ValueError(f"model {data.spec.name}: {found}")
-    return found[0]
+    return focal or found[0], moderator or found[1]
+
+
+def curve_columns(data: ModelData, focal: str, moderator: str, values) -> dict:
+    """The columns every effect curve (frequentist and posterior) starts with: model, outcome, focal, moderator
+    and the moderator's `value`s."""
+    return {"model": data.spec.name, "outcome": data.spec.outcome, "focal": focal, "moderator": moderator,
+            "value": values}
 
 
 def _estimates(fit: FitResult, columns) -> tuple[pd.Series, pd.DataFrame]:
@@ -159,15 +110,16 @@ def _estimates(fit: FitResult, columns) -> tuple[pd.Series, pd.DataFrame]:
     return fit.table["estimate"][columns], fit.covariance.loc[columns, columns]
 
 
-def marginal_effect_curve(fit: FitResult, data: ModelData, moderator: str, points: int = 101,
+def marginal_effect_curve(fit: FitResult, data: ModelData, moderator: str, points: int = CURVE_POINTS,
                           focal: str | None = None) -> pd.DataFrame:
     """d Pr(y = 1) / d focal (default: the interaction's first variable) across the observed range of
-    `moderator`, other variables at typical values, with 95% delta-method bands. Also the log-odds effect
-    (b_focal + b_int * z for the paper's models) and its band."""
-    focal = _focal(data, focal)
-    grid = moderator_grid(data, moderator, points)
-    rows = grid_rows(data, moderator, grid)
-    X, dX = data.new_design(rows), design_slope(data, rows, focal)
+    `moderator`, other variables at typical values (the grid and the design's derivative of inference.effects),
+    with 95% delta-method bands. Also the log-odds effect (b_focal + b_int * z for the paper's models) and its
+    band."""
+    focal, moderator = curve_variables(data, focal, moderator)
+    grid = observed_range(data, moderator, points)
+    rows = grid_frame(data, {moderator: grid})
+    X, dX = data.new_design(rows), design_derivative(data, rows, focal)
     beta, cov = _estimates(fit, X.columns)
     X, dX, b, V = X.to_numpy(), dX.to_numpy(), beta.to_numpy(), cov.to_numpy()
     p = expit(X @ b)
@@ -177,42 +129,34 @@ def marginal_effect_curve(fit: FitResult, data: ModelData, moderator: str, point
     grad = (density * (1 - 2 * p) * slope)[:, None] * X + density[:, None] * dX
     se = np.sqrt(np.einsum("ij,jk,ik->i", grad, V, grad))
     se_logodds = np.sqrt(np.einsum("ij,jk,ik->i", dX, V, dX))
-    return pd.DataFrame({"model": data.spec.name, "outcome": data.spec.outcome, "focal": focal,
-                         "moderator": moderator, "value": grid, "effect": effect, "lower": effect - Z95 * se,
+    return pd.DataFrame({**curve_columns(data, focal, moderator, grid), "effect": effect, "lower": effect - Z95 * se,
                          "upper": effect + Z95 * se, "logodds_effect": slope, "logodds_lower": slope - Z95 * se_logodds,
                          "logodds_upper": slope + Z95 * se_logodds})
 
 
-def predicted_probability_curve(fit: FitResult, data: ModelData, moderator: str, points: int = 101,
+def predicted_probability_curve(fit: FitResult, data: ModelData, moderator: str, points: int = CURVE_POINTS,
                                 focal: str | None = None) -> pd.DataFrame:
-    """Pr(y = 1) across `moderator` at the focal variable 0, its mean and mean + 1 sd, other variables at
-    typical values; 95% bands from the delta method on the logit scale."""
-    focal = _focal(data, focal)
-    grid = moderator_grid(data, moderator, points)
+    """Pr(y = 1) across `moderator` at the focal variable's `focal_levels` (0, its mean and mean + 1 sd), other
+    variables at typical values; 95% bands from the delta method on the logit scale."""
+    focal, moderator = curve_variables(data, focal, moderator)
+    grid = observed_range(data, moderator, points)
     frames = []
     for label, level in focal_levels(data, focal).items():
-        X = data.new_design(grid_rows(data, moderator, grid, focal, level))
+        X = data.new_design(grid_frame(data, {moderator: grid, focal: [level]}))
         beta, cov = _estimates(fit, X.columns)
         eta = X.to_numpy() @ beta.to_numpy()
         se = np.sqrt(np.einsum("ij,jk,ik->i", X.to_numpy(), cov.to_numpy(), X.to_numpy()))
-        frames.append(pd.DataFrame({"model": data.spec.name, "outcome": data.spec.outcome, "focal": focal,
-                                    "moderator": moderator, "value": grid, "counterbalancing": label,
-                                    "counterbalancing_value": level,
-                                    "probability": expit(eta), "lower": expit(eta - Z95 * se),
+        frames.append(pd.DataFrame({**curve_columns(data, focal, moderator, grid), "focal_level": label,
+                                    "focal_value": level, "probability": expit(eta), "lower": expit(eta - Z95 * se),
                                     "upper": expit(eta + Z95 * se)}))
     return pd.concat(frames, ignore_index=True)
 
 
-def _focal_of(curves: pd.DataFrame) -> str:
-    """The focal variable a set of curves is about (curves made before it was recorded: counterbalancing_a)."""
-    return str(curves["focal"].iloc[0]) if "focal" in curves else "counterbalancing_a"
-
-
-def _outcome_of(curves: pd.DataFrame, labels: dict[str, str] | None) -> str:
-    """'Pr(<outcome's long name>)' of a set of curves (curves made before it was recorded: Pr(new pact))."""
+def _outcome_label(curves: pd.DataFrame, labels: dict[str, str] | None) -> str:
+    """'Pr(<outcome's long name>)' of a set of curves."""
     from .posterior_plots import variable_label
 
-    return f"Pr({variable_label(str(curves['outcome'].iloc[0]), labels)})" if "outcome" in curves else "Pr(new pact)"
+    return f"Pr({variable_label(str(curves['outcome'].iloc[0]), labels)})"
 
 
 def plot_marginal_effects(curves: pd.DataFrame, labels: dict[str, str] | None = None):
@@ -230,7 +174,8 @@ def plot_marginal_effects(curves: pd.DataFrame, labels: dict[str, str] | None = 
         ax.plot(part["value"], part["effect"], color="C0")
         ax.axhline(0, color="grey", lw=0.8, ls="--")
         ax.set_xlabel(f"{variable_label(moderator, labels)} (model {model})")
-        ax.set_ylabel(f"Marginal effect of {variable_label(_focal_of(part), labels)}\non {_outcome_of(part, labels)}")
+        ax.set_ylabel(f"Marginal effect of {variable_label(part['focal'].iloc[0], labels)}\n"
+                      f"on {_outcome_label(part, labels)}")
     fig.suptitle("Marginal effects (other covariates at typical values; 95% delta-method band)")
     fig.tight_layout()
     return fig
@@ -242,14 +187,14 @@ def plot_predicted_probabilities(curves: pd.DataFrame, labels: dict[str, str] | 
 
     from .posterior_plots import variable_label
 
-    focal = variable_label(_focal_of(curves), labels)
+    focal = variable_label(curves["focal"].iloc[0], labels)
     fig, ax = plt.subplots(figsize=(6, 4))
-    for i, (label, part) in enumerate(curves.groupby("counterbalancing", sort=False)):
+    for i, (label, part) in enumerate(curves.groupby("focal_level", sort=False)):
         ax.fill_between(part["value"], part["lower"], part["upper"], alpha=0.2, color=f"C{i}")
         ax.plot(part["value"], part["probability"], color=f"C{i}", label=f"{focal}: {label}")
     moderator = curves["moderator"].iloc[0]
     ax.set_xlabel(f"{variable_label(moderator, labels)} (model {curves['model'].iloc[0]})")
-    ax.set_ylabel(_outcome_of(curves, labels))
+    ax.set_ylabel(_outcome_label(curves, labels))
     ax.legend(frameon=False)
     fig.tight_layout()
     return fig

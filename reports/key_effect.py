@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from inference.effects import comparisons, odds_ratios, plot_effects, predictions
+from inference.effects import comparisons, odds_ratios, predictions
 from models.design import ModelData
 
 from . import html
@@ -54,7 +54,7 @@ def key_effect_parts(name: str, tree, data: ModelData, figures: html.Figures, la
     typical = found["predictions"][found["predictions"]["at"] == "typical values"].drop(columns="at")
     if typical[spec.effect].isin([0.0, 1.0]).all():  # two values: points with HDI bars, not a line between them
         typical[spec.effect] = typical[spec.effect].map({0.0: "0", 1.0: "1"})
-    figure = plot_effects(typical, x=spec.effect, labels=labels)
+    figure = plots.plot_effects(typical, x=spec.effect, labels=labels)
     averaged = (f" 'Conditional' is for a {spec.group} whose own effect is zero; 'population' averages over the "
                 f"distribution of {spec.group} effects." if spec.group else "")
     return [html.section(

@@ -1,6 +1,7 @@
-"""Figures of the Bayesian report. Each plot function only draws (the numbers come from posterior_effects,
-posterior_tables and predictive) and returns the matplotlib figure; `save` writes a PNG atomically. ArviZ draws its
-own diagnostics and checks (`save_arviz`).
+"""Figures of the Bayesian report. Each plot function only draws (the numbers come from inference.effects through
+posterior_effects, from posterior_tables and predictive) and returns the matplotlib figure; `save` writes a PNG
+atomically. ArviZ draws its own diagnostics and checks (`save_arviz`). `plot_effects` draws any frame of
+inference.effects (predictions, comparisons, slopes).
 
 Axes are named by the panel variables' long names (`labels`, variable -> long_name, built once from the panel by
 `panel_labels`); without them, the packaged variables' long names, else the variable's own name."""
@@ -9,17 +10,19 @@ from __future__ import annotations
 
 import io
 import re
+from itertools import cycle
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
 from data_prep.io import atomic_write
-
-from .posterior_effects import KIND_LABELS
+from inference.effects import SUMMARY_COLUMNS, format_value
 
 KIND_COLOURS = {"conditional": "C0", "population": "C1"}
+KIND_LABELS = {"conditional": "conditional (group effect 0)", "population": "population-averaged"}
 
 
 def png(fig: Figure) -> bytes:
@@ -55,7 +58,8 @@ def save_arviz(plot_collection, path: Path) -> Path:
 
 
 def panel_labels(panel) -> dict[str, str]:
-    """Each panel variable's long name (its `long_name` attr), to label axes and tables."""
+    """Each panel variable's long name (its `long_name` attr), to label axes and tables; variables without one are
+    left out (every labelling falls back to the variable's own name)."""
     return {str(name): str(panel[name].attrs["long_name"]) for name in panel.data_vars
             if "long_name" in panel[name].attrs}
 
@@ -86,8 +90,8 @@ def _axis_label(curves: pd.DataFrame, labels: dict[str, str] | None) -> str:
 
 
 def _focal_label(curves: pd.DataFrame, labels: dict[str, str] | None) -> str:
-    """The focal variable's long name (curves without a focal column are the paper's: counterbalancing)."""
-    return variable_label(curves["focal"].iloc[0] if "focal" in curves else "counterbalancing_a", labels)
+    """The long name of the focal variable of a set of curves."""
+    return variable_label(curves["focal"].iloc[0], labels)
 
 
 def plot_marginal_effects(curves: pd.DataFrame, freq: pd.DataFrame | None, labels: dict[str, str] | None = None,
@@ -125,7 +129,7 @@ def plot_predicted_probabilities(curves: pd.DataFrame, value: str = "probability
     fig, axes = plt.subplots(1, len(kinds), figsize=(5.5 * len(kinds), 4), squeeze=False, sharey=True)
     for ax, kind in zip(axes[0], kinds):
         part = curves[curves["kind"] == kind]
-        for i, (label, group) in enumerate(part.groupby("counterbalancing", sort=False)):
+        for i, (label, group) in enumerate(part.groupby("focal_level", sort=False)):
             ax.fill_between(group["value"], group["lower"], group["upper"], color=f"C{i}", alpha=0.2)
             ax.plot(group["value"], group[value], color=f"C{i}", label=f"{focal}: {label}")
         ax.set_title(KIND_LABELS[kind])
@@ -140,14 +144,14 @@ def plot_concessions(curves: pd.DataFrame, labels: dict[str, str] | None = None)
     quantities = list(dict.fromkeys(curves["quantity"]))
     kinds = list(dict.fromkeys(curves["kind"]))
     focal = _focal_label(curves, labels)
-    outcome = variable_label(curves["outcome"].iloc[0], labels) if "outcome" in curves else "concessions"
+    outcome = variable_label(curves["outcome"].iloc[0], labels)
     fig, axes = plt.subplots(len(quantities), len(kinds), figsize=(5.5 * len(kinds), 3.6 * len(quantities)),
                              squeeze=False)
     for row, quantity in enumerate(quantities):
         for col, kind in enumerate(kinds):
             ax = axes[row][col]
             part = curves[(curves["quantity"] == quantity) & (curves["kind"] == kind)]
-            for i, (label, group) in enumerate(part.groupby("counterbalancing", sort=False)):
+            for i, (label, group) in enumerate(part.groupby("focal_level", sort=False)):
                 ax.fill_between(group["value"], group["lower"], group["upper"], color=f"C{i}", alpha=0.2)
                 ax.plot(group["value"], group["estimate"], color=f"C{i}", label=f"{focal}: {label}")
             ax.set_title(f"{outcome}: {quantity}, {KIND_LABELS[kind]}", fontsize=10)
@@ -155,6 +159,87 @@ def plot_concessions(curves: pd.DataFrame, labels: dict[str, str] | None = None)
             ax.legend(frameon=False, fontsize=7)
     fig.tight_layout()
     return fig
+
+
+def plot_effects(frame: pd.DataFrame, x: str | None = None, labels: dict[str, str] | None = None) -> Figure:
+    """One panel per quantity of a frame of inference.effects: the estimate against `x` (default: the first grid
+    column) with its HDI band, conditional and population-averaged in two colours; other grid columns and contrasts
+    give one line each (categories on x: points with HDI bars, side by side). Axes are named by `labels` (e.g.
+    `panel_labels(panel)`), else the column names. Returns the figure (not saved, not closed)."""
+    labels = labels or {}
+    grid = [c for c in frame.columns if c not in SUMMARY_COLUMNS]
+    x = x or (grid[0] if grid else None)
+    if x is None or x not in frame:
+        raise ValueError(f"nothing to plot against: give x, one of the frame's grid columns ({grid or 'none'})")
+    lines = [c for c in (*grid, "contrast") if c in frame and c != x]
+    quantities = list(dict.fromkeys(frame["quantity"]))
+    fig, axes = plt.subplots(1, len(quantities), figsize=(4.2 * len(quantities), 3.4), squeeze=False)
+    numeric = pd.api.types.is_numeric_dtype(frame[x])
+    positions = None if numeric else {v: i for i, v in enumerate(dict.fromkeys(frame[x]))}
+    n_lines = frame.groupby(["kind", *lines], sort=False).ngroups
+    for ax, quantity in zip(axes[0], quantities):
+        rows = frame[frame["quantity"] == quantity]
+        number = 0
+        for kind, by_kind in rows.groupby("kind", sort=False):
+            styles, markers = cycle(["-", "--", ":", "-."]), cycle("os^D")
+            groups = by_kind.groupby(lines, sort=False) if lines else [((), by_kind)]
+            for key, line in groups:
+                key = key if isinstance(key, tuple) else (key,)
+                suffix = ", ".join(f"{labels.get(c, c)}={format_value(v)}" for c, v in zip(lines, key))
+                label = KIND_LABELS.get(kind, kind) + (f"; {suffix}" if suffix else "")
+                colour = KIND_COLOURS.get(kind, "C2")
+                if numeric:
+                    _draw_curve(ax, line.sort_values(x), x, colour, next(styles), label)
+                else:
+                    offset = 0.3 * ((number + 0.5) / n_lines - 0.5) * 2
+                    _draw_points(ax, line, x, positions, offset, colour, next(markers), label)
+                number += 1
+        if positions is not None:
+            ax.set_xticks(list(positions.values()), [format_value(v) for v in positions])
+        ax.set_title(_panel_title(frame, quantity, labels), fontsize=9)
+        ax.set_xlabel(labels.get(x, x))
+        ax.set_ylabel(_value_label(frame, quantity))
+    axes[0][0].legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def _panel_title(frame: pd.DataFrame, quantity: str, labels: dict[str, str]) -> str:
+    """What a panel of `plot_effects` shows: the derivative, the change or the quantity itself."""
+    variable = frame.attrs.get("variable")
+    name = labels.get(variable, variable)
+    if frame.attrs.get("effect") == "slope":
+        if quantity.startswith("cross-partial: ") and frame.attrs.get("grid"):
+            moderator = labels.get(frame.attrs["grid"][0], frame.attrs["grid"][0])
+            return f"d\u00b2 {quantity.removeprefix('cross-partial: ')} / d {name} d {moderator}"
+        return f"d {quantity} / d {name}"
+    if frame.attrs.get("effect") == "comparison":
+        return f"{quantity}: change with {name}"
+    return quantity
+
+
+def _value_label(frame: pd.DataFrame, quantity: str) -> str:
+    """The y axis of a panel of `plot_effects`."""
+    effect = frame.attrs.get("effect")
+    if effect == "comparison":
+        return f"difference in {quantity}"
+    if effect == "slope" and not quantity.startswith("cross-partial"):
+        return f"slope of {quantity}"
+    return quantity
+
+
+def _draw_curve(ax, line: pd.DataFrame, x: str, colour: str, style: str, label: str) -> None:
+    """The estimate as a line over a numeric x with its HDI as a band."""
+    ax.plot(line[x], line["estimate"], color=colour, linestyle=style, label=label)
+    ax.fill_between(line[x], line["lower"], line["upper"], color=colour, alpha=0.2, linewidth=0)
+
+
+def _draw_points(ax, line: pd.DataFrame, x: str, positions: dict, offset: float, colour: str, marker: str,
+                 label: str) -> None:
+    """The estimate as points with HDI bars at the categories of x, shifted by `offset` so lines sit apart."""
+    where = np.array([positions[v] for v in line[x]], dtype=float) + offset
+    errors = [line["estimate"] - line["lower"], line["upper"] - line["estimate"]]
+    ax.errorbar(where, line["estimate"], yerr=errors, color=colour, fmt=marker, capsize=3, markersize=4, label=label)
 
 
 def plot_replicated_counts(tables: dict[str, pd.DataFrame], title: str, ylabel: str = "Events") -> Figure:

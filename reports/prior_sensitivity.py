@@ -22,7 +22,7 @@ from models.design import ModelData
 from models.specs import ModelSpec
 
 from .frequentist import interaction_variables
-from .posterior_effects import marginal_effect_curves
+from .posterior_effects import MARGINAL_EFFECT_COLUMNS, marginal_effect_curves
 from .posterior_plots import variable_label
 
 
@@ -83,8 +83,7 @@ def effect_curves_by_set(fits: dict[str, object], data: ModelData, kind: str = "
     conditional curve for models without a group); empty for models without such an interaction."""
     found = interaction_variables(data)
     if isinstance(found, str):
-        return pd.DataFrame(columns=["model", "focal", "moderator", "value", "kind", "effect", "lower", "upper",
-                                     "prior_set"])
+        return pd.DataFrame(columns=[*MARGINAL_EFFECT_COLUMNS, "prior_set"])
     frames = []
     for name, tree in fits.items():
         draws = PosteriorDraws.from_tree(tree, data, every=2)
@@ -136,7 +135,7 @@ def plot_effects_by_set(curves: pd.DataFrame, labels: dict[str, str] | None = No
                 lw=2 if name == "default" else 1.2, label=name)
     ax.axhline(0, color="grey", lw=0.8)
     first = curves.iloc[0]
-    outcome = variable_label(first["outcome"], labels) if "outcome" in curves else "the outcome"
+    outcome = variable_label(first["outcome"], labels)
     ax.set_xlabel(f"{variable_label(first['moderator'], labels)} (model {first['model']})")
     ax.set_ylabel(f"Effect of {variable_label(first['focal'], labels)}\non Pr({outcome}) ({first['kind']})")
     ax.legend(frameon=False, fontsize=7, ncol=2)

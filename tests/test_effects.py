@@ -1,6 +1,7 @@
 """Predictions, comparisons and slopes (inference.effects) from hand-made posteriors, against closed forms: the
 logit's probability, slope and cross-partial, the population average against numerical integration, the hurdle's
-expected count, the ordinal category probabilities, and contrasts against differences of predictions."""
+expected count, the ordinal category probabilities, contrasts against differences of predictions, the link scale,
+the grids and the design's derivative; and the plot of their frames (reports.posterior_plots.plot_effects)."""
 
 from __future__ import annotations
 
@@ -17,10 +18,11 @@ from scipy.integrate import quad  # noqa: E402
 from scipy.special import expit  # noqa: E402
 from scipy.stats import nbinom, norm, poisson  # noqa: E402
 
-from inference.effects import (comparisons, grid_frame, plot_effects, predictions, slopes,  # noqa: E402
-                               truncated_count_mean)
+from inference.effects import (PosteriorDraws, comparisons, design_derivative, focal_levels,  # noqa: E402
+                               grid_frame, observed_range, odds_ratios, predictions, slopes, truncated_count_mean)
 from models.design import model_data  # noqa: E402
 from models.specs import ModelSpec  # noqa: E402
+from reports.posterior_plots import plot_effects  # noqa: E402
 from simulate import simulated_panel  # noqa: E402
 
 CHAINS, DRAWS = 2, 15
@@ -285,3 +287,63 @@ def test_population_cross_partial_is_the_derivative_of_the_slope(logit):
     fd = (around.isel(point=1) - around.isel(point=0)) / (2 * d)
     np.testing.assert_allclose(cross.sel(quantity="cross-partial: Pr(y=1)").isel(point=0),
                                fd.sel(quantity="Pr(y=1)"), rtol=1e-4, atol=1e-7)
+
+
+def test_link_scale_slope_is_the_coefficients_and_the_same_for_both_kinds(logit):
+    """d eta / d cb = b_cb + b_int z: the log-odds slope the report shows beside the probability's."""
+    data, tree = logit
+    z = np.array([0.1, 0.5, 0.9])
+    values = slopes(tree, data, "cb", by={"threat": z}, scale="link", draws=True)
+    assert list(values["quantity"].values) == ["linear predictor (logit)"]
+    b = coef_draws(tree)
+    expected = b["cb"].to_numpy()[:, None] + np.outer(b["cb:threat"], z)
+    for kind in ("conditional", "population"):
+        np.testing.assert_allclose(values.sel(kind=kind, quantity="linear predictor (logit)"), expected, rtol=1e-9)
+    with pytest.raises(ValueError, match="unknown scale 'logit'"):
+        slopes(tree, data, "cb", by={"threat": z}, scale="logit")
+
+
+def test_link_scale_of_a_hurdle_has_both_parts_and_odds_ratios_are_its_exponent(frame):
+    data = model_data(frame, ModelSpec("h", "count ~ cb * threat + ally + (1 | dyad)", family="hurdle_poisson",
+                                       count_formula="~ threat"))
+    tree = fake_fit(data, count_coef=("count_coef_term", list(data.count_X.columns), 0.2))
+    values = predictions(tree, data, {"threat": [0.0, 1.0]}, kinds=("conditional",), scale="link", draws=True)
+    assert list(values["quantity"].values) == ["linear predictor (zero)", "linear predictor (count)"]
+    c = coef_draws(tree, "count_coef", "count_coef_term")
+    np.testing.assert_allclose(values.sel(kind="conditional", quantity="linear predictor (count)"),
+                               c["Intercept"].to_numpy()[:, None] + np.outer(c["threat"], [0.0, 1.0]), rtol=1e-12)
+    difference = comparisons(tree, data, "ally", kinds=("conditional",), scale="link", draws=True)
+    ratio = odds_ratios(tree, data, "ally")
+    assert ratio["odds_ratio"].iloc[0] == pytest.approx(
+        float(np.exp(difference.sel(kind="conditional", quantity="linear predictor (zero)")).mean()), rel=1e-12)
+
+
+def test_draws_made_once_serve_every_call(logit):
+    """PosteriorDraws in place of the tree give the same numbers; thinning belongs to making them."""
+    data, tree = logit
+    draws = PosteriorDraws.from_tree(tree, data, every=2)
+    pd.testing.assert_frame_equal(slopes(draws, data, "cb", by="threat", points=4),
+                                  slopes(tree, data, "cb", by="threat", points=4, every=2))
+    with pytest.raises(ValueError, match="thin the draws when making them"):
+        predictions(draws, data, "threat", every=2)
+
+
+def test_observed_range_and_focal_levels(logit):
+    data, _ = logit
+    cb = data.rows["cb"]
+    assert observed_range(data, "cb", 3) == [cb.min(), (cb.min() + cb.max()) / 2, cb.max()]
+    levels = focal_levels(data, "cb")
+    assert list(levels.values()) == [0.0, cb.mean(), cb.mean() + cb.std()]
+    assert list(levels) == ["none (0)", f"mean ({cb.mean():.2f})", f"mean + 1 sd ({cb.mean() + cb.std():.2f})"]
+    assert grid_frame(data, {"threat": None}, points=3)["threat"].tolist() == observed_range(data, "threat", 3)
+
+
+def test_design_derivative_through_a_transform(frame):
+    """y ~ np.log1p(cb) * threat: d design / d cb is 1 / (1 + cb) and threat / (1 + cb), 0 where cb is not read."""
+    data = model_data(frame, ModelSpec("t2", "y ~ np.log1p(cb) * threat + (1 | dyad)", sample="sample"))
+    rows = grid_frame(data, {"threat": [0.0, 1.0]})
+    slope = design_derivative(data, rows, "cb")
+    cb = data.rows["cb"].mean()
+    np.testing.assert_allclose(slope["np.log1p(cb)"], 1 / (1 + cb), rtol=1e-8)
+    np.testing.assert_allclose(slope["np.log1p(cb):threat"], rows["threat"] / (1 + cb), rtol=1e-8)
+    assert (slope["Intercept"] == 0).all() and (slope["threat"] == 0).all()

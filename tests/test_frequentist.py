@@ -104,6 +104,34 @@ def test_marginal_effect_matches_finite_difference():
         assert row.effect == pytest.approx(numeric, rel=1e-5)
         assert row.lower < row.effect < row.upper
     probs = predicted_probability_curve(fit, data, "threat", points=3)
-    assert set(probs["counterbalancing_value"].round(6)) == {0.0, round(data.X.cb.mean(), 6),
-                                                             round(data.X.cb.mean() + data.X.cb.std(), 6)}
+    assert set(probs["focal_value"].round(6)) == {0.0, round(data.X.cb.mean(), 6),
+                                                  round(data.X.cb.mean() + data.X.cb.std(), 6)}
     assert ((probs.lower <= probs.probability) & (probs.probability <= probs.upper)).all()
+
+
+def test_delta_method_curves_equal_the_analytic_derivative():
+    """The engine's central difference of the design gives the curve and bands of the exact derivative the figures
+    used before it (d X / d cb = (0, 1, 0, threat)) to 1e-6; the predicted probabilities are at 0, mean, mean + sd."""
+    data = model_data(simulated_panel(seed=4), SPEC)
+    fit = fit_logit(data)
+    curve = marginal_effect_curve(fit, data, "threat", points=11)
+    b, V = fit.table["estimate"][list(data.X.columns)].to_numpy(), fit.covariance.to_numpy()
+    z, cb = curve["value"].to_numpy(), data.X["cb"].mean()
+    X = np.column_stack([np.ones_like(z), np.full_like(z, cb), z, cb * z])
+    dX = np.column_stack([np.zeros_like(z), np.ones_like(z), np.zeros_like(z), z])
+    p, slope = expit(X @ b), dX @ b
+    effect = p * (1 - p) * slope
+    grad = (p * (1 - p) * (1 - 2 * p) * slope)[:, None] * X + (p * (1 - p))[:, None] * dX
+    se, se_logodds = (np.sqrt(np.einsum("ij,jk,ik->i", g, V, g)) for g in (grad, dX))
+    z95 = 1.959963984540054
+    expected = np.column_stack([effect, effect - z95 * se, effect + z95 * se, slope, slope - z95 * se_logodds,
+                                slope + z95 * se_logodds])
+    columns = ["effect", "lower", "upper", "logodds_effect", "logodds_lower", "logodds_upper"]
+    np.testing.assert_allclose(curve[columns].to_numpy(), expected, rtol=1e-6)
+    assert list(curve.columns) == ["model", "outcome", "focal", "moderator", "value", *columns]
+    np.testing.assert_allclose(z, np.linspace(data.rows["threat"].min(), data.rows["threat"].max(), 11))
+    probs = predicted_probability_curve(fit, data, "threat", points=11)
+    assert list(probs.columns) == ["model", "outcome", "focal", "moderator", "value", "focal_level", "focal_value",
+                                   "probability", "lower", "upper"]
+    at_mean = probs[probs["focal_level"].str.startswith("mean (")]
+    np.testing.assert_allclose(at_mean["probability"], expit(X @ b), rtol=1e-12)

@@ -419,13 +419,10 @@ def robustness(
 ) -> None:
     """The paper's robustness checks (section 5 and its appendix): every variant of the main models, fitted as the
     paper did, with the key findings side by side."""
-    from models.robustness import get_variants, load_variants
-
     from .display import print_findings
     from .stages.robustness import robustness as run
 
-    get_variants(variants, load_variants(variant_file))  # an unknown variant fails before any path is checked
-    settings = RobustnessSettings(
+    settings = RobustnessSettings(  # the variant file and the variants are checked here, before any path
         variants=() if variants == "all" else _names(variants, [], "variants", "variant"), variant_file=variant_file,
         panel=panel, data_dir=data_dir, bayes=bayes,
         sampler=SamplerSettings(draws=draws, tune=tune, chains=chains, seed=seed), retries=retries,

@@ -1,6 +1,6 @@
 """Heckman's (1979) two-step selection model, as the paper's robustness check of Table 2 uses it: a probit of
-selection (forming a pact) over every row, then a linear model of the outcome (the number of concessions) over
-the selected rows with the inverse Mills ratio, with Heckman's corrected covariance (Greene 2003, eq. 22-22)."""
+selection (there: forming a pact) over every row, then a linear model of the outcome (the number of concessions)
+over the selected rows with the inverse Mills ratio, with Heckman's corrected covariance (Greene 2003, eq. 22-22)."""
 
 from __future__ import annotations
 

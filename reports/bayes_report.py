@@ -35,7 +35,7 @@ from .frequentist import interaction_variables, marginal_effect_curve
 from .formatting import HDI, number, with_interval, with_se
 from .html import Figures
 from .key_effect import key_effect_parts
-from .posterior_effects import concession_curves, marginal_effect_curves, predicted_probability_curves
+from .posterior_effects import count_curves, marginal_effect_curves, predicted_probability_curves
 from .posterior_tables import WEAKLY_IDENTIFIED, count_part_identification, interaction_probabilities, population_table
 from .predictive import calibration_table, count_predictive, region_of, replicate_counts, row_probabilities
 
@@ -155,11 +155,11 @@ def effect_parts(name: str, tree, data: ModelData, report: Report, figures: Figu
             probabilities, ylabel=outcome, labels=labels)),
             f"{name}: {outcome} at {focal_label} 0, mean and mean + 1 sd"), level=3)]
     if draws.count_coef is not None:
-        counts = concession_curves(draws, data, moderator)
-        tables[f"{name}_concessions"] = counts
+        counts = count_curves(draws, data, moderator)
+        tables[f"{name}_counts"] = counts
         label = plots.variable_label(spec.outcome, labels)
         parts.append(html.section(f"Counts: {label}", figures.add(
-            f"{name}_concessions", plots.png(plots.plot_concessions(counts, labels)),
+            f"{name}_counts", plots.png(plots.plot_counts(counts, labels)),
             f"{name}: Pr(any) and expected count of {label}"),
             *count_part_parts(name, tree, report.records[name], labels, tables), level=3))
     return parts

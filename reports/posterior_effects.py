@@ -86,9 +86,9 @@ def predicted_probability_curves(draws: PosteriorDraws, data: ModelData, moderat
                       for label, level, summary in found], ignore_index=True)
 
 
-def concession_curves(draws: PosteriorDraws, data: ModelData, moderator: str | None = None,
-                      points: int = CURVE_POINTS, kinds: tuple[str, ...] = KINDS, prob: float = PROB
-                      ) -> pd.DataFrame:
+def count_curves(draws: PosteriorDraws, data: ModelData, moderator: str | None = None,
+                 points: int = CURVE_POINTS, kinds: tuple[str, ...] = KINDS, prob: float = PROB
+                 ) -> pd.DataFrame:
     """Hurdle models: Pr(any count) and the expected count, Pr(any) x E[count | count > 0] (the count part's own
     terms), across `moderator` at three levels of the focal variable."""
     if draws.count_coef is None:

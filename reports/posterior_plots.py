@@ -139,7 +139,7 @@ def plot_predicted_probabilities(curves: pd.DataFrame, value: str = "probability
     return fig
 
 
-def plot_concessions(curves: pd.DataFrame, labels: dict[str, str] | None = None) -> Figure:
+def plot_counts(curves: pd.DataFrame, labels: dict[str, str] | None = None) -> Figure:
     """Hurdle models: Pr(any count) and the expected count across the moderator (named after the outcome)."""
     quantities = list(dict.fromkeys(curves["quantity"]))
     kinds = list(dict.fromkeys(curves["kind"]))

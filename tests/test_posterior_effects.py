@@ -21,7 +21,7 @@ from models.design import model_data
 from models.quadrature import QuadratureOptions
 from models.specs import ModelSpec
 from reports.frequentist import interaction_variables, marginal_effect_curve
-from reports.posterior_effects import concession_curves, marginal_effect_curves, predicted_probability_curves
+from reports.posterior_effects import count_curves, marginal_effect_curves, predicted_probability_curves
 from simulate import SPEC, simulated_panel
 
 COEF = pd.DataFrame([[-4.0, 0.8, 0.5, -0.6], [-3.5, 1.0, 0.2, -0.9], [-4.2, 0.6, 0.7, -0.3]],
@@ -115,7 +115,7 @@ def test_hurdle_expected_count_uses_the_count_part_terms():
     data = model_data(simulated_panel(n_dyads=50, years=6), spec)
     count = pd.DataFrame([[0.3, 0.5], [0.1, -0.2], [0.6, 0.4]], columns=["Intercept", "threat"])
     draws = PosteriorDraws("h", COEF, SD, count_coef=count)
-    curves = concession_curves(draws, data, "threat", points=3, kinds=("conditional",))
+    curves = count_curves(draws, data, "threat", points=3, kinds=("conditional",))
     cb = data.rows["cb"].mean()
     at_mean = curves["focal_level"].str.startswith("mean (")
     for row in curves[(curves["quantity"] == "expected count") & at_mean].itertuples():

@@ -242,7 +242,7 @@ def test_report_of_any_spec_skips_what_does_not_apply(varied):
     assert "Counts: Concessions, A" in text and "Threat to A (from the panel)" in text
     assert "Model comparison by leave-one-group-out PSIS-LOO (state_a, dyad)" in text
     figures = {p.name for p in (out / "figures").glob("*.png")}
-    assert {"s_state_calibration.png", "s_hurdle_rootogram.png", "s_hurdle_concessions.png",
+    assert {"s_state_calibration.png", "s_hurdle_rootogram.png", "s_hurdle_counts.png",
             "s_plain_marginal_effects.png", "s_nogroup_predicted.png", "s_ordinal_trace.png"} <= figures
     assert not {"s_state_marginal_effects.png", "s_plain_calibration.png", "s_ordinal_predicted.png"} & figures
     tables = out / "tables"

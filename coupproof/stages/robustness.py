@@ -58,6 +58,8 @@ class RobustnessSettings:
     ------
     ValueError
         If `retries` is below 0, naming the option.
+    models.robustness.VariantError
+        If the variant file cannot be used or names no such variant (checked on creation, before any work).
 
     Examples
     --------
@@ -78,6 +80,20 @@ class RobustnessSettings:
 
     def __post_init__(self) -> None:
         at_least(self.retries, 0, "retries")
+        self.chosen()  # the variant file and the variants' names are checked now, before any path or panel
+
+    def chosen(self) -> tuple:
+        """Read the suite of `variant_file` and pick the chosen variants.
+
+        Returns
+        -------
+        tuple of (models.robustness.Suite, list of models.robustness.Variant)
+            The suite and the variants to fit, in the file's order for all of them, else in the order given.
+        """
+        from models.robustness import get_variants, load_suite
+
+        suite = load_suite(self.variant_file)
+        return suite, get_variants(",".join(self.variants) or "all", suite.variants)
 
 
 @dataclass
@@ -219,7 +235,6 @@ def robustness(settings: RobustnessSettings, progress: Progress | None = None) -
     from inference.robustness import bayes_jobs, fit_variant, prepare_variant
     from inference.store import load_fit, load_fit_with_record
     from models.priors import load_priors
-    from models.robustness import get_variants, load_suite
     from models.specs import PAPER_MODELS
     from reports import robustness as rb
     from reports.posterior_plots import png
@@ -227,8 +242,7 @@ def robustness(settings: RobustnessSettings, progress: Progress | None = None) -
     from ..api import Model
 
     progress = progress or Progress()
-    suite = load_suite(settings.variant_file)
-    chosen = get_variants(",".join(settings.variants) or "all", suite.variants)
+    suite, chosen = settings.chosen()
     base = read_panel(settings.panel)
     data_dir = resolve_data_dir(settings.data_dir)
     built: dict[tuple, object] = {}

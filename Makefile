@@ -37,9 +37,9 @@ help:
 	@echo "make docs   results pages docs/results/*.md from the build outputs (coupproof results); builds nothing"
 	@echo "make test   run the test suite"
 	@echo "make lock   re-resolve requirements.lock (exact versions that make installs) from pyproject.toml"
-	@echo "make bench  time the panel build, the frequentist fits, the Bayesian fit of Model 4 and the frequentist"
-	@echo "            robustness suite, the country-year panel and DCA fits ($(BUILD)/bench/; the Bayesian suite's"
-	@echo "            time: build/robustness/timing.json)"
+	@echo "make bench  time the panel build, the frequentist fits, the six Bayesian fits (and plain Model 4), the"
+	@echo "            frequentist robustness suite, the country-year panel and DCA fits (benchmarks/; results in"
+	@echo "            $(BUILD)/bench/; the Bayesian robustness suite's time: build/robustness/timing.json)"
 
 # The environment is installed from requirements.lock (exact versions of every package, for reruns that give the
 # same draws next year); pyproject.toml keeps the loose ranges for users who add the package to their own.

@@ -26,6 +26,7 @@ from inference.diagnostics import ESS_MIN
 from inference.settings import DEFAULT_SEED, SamplerSettings
 
 from .defaults import BUILD, COUNTRY_YEAR_PANEL, FITS, FREQ, PANEL, REPORT, ROBUSTNESS, SENSITIVITY, VALIDATE
+from .stages.base import Progress, names
 from .stages.calibration import CalibrationSettings
 from .stages.fit import FitSettings
 from .stages.frequentist import PAPER_MODELS
@@ -138,16 +139,8 @@ def command(name: str | None = None):
     return lambda function: app.command(name)(guarded(function))
 
 
-def _names(text: str, all_names, option: str = "model", what: str = "model") -> tuple[str, ...]:
-    from .stages.base import names
-
-    return names(text, all_names, option, what)
-
-
-def _progress():
+def _progress() -> Progress:
     """The stages' voice on the command line: rich on stderr."""
-    from .stages.base import Progress
-
     return Progress(console=console)
 
 
@@ -225,7 +218,7 @@ def freq(
     from .display import print_comparison
     from .stages.frequentist import FrequentistSettings, frequentist
 
-    settings = FrequentistSettings(_names(models, load_specs(specs), "models"), panel, specs)
+    settings = FrequentistSettings(names(models, load_specs(specs), "models"), panel, specs)
     check_output(out, folder=True, inputs=[panel, specs], what="results")
     result = frequentist(settings, _progress())
     result.write(out)
@@ -269,7 +262,7 @@ def fit_command(
     from .stages.fit import fit_models, fit_path, prepare_models
 
     settings = FitSettings(
-        models=_names(model, PAPER), panel=panel, specs=specs, method=method, priors=priors,
+        models=names(model, PAPER), panel=panel, specs=specs, method=method, priors=priors,
         sampler=SamplerSettings(sampler=sampler, draws=draws, tune=tune, chains=chains, seed=seed,
                                 target_accept=target_accept, adaptation=adaptation, ess_min=ess_min),
         loglik_every=loglik_every, retries=retries)
@@ -305,7 +298,7 @@ def report(
 
     from .stages.report import ReportResult, report as build
 
-    settings = ReportSettings(models=_names(model, PAPER), fits=fits, panel=panel, freq=freq, specs=specs,
+    settings = ReportSettings(models=names(model, PAPER), fits=fits, panel=panel, freq=freq, specs=specs,
                               ppc_draws=ppc_draws, sensitivity=sensitivity, robustness=robustness, validate=validate,
                               title=title)
     check_output(out, folder=True, inputs=settings.inputs, what="report")
@@ -339,7 +332,7 @@ def sensitivity(
     from .stages.sensitivity import SensitivitySettings, sensitivity as run
 
     settings = SensitivitySettings(
-        models=_names(model, load_specs(specs)), prior_sets=prior_sets, panel=panel, fits=fits, specs=specs,
+        models=names(model, load_specs(specs)), prior_sets=prior_sets, panel=panel, fits=fits, specs=specs,
         sampler=SamplerSettings(draws=draws, tune=tune, chains=chains, seed=seed), refits=refits,
         scheduler=scheduler, cache=out / "cache")
     check_output(out, folder=True, inputs=[panel, fits, specs, prior_sets], what="sensitivity")
@@ -383,7 +376,7 @@ def priors(
     from .stages.priors import compare_priors
 
     settings = PriorComparisonSettings(
-        models=_names(model, PAPER), sets=_names(sets, [], "sets", "prior set"), panel=panel, fits=fits, freq=freq,
+        models=names(model, PAPER), sets=names(sets, [], "sets", "prior set"), panel=panel, fits=fits, freq=freq,
         specs=specs, sampler=SamplerSettings(draws=draws, tune=tune, chains=chains, seed=seed), retries=retries,
         scheduler=scheduler, cache=out / "cache")
     check_output(out, folder=True, inputs=[panel, fits, freq, specs], what="prior comparison")
@@ -423,7 +416,7 @@ def robustness(
     from .stages.robustness import robustness as run
 
     settings = RobustnessSettings(  # the variant file and the variants are checked here, before any path
-        variants=() if variants == "all" else _names(variants, [], "variants", "variant"), variant_file=variant_file,
+        variants=() if variants == "all" else names(variants, [], "variants", "variant"), variant_file=variant_file,
         panel=panel, data_dir=data_dir, bayes=bayes,
         sampler=SamplerSettings(draws=draws, tune=tune, chains=chains, seed=seed), retries=retries,
         scheduler=scheduler, fits=fits, cache=out / "cache")
@@ -462,7 +455,7 @@ def validate(
     from .stages.calibration import calibrate
 
     settings = CalibrationSettings(
-        cases=() if cases == "all" else _names(cases, [], "cases", "case"), config=config, panel=panel,
+        cases=() if cases == "all" else names(cases, [], "cases", "case"), config=config, panel=panel,
         country_year_panel=country_year_panel, fits=fits, simulations=simulations, scheduler=scheduler, mle=mle,
         cache=out / "cache")
     check_output(out, folder=True, inputs=[panel, country_year_panel, fits, config], what="calibration")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from inference.settings import SamplerSettings
 
-from ..defaults import FITS, PANEL
+from ..defaults import PANEL
 from .base import Progress, at_least
 
 

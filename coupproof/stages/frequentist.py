@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..defaults import FREQ, PANEL
+from ..defaults import PANEL
 from .base import Progress, read_png, read_table, write_markdown, write_png, write_table
 
 PAPER_MODELS = ("m1", "m2", "m3", "m4", "h1", "h2")  # models/paper_models.toml's, in the paper's order

@@ -160,7 +160,7 @@ class ReportResult:
         return cls(page.read_text(), figures, tables)
 
 
-def gather(settings: ReportSettings, progress: Progress):
+def gather(settings: ReportSettings):
     """Gather what the report is built from: the saved fits of the settings' models and the other stages' results.
 
     A fit not yet made, missing frequentist results or a checksum that differs from the panel's become warnings
@@ -170,8 +170,6 @@ def gather(settings: ReportSettings, progress: Progress):
     ----------
     settings : ReportSettings
         The models and the folders to read.
-    progress : Progress
-        Where the stage says what it is doing.
 
     Returns
     -------
@@ -242,7 +240,7 @@ def gather(settings: ReportSettings, progress: Progress):
 
 
 def report(settings: ReportSettings, progress: Progress | None = None) -> ReportResult:
-    """Write the report of the saved fits and of whatever other stage results exist; nothing is refitted.
+    """Build the report of the saved fits and of whatever other stage results exist; nothing is refitted.
 
     `coupproof report` runs this stage.
 
@@ -276,7 +274,7 @@ def report(settings: ReportSettings, progress: Progress | None = None) -> Report
     from reports.bayes_report import build_report
 
     progress = progress or Progress()
-    inputs = gather(settings, progress)
+    inputs = gather(settings)
     with progress.status("Writing the report ..."):
         built = build_report(inputs)
     return ReportResult(built.html, built.figures, built.tables)

@@ -1,6 +1,8 @@
 """The robustness variants (packaged in `robustness.toml`) as model specs: each variant changes the base models'
 formulas (`rename` a variable, `add` terms), the panel build (`panel` options), the design (`monadic`) or the
-estimator, so that every variant is fitted by the same model layer, not by a code path of its own."""
+estimator, so that every variant is fitted by the same model layer, not by a code path of its own. The file's
+[suite] table names the main models, what the main tables found for each one's key interaction and the models of
+the forest plot (`Suite`), so that no study's model names live in the code."""
 
 from __future__ import annotations
 

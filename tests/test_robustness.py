@@ -153,6 +153,13 @@ def test_packaged_variants_as_formulas():
     ('[x]\nmodels = ["m9"]\n', "[x] unknown base model(s) m9"),
     ('[x]\nestimator = "heckman"\nmodels = ["h1"]\n', "[x] a Heckman model needs an exclusion restriction"),
     ('[x]\nadd = ["(threat_a | dyad)"]\n', "[x] model x-m2: formula: (threat_a | dyad): group-specific slopes"),
+    ('[x]\nestimator = "heckman"\nmodels = ["h1"]\nexclusion = ["shared_defense_pact"]\n',
+     "[x] a Heckman model needs the selection equation's outcome (selection = \"...\")"),
+    ('[suite]\nmain = ["m2", "m9"]\n', "[suite] unknown model(s) m9"),
+    ('[suite]\nmain = ["m2"]\nfindings = { m4 = { sign = -1, significant = true } }\n',
+     "[suite] findings.m4 must name a main model and give sign = -1, 0 or 1 and significant = true or false"),
+    ('[suite]\nmain = ["m2"]\nfindings = { m2 = { sign = 2, significant = true } }\n', "[suite] findings.m2 must"),
+    ('[suite]\ncolour = "red"\n', "[suite] unknown field(s) colour; known: findings, forest, key_parts, main"),
 ])
 def test_variant_file_errors(tmp_path, text, message):
     path = tmp_path / "variants.toml"
@@ -160,6 +167,15 @@ def test_variant_file_errors(tmp_path, text, message):
     with pytest.raises(VariantError) as info:
         load_variants(path)
     assert message in str(info.value)
+
+
+def test_the_packaged_suite_names_its_main_models_and_findings():
+    suite = load_suite()
+    assert suite.main == ("m2", "m4", "h1", "h2") and suite.forest == ("m2", "m4")
+    assert suite.findings["m4"].describe() == "negative and significant"
+    assert suite.findings["m2"].describe() == "not significant"
+    assert suite.base_model("full_sample-m4") == "m4" and suite.base_model("x-m9") is None
+    assert suite.variants["heckman_selection"].selection == "new_defense_pact"
 
 
 def test_unknown_variant_name():

@@ -13,7 +13,7 @@ PYENV_ROOT_DIR := $(shell pyenv root 2>/dev/null || echo $$HOME/.pyenv)
 PYTHON312 := $(shell for c in $(PYTHON) python3.12 $$(ls -d $(PYENV_ROOT_DIR)/versions/3.12*/bin/python3.12 2>/dev/null | sort -V -r); do \
   "$$c" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))' >/dev/null 2>&1 && { command -v "$$c"; break; }; done)
 
-.PHONY: help all data freq fit report sensitivity priors robustness dca institutions validate docs test browser bench lock \
+.PHONY: help all data freq fit report sensitivity priors robustness dca institutions validate prior-check docs test browser bench lock \
   clean distclean FORCE
 
 help:
@@ -34,6 +34,9 @@ help:
 	@echo "make validate     simulation-based calibration of every model family, recovery at Model 4's posterior"
 	@echo "            mean and the kernel's marginal MLE against an independent reference (build/validate/;"
 	@echo "            about 75 min on 2 cores, cached per simulation; VALIDATE_ARGS, e.g. --cases logit_dyad)"
+	@echo "make prior-check  prior predictive check of every packaged model and robustness variant: the observed event"
+	@echo "            rate (count mean, category shares) against the central 90% of what the priors predict"
+	@echo "            ($(BUILD)/prior_check/; PRIOR_CHECK_ARGS, e.g. --priors wide)"
 	@echo "make docs   results pages docs/results/*.md from the build outputs (coupproof results); builds nothing"
 	@echo "make test   run the test suite"
 	@echo "make lock   re-resolve requirements.lock (exact versions that make installs) from pyproject.toml"
@@ -204,6 +207,20 @@ VALIDATE_ARGS ?=
 validate: $(PANEL) $(BUILD)/country_year/panel.nc $(BUILD)/fits/m4_marginal.nc
 	$(call step,validate,$(CLI) validate --panel $(PANEL) --country-year-panel $(BUILD)/country_year/panel.nc \
 	  --fits $(BUILD)/fits --out $(BUILD)/validate $(VALIDATE_ARGS))
+
+# The prior predictive check of every packaged spec: the paper's models and every robustness variant on the dyad
+# panel, the DCA and institutionalization studies on theirs; fails (after all three) if an observed value lies outside.
+PRIOR_CHECK_ARGS ?=
+
+prior-check: $(PANEL) $(DCA_PANEL) $(INST_PANEL)
+	@status=0; \
+	$(CLI) prior-check --models $(MODEL_LIST) --variants all --panel $(PANEL) --data-dir "$(DATA_DIR)" \
+	  --out $(BUILD)/prior_check/paper $(PRIOR_CHECK_ARGS) || status=1; \
+	$(CLI) prior-check --specs models/dca_models.toml --models all --panel $(DCA_PANEL) \
+	  --out $(BUILD)/prior_check/country_year $(PRIOR_CHECK_ARGS) || status=1; \
+	$(CLI) prior-check --specs models/institutions_models.toml --models all --panel $(INST_PANEL) \
+	  --out $(BUILD)/prior_check/institutions $(PRIOR_CHECK_ARGS) || status=1; \
+	exit $$status
 
 # The results pages (docs/results/*.md) from whatever the build holds; builds nothing.
 docs: $(VENV)/.installed

@@ -529,10 +529,10 @@ class Fit:
         return az.summary(self.idata, var_names=var_names or self.population, ci_prob=HDI_PROB, ci_kind="hdi")
 
     def print_diagnostics(self) -> None:
-        """Print the diagnostics table and the verdict on the console (a failed fit in red)."""
+        """Print the diagnostics table, the priors in words and the verdict on the console (a failed fit in red)."""
         from .display import print_diagnostics
 
-        print_diagnostics(self.spec.name, self.diagnostics, self.record.wall_seconds)
+        print_diagnostics(self.spec.name, self.diagnostics, self.record.wall_seconds, self.record.describe_priors())
 
     def plot_trace(self, var_names: list[str] | None = None, **kwargs):
         """Draw the trace and marginal density of each population parameter.

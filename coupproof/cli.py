@@ -25,12 +25,24 @@ from data_prep.sources import DATA_DIR_ENV, DEFAULT_DATA_DIR
 from inference.diagnostics import ESS_MIN
 from inference.settings import DEFAULT_SEED, SamplerSettings
 
-from .defaults import BUILD, COUNTRY_YEAR_PANEL, FITS, FREQ, PANEL, REPORT, ROBUSTNESS, SENSITIVITY, VALIDATE
+from .defaults import (
+    BUILD,
+    COUNTRY_YEAR_PANEL,
+    FITS,
+    FREQ,
+    PANEL,
+    PRIOR_CHECK,
+    REPORT,
+    ROBUSTNESS,
+    SENSITIVITY,
+    VALIDATE,
+)
 from .stages.base import Progress, names
 from .stages.calibration import CalibrationSettings
 from .stages.fit import FitSettings
 from .stages.frequentist import PAPER_MODELS
 from .stages.panel import PanelSettings
+from .stages.prior_check import PriorCheckSettings
 from .stages.priors import COMPARE_SAMPLER, PriorComparisonSettings
 from .stages.report import ReportSettings
 from .stages.robustness import ROBUST_SAMPLER, RobustnessSettings
@@ -296,7 +308,8 @@ def report(
     """Write the HTML report of the saved Bayesian fits (never refits)."""
     from models.specs import PAPER_MODELS as PAPER
 
-    from .stages.report import ReportResult, report as build
+    from .stages.report import ReportResult
+    from .stages.report import report as build
 
     settings = ReportSettings(models=names(model, PAPER), fits=fits, panel=panel, freq=freq, specs=specs,
                               ppc_draws=ppc_draws, sensitivity=sensitivity, robustness=robustness, validate=validate,
@@ -329,7 +342,8 @@ def sensitivity(
     from models.specs import load_specs
 
     from .display import print_prior_sets
-    from .stages.sensitivity import SensitivitySettings, sensitivity as run
+    from .stages.sensitivity import SensitivitySettings
+    from .stages.sensitivity import sensitivity as run
 
     settings = SensitivitySettings(
         models=names(model, load_specs(specs)), prior_sets=prior_sets, panel=panel, fits=fits, specs=specs,
@@ -385,6 +399,46 @@ def priors(
     print_prior_defaults(result.table)
     console.print(f"{result.met} of {len(result.table)} interaction(s) meet the criterion (within {TOLERANCE} "
                   f"frequentist SE of the wide set, nothing flagged by power-scaling); results in {out}/")
+
+
+@command("prior-check")
+def prior_check(
+    models: Annotated[str, typer.Option(help="Comma-separated models whose priors to check (packaged or from "
+                                             "--specs), or 'all' (every model of the spec file); '' for none.")]
+    = ",".join(PAPER_MODELS),
+    variants: Annotated[str, typer.Option(help="Comma-separated robustness variants whose Bayesian versions to "
+                                               "check too, or 'all'; '' for none.")] = "",
+    panel: Annotated[Path, typer.Option(help="Panel the models are fitted on ('coupproof data').")] = PANEL,
+    specs: Annotated[Path | None, typer.Option(help="TOML file with your own model specs.")] = None,
+    priors: Annotated[str | None, typer.Option(help="Packaged prior set or prior file; default: the defaults.")]
+    = None,
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    simulations: Annotated[int, typer.Option(help="Prior predictive draws per model.")]
+    = PriorCheckSettings.simulations,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = DEFAULT_SEED,
+    out: Annotated[Path, typer.Option(help="Output folder (prior_predictive.csv/.md/.png/.json).")] = PRIOR_CHECK,
+) -> None:
+    """Prior predictive check: is the event rate in the data (the count mean, the category shares) inside the
+    central 90% of what each model's priors predict on its own design? Exit 1 where one is not."""
+    from models.specs import load_specs
+
+    from .display import print_prior_check
+    from .stages.prior_check import check_priors
+
+    known = load_specs(specs)
+    chosen = tuple(name for name in known if specs is None or name not in PAPER_MODELS) if models == "all" \
+        else tuple(n.strip() for n in models.split(",") if n.strip())
+    settings = PriorCheckSettings(chosen, tuple(v.strip() for v in variants.split(",") if v.strip()), panel, specs,
+                                  priors, data_dir, simulations, seed)
+    check_output(out, folder=True, inputs=[panel, specs], what="prior predictive check")
+    result = check_priors(settings, _progress())
+    result.write(out)
+    print_prior_check(result.table)
+    outside = int((~result.table["inside"].astype(bool)).sum())
+    console.print(f"{len(result.table) - outside} of {len(result.table)} value(s) inside the central 90% of the "
+                  f"prior predictive distribution; results in {out}/")
+    if outside:
+        raise typer.Exit(1)
 
 
 @command()

@@ -7,8 +7,9 @@ from rich.console import Console
 console = Console(stderr=True)
 
 
-def print_diagnostics(name: str, diagnostics, seconds: float) -> None:
-    """A fit's posterior summary and diagnostics table, then the verdict (a failed fit flagged in red)."""
+def print_diagnostics(name: str, diagnostics, seconds: float, priors: list[str] = ()) -> None:
+    """A fit's posterior summary and diagnostics table, the priors it used in words, then the verdict (a failed
+    fit flagged in red)."""
     from rich.markup import escape
     from rich.table import Table
 
@@ -20,6 +21,8 @@ def print_diagnostics(name: str, diagnostics, seconds: float) -> None:
     for parameter, row in diagnostics.table.iterrows():
         table.add_row(escape(str(parameter)), *(f"{row[c]:.3g}" for c in columns))
     Console(width=max(Console().width, 110)).print(table)
+    for line in priors:
+        console.print(f"  prior  {escape(line)}", highlight=False, soft_wrap=True)
     bfmi = ", ".join(f"{b:.2f}" for b in diagnostics.bfmi) or "n/a"
     console.print(f"divergences: {diagnostics.divergences}; E-BFMI per chain: {bfmi}")
     if diagnostics.passed:
@@ -94,3 +97,19 @@ def print_prior_defaults(table) -> None:
                       *(f"{row[f'mean_{name}']:.2f}" for name in sets), f"{row['shift_default_se']:+.2f}",
                       row["flagged_under_default"], "yes" if row["meets_criterion"] else "NO")
     Console(width=max(Console().width, 130)).print(shown)
+
+
+def print_prior_check(table) -> None:
+    """Each model's quantities in the data against the central 90% of its prior predictive distribution; a value
+    outside flagged in red."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    shown = Table(title="Prior predictive check: the data against what the priors predict")
+    for column in ("model", "quantity", "in the data", "prior median [central 90%]", "percentile", "inside"):
+        shown.add_column(column, justify="left" if column in ("model", "quantity") else "right")
+    for _, row in table.iterrows():
+        shown.add_row(escape(str(row["model"])), row["quantity"], f"{row['in_data']:.3g}",
+                      f"{row['prior_median']:.3g} [{row['prior_low']:.3g}, {row['prior_high']:.3g}]",
+                      f"{row['percentile']:.2f}", "yes" if row["inside"] else "[bold red]NO[/]")
+    Console(width=max(Console().width, 120)).print(shown)

@@ -1,7 +1,10 @@
 """The third design, Kim & Woods (2022) as a large-N extension of McWard & Yoon: one row per new bilateral defense
-pact of the dyad panel (each direction with a nondemocratic State A), joined to ATOP 5.1's institutionalization
-codes of the pact's founding phase (`milinst`, military institutionalization 0/1/2; `formal`, formality 0/1/2).
-Predictors are the dyad panel's values in the pact's year."""
+pact of the dyad panel with a nondemocratic member, joined to ATOP 5.1's institutionalization codes of the pact's
+founding phase (`milinst`, military institutionalization 0/1/2; `formal`, formality 0/1/2). Predictors are the
+dyad panel's values in the pact's year, with State A the client: the pact's nondemocratic member, and where both
+members are nondemocracies the weaker one (lower capability share). Kim & Woods's argument concerns the client
+regime of an unequal alliance, and one row per pact keeps a pact between two nondemocracies from entering twice
+with the same outcome."""
 
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ from . import __version__
 from .atop import new_bilateral_defense_pacts
 from .frames import as_int_codes
 from .panel import SCHEMA_VERSION, build_panel, content_checksum, panel_to_frame
-from .sources import RawData
+from .sources import DataError, RawData
 
 DESIGN = "pact"
 OUTCOMES = ("milinst", "formal")
@@ -43,18 +46,46 @@ def founding_phase_codes(atopinst: pd.DataFrame, atop_members: pd.DataFrame) -> 
 
 def pact_frame(dyads: pd.DataFrame, alliances: pd.DataFrame, atop_members: pd.DataFrame,
                atopinst: pd.DataFrame) -> pd.DataFrame:
-    """One row per new pact of the dyad frame (ccode_a, ccode_b, year with new_defense_pact = 1), with its atopid,
-    the founding phase's codes, the predictors and State A's capability share cinc_a / (cinc_a + cinc_b)."""
+    """One row per new pact of the dyad frame (directions with new_defense_pact = 1, State A the client: see
+    `one_row_per_pact`), with its atopid, the founding phase's codes, the predictors and State A's capability share
+    cinc_a / (cinc_a + cinc_b)."""
     events = dyads[dyads["new_defense_pact"] == 1].copy()
     pacts = new_bilateral_defense_pacts(alliances, atop_members).drop_duplicates(["ccode_a", "ccode_b", "year"])
     events = events.merge(pacts, on=["ccode_a", "ccode_b", "year"], how="left", validate="one_to_one")
     events = events.merge(founding_phase_codes(atopinst, atop_members), on="atopid", how="left")
     events["capability_share_a"] = events["cinc_a"] / (events["cinc_a"] + events["cinc_b"])
+    events = one_row_per_pact(events)
     for outcome in OUTCOMES:
         events[f"sample_{outcome}"] = events[[outcome, *MODEL_PREDICTORS]].notna().all(axis=1)
     columns = ["atopid", "ccode_a", "ccode_b", "stateabb_a", "stateabb_b", "year", *OUTCOMES, *PREDICTORS]
     return events[[c for c in columns if c in events] + [f"sample_{o}" for o in OUTCOMES]].sort_values(
         ["year", "ccode_a", "ccode_b"]).reset_index(drop=True)
+
+
+def one_row_per_pact(events: pd.DataFrame) -> pd.DataFrame:
+    """Keep one direction of each pact (the same two states, the same year): the one whose State A has the lower
+    capability share (the client of an unequal alliance; a missing share last, then the lower ccode_a). The dyad
+    panel has both directions of a pact between two nondemocracies, one where only State A is one."""
+    pair = pd.DataFrame({"low": np.minimum(events["ccode_a"], events["ccode_b"]),
+                         "high": np.maximum(events["ccode_a"], events["ccode_b"]), "year": events["year"]},
+                        index=events.index)
+    order = events.assign(_low=pair["low"], _high=pair["high"]).sort_values(
+        ["_low", "_high", "year", "capability_share_a", "ccode_a"], na_position="last")
+    kept = order.drop_duplicates(["_low", "_high", "year"]).drop(columns=["_low", "_high"])
+    return kept.sort_index()
+
+
+def check_one_row_per_pact(frame: pd.DataFrame) -> None:
+    """Raise DataError naming a pact that enters the pact panel twice (the same alliance, or the same two states
+    in the same year)."""
+    pair = pd.DataFrame({"low": np.minimum(frame["ccode_a"], frame["ccode_b"]),
+                         "high": np.maximum(frame["ccode_a"], frame["ccode_b"]), "year": frame["year"]})
+    twice = pair.duplicated(keep=False) | (frame["atopid"].notna() & frame["atopid"].duplicated(keep=False))
+    if twice.any():
+        first = frame[twice].iloc[0]
+        raise DataError(f"pact panel: the pact of {int(first['ccode_a'])} and {int(first['ccode_b'])} in "
+                        f"{int(first['year'])} (atopid {first['atopid']}) has {int(twice.sum())} rows; each pact "
+                        "must enter once")
 
 
 def pact_dataset(frame: pd.DataFrame, dyad_panel: xr.Dataset) -> xr.Dataset:
@@ -86,6 +117,7 @@ def build_pact_panel(raw: RawData, dyad_panel: xr.Dataset | None = None) -> xr.D
     dyad_panel = build_panel(raw) if dyad_panel is None else dyad_panel
     frame = pact_frame(panel_to_frame(dyad_panel), raw.load("atop_alliances"), raw.load("atop_members"),
                        raw.load("atop_inst"))
+    check_one_row_per_pact(frame)
     ds = pact_dataset(frame, dyad_panel)
     ds.attrs = {
         "title": "New bilateral defense pacts and their institutionalization, Kim & Woods (2022) extension",

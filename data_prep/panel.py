@@ -291,4 +291,11 @@ def read_panel(path: str | os.PathLike) -> xr.Dataset:
     missing = [v for v in variables if v not in ds.variables] + [d for d in dims if d not in ds.dims]
     if missing:
         raise DataError(f"{path}: not a panel written by 'coupproof data' (no {', '.join(missing)})")
+    if ds.attrs.get("design") == "pact":
+        from .institutions import check_one_row_per_pact
+
+        try:
+            check_one_row_per_pact(ds[["ccode_a", "ccode_b", "year", "atopid"]].to_dataframe())
+        except DataError as exc:
+            raise DataError(f"{path}: {exc}; rebuild it with 'coupproof data --design pact'") from None
     return ds

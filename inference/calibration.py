@@ -26,22 +26,22 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pymc as pm
 import xarray as xr
 from scipy.special import expit
 
 from data_prep.io import atomic_write_text, check_safe_name, read_toml
 from models.builders import build_model
 from models.design import ModelData, model_data
-from models.priors import Prior, PriorError, parse_priors, priors_config
 from models.families import FAMILIES, get_family
+from models.priors import Prior, PriorError, parse_priors, priors_config
 from models.specs import METHODS, ModelSpec, SpecError, load_specs
 
 from .effects import STEP, finite_difference_step
 from .fitting import fit, group_quantities, log_likelihood_totals, population_names
 from .record import fit_record
-from .settings import SamplerSettings
 from .refits import fan_out
+from .settings import SamplerSettings
+from .simulation import simulate
 
 DEFAULT_CASES = Path(__file__).resolve().parents[1] / "models" / "calibration.toml"
 OUTCOME = "simulated_outcome"  # the outcome column the cases' formulas are given (values simulated)
@@ -81,7 +81,8 @@ class RunSettings:
 class Case:
     """One family on one design. `formula` is the right-hand side, where `{m4}` stands for spec m4's terms
     (without its group and year intercepts); `groups` subsamples that many groups (0: all); `events` centres the
-    intercept's prior on that many expected events in the sample (the prior's shape stays the default's)."""
+    intercept's prior on that many expected events in the sample, with sd `intercept_sigma` on the log-odds (the
+    default's applies_to)."""
 
     name: str
     label: str
@@ -92,6 +93,7 @@ class Case:
     specs: str = ""
     groups: int = 100
     events: float = 100.0
+    intercept_sigma: float = 2.0
     categories: int = 3
     truth: str = "prior"
     truth_fit: str = ""
@@ -217,13 +219,14 @@ def case_data(case: Case, frame: pd.DataFrame, spec: ModelSpec) -> ModelData:
 
 def case_priors(case: Case, data: ModelData) -> dict[str, Prior]:
     """The default priors with the case's overrides; the intercept's base rate is `events` over the sample's rows
-    (the subsample would otherwise see almost no events at the real data's base rate)."""
+    and its sd `intercept_sigma` (simulations centred on the case's event count, not spread over the design-neutral
+    default's range)."""
     entry = dict(case.priors)
     defaults = parse_priors({}, "default priors")
     if "intercept" not in entry and get_family(case.family).intercept:
         intercept = defaults["intercept"]
         rate = min(case.events / len(data.y), 0.5)
-        entry["intercept"] = {"dist": "Normal", "base_rate": rate, "sigma": intercept.kwargs["sigma"],
+        entry["intercept"] = {"dist": "Normal", "base_rate": rate, "sigma": case.intercept_sigma,
                               "applies_to": intercept.applies_to}
     return parse_priors(entry, f"case {case.name}")
 
@@ -231,64 +234,6 @@ def case_priors(case: Case, data: ModelData) -> dict[str, Prior]:
 def with_outcome(data: ModelData, y: np.ndarray) -> ModelData:
     """The same design with another outcome."""
     return replace(data, y=pd.Series(np.asarray(y, float), index=data.y.index))
-
-
-def truncated_counts(mu: np.ndarray, alpha: np.ndarray | None, rng: np.random.Generator) -> np.ndarray:
-    """Zero-truncated Poisson (alpha None) or negative binomial (PyMC's mu, alpha) counts by inversion of the
-    survival function: exact for any mean, where rejection sampling stalls when Pr(count > 0) is tiny."""
-    from scipy import stats
-
-    dist = stats.poisson(mu) if alpha is None else stats.nbinom(alpha, alpha / (alpha + mu))
-    positive = dist.sf(0)
-    counts = dist.isf(rng.uniform(size=np.shape(mu)) * positive)
-    return np.maximum(np.where(np.isfinite(counts), counts, 1.0), 1.0)
-
-
-def ordered_cutpoints_outcomes(params: xr.Dataset, data: ModelData, rng: np.random.Generator) -> np.ndarray:
-    """Ordinal outcomes with the cut points drawn as the model's prior has them. PyMC's prior predictive ignores the
-    ordered transform and draws the cut points independently, unordered; the ordered prior's density (independent
-    normals restricted to increasing values) is that of the sorted independent draws (their order statistics), so
-    the cut points are sorted in `params` and the outcomes drawn again from them."""
-    shift = np.asarray(params["cutpoints"] - params["cutpoints_std"])  # the same for every cut point
-    params["cutpoints_std"] = params["cutpoints_std"].copy(data=np.sort(np.asarray(params["cutpoints_std"]), axis=-1))
-    params["cutpoints"] = params["cutpoints_std"] + shift
-    eta = np.asarray(params["coef"]) @ np.asarray(data.X, float).T  # (simulation, row)
-    group = data.spec.group
-    if group is not None:
-        eta = eta + np.asarray(params[f"{group}_sd"])[:, None] * np.asarray(params[f"{group}_z"])[:, data.groups]
-    if data.years is not None:
-        eta = eta + np.asarray(params["year_effect"])[:, data.years]
-    below = expit(np.asarray(params["cutpoints"])[:, :, None] - eta[:, None, :])  # Pr(y <= k)
-    return (rng.uniform(size=eta.shape)[:, None, :] > below).sum(axis=1).astype(float)
-
-
-def simulate(case: Case, data: ModelData, priors: dict[str, Prior], fixed: dict[str, np.ndarray] | None = None
-             ) -> tuple[xr.Dataset, np.ndarray]:
-    """`case.run.simulations` draws of every parameter (from the prior, or the `fixed` population values) and of
-    the outcome given them, from the non-centred model (PyMC's prior predictive): (parameters with dim
-    `simulation`, outcomes (simulation, row)). A hurdle's positive rows get zero-truncated counts from the count
-    part's coefficients."""
-    built = build_model(data, priors, "plain")
-    model = built.model
-    if fixed:
-        model = pm.do(model, {model[name]: value for name, value in fixed.items()})
-    names = [v.name for v in (*model.free_RVs, *model.deterministics)] + ["y"]
-    n = case.run.simulations
-    prior = pm.sample_prior_predictive(draws=n, model=model, random_seed=case.run.seed, var_names=names)
-    params = prior["prior"].to_dataset().squeeze("chain", drop=True).rename(draw="simulation")
-    y = np.asarray(prior["prior_predictive"]["y"]).reshape(n, -1).astype(float)
-    for name, value in (fixed or {}).items():  # the fixed values, as the truth of every simulation
-        params[name] = xr.DataArray(np.broadcast_to(np.asarray(value, float), (n, *np.shape(value))).copy(),
-                                    dims=("simulation", *built.model.named_vars_to_dims.get(name, ())))
-    family = data.spec.family_info
-    if family.is_ordinal:
-        y = ordered_cutpoints_outcomes(params, data, np.random.default_rng([case.run.seed, 2]))
-    if family.is_hurdle:
-        coef = np.asarray(params["count_coef"])
-        mu = np.exp(np.asarray(data.count_X, float) @ coef.T).T
-        alpha = np.asarray(params["count_alpha"])[:, None] if "count_alpha" in params else None
-        y = y * truncated_counts(mu, alpha, np.random.default_rng([case.run.seed, 1]))
-    return params, y
 
 
 # --- one simulation ---------------------------------------------------------------------------------------------
@@ -384,7 +329,7 @@ def simulation_record(data: ModelData, case: Case, priors: dict[str, Prior], ind
         record["sd"][name] = float(values.std())
         record["truth"][name] = truths[name]
     table = diagnostics.table  # the fit's own, of the same population parameters
-    record.update({"events": int((sim.y > 0).sum()), "rows": int(len(sim.y)), "divergences": diagnostics.divergences,
+    record.update({"events": int((sim.y > 0).sum()), "rows": len(sim.y), "divergences": diagnostics.divergences,
                    "max_rhat": float(table["r_hat"].max()), "min_ess_bulk": float(table["ess_bulk"].min()),
                    "seconds": round(time.perf_counter() - began, 2)})
     return record
@@ -435,7 +380,7 @@ def prepare_case(case: Case, frame: pd.DataFrame, design_checksum: str, truth_tr
         fixed = posterior_means(truth_tree, sampled)
     else:
         priors = case_priors(case, data)
-    truth, outcomes = simulate(case, data, priors, fixed)
+    truth, outcomes = simulate(data, priors, case.run.simulations, case.run.seed, fixed)
     groups = "" if data.groups is None else hashlib.sha256(np.asarray(data.groups).tobytes()).hexdigest()[:12]
     checksum = f"{design_checksum}:{len(data.y)}:{groups}:{json.dumps(priors_config(priors), sort_keys=True)}"
     return CaseData(case, data, priors, truth, outcomes, hashlib.sha256(checksum.encode()).hexdigest()[:16])

@@ -36,16 +36,20 @@ class FitResult:
     loglik: float
     converged: bool
     family: str
+    note: str = ""  # how the estimator departs from the plain fit (rows dropped, intervals used)
+    pvalues: list[float] | None = None  # tests other than Wald's (Firth: penalised likelihood ratio), by term
+    intervals: dict | None = None  # intervals other than Wald's: {"level", "method", "lower", "upper"}, by term
 
     @property
     def table(self) -> pd.DataFrame:
-        """Estimates with clustered SEs, z and two-sided p-values."""
+        """Estimates with clustered SEs, z and two-sided p-values (the estimator's own tests where it has them)."""
         params = pd.Series(self.params, index=self.terms)
         se = pd.Series(np.sqrt(np.diag(self.cov)), index=self.terms)
         from scipy.stats import norm
 
         z = params / se
-        return pd.DataFrame({"estimate": params, "se": se, "z": z, "p": 2 * norm.sf(np.abs(z))})
+        p = pd.Series(self.pvalues, index=self.terms) if self.pvalues is not None else 2 * norm.sf(np.abs(z))
+        return pd.DataFrame({"estimate": params, "se": se, "z": z, "p": p})
 
     @property
     def covariance(self) -> pd.DataFrame:
@@ -69,7 +73,7 @@ def _result(spec: ModelSpec, part: str, family: str, fitted, data_y: np.ndarray,
     cov = pd.DataFrame(fitted.cov_params())
     return FitResult(
         model=spec.name, part=part, terms=[str(t) for t in params.index], params=params.tolist(),
-        cov=cov.to_numpy().tolist(), nobs=int(fitted.nobs), n_clusters=int(len(np.unique(groups))),
+        cov=cov.to_numpy().tolist(), nobs=int(fitted.nobs), n_clusters=len(np.unique(groups)),
         n_events=int((data_y > 0).sum()), loglik=float(fitted.llf),
         converged=bool(fitted.mle_retvals.get("converged", True)), family=family)
 
@@ -79,12 +83,42 @@ def clusters(data: ModelData) -> np.ndarray:
     return data.groups if data.groups is not None else np.arange(len(data.y))
 
 
+def event_free_levels(data: ModelData) -> tuple[np.ndarray, list[str]]:
+    """Rows and dummy columns of the categorical fixed effects' levels without any event (e.g. years without a new
+    pact under C(year)): such a level's dummy runs off to minus infinity and the fit does not converge, while its
+    rows, which the dummy then fits exactly, carry no information on the other coefficients. Returns a boolean mask
+    of the rows to keep and the dummies to drop."""
+    keep = np.ones(len(data.y), dtype=bool)
+    dropped: list[str] = []
+    if data.design is None or not hasattr(data.design, "terms"):
+        return keep, dropped
+    events = data.y.to_numpy() > 0
+    for name, term in data.design.terms.items():
+        if getattr(term, "kind", None) != "categoric":
+            continue
+        for column in data.X.columns[data.design.slices[name]]:
+            on = data.X[column].to_numpy() == 1
+            if on.any() and not events[on].any():
+                keep &= ~on
+                dropped.append(str(column))
+    return keep, dropped
+
+
 def fit_logit(data: ModelData) -> FitResult:
     """Logit of a binary outcome with standard errors clustered on the data's groups (statsmodels' sandwich,
-    with the usual G/(G-1)·(N-1)/(N-K) small-sample factor)."""
+    with the usual G/(G-1)·(N-1)/(N-K) small-sample factor). Levels of a categorical fixed effect without any
+    event are left out with their rows (`event_free_levels`): the other coefficients are those of the full fit's
+    limit, and the fit converges."""
     groups = clusters(data)
-    fitted = _cluster_fit(sm.Logit(data.y, data.X), groups, f"model {data.spec.name}")
-    return _result(data.spec, "logit", "logit", fitted, data.y.to_numpy(), groups)
+    keep, dropped = event_free_levels(data)
+    X = data.X.loc[keep, [c for c in data.X.columns if c not in dropped]]
+    fitted = _cluster_fit(sm.Logit(data.y[keep], X), groups[keep], f"model {data.spec.name}")
+    result = _result(data.spec, "logit", "logit", fitted, data.y.to_numpy()[keep], groups[keep])
+    if dropped:
+        result.note = (f"{len(dropped)} level(s) without any event left out with their {int((~keep).sum()):,} rows "
+                       f"({', '.join(dropped[:3])}{', ...' if len(dropped) > 3 else ''}): not estimable, and no "
+                       "information on the other coefficients")
+    return result
 
 
 def fit_hurdle(data: ModelData) -> list[FitResult]:
@@ -94,7 +128,7 @@ def fit_hurdle(data: ModelData) -> list[FitResult]:
     groups = clusters(data)
     any_positive = (data.y > 0).astype(float)
     zero = _cluster_fit(sm.Logit(any_positive, data.X), groups, f"model {data.spec.name}: zero part")
-    positive = (data.y > 0).to_numpy()
+    positive = data.positive
     counts, X_pos, g_pos = data.y[positive], data.count_X[positive], groups[positive]
     count = _cluster_fit(COUNT_FAMILIES[count_family](counts, X_pos, truncation=0), g_pos,
                          f"model {data.spec.name}: count part ({len(counts)} positive rows)")

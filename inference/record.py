@@ -150,6 +150,19 @@ class FitRecord:
         """The model's family (models.families)."""
         return self.spec.family_info
 
+    def describe_priors(self) -> list[str]:
+        """Say in words which priors the fit used: one sentence per prior group of its family.
+
+        Returns
+        -------
+        list of str
+            E.g. "Group sd: HalfNormal(sigma=1.5) on the sd of the dyad intercepts."
+        """
+        from models.priors import describe_priors
+
+        spec = self.spec
+        return describe_priors(self.priors, self.family.priors, spec.group, spec.year_effects)
+
     def to_attrs(self) -> dict[str, Any]:
         """Write the record as netCDF attrs: plain strings and numbers, structured values as JSON.
 

@@ -63,11 +63,12 @@ def fit_heckman(data: ModelData, variant: Variant, frame: pd.DataFrame) -> list[
     return heckman_results(data.spec.name, fit, clusters(data), selected.to_numpy())
 
 
-def prepare_variant(variant: Variant, base: xr.Dataset, build: PanelBuilder) -> tuple[xr.Dataset, list[ModelData]]:
-    """A variant's panel and the estimation data of its models: everything a fit needs, so that a variant the
-    panel cannot serve fails before any fitting."""
+def prepare_variant(variant: Variant, base: xr.Dataset, build: PanelBuilder,
+                    bayes: bool = False) -> tuple[xr.Dataset, list[ModelData]]:
+    """A variant's panel and the estimation data of its models (its Bayesian versions' where `bayes`): everything
+    a fit needs, so that a variant the panel cannot serve fails before any fitting."""
     panel = variant_panel(variant, base, build)
-    return panel, variant_data(variant, panel, variant.specs())
+    return panel, variant_data(variant, panel, variant.bayes_specs() if bayes else variant.specs())
 
 
 def fit_variant(variant: Variant, panel: xr.Dataset, datasets: list[ModelData]) -> list[FitResult]:

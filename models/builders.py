@@ -112,26 +112,34 @@ def _plain_offsets(data: ModelData, sd, year_effect):
     return offset
 
 
-def _intercept(prior: Prior, sd, method: str):
+def _intercept(prior: Prior, sd, method: str, start: float):
     """The intercept (log-odds of a group with effect 0 at the covariate means). With groups, NUTS samples
     intercept + sd^2 / 2 (`intercept_centred`): for rare events the log-odds averaged over groups (the mean of a
     log-normal), which the data fix whatever the sd, so the sampler no longer follows a curved ridge between them.
     The prior is on that average (applies_to = "average_group": a base-rate prior means the base rate) or on the
-    intercept itself ("zero_group", sampled the same way in marginal fits; the change of variables has Jacobian 1)."""
+    intercept itself ("zero_group", sampled the same way in marginal fits; the change of variables has Jacobian 1).
+    The sampler starts at `start`, the log-odds of the observed event rate, not at the prior's centre."""
     if sd is None:
-        return prior.create("intercept")
+        return prior.create("intercept", initval=start)
     shift = 0.5 * sd**2
     if prior.applies_to == "average_group":
-        return pm.Deterministic("intercept", prior.create(CENTRED_INTERCEPT) - shift)
+        return pm.Deterministic("intercept", prior.create(CENTRED_INTERCEPT, initval=start) - shift)
     if method == "plain":
-        return prior.create("intercept")
-    return prior.create_shifted("intercept", shift, CENTRED_INTERCEPT)
+        return prior.create("intercept", initval=start)
+    return prior.create_shifted("intercept", shift, CENTRED_INTERCEPT, initval=start)
 
 
-def _slopes(prior: Prior, design, standardiser: Standardiser, name: str, dims: str):
+def observed_log_odds(y: np.ndarray) -> float:
+    """The log-odds of the share of positive outcomes, kept off 0 and 1 by half an event."""
+    share = np.clip(np.mean(y > 0), 0.5 / len(y), 1 - 0.5 / len(y))
+    return float(np.log(share / (1 - share)))
+
+
+def _slopes(prior: Prior, design, standardiser: Standardiser, name: str, dims: str, rows: np.ndarray | None = None):
     """The standardised slopes. Under a scale rule (models.prior_scales) NUTS samples the coefficients of the
-    rescaled inputs, `<name>_rescaled`, with the prior, and the slopes are their fixed linear map."""
-    mapping = slope_map(prior, design, standardiser.terms, standardiser.sd)
+    rescaled inputs, `<name>_rescaled`, with the prior, and the slopes are their fixed linear map (inputs scaled on
+    `rows`, the rows the likelihood uses)."""
+    mapping = slope_map(prior, design, standardiser.terms, standardiser.sd, rows)
     if mapping is None:
         return prior.create(name, dims=dims)
     rescaled = prior.create(f"{name}{RESCALED}", dims=dims)
@@ -144,7 +152,7 @@ def _logit_part(data: ModelData, y: np.ndarray, priors: dict[str, Prior], method
     Z = standardiser.transform(data.X)
     rows = None
     sd = _group_sd(data, priors)
-    intercept = _intercept(priors["intercept"], sd, method)
+    intercept = _intercept(priors["intercept"], sd, method, observed_log_odds(y))
     beta = _slopes(priors["slopes"], data.design, standardiser, "beta", "term")
     year_effect = _year_effects(data, priors)
     if method == "plain":
@@ -180,11 +188,13 @@ def _marginal_with_levels(data: ModelData, y: np.ndarray, Z: np.ndarray, interce
 
 
 def _count_part(data: ModelData, y: np.ndarray, priors: dict[str, Prior], standardiser: Standardiser) -> int:
-    """Zero-truncated Poisson or negative binomial for the counts among positive rows (fixed effects only)."""
+    """Zero-truncated Poisson or negative binomial for the counts among positive rows (fixed effects only). Its
+    standardiser (`count_standardiser`) and the scale rule's inputs are those of the positive rows, the only rows
+    its likelihood uses, so that its intercept is the log expected count at the positive rows' means."""
     positive = y > 0
     Z = standardiser.transform(data.count_X)[positive]
     c0 = priors["count_intercept"].create("count_intercept")
-    cb = _slopes(priors["count_slopes"], data.count_design, standardiser, "count_beta", "count_term")
+    cb = _slopes(priors["count_slopes"], data.count_design, standardiser, "count_beta", "count_term", positive)
     mu = pt.exp(c0 + pt.dot(pt.as_tensor(Z), cb))
     if data.spec.family_info.count == "negbin":
         counts = pm.NegativeBinomial.dist(mu=mu, alpha=priors["count_alpha"].create("count_alpha"))
@@ -236,7 +246,7 @@ def build_model(data: ModelData, priors: dict[str, Prior], method: str | None = 
         coords["year"] = data.year_labels
     count_standardiser = None
     if data.count_X is not None:
-        count_standardiser = Standardiser.from_design(data.count_X)
+        count_standardiser = Standardiser.from_design(data.count_X[data.positive])
         coords["count_term"] = list(count_standardiser.terms)
         coords["count_coef_term"] = ["Intercept", *count_standardiser.terms]
     if family.is_ordinal:

@@ -47,6 +47,11 @@ class ModelData:
         return 0 if self.group_labels is None else len(self.group_labels)
 
     @property
+    def positive(self) -> np.ndarray:
+        """Rows with a positive outcome: those a hurdle's count part is fitted on."""
+        return self.y.to_numpy() > 0
+
+    @property
     def terms(self) -> tuple[str, ...]:
         """The design's columns without the intercept (the standardised slopes' names)."""
         return tuple(c for c in self.X.columns if c != "Intercept")

@@ -29,8 +29,9 @@ def input_scale(values: np.ndarray) -> float:
     return 2.0 * float(np.std(values, ddof=1))
 
 
-def _inputs(design, frame) -> dict[str, tuple[float, float]]:
-    """(mean, f) of every input: each numeric component of a term (by name), and each dummy column."""
+def _inputs(design, frame, rows: np.ndarray) -> dict[str, tuple[float, float]]:
+    """(mean, f) of every input over the selected `rows`: each numeric component of a term (by name), and each
+    dummy column."""
     inputs = {}
     for term in design.terms.values():
         for component in getattr(term, "components", []):
@@ -38,18 +39,22 @@ def _inputs(design, frame) -> dict[str, tuple[float, float]]:
                 for column in (c for c in frame.columns[design.slices[term.name]] if ":" not in c):
                     inputs[column] = (float(frame[column].mean()), 1.0)
             else:
-                values = np.asarray(component.value, dtype=float)
+                values = np.asarray(component.value, dtype=float)[rows]
                 if values.ndim == 1 or values.shape[1] == 1:
                     inputs[component.name] = (float(values.mean()), input_scale(values.ravel()))
     return inputs
 
 
-def gelman_map(design, terms: tuple[str, ...], column_sd: np.ndarray) -> np.ndarray:
+def gelman_map(design, terms: tuple[str, ...], column_sd: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
     """A (len(terms) x len(terms)) with per-sd slopes beta = A @ g, g the coefficients of the rescaled inputs and
     their products (column j of A: g_j's contribution to every slope). formulae names an interaction column by
-    its inputs' columns joined by ':'; a column whose inputs are not all known is taken as an input of its own."""
+    its inputs' columns joined by ':'; a column whose inputs are not all known is taken as an input of its own.
+    `rows` (a boolean mask) selects the rows the likelihood uses, on which inputs are centred and scaled (the
+    hurdle count part: the positive rows); default every row."""
     frame = design.as_dataframe()
-    inputs = _inputs(design, frame)
+    rows = np.ones(len(frame), dtype=bool) if rows is None else np.asarray(rows, dtype=bool)
+    frame = frame[rows]
+    inputs = _inputs(design, frame, rows)
     parts = {t: tuple(t.split(":")) if all(p in inputs for p in t.split(":")) else (t,) for t in terms}
     for term, pieces in parts.items():
         if pieces == (term,) and term not in inputs:
@@ -67,7 +72,8 @@ def gelman_map(design, terms: tuple[str, ...], column_sd: np.ndarray) -> np.ndar
     return np.asarray(column_sd, dtype=float)[:, None] * raw
 
 
-def slope_map(prior, design, terms: tuple[str, ...], column_sd: np.ndarray) -> np.ndarray | None:
+def slope_map(prior, design, terms: tuple[str, ...], column_sd: np.ndarray,
+              rows: np.ndarray | None = None) -> np.ndarray | None:
     """The map from the sampled coefficients to the per-sd slopes under the prior's scale rule (None: the prior
-    is on the per-sd slopes themselves)."""
-    return None if prior.scale_rule == "per_sd" else gelman_map(design, terms, column_sd)
+    is on the per-sd slopes themselves), with inputs scaled on `rows` (default every row)."""
+    return None if prior.scale_rule == "per_sd" else gelman_map(design, terms, column_sd, rows)

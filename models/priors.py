@@ -8,6 +8,9 @@ standard deviation of each design column) or "gelman2008" (on the coefficients o
 prior `applies_to` the average group (intercept + sd^2/2: for rare events the log-odds of the base rate) or the
 group whose effect is zero.
 
+A group given without its `scale_rule` or `applies_to` keeps the base set's (a partial prior changes what it states,
+nothing else); write scale_rule = "per_sd" to put a slope prior on the per-sd slopes.
+
 Errors (unknown group, unknown distribution, a missing or misspelled argument, a negative scale) are raised as
 `PriorError` with the file and the entry named, before any model is built.
 """
@@ -70,17 +73,17 @@ class Prior:
         """The PyMC random variable `name` with this prior (inside a model context)."""
         return DISTRIBUTIONS[self.dist][0](name, **self.kwargs, **extra)
 
-    def create_shifted(self, name: str, shift, sampled_name: str):
+    def create_shifted(self, name: str, shift, sampled_name: str, **extra):
         """`name` with this prior, sampled as `sampled_name` = `name` + `shift` (a tensor of other parameters):
         the same joint density (the change of variables has Jacobian 1), with the prior's centre moved by `shift`.
-        Priors without a location argument are created as they are."""
+        Priors without a location argument are created as they are; `extra` goes to the sampled variable."""
         if self.dist not in LOCATIONS:
-            return self.create(name)
+            return self.create(name, **extra)
         import pytensor.tensor as pt
 
         centre = LOCATIONS[self.dist]
         kwargs = {**self.kwargs, centre: self.kwargs.get(centre, 0.0) + shift}
-        sampled = DISTRIBUTIONS[self.dist][0](sampled_name, **kwargs)
+        sampled = DISTRIBUTIONS[self.dist][0](sampled_name, **kwargs, **extra)
         return pm.Deterministic(name, sampled - pt.as_tensor(shift))
 
     def create_scale(self, name: str):
@@ -155,6 +158,47 @@ def _pop_options(group: str, args: dict, source: str) -> dict[str, str]:
     return options
 
 
+# What each prior group is on, in words (describe_priors): (name, subject), the subject by option where it has one.
+SUBJECTS: dict[str, tuple[str, str | dict[str, str]]] = {
+    "intercept": ("Intercept", {"average_group": "the log-odds of the average group at the covariate means",
+                                "zero_group": "the log-odds of a group whose intercept is 0, at the covariate means"}),
+    "slopes": ("Slopes", {"gelman2008": "the coefficients of inputs rescaled as Gelman et al. (2008) do (numbers to "
+                                        "sd 0.5, binary inputs 1 apart, interactions as products)",
+                          "per_sd": "each slope per standard deviation of its design column"}),
+    "group_sd": ("Group sd", "the sd of the {group} intercepts"),
+    "year_sd": ("Year sd", "the sd of the year intercepts"),
+    "count_intercept": ("Count intercept", "the log expected count at the positive rows' covariate means"),
+    "count_slopes": ("Count slopes", {"gelman2008": "the count part's coefficients of inputs rescaled as Gelman et "
+                                                    "al. (2008) do, on the positive rows",
+                                      "per_sd": "each count slope per standard deviation of its column on the "
+                                                "positive rows"}),
+    "count_alpha": ("Dispersion", "the negative binomial's alpha"),
+    "cutpoints": ("Cut points", "each ordered cut point on the latent logit scale at the covariate means"),
+}
+
+
+def describe_priors(priors: dict[str, Prior], groups: tuple[str, ...], grouping: str | None = None,
+                    years: bool = False) -> list[str]:
+    """One sentence per prior group a model uses: its distribution and what it is on, in words (for fit summaries
+    and reports). `grouping` names the group intercepts (None: no group sd); `years`: the formula has (1 | year)."""
+    lines = []
+    for group in groups:
+        if (group == "group_sd" and grouping is None) or (group == "year_sd" and not years):
+            continue
+        prior = priors[group]
+        name, subject = SUBJECTS[group]
+        if isinstance(subject, dict):
+            subject = subject[prior.applies_to if group == "intercept" else prior.scale_rule]
+        text = f"{prior.dist}({', '.join(f'{k}={v:g}' for k, v in prior.kwargs.items())}) on " \
+               f"{subject.format(group=grouping or '')}"
+        if group == "intercept" and prior.dist == "Normal":
+            low, high = (prior.kwargs.get("mu", 0.0) + z * prior.kwargs["sigma"] for z in (-1.645, 1.645))
+            text += f" (event rates from {1 / (1 + math.exp(-low)):.2g} to {1 / (1 + math.exp(-high)):.2g} in its " \
+                    "central 90%)"
+        lines.append(f"{name}: {text}.")
+    return lines
+
+
 def priors_config(priors: dict[str, Prior]) -> dict[str, dict]:
     """Priors in the prior-file form ({group: {"dist": ..., arguments}}), as fits record them (with every option
     written out, so that a fit means the same whatever later defaults say)."""
@@ -183,8 +227,16 @@ def parse_priors(config: dict, source: str = "<priors>") -> dict[str, Prior]:
     defaults = tomllib.loads(DEFAULT_PRIORS.read_text())
     if base != "default":
         defaults.update(tomllib.loads(packaged_priors(base).read_text()))
-    merged = {**defaults, **config}
+    merged = {**defaults, **{group: _with_options_of(entry, defaults[group]) for group, entry in config.items()}}
     return {group: _parse_entry(group, merged[group], source) for group in GROUPS}
+
+
+def _with_options_of(entry, base: dict):
+    """A group's entry with the base set's `scale_rule` or `applies_to` where it does not state its own: a prior
+    given as {dist, sigma} changes the distribution, not what the prior is on (slopes of rescaled inputs stay so)."""
+    if not isinstance(entry, dict):
+        return entry
+    return {**{k: base[k] for k in ("scale_rule", "applies_to") if k in base}, **entry}
 
 
 def load_priors(path: str | Path | None = None) -> dict[str, Prior]:

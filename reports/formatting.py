@@ -21,6 +21,7 @@ COMBINED: tuple[tuple[tuple[str, ...], str], ...] = (
     (("odds_ratio", "lower", "upper"), f"odds ratio [{HDI}]"),
     (("estimate", "lower", "upper"), f"estimate [{HDI}]"),
     (("expected", "lower", "upper"), f"replicated [{HDI_PROB:.0%} interval]"),
+    (("prior_median", "prior_low", "prior_high"), "prior predictive median [central 90%]"),
     (("freq", "freq_se"), "frequentist (SE)"),
     (("freq_estimate", "freq_se"), "frequentist (SE)"),
     (("paper", "paper_se"), "paper (SE)"),
@@ -41,6 +42,7 @@ HEADERS = {
     "within_2_paper_se": "within 2 paper SEs", "shift_default_se": "default's shift (SEs)",
     "within_tolerance": "within tolerance", "flagged_under_default": "flagged under the default",
     "meets_criterion": "meets the criterion", "p_value": "p", "p_holm": "p (Holm)", "mean_pit": "mean PIT",
+    "in_data": "in the data", "percentile": "percentile of the data", "inside": "inside the central 90%",
     "label": "term",  # a term's long name, shown in place of its code name (hidden where both are there)
 }
 

@@ -39,6 +39,11 @@ def paragraph(text: str) -> str:
     return f"<p>{escape(text)}</p>"
 
 
+def bullets(items: list[str]) -> str:
+    """An unordered list of plain-text items."""
+    return "<ul>" + "".join(f"<li>{escape(item)}</li>" for item in items) + "</ul>"
+
+
 def table(frame: pd.DataFrame, digits: int = DIGITS, hide: tuple[str, ...] = ()) -> str:
     """An HTML table of `frame` as reports.formatting presents it (`hide`: columns left out, e.g. a code name
     beside its label); numeric cells are right-aligned and kept on one line."""

@@ -70,7 +70,7 @@ def count_predictive(tree, data: ModelData, draws: int = 400, seed: int = 2) -> 
     from scipy import stats
 
     post = tree["posterior"]
-    positive = data.y.to_numpy() > 0
+    positive = data.positive
     terms = [str(t) for t in post["count_coef_term"].values]
     X = data.count_X[terms].to_numpy()[positive]
     coef = np.asarray(post["count_coef"].transpose("chain", "draw", "count_coef_term")).reshape(-1, len(terms))

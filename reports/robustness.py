@@ -38,15 +38,19 @@ def paper_layout(results: list[FitResult]) -> pd.DataFrame:
 
 
 def estimate_rows(variant: str, results: list[FitResult], prob: float = HDI_PROB) -> pd.DataFrame:
-    """Every frequentist estimate of a variant as long rows, with a Wald interval of the same coverage as the
-    posterior HDIs (so the two sit side by side)."""
+    """Every frequentist estimate of a variant as long rows, with an interval of the same coverage as the
+    posterior HDIs (so the two sit side by side): the estimator's own (Firth: profile penalised likelihood) where it
+    has one at that level, else Wald's."""
     z = norm.ppf(0.5 + prob / 2)
     rows = []
     for fit in results:
-        for term, row in fit.table.iterrows():
+        own = fit.intervals if fit.intervals and abs(fit.intervals["level"] - prob) < 1e-9 else None
+        for i, (term, row) in enumerate(fit.table.iterrows()):
+            lower, upper = (own["lower"][i], own["upper"][i]) if own else (row.estimate - z * row.se,
+                                                                            row.estimate + z * row.se)
             rows.append({"variant": variant, "model": fit.model, "part": fit.part, "term": term,
                          "method": "frequentist", "estimate": row.estimate, "se_or_sd": row.se,
-                         "lower": row.estimate - z * row.se, "upper": row.estimate + z * row.se, "p": row.p,
+                         "lower": lower, "upper": upper, "p": row.p,
                          "converged": fit.converged, "estimator": fit.family})
     return pd.DataFrame(rows)
 

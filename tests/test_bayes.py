@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 import pytest
+from scipy import stats
 
 from inference.fitting import SamplerSettings, fit
 from inference.store import FitFileError, load_fit, save_fit
@@ -38,7 +39,10 @@ def test_default_priors_and_base_rate():
     priors = load_priors()
     assert set(priors) == {"intercept", "slopes", "group_sd", "year_sd", "count_intercept", "count_slopes",
                            "count_alpha", "cutpoints"}
-    assert priors["intercept"].kwargs["mu"] == pytest.approx(np.log(2e-4 / (1 - 2e-4)))
+    # design-neutral: the central 90% of the average group's log-odds spans event rates from 1e-5 to 0.99
+    low, high = stats.norm.ppf([0.05, 0.95], priors["intercept"].kwargs["mu"], priors["intercept"].kwargs["sigma"])
+    assert low < np.log(1e-5 / (1 - 1e-5)) and high > np.log(0.99 / 0.01)
+    assert priors["intercept"].applies_to == "average_group"
     assert priors["group_sd"].dist == "HalfNormal"
 
 
@@ -67,6 +71,9 @@ def test_prior_file_errors(tmp_path):
         load_priors(bad)
     good = tmp_path / "student.toml"
     good.write_text('[slopes]\ndist = "StudentT"\nnu = 3\nsigma = 2.5\n')
+    # a partial entry keeps the default's scale rule (it changes the distribution, not what the prior is on)
+    assert load_priors(good)["slopes"].describe() == "StudentT(nu=3, sigma=2.5) on rescaled inputs (gelman2008)"
+    good.write_text('[slopes]\ndist = "StudentT"\nnu = 3\nsigma = 2.5\nscale_rule = "per_sd"\n')
     assert load_priors(good)["slopes"].describe() == "StudentT(nu=3, sigma=2.5)"
 
 

@@ -17,6 +17,7 @@ from coupproof.cli import app
 from coupproof.stages import CalibrationResult
 from inference import calibration as cal
 from inference.marginal_mle import compare_mle
+from inference.simulation import simulate, truncated_counts
 from models.design import model_data
 from models.priors import parse_priors
 from models.quadrature import dense_dyad_loglik
@@ -91,12 +92,12 @@ def test_uniformity_and_coverage_on_known_ranks():
 def test_truncated_counts_have_the_truncated_mean():
     rng = np.random.default_rng(1)
     for mu in (0.3, 4.0):
-        counts = cal.truncated_counts(np.full(40_000, mu), None, rng)
+        counts = truncated_counts(np.full(40_000, mu), None, rng)
         assert counts.min() >= 1 and counts.mean() == pytest.approx(mu / -np.expm1(-mu), rel=0.02)
-    assert (cal.truncated_counts(np.full(100, 1e-9), None, rng) == 1).all()  # where rejection sampling stalls
+    assert (truncated_counts(np.full(100, 1e-9), None, rng) == 1).all()  # where rejection sampling stalls
     alpha, mu = 2.0, 3.0
     p0 = (alpha / (alpha + mu)) ** alpha
-    counts = cal.truncated_counts(np.full(40_000, mu), np.full(40_000, alpha), rng)
+    counts = truncated_counts(np.full(40_000, mu), np.full(40_000, alpha), rng)
     assert counts.min() >= 1 and counts.mean() == pytest.approx(mu / (1 - p0), rel=0.02)
 
 
@@ -227,7 +228,7 @@ def test_ordinal_simulations_have_ordered_cut_points_and_follow_them():
     case = _case(family="cumulative", run=replace(FAST, simulations=200))
     spec, _ = cal.case_spec(case, {"t1": SPEC})
     data = cal.case_data(case, frame, spec)
-    truth, y = cal.simulate(case, data, cal.case_priors(case, data))
+    truth, y = simulate(data, cal.case_priors(case, data), case.run.simulations, case.run.seed)
     cut = np.asarray(truth["cutpoints"])
     assert (np.diff(cut, axis=1) > 0).all() and set(np.unique(y)) == {0.0, 1.0, 2.0}
     # the share of the lowest category follows the first cut point (the dyad intercepts add noise)

@@ -106,9 +106,6 @@ def test_packaged_sets_load_and_round_trip_through_the_fit_record():
     # a file starting from a packaged set and changing one group
     changed = parse_priors({"base": "regularising", "group_sd": {"dist": "HalfNormal", "sigma": 3.0}})
     assert changed["slopes"] == regularising["slopes"] and changed["group_sd"].kwargs == {"sigma": 3.0}
-    # a group given without the options keeps the documented meaning of its numbers: per sd, the average group
-    given = parse_priors({"slopes": {"dist": "Normal", "sigma": 1.0}, "intercept": {"dist": "Normal", "sigma": 2.0}})
-    assert given["slopes"].scale_rule == "per_sd" and given["intercept"].applies_to == "average_group"
 
 
 @pytest.mark.parametrize("config, message", [
@@ -125,6 +122,22 @@ def test_packaged_sets_load_and_round_trip_through_the_fit_record():
 def test_prior_options_are_checked(config, message):
     with pytest.raises(PriorError, match=message):
         parse_priors(config, "test.toml")
+
+
+def test_a_partial_prior_keeps_the_base_sets_options():
+    """A group given without scale_rule or applies_to keeps the base set's, not the per-sd or average-group fallback
+    (a new user's {dist, sigma} used to switch the slopes to per-sd scaling)."""
+    partial = parse_priors({"slopes": {"dist": "Normal", "sigma": 1.0},
+                            "count_slopes": {"dist": "Normal", "sigma": 1.0},
+                            "intercept": {"dist": "Normal", "mu": -8.0, "sigma": 2.0}})
+    defaults = load_priors()
+    assert partial["slopes"].scale_rule == partial["count_slopes"].scale_rule == "gelman2008"
+    assert partial["intercept"].applies_to == defaults["intercept"].applies_to
+    regularising = parse_priors({"base": "regularising", "slopes": {"dist": "Normal", "sigma": 2.0}})
+    assert regularising["slopes"].scale_rule == "per_sd"  # the base set's rule
+    assert regularising["intercept"].applies_to == "zero_group"
+    explicit = parse_priors({"slopes": {"dist": "Normal", "sigma": 1.0, "scale_rule": "per_sd"}})
+    assert explicit["slopes"].scale_rule == "per_sd"
 
 
 def test_a_packaged_name_or_a_file(tmp_path):
@@ -160,13 +173,33 @@ def test_density_under_the_defaults(family, sd):
         gc, c0 = np.array([0.3, 0.2, -0.5]), 0.4
         point |= {"count_intercept": np.array(c0), f"count_beta{RESCALED}": gc}
         positive = data.y.to_numpy() > 0
-        Ac = gelman_map(data.count_design, built.count_standardiser.terms, built.count_standardiser.sd)
+        Ac = gelman_map(data.count_design, built.count_standardiser.terms, built.count_standardiser.sd, positive)
         mu = np.exp(c0 + built.count_standardiser.transform(data.count_X)[positive] @ (Ac @ gc))
         k = data.y.to_numpy()[positive]
         expected += (np.sum(stats.poisson.logpmf(k, mu) - np.log(stats.poisson.sf(0, mu)))
                      + stats.norm.logpdf(gc, 0, 2.5).sum() + stats.norm.logpdf(c0, 0, 1.5))
     assert set(point) == {v.name for v in built.model.value_vars}
     assert built.model.compile_logp(jacobian=False)(point) == pytest.approx(expected, rel=1e-9, abs=1e-7)
+
+
+def test_the_count_part_is_scaled_on_the_positive_rows():
+    """The hurdle count part's standardiser and the scale rule's inputs are the positive rows' (its likelihood's
+    rows), not every sample row's."""
+    frame = simulated_panel(n_dyads=25, years=8, seed=3, sigma=1.5)
+    frame["y"] = frame["y"] * (1 + np.random.default_rng(3).poisson(1.2, len(frame)))
+    data = model_data(frame, ModelSpec("t", "y ~ cb * threat + (1 | dyad)", family="hurdle_poisson"))
+    built = build_model(data, load_priors())
+    positive_rows = data.count_X[data.y > 0].drop(columns="Intercept")
+    assert 0 < len(positive_rows) < len(data.count_X) / 2
+    np.testing.assert_allclose(built.count_standardiser.mean, positive_rows.mean().to_numpy(), rtol=1e-12)
+    np.testing.assert_allclose(built.count_standardiser.sd, positive_rows.std().to_numpy(), rtol=1e-12)
+    assert not np.allclose(built.count_standardiser.mean, data.count_X.drop(columns="Intercept").mean().to_numpy())
+    # the scale rule: inputs centred at the positive rows' means and scaled by their f (2 sd for numbers)
+    A = gelman_map(data.count_design, built.count_standardiser.terms, built.count_standardiser.sd, data.positive)
+    f_cb, f_threat = input_scale(positive_rows["cb"].to_numpy()), input_scale(positive_rows["threat"].to_numpy())
+    sd_cb = built.count_standardiser.sd[0]
+    assert A[0, 0] == pytest.approx(sd_cb / f_cb, rel=1e-9)
+    assert A[0, 2] == pytest.approx(sd_cb * -positive_rows["threat"].mean() / (f_cb * f_threat), rel=1e-9)
 
 
 def test_the_plain_method_puts_the_base_rate_on_the_average_group_too():

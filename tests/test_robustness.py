@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 from scipy.special import expit
 from typer.testing import CliRunner
 
@@ -185,8 +186,9 @@ def test_unknown_variant_name():
 
 def test_command_refuses_bad_input_before_fitting(tmp_path):
     """An unknown variant, and a variant whose variables the panel lacks: one line, exit 2, nothing written."""
-    from coupproof.cli import app
     from simulate import synthetic_panel_file
+
+    from coupproof.cli import app
 
     panel = synthetic_panel_file(tmp_path / "panel.nc")
     out = tmp_path / "robustness"
@@ -230,8 +232,8 @@ def test_key_findings_compare_sign_and_significance_with_the_main_tables():
 
 
 def test_paper_layout_and_report_section(tmp_path):
-    from inference.frequentist import FitResult
     from coupproof.stages import RobustnessResult
+    from inference.frequentist import FitResult
     from reports.bayes_report import robustness_section
     from reports.robustness import paper_layout
 
@@ -251,8 +253,9 @@ def test_paper_layout_and_report_section(tmp_path):
 
 
 def test_command_refuses_an_unreachable_cluster_before_fitting(tmp_path):
-    from coupproof.cli import app
     from simulate import synthetic_panel_file
+
+    from coupproof.cli import app
 
     panel = synthetic_panel_file(tmp_path / "panel.nc")
     variants = tmp_path / "variants.toml"
@@ -278,3 +281,60 @@ def test_firth_logit_is_finite_under_separation():
     assert fit.terms == ["Intercept", "x"] and fit.converged
     assert np.all(np.isfinite(fit.params)) and 2 < fit.params[1] < 30
     assert fit.family.startswith("Firth") and np.all(np.diag(fit.cov) > 0)
+
+
+def test_firth_intervals_and_tests_are_firthmodels_profile_likelihood_ones():
+    """The Firth fit's intervals are firthmodels' profile penalised-likelihood intervals at the report's level and its
+    p-values the penalised likelihood-ratio tests, not Wald's; the robustness rows show those intervals."""
+    from firthmodels import FirthLogisticRegression
+
+    from inference.diagnostics import HDI_PROB
+    from inference.rare_events import fit_firth
+    from models.design import model_data
+    from models.specs import ModelSpec
+    from reports.robustness import estimate_rows
+
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=400)
+    frame = pd.DataFrame({"y": rng.binomial(1, 1 / (1 + np.exp(-(-3.5 + 0.9 * x)))).astype(float), "x": x})
+    data = model_data(frame, ModelSpec("rare", "y ~ x"))
+    fit = fit_firth(data)
+    own = FirthLogisticRegression(fit_intercept=False, backend="numpy").fit(data.X.to_numpy(float), frame["y"])
+    np.testing.assert_allclose(np.column_stack([fit.intervals["lower"], fit.intervals["upper"]]),
+                               own.conf_int(alpha=1 - HDI_PROB, method="pl"), rtol=1e-6)
+    np.testing.assert_allclose(fit.pvalues, own.lrt().lrt_pvalues_, rtol=1e-6)
+    wald = 2 * stats.norm.sf(np.abs(np.asarray(fit.params) / np.sqrt(np.diag(fit.cov))))
+    assert not np.allclose(fit.pvalues, wald, rtol=1e-3)  # a different test, not Wald's under another name
+    rows = estimate_rows("firth_logit", [fit])
+    np.testing.assert_allclose(rows["lower"], fit.intervals["lower"])
+    np.testing.assert_allclose(rows["p"], fit.pvalues)
+    # the profile interval is asymmetric about the estimate, as a rare-event likelihood is
+    slope = rows.set_index("term").loc["x"]
+    assert abs((slope.upper - slope.estimate) - (slope.estimate - slope.lower)) > 1e-3
+
+
+def test_the_year_fixed_effects_logit_converges_without_pact_free_years():
+    """Years without any event make their dummies run off to minus infinity (no convergence); leaving them out with
+    their rows converges and gives the other coefficients of the full fit's limit (here: the fit with those years'
+    dummies held at -40, where their rows' likelihood is 1)."""
+    import statsmodels.api as sm
+    from simulate import simulated_panel
+
+    from inference.frequentist import fit_logit
+    from models.design import model_data
+    from models.specs import ModelSpec
+
+    frame = simulated_panel(n_dyads=200, years=10, seed=6, beta=(-3.0, 0.8, 0.5, -0.6))
+    empty = frame["year"].isin([2, 7])
+    frame.loc[empty, "y"] = 0.0
+    data = model_data(frame, ModelSpec("fe", "y ~ cb * threat + C(year) + (1 | dyad)"))
+    fit = fit_logit(data)
+    assert fit.converged and fit.nobs == int((~empty).sum())
+    assert "C(year)[2]" not in fit.terms and "C(year)[7]" not in fit.terms
+    assert "2 level(s) without any event left out" in fit.note
+    dummies = [c for c in data.X.columns if c in ("C(year)[2]", "C(year)[7]")]
+    offset = -40.0 * data.X[dummies].sum(axis=1)
+    limit = sm.Logit(data.y, data.X.drop(columns=dummies), offset=offset).fit(disp=0, maxiter=200)
+    np.testing.assert_allclose(fit.params, limit.params.to_numpy(), rtol=1e-6, atol=1e-8)
+    # clustered on the dyads that remain
+    assert fit.n_clusters == 200

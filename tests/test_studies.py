@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import xarray as xr
 import pytest
 from typer.testing import CliRunner
 
@@ -235,7 +236,31 @@ def test_pact_frame_joins_each_new_pact_to_its_alliance_and_codes():
     members = pd.DataFrame({"atopid": [2000, 2000], "member": [100, 200], "yrent": [1970, 1970], "phase": [0, 0]})
     inst = pd.DataFrame({"atopid": [2000], "atopidphase": [2000.0], "milinst": [2.0], "formal": [1.0]})
     frame = pact_frame(dyads, alliances, members, inst)
-    assert len(frame) == 2 and frame["atopid"].tolist() == [2000, 2000]  # both directions, no other dyad-year
-    assert frame["milinst"].tolist() == [2.0, 2.0]
-    np.testing.assert_allclose(frame["capability_share_a"], [0.25, 0.75])
+    # one row per pact: of the two directions, State A is the weaker member (the client), 100 with share 0.25
+    assert len(frame) == 1 and frame["atopid"].tolist() == [2000] and frame["ccode_a"].tolist() == [100]
+    assert frame["milinst"].tolist() == [2.0]
+    np.testing.assert_allclose(frame["capability_share_a"], [0.25])
     assert frame["sample_milinst"].all()
+    # where only one direction is in the dyad panel (one nondemocratic member), that direction
+    only = pact_frame(dyads.iloc[[1, 2]], alliances, members, inst)
+    assert only["ccode_a"].tolist() == [200] and only["capability_share_a"].tolist() == [0.75]
+
+
+def test_a_pact_panel_with_a_pact_twice_is_refused(tmp_path):
+    from data_prep.institutions import check_one_row_per_pact
+    from data_prep.panel import read_panel, write_panel
+    from data_prep.sources import DataError
+
+    frame = pd.DataFrame({"ccode_a": [100, 200, 300], "ccode_b": [200, 100, 400], "year": [1970, 1970, 1971],
+                          "atopid": [2000, 2000, 2001]})
+    with pytest.raises(DataError, match="the pact of 100 and 200 in 1970 \\(atopid 2000\\) has 2 rows"):
+        check_one_row_per_pact(frame)
+    check_one_row_per_pact(frame.iloc[1:])
+    from data_prep.panel import SCHEMA_VERSION
+
+    ds = xr.Dataset({"in_panel": ("pact", np.ones(3, bool))},
+                    coords={"pact": np.arange(3), **{c: ("pact", frame[c].to_numpy()) for c in frame}},
+                    attrs={"design": "pact", "schema_version": SCHEMA_VERSION})
+    write_panel(ds, tmp_path / "pacts.nc")
+    with pytest.raises(DataError, match="pacts.nc: pact panel: the pact of 100 and 200 .* rebuild it"):
+        read_panel(tmp_path / "pacts.nc")

@@ -8,6 +8,7 @@ back (`Result.read(out)`):
     fit            fit_models(FitSettings)                       -> FitsResult
     sensitivity    sensitivity(SensitivitySettings)              -> SensitivityResult
     prior sets     compare_priors(PriorComparisonSettings)       -> PriorComparisonResult
+    prior check    check_priors(PriorCheckSettings)              -> PriorCheckResult
     robustness     robustness(RobustnessSettings)                -> RobustnessResult
     calibration    calibrate(CalibrationSettings)                -> CalibrationResult
     report         report(ReportSettings)                        -> ReportResult
@@ -23,6 +24,7 @@ from .calibration import CalibrationResult, CalibrationSettings, calibrate
 from .fit import FitSettings, FitsResult, fit_models
 from .frequentist import FrequentistResult, FrequentistSettings, frequentist
 from .panel import PanelResult, PanelSettings, build_panel
+from .prior_check import PriorCheckResult, PriorCheckSettings, check_priors
 from .priors import PriorComparisonResult, PriorComparisonSettings, compare_priors
 from .report import ReportResult, ReportSettings, report
 from .results import ResultsPages, ResultsSettings, results_pages
@@ -30,8 +32,9 @@ from .robustness import RobustnessResult, RobustnessSettings, robustness
 from .sensitivity import SensitivityResult, SensitivitySettings, sensitivity
 
 __all__ = ["QUIET", "CalibrationResult", "CalibrationSettings", "FitSettings", "FitsResult", "FrequentistResult",
-           "FrequentistSettings", "PanelResult", "PanelSettings", "PriorComparisonResult", "PriorComparisonSettings",
+           "FrequentistSettings", "PanelResult", "PanelSettings", "PriorCheckResult", "PriorCheckSettings",
+           "PriorComparisonResult", "PriorComparisonSettings",
            "Progress", "ReportResult", "ReportSettings", "ResultsPages", "ResultsSettings", "RobustnessResult",
            "RobustnessSettings",
-           "SensitivityResult", "SensitivitySettings", "build_panel", "calibrate", "compare_priors", "fit_models",
+           "SensitivityResult", "SensitivitySettings", "build_panel", "calibrate", "check_priors", "compare_priors", "fit_models",
            "frequentist", "report", "results_pages", "robustness", "sensitivity"]

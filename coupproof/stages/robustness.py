@@ -20,6 +20,7 @@ from ..defaults import FITS, PANEL, ROBUSTNESS
 from .base import Progress, at_least, read_png, read_table, write_markdown, write_png, write_table
 from .fit import saved_fit_path
 from .sensitivity import scheduler_label
+
 ROBUST_SAMPLER = SamplerSettings(draws=600, tune=300)  # the Bayesian versions' default length
 
 
@@ -165,7 +166,7 @@ class RobustnessResult:
         return out
 
     @classmethod
-    def read(cls, out: str | os.PathLike) -> "RobustnessResult | None":
+    def read(cls, out: str | os.PathLike) -> RobustnessResult | None:
         """Read what `write` wrote in `out`.
 
         Parameters
@@ -191,6 +192,38 @@ class RobustnessResult:
         estimates = read_table(out / cls.ESTIMATES)
         return cls(tables, estimates if estimates is not None else pd.DataFrame(), findings,
                    read_png(out / cls.FOREST), timing)
+
+
+def panel_builder(data_dir: Path | None, progress: Progress):
+    """Make a function that builds the panel of a variant's options from the raw files, once per set of options.
+
+    Parameters
+    ----------
+    data_dir : pathlib.Path or None
+        The raw data directory (None: the default, or COUPPROOF_DATA_DIR).
+    progress : Progress
+        Where a build is announced.
+
+    Returns
+    -------
+    collections.abc.Callable
+        options (dict) -> xarray.Dataset, the panel built with them (remembered for the next call).
+    """
+    from data_prep.panel import PanelOptions, build_panel, polity_limit
+    from data_prep.sources import RawData, resolve_data_dir
+
+    data_dir = resolve_data_dir(data_dir)
+    built: dict[tuple, object] = {}
+
+    def build(options: dict):
+        key = tuple(sorted(options.items()))
+        if key not in built:
+            values = {k: polity_limit(v) if k == "max_polity_a" else v for k, v in options.items()}
+            with progress.status(f"Building a panel with {options} ..."):
+                built[key] = build_panel(RawData(data_dir), PanelOptions(**values))
+        return built[key]
+
+    return build
 
 
 def robustness(settings: RobustnessSettings, progress: Progress | None = None) -> RobustnessResult:
@@ -227,8 +260,7 @@ def robustness(settings: RobustnessSettings, progress: Progress | None = None) -
     >>> result.write("build/robustness")
     >>> result.findings  # key interactions against the main tables
     """
-    from data_prep.panel import PanelOptions, build_panel, polity_limit, read_panel
-    from data_prep.sources import RawData, resolve_data_dir
+    from data_prep.panel import read_panel
     from inference.frequentist import fit_data
     from inference.record import PanelRef
     from inference.refits import Refit, check_scheduler, run_fits
@@ -244,17 +276,7 @@ def robustness(settings: RobustnessSettings, progress: Progress | None = None) -
     progress = progress or Progress()
     suite, chosen = settings.chosen()
     base = read_panel(settings.panel)
-    data_dir = resolve_data_dir(settings.data_dir)
-    built: dict[tuple, object] = {}
-
-    def build(options: dict):
-        key = tuple(sorted(options.items()))
-        if key not in built:
-            values = {k: polity_limit(v) if k == "max_polity_a" else v for k, v in options.items()}
-            with progress.status(f"Building a panel with {options} ..."):
-                built[key] = build_panel(RawData(data_dir), PanelOptions(**values))
-        return built[key]
-
+    build = panel_builder(settings.data_dir, progress)
     prepared = {v.name: prepare_variant(v, base, build) for v in chosen}  # every variant checked before fitting
     jobs: list = []
     if settings.bayes:

@@ -141,8 +141,8 @@ def _slopes(prior: Prior, design, standardiser: Standardiser, name: str, dims: s
     `rows`, the rows the likelihood uses)."""
     mapping = slope_map(prior, design, standardiser.terms, standardiser.sd, rows)
     if mapping is None:
-        return prior.create(name, dims=dims)
-    rescaled = prior.create(f"{name}{RESCALED}", dims=dims)
+        return prior.create_for_terms(name, standardiser.terms, dims=dims)
+    rescaled = prior.create_for_terms(f"{name}{RESCALED}", standardiser.terms, dims=dims)
     return pm.Deterministic(name, pt.dot(pt.as_tensor(mapping), rescaled), dims=dims)
 
 

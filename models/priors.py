@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pymc as pm
@@ -47,6 +47,7 @@ MAX_MAGNITUDE = 1e6  # largest prior argument accepted (location, scale, degrees
 MIN_SCALE = 1e-6  # smallest scale, rate or degrees of freedom: below it the prior is a numerical point mass
 POSITIVE_ONLY = {"HalfNormal", "HalfStudentT", "HalfCauchy", "Exponential", "Gamma"}
 LOCATIONS = {"Normal": "mu", "StudentT": "mu", "Cauchy": "alpha"}  # each location family's centre argument
+DEFAULT_ARGUMENTS = {"mu": 0.0, "alpha": 0.0}  # PyMC's defaults of the optional arguments
 SCALE_RULES = ("per_sd", "gelman2008")  # what a slope prior is on: the standardised slopes, or rescaled inputs
 SCALED_GROUPS = ("slopes", "count_slopes")  # the groups that take a scale_rule
 INTERCEPT_TARGETS = ("average_group", "zero_group")  # what the intercept's prior is on, in models with groups
@@ -68,10 +69,28 @@ class Prior:
     kwargs: dict[str, float]
     scale_rule: str = "per_sd"  # slopes: see SCALE_RULES and models.prior_scales
     applies_to: str = "average_group"  # intercept: see INTERCEPT_TARGETS
+    terms: dict[str, dict[str, float]] = field(default_factory=dict)  # slopes: arguments changed for single terms
 
     def create(self, name: str, **extra):
         """The PyMC random variable `name` with this prior (inside a model context)."""
         return DISTRIBUTIONS[self.dist][0](name, **self.kwargs, **extra)
+
+    def create_for_terms(self, name: str, terms: tuple[str, ...], **extra):
+        """A vector random variable `name`, one element per term, with this prior; a term named in `self.terms`
+        gets its own arguments (brms' `set_prior(..., coef = ...)`). Raises PriorError naming a term the model
+        does not have."""
+        unknown = [t for t in self.terms if t not in terms]
+        if unknown:
+            raise PriorError(f"a prior is given for term(s) {', '.join(unknown)}, which the model does not have "
+                             f"(its terms: {', '.join(terms)})")
+        if not self.terms:
+            return self.create(name, **extra)
+        import numpy as np
+
+        kwargs = {key: np.array([self.terms.get(t, {}).get(key, self.kwargs.get(key, DEFAULT_ARGUMENTS.get(key)))
+                                 for t in terms], dtype=float)
+                  for key in {*self.kwargs, *(k for a in self.terms.values() for k in a)}}
+        return DISTRIBUTIONS[self.dist][0](name, **kwargs, **extra)
 
     def create_shifted(self, name: str, shift, sampled_name: str, **extra):
         """`name` with this prior, sampled as `sampled_name` = `name` + `shift` (a tensor of other parameters):
@@ -100,8 +119,15 @@ class Prior:
         return pm.Deterministic(name, pt.abs(signed))
 
     def describe(self) -> str:
-        text = f"{self.dist}({', '.join(f'{k}={v:g}' for k, v in self.kwargs.items())})"
-        return text if self.scale_rule == "per_sd" else f"{text} on rescaled inputs ({self.scale_rule})"
+        """The prior as written: distribution, arguments, the scale rule and any per-term arguments."""
+        text = f"{self.dist}({_arguments(self.kwargs)})"
+        text = text if self.scale_rule == "per_sd" else f"{text} on rescaled inputs ({self.scale_rule})"
+        return text + "".join(f"; {term}: {self.dist}({_arguments({**self.kwargs, **args})})"
+                              for term, args in self.terms.items())
+
+
+def _arguments(kwargs: dict[str, float]) -> str:
+    return ", ".join(f"{k}={v:g}" for k, v in kwargs.items())
 
 
 def _parse_entry(group: str, entry: dict, source: str) -> Prior:
@@ -114,8 +140,9 @@ def _parse_entry(group: str, entry: dict, source: str) -> Prior:
         raise PriorError(f"{source}: [{group}] is a standard deviation; use one of {', '.join(sorted(POSITIVE_ONLY))}")
     if group == "cutpoints" and dist in POSITIVE_ONLY:
         raise PriorError(f"{source}: [cutpoints] cut points may be negative; use Normal, StudentT or Cauchy")
-    args = {k: v for k, v in entry.items() if k != "dist"}
+    args = {k: v for k, v in entry.items() if k not in ("dist", "terms")}
     options = _pop_options(group, args, source)
+    terms = _parse_terms(group, dist, entry.get("terms", {}), source)
     if "base_rate" in args:
         if dist != "Normal" or group not in ("intercept",):
             raise PriorError(f"{source}: [{group}] 'base_rate' is only for a Normal intercept")
@@ -130,16 +157,45 @@ def _parse_entry(group: str, entry: dict, source: str) -> Prior:
         raise PriorError(f"{source}: [{group}] {dist} takes {', '.join(required + optional)}"
                          + (f"; unknown: {', '.join(unknown)}" if unknown else "")
                          + (f"; missing: {', '.join(missing)}" if missing else ""))
+    _check_numbers(args, dist, f"{source}: [{group}]")
+    return Prior(dist, {k: float(v) for k, v in args.items()}, **options, terms=terms)
+
+
+def _check_numbers(args: dict, dist: str, where: str) -> None:
+    """Every argument a finite number within range, scales positive; a PriorError naming `where` otherwise."""
     for key, value in args.items():
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise PriorError(f"{source}: [{group}] {key} must be a finite number, got {value!r}")
+            raise PriorError(f"{where} {key} must be a finite number, got {value!r}")
         if abs(value) > MAX_MAGNITUDE:
-            raise PriorError(f"{source}: [{group}] {key} = {value:g} is beyond +-{MAX_MAGNITUDE:g}: on standardised "
+            raise PriorError(f"{where} {key} = {value:g} is beyond +-{MAX_MAGNITUDE:g}: on standardised "
                              "covariates and the logit scale no prior needs it, and the sampler would overflow")
         positive = {"sigma", "beta", "lam", "nu"} | ({"alpha"} if dist == "Gamma" else set())
         if key in positive and value < MIN_SCALE:
-            raise PriorError(f"{source}: [{group}] {key} must be at least {MIN_SCALE:g} (positive), got {value}")
-    return Prior(dist, {k: float(v) for k, v in args.items()}, **options)
+            raise PriorError(f"{where} {key} must be at least {MIN_SCALE:g} (positive), got {value}")
+
+
+def _parse_terms(group: str, dist: str, terms, source: str) -> dict[str, dict[str, float]]:
+    """Per-term arguments of a slope group ({term: {argument: value}}): the group's distribution with other
+    arguments for those terms (a term's prior is on what the group's is: its rescaled or per-sd coefficient)."""
+    if not terms:
+        return {}
+    if group not in SCALED_GROUPS:
+        raise PriorError(f"{source}: [{group}] 'terms' is only for {' and '.join(SCALED_GROUPS)}")
+    if not isinstance(terms, dict):
+        raise PriorError(f"{source}: [{group}] terms must be a table of term = {{argument = value, ...}}")
+    _cls, required, optional = DISTRIBUTIONS[dist]
+    out = {}
+    for term, args in terms.items():
+        where = f"{source}: [{group}.terms.\"{term}\"]"
+        if not isinstance(args, dict) or not args:
+            raise PriorError(f"{where} must be a table of {dist}'s arguments ({', '.join(required + optional)})")
+        unknown = sorted(set(args) - set(required) - set(optional))
+        if unknown:
+            raise PriorError(f"{where} {dist} takes {', '.join(required + optional)}; unknown: {', '.join(unknown)} "
+                             "(a term keeps its group's distribution and changes its arguments)")
+        _check_numbers(args, dist, where)
+        out[str(term)] = {k: float(v) for k, v in args.items()}
+    return out
 
 
 def _pop_options(group: str, args: dict, source: str) -> dict[str, str]:
@@ -189,8 +245,9 @@ def describe_priors(priors: dict[str, Prior], groups: tuple[str, ...], grouping:
         name, subject = SUBJECTS[group]
         if isinstance(subject, dict):
             subject = subject[prior.applies_to if group == "intercept" else prior.scale_rule]
-        text = f"{prior.dist}({', '.join(f'{k}={v:g}' for k, v in prior.kwargs.items())}) on " \
-               f"{subject.format(group=grouping or '')}"
+        text = f"{prior.dist}({_arguments(prior.kwargs)}) on {subject.format(group=grouping or '')}"
+        text += "".join(f"; for {term}, {prior.dist}({_arguments({**prior.kwargs, **args})})"
+                        for term, args in prior.terms.items())
         if group == "intercept" and prior.dist == "Normal":
             low, high = (prior.kwargs.get("mu", 0.0) + z * prior.kwargs["sigma"] for z in (-1.645, 1.645))
             text += f" (event rates from {1 / (1 + math.exp(-low)):.2g} to {1 / (1 + math.exp(-high)):.2g} in its " \
@@ -204,7 +261,8 @@ def priors_config(priors: dict[str, Prior]) -> dict[str, dict]:
     written out, so that a fit means the same whatever later defaults say)."""
     options = {group: {"scale_rule": p.scale_rule} if group in SCALED_GROUPS
                else {"applies_to": p.applies_to} if group == "intercept" else {} for group, p in priors.items()}
-    return {group: {"dist": p.dist, **p.kwargs, **options[group]} for group, p in priors.items()}
+    return {group: {"dist": p.dist, **p.kwargs, **options[group], **({"terms": p.terms} if p.terms else {})}
+            for group, p in priors.items()}
 
 
 def packaged_priors(name: str) -> Path:
@@ -232,10 +290,14 @@ def parse_priors(config: dict, source: str = "<priors>") -> dict[str, Prior]:
 
 
 def _with_options_of(entry, base: dict):
-    """A group's entry with the base set's `scale_rule` or `applies_to` where it does not state its own: a prior
-    given as {dist, sigma} changes the distribution, not what the prior is on (slopes of rescaled inputs stay so)."""
+    """A group's entry completed from the base set's: its `scale_rule` or `applies_to` where the entry does not
+    state its own (a prior given as {dist, sigma} changes the distribution, not what the prior is on), and, for an
+    entry without `dist`, the base's distribution and arguments too (`{sigma = 1}` or a `terms` table alone changes
+    those arguments of the base's prior)."""
     if not isinstance(entry, dict):
         return entry
+    if "dist" not in entry:
+        return {**base, **entry}
     return {**{k: base[k] for k in ("scale_rule", "applies_to") if k in base}, **entry}
 
 

@@ -55,7 +55,7 @@ def test_default_priors_and_base_rate():
     ({"dyad_sd": {"dist": "HalfNormal", "sigma": 1}}, "unknown prior parameter\\(s\\) dyad_sd; known: intercept"),
     ({"cutpoints": {"dist": "HalfNormal", "sigma": 1}}, "\\[cutpoints\\] cut points may be negative"),
     ({"intercept": {"dist": "Normal", "base_rate": 2, "sigma": 1}}, "base_rate must be a number in \\(0, 1\\)"),
-    ({"slopes": {"sigma": 1}}, "\\[slopes\\] needs a 'dist' key"),
+    ({"slopes": {"nu": 3, "beta": 1}}, "\\[slopes\\] StudentT takes nu, sigma, mu; unknown: beta"),
 ])
 def test_prior_config_errors(config, message):
     with pytest.raises(PriorError, match=message):

@@ -138,6 +138,10 @@ def test_a_partial_prior_keeps_the_base_sets_options():
     assert regularising["intercept"].applies_to == "zero_group"
     explicit = parse_priors({"slopes": {"dist": "Normal", "sigma": 1.0, "scale_rule": "per_sd"}})
     assert explicit["slopes"].scale_rule == "per_sd"
+    # without a dist, the base's distribution with the arguments given
+    narrower = parse_priors({"slopes": {"sigma": 1.0}, "group_sd": {"sigma": 0.5}})
+    assert narrower["slopes"].dist == "StudentT" and narrower["slopes"].kwargs == {"nu": 7.0, "mu": 0.0, "sigma": 1.0}
+    assert narrower["group_sd"].dist == "HalfNormal" and narrower["group_sd"].kwargs == {"sigma": 0.5}
 
 
 def test_a_packaged_name_or_a_file(tmp_path):
@@ -292,3 +296,40 @@ def test_count_part_identification_compares_on_the_scale_the_prior_is_on():
     assert table.loc["weak", "posterior_over_prior_iqr"] == pytest.approx(1.0, abs=0.06)
     assert table.loc["strong", "posterior_over_prior_iqr"] == pytest.approx(0.25 / 2.5, rel=0.05)
     assert table.loc["strong", "pr_positive"] == 0.0
+
+
+def test_a_prior_per_term():
+    """A slope group's `terms` table gives single terms other arguments of the group's distribution (brms'
+    set_prior(coef = ...)): the log density is the group's Student-t for the other terms and the term's own for it;
+    the priors round-trip through the fit record's form; a term the model lacks is one error naming its terms."""
+    frame = simulated_panel(n_dyads=20, years=5, seed=4)
+    priors = parse_priors({"slopes": {"dist": "StudentT", "nu": 7.0, "sigma": 2.5,
+                                      "terms": {"cb:threat": {"mu": -1.0, "sigma": 0.5}}}})
+    assert priors["slopes"].scale_rule == "gelman2008"  # kept from the default
+    assert parse_priors(json.loads(json.dumps(priors_config(priors)))) == priors
+    assert "cb:threat: StudentT(nu=7, sigma=0.5, mu=-1)" in priors["slopes"].describe()
+    data = model_data(frame, ModelSpec("t", "y ~ cb * threat + (1 | dyad)"))
+    built = build_model(data, priors)
+    g = np.array([0.3, -0.2, 0.4])
+    logp = built.model.compile_logp(vars=[built.model[f"beta{RESCALED}"]], jacobian=False)
+    point = {**built.model.initial_point(), f"beta{RESCALED}": g}
+    expected = stats.t.logpdf(g[:2], 7, 0, 2.5).sum() + stats.t.logpdf(g[2], 7, -1.0, 0.5)
+    assert logp(point) == pytest.approx(expected, rel=1e-10)
+    wrong = parse_priors({"slopes": {"dist": "Normal", "sigma": 1.0, "terms": {"cb:nope": {"sigma": 0.1}}}})
+    with pytest.raises(PriorError, match=r"term\(s\) cb:nope, which the model does not have \(its terms: cb, threat, "
+                                         r"cb:threat\)"):
+        build_model(data, wrong)
+
+
+@pytest.mark.parametrize("entry, message", [
+    ({"dist": "Normal", "sigma": 1.0, "terms": {"x": {"nu": 3}}},
+     r'\[slopes.terms."x"\] Normal takes sigma, mu; unknown: nu \(a term keeps its group\'s distribution'),
+    ({"dist": "Normal", "sigma": 1.0, "terms": {"x": {"sigma": -1}}},
+     r'\[slopes.terms."x"\] sigma must be at least 1e-06'),
+    ({"dist": "Normal", "sigma": 1.0, "terms": {"x": 2.0}}, r'\[slopes.terms."x"\] must be a table'),
+])
+def test_per_term_prior_errors(entry, message):
+    with pytest.raises(PriorError, match=message):
+        parse_priors({"slopes": entry}, "test.toml")
+    with pytest.raises(PriorError, match=r"\[group_sd\] 'terms' is only for slopes and count_slopes"):
+        parse_priors({"group_sd": {"dist": "HalfNormal", "sigma": 1.0, "terms": {"x": {"sigma": 1.0}}}}, "test.toml")

@@ -184,17 +184,10 @@ def group_quantities(built: BuiltModel, data: ModelData, idata, every: int = 1, 
             totals.reshape(chains, draws))
 
 
-def _without_initial_values(built: BuiltModel) -> None:
-    """PyMC evaluates densities only on models without custom initial values (the ordinal cut points' start);
-    sampling is over, so none is needed."""
-    for rv in built.model.free_RVs:
-        built.model.set_initval(rv, None)
-
-
 def log_likelihood_totals(built: BuiltModel, idata, group_totals: np.ndarray | None) -> xr.Dataset:
     """The summed log-likelihood of every draw (chain, draw): the marginal groups' totals (`group_totals`, from
     `group_quantities`) and each observed outcome's (the plain or ordinal outcome, the hurdle's count part)."""
-    _without_initial_values(built)
+    built.drop_initial_values()
     observed = [v.name for v in built.model.observed_RVs]
     post = idata["posterior"]
     totals = {}
@@ -215,7 +208,7 @@ def log_densities(built: BuiltModel, spec: ModelSpec, idata, group_totals: np.nd
     """For power-scaling sensitivity: the log prior density of every parameter with a configurable prior, and the
     summed log-likelihood of every draw (`log_likelihood_totals`)."""
     free = {v.name for v in built.model.free_RVs}
-    _without_initial_values(built)
+    built.drop_initial_values()
     log_prior = pm.stats.compute_log_prior(idata, var_names=[v for v in prior_names(spec) if v in free],
                                            model=built.model, extend_inferencedata=False, progressbar=False)
     return xr.Dataset(dict(log_prior.data_vars)), log_likelihood_totals(built, idata, group_totals)

@@ -49,6 +49,7 @@ def simulate(data: ModelData, priors: dict[str, Prior], simulations: int, seed: 
     (simulation, row)). A hurdle's positive rows get zero-truncated counts from the count part's coefficients.
     Calibration simulates its cases with it, the prior predictive check (inference.prior_predictive) its specs."""
     built = build_model(data, priors, "plain")
+    built.drop_initial_values()
     model = built.model
     if fixed:
         model = pm.do(model, {model[name]: value for name, value in fixed.items()})

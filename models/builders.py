@@ -74,6 +74,12 @@ class BuiltModel:
     count_standardiser: Standardiser | None = None
     extra: dict = field(default_factory=dict)
 
+    def drop_initial_values(self) -> None:
+        """Forget the sampler's starting values (the intercept's observed log-odds, the ordinal cut points' start):
+        PyMC evaluates densities, and pm.do rewrites models, only without custom initial values."""
+        for rv in self.model.free_RVs:
+            self.model.set_initval(rv, None)
+
 
 def with_intercept(Z: np.ndarray) -> np.ndarray:
     """The standardised design with a leading column of ones (the kernel's X)."""

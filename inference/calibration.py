@@ -50,7 +50,7 @@ TRUTHS = ("prior", "posterior_mean")  # where the true parameters come from: SBC
 LOGLIK = "log_likelihood"
 INTERACTION = "interaction_effect"
 MAX_EFFECT_ROWS = 5000  # rows the interaction's average cross-partial is computed on (a fixed random subset)
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: outcomes drawn from the parameters in NumPy (inference.simulation)
 
 
 class CalibrationError(ValueError):

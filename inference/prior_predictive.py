@@ -17,7 +17,7 @@ from models.design import ModelData
 from models.priors import Prior
 
 from .settings import DEFAULT_SEED
-from .simulation import simulate
+from .simulation import draw_outcomes, draw_parameters
 
 CENTRAL = 0.90  # the prior predictive interval the observed value must lie in
 MAX_CELLS = 20_000_000  # simulated outcomes held at once (simulations x rows): about 160 MB
@@ -92,8 +92,8 @@ def prior_predictive(data: ModelData, priors: dict[str, Prior], simulations: int
     priors : dict of str to models.priors.Prior
         The priors to check.
     simulations : int, optional
-        Prior predictive draws (default: 400), simulated in batches that keep at most `MAX_CELLS` outcomes in
-        memory.
+        Prior predictive draws (default: 400): the parameters drawn at once, the outcomes in batches that keep
+        at most `MAX_CELLS` of them in memory.
     seed : int, optional
         Random seed (default: the project's).
 
@@ -108,10 +108,12 @@ def prior_predictive(data: ModelData, priors: dict[str, Prior], simulations: int
     >>> model = cp.Model("m4", cp.load_panel())
     >>> prior_predictive(model.data, model.priors).table()
     """
+    params = draw_parameters(data, priors, simulations, seed)
+    rng = np.random.default_rng([seed, 1])
     batch = max(1, min(simulations, MAX_CELLS // max(len(data.y), 1)))
     parts: dict[str, list[np.ndarray]] = {}
-    for i, start in enumerate(range(0, simulations, batch)):
-        _params, y = simulate(data, priors, min(batch, simulations - start), seed + i)
+    for start in range(0, simulations, batch):
+        y = draw_outcomes(params.isel(simulation=slice(start, start + batch)), data, rng)
         for name, values in outcome_quantities(y, data).items():
             parts.setdefault(name, []).append(values)
     observed = {name: float(v[0]) for name, v in outcome_quantities(data.y.to_numpy()[None, :], data).items()}

@@ -24,49 +24,70 @@ def truncated_counts(mu: np.ndarray, alpha: np.ndarray | None, rng: np.random.Ge
     return np.maximum(np.where(np.isfinite(counts), counts, 1.0), 1.0)
 
 
-def ordered_cutpoints_outcomes(params: xr.Dataset, data: ModelData, rng: np.random.Generator) -> np.ndarray:
-    """Ordinal outcomes with the cut points drawn as the model's prior has them. PyMC's prior predictive ignores the
-    ordered transform and draws the cut points independently, unordered; the ordered prior's density (independent
-    normals restricted to increasing values) is that of the sorted independent draws (their order statistics), so
-    the cut points are sorted in `params` and the outcomes drawn again from them."""
+def _sorted_cutpoints(params: xr.Dataset) -> None:
+    """Sort the drawn cut points in place. PyMC's prior predictive ignores the ordered transform and draws the cut
+    points independently, unordered; the ordered prior's density (independent normals restricted to increasing
+    values) is that of the sorted independent draws (their order statistics)."""
     shift = np.asarray(params["cutpoints"] - params["cutpoints_std"])  # the same for every cut point
     params["cutpoints_std"] = params["cutpoints_std"].copy(data=np.sort(np.asarray(params["cutpoints_std"]), axis=-1))
     params["cutpoints"] = params["cutpoints_std"] + shift
-    eta = np.asarray(params["coef"]) @ np.asarray(data.X, float).T  # (simulation, row)
-    group = data.spec.group
-    if group is not None:
-        eta = eta + np.asarray(params[f"{group}_sd"])[:, None] * np.asarray(params[f"{group}_z"])[:, data.groups]
-    if data.years is not None:
-        eta = eta + np.asarray(params["year_effect"])[:, data.years]
-    below = expit(np.asarray(params["cutpoints"])[:, :, None] - eta[:, None, :])  # Pr(y <= k)
-    return (rng.uniform(size=eta.shape)[:, None, :] > below).sum(axis=1).astype(float)
 
 
-def simulate(data: ModelData, priors: dict[str, Prior], simulations: int, seed: int,
-             fixed: dict[str, np.ndarray] | None = None) -> tuple[xr.Dataset, np.ndarray]:
-    """`simulations` draws of every parameter (from the prior, or the `fixed` population values) and of the outcome
-    given them, from the non-centred model (PyMC's prior predictive): (parameters with dim `simulation`, outcomes
-    (simulation, row)). A hurdle's positive rows get zero-truncated counts from the count part's coefficients.
-    Calibration simulates its cases with it, the prior predictive check (inference.prior_predictive) its specs."""
+def draw_parameters(data: ModelData, priors: dict[str, Prior], simulations: int, seed: int,
+                    fixed: dict[str, np.ndarray] | None = None) -> xr.Dataset:
+    """`simulations` draws of every parameter of the non-centred model from its priors (PyMC's prior predictive,
+    without the outcome), or the `fixed` population values in every draw; dim `simulation`."""
     built = build_model(data, priors, "plain")
     built.drop_initial_values()
     model = built.model
     if fixed:
         model = pm.do(model, {model[name]: value for name, value in fixed.items()})
-    names = [v.name for v in (*model.free_RVs, *model.deterministics)] + ["y"]
-    n = simulations
-    prior = pm.sample_prior_predictive(draws=n, model=model, random_seed=seed, var_names=names)
+    names = [v.name for v in (*model.free_RVs, *model.deterministics)]
+    prior = pm.sample_prior_predictive(draws=simulations, model=model, random_seed=seed, var_names=names)
     params = prior["prior"].to_dataset().squeeze("chain", drop=True).rename(draw="simulation")
-    y = np.asarray(prior["prior_predictive"]["y"]).reshape(n, -1).astype(float)
     for name, value in (fixed or {}).items():  # the fixed values, as the truth of every simulation
-        params[name] = xr.DataArray(np.broadcast_to(np.asarray(value, float), (n, *np.shape(value))).copy(),
-                                    dims=("simulation", *built.model.named_vars_to_dims.get(name, ())))
+        params[name] = xr.DataArray(
+            np.broadcast_to(np.asarray(value, float), (simulations, *np.shape(value))).copy(),
+            dims=("simulation", *built.model.named_vars_to_dims.get(name, ())))
+    if data.spec.family_info.is_ordinal:
+        _sorted_cutpoints(params)
+    return params
+
+
+def linear_predictor(params: xr.Dataset, data: ModelData) -> np.ndarray:
+    """Each simulation's linear predictor of every row (simulation, row): the original-scale coefficients on the
+    design, plus the group and year intercepts."""
+    eta = np.asarray(params["coef"]) @ np.asarray(data.X, float).T
+    group = data.spec.group
+    if group is not None:
+        eta = eta + np.asarray(params[f"{group}_sd"])[:, None] * np.asarray(params[f"{group}_z"])[:, data.groups]
+    if data.years is not None:
+        eta = eta + np.asarray(params["year_effect"])[:, data.years]
+    return eta
+
+
+def draw_outcomes(params: xr.Dataset, data: ModelData, rng: np.random.Generator) -> np.ndarray:
+    """The outcome of every row given each simulation's parameters (simulation, row): a logit's 0/1, a hurdle's
+    zero-truncated counts where the logit part says 'any', an ordinal model's category."""
+    eta = linear_predictor(params, data)
     family = data.spec.family_info
     if family.is_ordinal:
-        y = ordered_cutpoints_outcomes(params, data, np.random.default_rng([seed, 2]))
+        below = expit(np.asarray(params["cutpoints"])[:, :, None] - eta[:, None, :])  # Pr(y <= k)
+        return (rng.uniform(size=eta.shape)[:, None, :] > below).sum(axis=1).astype(float)
+    y = (rng.uniform(size=eta.shape) < expit(eta)).astype(float)
     if family.is_hurdle:
-        coef = np.asarray(params["count_coef"])
-        mu = np.exp(np.asarray(data.count_X, float) @ coef.T).T
-        alpha = np.asarray(params["count_alpha"])[:, None] if "count_alpha" in params else None
-        y = y * truncated_counts(mu, alpha, np.random.default_rng([seed, 1]))
-    return params, y
+        sim, row = np.nonzero(y)
+        coef = np.asarray(params["count_coef"])[sim]
+        mu = np.exp(np.einsum("ij,ij->i", np.asarray(data.count_X, float)[row], coef))
+        alpha = np.asarray(params["count_alpha"])[sim] if "count_alpha" in params else None
+        y[sim, row] = truncated_counts(mu, alpha, rng)
+    return y
+
+
+def simulate(data: ModelData, priors: dict[str, Prior], simulations: int, seed: int,
+             fixed: dict[str, np.ndarray] | None = None) -> tuple[xr.Dataset, np.ndarray]:
+    """`simulations` draws of every parameter (from the prior, or the `fixed` population values) and of the outcome
+    given them: (parameters with dim `simulation`, outcomes (simulation, row)). Calibration simulates its cases
+    with it, the prior predictive check (inference.prior_predictive) its specs."""
+    params = draw_parameters(data, priors, simulations, seed, fixed)
+    return params, draw_outcomes(params, data, np.random.default_rng([seed, 1]))

@@ -33,7 +33,7 @@ from data_prep.io import atomic_write_text, check_safe_name, read_toml
 from models.builders import build_model
 from models.design import ModelData, model_data
 from models.families import FAMILIES, get_family
-from models.priors import Prior, PriorError, parse_priors, priors_config
+from models.priors import LOCATIONS, Prior, PriorError, parse_priors, priors_config
 from models.specs import METHODS, ModelSpec, SpecError, load_specs
 
 from .effects import STEP, finite_difference_step
@@ -41,7 +41,7 @@ from .fitting import fit, group_quantities, log_likelihood_totals, population_na
 from .record import fit_record
 from .refits import fan_out
 from .settings import SamplerSettings
-from .simulation import simulate
+from .simulation import draw_outcomes, draw_parameters, simulate
 
 DEFAULT_CASES = Path(__file__).resolve().parents[1] / "models" / "calibration.toml"
 OUTCOME = "simulated_outcome"  # the outcome column the cases' formulas are given (values simulated)
@@ -51,6 +51,14 @@ LOGLIK = "log_likelihood"
 INTERACTION = "interaction_effect"
 MAX_EFFECT_ROWS = 5000  # rows the interaction's average cross-partial is computed on (a fixed random subset)
 CACHE_VERSION = 2  # 2: outcomes drawn from the parameters in NumPy (inference.simulation)
+# Known errors a case can inject to measure its test's power: the simulator departs from the fitted model by
+# `value`. The truths recorded are the fitted model's, so a calibrated computation fails its test at the rate shown.
+INJECTIONS = {
+    "group_sd_scale": "the simulator spreads the group intercepts {value:g} times the recorded group sd",
+    "intercept_shift": "the simulator draws the intercept from its prior shifted by {value:g} prior sd",
+}
+POWER_RESAMPLES = 1000  # random subsets of an injected error's simulations behind each power estimate
+POWER_POOL = 3  # an injected error is simulated this many times the case's simulation count (see flag_rate)
 
 
 class CalibrationError(ValueError):
@@ -98,6 +106,7 @@ class Case:
     truth: str = "prior"
     truth_fit: str = ""
     priors: dict = field(default_factory=dict)
+    inject: dict = field(default_factory=dict)  # known errors to measure the test's power against (INJECTIONS)
     run: RunSettings = RunSettings()
 
     def key(self, design_checksum: str) -> str:
@@ -165,6 +174,13 @@ def load_cases(path: str | Path | None = None) -> dict[str, Case]:
             parse_priors(case.priors, where)
         except PriorError as exc:
             raise CalibrationError(str(exc)) from None
+        for error, value in case.inject.items():
+            if error not in INJECTIONS:
+                raise CalibrationError(f"{where}: inject: unknown error {error!r}; use {', '.join(INJECTIONS)}")
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < abs(value) < 100:
+                raise CalibrationError(f"{where}: inject: {error} must be a number, got {value!r}")
+        if case.inject and case.truth != "prior":
+            raise CalibrationError(f"{where}: inject is for cases whose truths come from the prior")
         cases[name] = case
     if not cases:
         raise CalibrationError(f"{path}: no [cases.<name>] tables")
@@ -364,9 +380,32 @@ def posterior_means(tree: xr.DataTree, names: list[str]) -> dict[str, np.ndarray
     return out
 
 
+def injected_simulation(data: ModelData, priors: dict[str, Prior], run: RunSettings, error: str,
+                        value: float) -> tuple[xr.Dataset, np.ndarray]:
+    """Simulations whose simulator departs from the fitted model by a known error (INJECTIONS): the truths are the
+    fitted model's, the outcomes are not."""
+    if error == "intercept_shift":
+        shifted = dict(priors)
+        prior = priors["intercept"]
+        centre = LOCATIONS.get(prior.dist)
+        if centre is None or "sigma" not in prior.kwargs:
+            raise CalibrationError(f"inject intercept_shift needs a location-scale intercept prior, not {prior.dist}")
+        shifted["intercept"] = replace(prior, kwargs={**prior.kwargs, centre: prior.kwargs.get(centre, 0.0)
+                                                      + value * prior.kwargs["sigma"]})
+        return simulate(data, shifted, run.simulations, run.seed)
+    group = data.spec.group
+    if group is None:
+        raise CalibrationError("inject group_sd_scale needs a group intercept")
+    truth = draw_parameters(data, priors, run.simulations, run.seed)
+    simulator = truth.copy()
+    simulator[f"{group}_z"] = truth[f"{group}_z"] * value
+    return truth, draw_outcomes(simulator, data, np.random.default_rng([run.seed, 1]))
+
+
 def prepare_case(case: Case, frame: pd.DataFrame, design_checksum: str, truth_tree: xr.DataTree | None = None,
-                 specs: dict[str, ModelSpec] | None = None) -> CaseData:
-    """The case's data, priors (the truth fit's, for recovery) and simulations."""
+                 specs: dict[str, ModelSpec] | None = None, injected: tuple[str, float] | None = None) -> CaseData:
+    """The case's data, priors (the truth fit's, for recovery) and simulations; `injected` (an error of
+    INJECTIONS and its size) makes the simulator depart from the fitted model, to measure the test's power."""
     if specs is None:
         specs = load_specs(case.specs or None)
     spec, _base = case_spec(case, specs)
@@ -380,9 +419,13 @@ def prepare_case(case: Case, frame: pd.DataFrame, design_checksum: str, truth_tr
         fixed = posterior_means(truth_tree, sampled)
     else:
         priors = case_priors(case, data)
-    truth, outcomes = simulate(data, priors, case.run.simulations, case.run.seed, fixed)
+    if injected is None:
+        truth, outcomes = simulate(data, priors, case.run.simulations, case.run.seed, fixed)
+    else:
+        truth, outcomes = injected_simulation(data, priors, case.run, *injected)
     groups = "" if data.groups is None else hashlib.sha256(np.asarray(data.groups).tobytes()).hexdigest()[:12]
     checksum = f"{design_checksum}:{len(data.y)}:{groups}:{json.dumps(priors_config(priors), sort_keys=True)}"
+    checksum += "" if injected is None else f":inject={injected[0]}={injected[1]!r}"
     return CaseData(case, data, priors, truth, outcomes, hashlib.sha256(checksum.encode()).hexdigest()[:16])
 
 
@@ -441,6 +484,29 @@ def uniformity(records: list[dict], alpha: float = 0.05) -> pd.DataFrame:
     mean_pit = np.array([float(pits[n].mean()) for n in names])
     return pd.DataFrame({"quantity": names, "simulations": len(records), "p_value": p_values, "p_holm": adjusted,
                          "mean_pit": mean_pit, "passed": adjusted >= alpha})
+
+
+def flag_rate(records: list[dict], alpha: float, size: int, resamples: int = POWER_RESAMPLES, seed: int = 0
+              ) -> float:
+    """How often the case's test (every quantity's uniformity test, Holm-adjusted, at `alpha`) flags `size`
+    simulations like these: the share of random subsets of `size` of the records (drawn without replacement) that it
+    flags. Every such subset of independent simulations is itself a set of `size` independent simulations, so the
+    share is an unbiased estimate (over pools of records) of the test's rejection rate at `size`: its power against
+    an injected error, its false-alarm rate without one. One pool's estimate varies around it, less so the larger
+    the pool beyond `size`."""
+    from arviz_stats.base import array_stats
+
+    pits = np.column_stack([np.asarray(v) for v in pit_dataset(records).data_vars.values()])  # (simulation, quantity)
+    pool, m = pits.shape
+    if size > pool:
+        raise CalibrationError(f"a flag rate at {size} simulations needs at least as many records, got {pool}")
+    rng = np.random.default_rng(seed)
+    flagged = 0
+    for _ in range(resamples if pool > size else 1):
+        sample = pits[rng.choice(pool, size, replace=False)]
+        smallest = min(float(array_stats.uniformity_test(sample[:, j], method="pot_c")[0]) for j in range(m))
+        flagged += smallest < alpha / m  # Holm rejects a hypothesis exactly when its first step does
+    return flagged / (resamples if pool > size else 1)
 
 
 def coverage(records: list[dict], probs: tuple[float, ...] = (0.5, 0.94)) -> pd.DataFrame:

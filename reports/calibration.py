@@ -93,6 +93,13 @@ def calibration_section(result) -> str | None:
         case = result.cases.get(name)
         if case is not None and case.plot is not None:
             parts.append(html.figure(case.plot, f"{name}: PIT-ECDF difference with simultaneous 95% bands"))
+    if result.power is not None:
+        parts.append(html.section("Power: how often the test flags known errors", html.paragraph(
+            "Each case with injected errors is simulated again with a simulator that departs from the fitted model "
+            "by a known amount, fitted and tested as the case is. 'flag rate' is the share of random subsets of "
+            "the case's simulation count, drawn from a pool of such simulations, that the test flags: its power "
+            "against the error at the count used. A verdict of 'calibrated' rules out errors of this size only "
+            "where the power is high."), html.table(result.power), level=3))
     if result.recovery is not None:
         parts.append(html.section("Recovery at a saved fit's posterior mean", html.paragraph(
             "Outcomes simulated on the full design of the recovery case's model with the population parameters "

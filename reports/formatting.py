@@ -28,7 +28,7 @@ COMBINED: tuple[tuple[tuple[str, ...], str], ...] = (
     (("ours", "our_se"), "ours (SE)"),
 )
 # Columns that hold counts, whatever their dtype (ESS is a real number, shown as a whole one).
-WHOLE = {"ess_bulk", "ess_tail", "groups", "rows", "events", "simulations", "observed", "N", "n", "n_rows",
+WHOLE = {"ess_bulk", "ess_tail", "groups", "rows", "events", "simulations", "pool", "observed", "N", "n", "n_rows",
          "n_groups", "n_events", "k_above_threshold", "fits with divergences"}
 HEADERS = {
     "sd": "posterior sd", "bayes_sd": "posterior sd", "r_hat": "R-hat", "ess_bulk": "bulk ESS", "ess_tail": "tail ESS",
@@ -42,7 +42,7 @@ HEADERS = {
     "within_2_paper_se": "within 2 paper SEs", "shift_default_se": "default's shift (SEs)",
     "within_tolerance": "within tolerance", "flagged_under_default": "flagged under the default",
     "meets_criterion": "meets the criterion", "p_value": "p", "p_holm": "p (Holm)", "mean_pit": "mean PIT",
-    "in_data": "in the data", "percentile": "percentile of the data", "inside": "inside the central 90%",
+    "flag_rate": "flag rate", "pool": "simulations in the pool", "in_data": "in the data", "percentile": "percentile of the data", "inside": "inside the central 90%",
     "label": "term",  # a term's long name, shown in place of its code name (hidden where both are there)
 }
 

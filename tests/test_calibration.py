@@ -17,7 +17,7 @@ from coupproof.cli import app
 from coupproof.stages import CalibrationResult
 from inference import calibration as cal
 from inference.marginal_mle import compare_mle
-from inference.simulation import simulate, truncated_counts
+from inference.simulation import draw_outcomes, draw_parameters, simulate, truncated_counts
 from models.design import model_data
 from models.priors import parse_priors
 from models.quadrature import dense_dyad_loglik
@@ -235,3 +235,56 @@ def test_ordinal_simulations_have_ordered_cut_points_and_follow_them():
     eta = np.asarray(truth["coef"]) @ data.X.to_numpy().T
     expected = (1 / (1 + np.exp(-(cut[:, :1] - eta)))).mean(axis=1)
     assert np.corrcoef(expected, (y == 0).mean(axis=1))[0, 1] > 0.8
+
+
+def test_injected_errors_depart_from_the_fitted_model_as_stated():
+    """intercept_shift draws the intercept from its prior moved by that many prior sds; group_sd_scale draws the
+    outcomes with the group intercepts spread that much more than the recorded sd."""
+    frame = simulated_panel(n_dyads=40, years=8, seed=3)
+    case = _case(run=replace(FAST, simulations=400))
+    data = cal.case_data(case, frame, cal.case_spec(case, {"t1": SPEC})[0])
+    priors = cal.case_priors(case, data)
+    prior = priors["intercept"].kwargs
+    shifted, _ = cal.injected_simulation(data, priors, case.run, "intercept_shift", 1.0)
+    centred = np.asarray(shifted["intercept_centred"])
+    assert centred.mean() == pytest.approx(prior["mu"] + prior["sigma"], abs=4 * prior["sigma"] / np.sqrt(400))
+    truth, y = cal.injected_simulation(data, priors, replace(case.run, simulations=5), "group_sd_scale", 1.2)
+    scaled = truth.copy()
+    scaled["dyad_z"] = truth["dyad_z"] * 1.2
+    np.testing.assert_array_equal(y, draw_outcomes(scaled, data, np.random.default_rng([case.run.seed, 1])))
+    np.testing.assert_array_equal(truth["dyad_sd"], draw_parameters(data, priors, 5, case.run.seed)["dyad_sd"])
+
+
+def test_flag_rate_is_the_tests_rejection_rate_on_subsets():
+    """Subsets without replacement of a pool of independent simulations are independent simulations themselves: the
+    rate is unbiased for the test's rejection rate over pools (alpha on uniform PITs, though one pool's estimate
+    varies around it), near 1 on skewed PITs; a pool the size of the test gives its one verdict."""
+    rng = np.random.default_rng(5)
+    uniform = [{"simulation": i, "pit": {"a": u, "b": v}} for i, (u, v) in enumerate(rng.uniform(size=(600, 2)))]
+    skewed = [{"simulation": i, "pit": {"a": u**2, "b": v}} for i, (u, v) in enumerate(rng.uniform(size=(600, 2)))]
+    assert cal.flag_rate(skewed, 0.05, 100, resamples=300) > 0.9
+    assert cal.flag_rate(uniform, 0.05, 100, resamples=300) < 0.3
+    assert cal.flag_rate(skewed[:100], 0.05, 100) == 1.0
+    with pytest.raises(cal.CalibrationError, match="at 100 simulations needs at least as many records, got 50"):
+        cal.flag_rate(uniform[:50], 0.05, 100)
+
+
+def test_a_case_with_an_injected_error_is_flagged(tmp_path, monkeypatch):
+    """A small case whose simulator spreads the dyad intercepts three times the recorded sd: the test flags it even
+    at three simulations, and the power table has the case as it is and the error."""
+    from coupproof.stages import Progress
+    from coupproof.stages.calibration import CalibrationSettings, case_power
+
+    frame = simulated_panel(n_dyads=40, years=8, seed=3)
+    monkeypatch.setattr(cal, "POWER_POOL", 1)  # the rate is then the run's one verdict (fewer fits)
+    case = _case(run=replace(FAST, simulations=3), inject={"group_sd_scale": 3.0})
+    own = cal.run_case(cal.prepare_case(case, frame, "simulated", specs={"t1": SPEC}), tmp_path, "serial")
+    rows = case_power(case, own, frame, "simulated", {"t1": SPEC},
+                      CalibrationSettings(cache=tmp_path, scheduler="serial"), Progress(quiet=True))
+    assert [r["error"] for r in rows] == ["none (the case as it is)", cal.INJECTIONS["group_sd_scale"].format(
+        value=3.0)]
+    assert rows[1]["flagged"] and rows[1]["flag_rate"] == 1.0 and rows[1]["simulations"] == rows[1]["pool"] == 3
+    with pytest.raises(cal.CalibrationError, match="inject: unknown error 'slope_shift'"):
+        bad = tmp_path / "cases.toml"
+        bad.write_text('[cases.x]\nformula = "{m4} + (1 | dyad)"\ninject = { slope_shift = 1.0 }\n')
+        cal.load_cases(bad)

@@ -103,8 +103,15 @@ def build(tmp_path_factory):
     mle = pd.DataFrame({"parameter": ["a:b", "log-likelihood (own rule)"], "kernel": [-5.742912, -710.135912],
                         "kernel_se": [1.92012, np.nan], "reference": [-5.742911, -710.135987],
                         "difference_in_se": [2.4e-10, np.nan]})
+    power = pd.DataFrame({"case": ["logit_dyad"] * 2, "error": ["none (the case as it is)", "sd x 1.2"],
+                          "simulations": [100, 100], "pool": [100, 300], "flagged": [False, True],
+                          "flag_rate": [np.nan, 0.8312]})
     cp.CalibrationResult(families, {}, recovery, mle, {"kernel_iterations": 32},
-                         {"seconds": 4380.2, "mle_model": "m4"}).write(root / "validate")
+                         {"seconds": 4380.2, "mle_model": "m4"}, power).write(root / "validate")
+    check = pd.DataFrame({"model": ["m4"], "label": ["Table 1 Model 4"], "quantity": ["event rate"],
+                          "in_data": [0.000225312], "prior_low": [1.0312e-5], "prior_median": [0.0312],
+                          "prior_high": [0.91234], "percentile": [0.2312], "simulations": [400], "inside": [True]})
+    cp.PriorCheckResult(check, b"", {"simulations": 400}).write(root / "prior_check" / "paper")
     frequentist("dca2").write(root / "country_year" / "freq")
     return root
 
@@ -146,6 +153,10 @@ def test_numbers_of_the_build_as_the_pages_format_them(pages):
     assert "coef[shared_defense_pact]" in calibration and "0.441" in calibration and "412" in calibration
     assert "0.398" in calibration and "0.0171" in calibration
     assert "-5.74291 (1.92012)" in calibration and "-710.136" in calibration and "2.40e-10" in calibration
+    assert "sd x 1.2" in calibration and "0.831" in calibration and "300" in calibration
+    assert "1 of 1 values inside the central 90%" in priors and "0.000225" in priors
+    assert "0.0312 [1.03e-05, 0.912]" in priors
+    assert "The prior predictive check (country_year): not built" in priors and "`make prior-check`" in priors
     studies = pages.pages["studies.md"]
     assert "dca2" in studies and "-5.75 (1.75)" in studies and "434,833" in studies
 

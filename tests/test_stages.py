@@ -124,8 +124,10 @@ def test_calibration_result_round_trip(tmp_path):
     tests = pd.DataFrame({"quantity": ["coef[a]", "I(x ** 2 / 100)"], "p_holm": [0.5, 0.7], "passed": [True, True]})
     families = pd.DataFrame({"case": ["tiny"], "family": ["logit"], "verdict": ["calibrated"]})
     recovery = pd.DataFrame({"quantity": ["coef[a]"], "coverage_94": [0.9], "case": ["recover"]})
+    power = pd.DataFrame({"case": ["tiny", "tiny"], "error": ["none (the case as it is)", "shifted"],
+                          "simulations": [20, 20], "flagged": [False, True], "flag_rate": [0.06, 0.91]})
     result = cp.CalibrationResult(families, {"tiny": CaseResult(pits, tests, PNG)}, recovery, None, {},
-                                  {"seconds": 1.5, "mle_model": "none"})
+                                  {"seconds": 1.5, "mle_model": "none"}, power)
     result.write(tmp_path)
     again = cp.CalibrationResult.read(tmp_path)
     assert_tables_equal(again.families, families)
@@ -133,6 +135,7 @@ def test_calibration_result_round_trip(tmp_path):
     xr.testing.assert_equal(again.cases["tiny"].pits[list(pits.data_vars)], pits)
     assert again.cases["tiny"].plot == PNG and again.mle is None and again.meta["seconds"] == 1.5
     assert_tables_equal(again.recovery, recovery)
+    assert_tables_equal(again.power, power)
 
 
 def test_report_result_round_trip(tmp_path):

@@ -111,6 +111,10 @@ class CalibrationResult:
         The optimiser's details of the MLE cross-check.
     meta : dict
         The run: the cases and their settings, the panel's provenance, the MLE model and the seconds taken.
+    power : pandas.DataFrame or None
+        Per case with injected errors (`inject` in the case file) and per error, and for the case as it is: the
+        simulations, whether the run's test flagged it, and the rate at which the test flags that many
+        simulations with the error (its power, from a larger pool). None without such a case.
 
     Examples
     --------
@@ -125,6 +129,7 @@ class CalibrationResult:
     mle: pd.DataFrame | None = None
     mle_details: dict = field(default_factory=dict)
     meta: dict = field(default_factory=dict)
+    power: pd.DataFrame | None = None
 
     FAMILIES = "families"
     META = "validate.json"
@@ -133,7 +138,7 @@ class CalibrationResult:
         """Write the families table, each case's PIT values, tests and plot, the recovery and the MLE in `out`.
 
         The files are families.csv and .md, pit_<case>.nc, uniformity_<case>.csv, pit_ecdf_<case>.png,
-        recovery.csv, mle.csv and .json, and validate.json.
+        recovery.csv, power.csv, mle.csv and .json, and validate.json.
 
         Parameters
         ----------
@@ -159,6 +164,8 @@ class CalibrationResult:
                           self.families.to_markdown(index=False, floatfmt=".3g") + "\n")
         if self.recovery is not None:
             write_table(out / "recovery.csv", self.recovery)
+        if self.power is not None:
+            write_table(out / "power.csv", self.power)
         if self.mle is not None:
             write_table(out / "mle.csv", self.mle)
             atomic_write_text(out / "mle.json", json.dumps(self.mle_details, indent=2, default=str))
@@ -197,7 +204,8 @@ class CalibrationResult:
             cases[name] = CaseResult(pits, tests, read_png(out / f"pit_ecdf_{name}.png"))
         details = json.loads((out / "mle.json").read_text()) if (out / "mle.json").is_file() else {}
         meta = json.loads((out / cls.META).read_text()) if (out / cls.META).is_file() else {}
-        return cls(families, cases, read_table(out / "recovery.csv"), read_table(out / "mle.csv"), details, meta)
+        return cls(families, cases, read_table(out / "recovery.csv"), read_table(out / "mle.csv"), details, meta,
+                   read_table(out / "power.csv"))
 
 
 def calibrate(settings: CalibrationSettings, progress: Progress | None = None) -> CalibrationResult:
@@ -269,7 +277,7 @@ def calibrate(settings: CalibrationSettings, progress: Progress | None = None) -
               for c in chosen if c.truth == "posterior_mean"}
     check_scheduler(settings.scheduler)
     began = time.perf_counter()
-    families, recovery, cases = [], [], {}
+    families, recovery, cases, power = [], [], {}, []
     for c in chosen:
         ds = panels[c.design]
         prepared = cal.prepare_case(c, frames[c.design], PanelRef.of(ds).checksum, truths.get(c.name),
@@ -289,6 +297,9 @@ def calibrate(settings: CalibrationSettings, progress: Progress | None = None) -
             progress.note(f"[{colour}]{c.name}[/]: {row['parameters passing']} quantities pass; worst "
                           f"{escape(row['worst parameter'])} (Holm p = {row['worst p (Holm)']:.3g}); "
                           f"{sampler['seconds_per_fit']:.1f} s per fit")
+            if c.inject:
+                power += case_power(c, records, frames[c.design], PanelRef.of(ds).checksum, specs[c.name],
+                                    settings, progress)
         else:
             table = cal.coverage(records).assign(case=c.name)
             recovery.append(table)
@@ -310,5 +321,56 @@ def calibrate(settings: CalibrationSettings, progress: Progress | None = None) -
             "mle_model": settings.mle, "seconds": round(time.perf_counter() - began, 1)}
     return CalibrationResult(pd.DataFrame(families, columns=rc.FAMILY_COLUMNS), cases,
                              pd.concat(recovery, ignore_index=True) if recovery else None, mle,
-                             dict(mle.attrs) if mle is not None else {}, meta)
+                             dict(mle.attrs) if mle is not None else {}, meta, pd.DataFrame(power) if power else None)
+
+
+def case_power(case, records: list[dict], frame: pd.DataFrame, checksum: str, specs: dict,
+               settings: CalibrationSettings, progress: Progress) -> list[dict]:
+    """Measure the power of a case's test against each error it injects, and its false-alarm rate.
+
+    Each injected error is simulated POWER_POOL times as often as the case (cached like it), fitted with the case's
+    model, and tested as the case is on random subsets of the case's simulation count (`flag_rate`).
+
+    Parameters
+    ----------
+    case : inference.calibration.Case
+        A prior case with `inject`.
+    records : list of dict
+        The case's own simulation records.
+    frame : pandas.DataFrame
+        The case's panel as a frame.
+    checksum : str
+        The panel's checksum (part of the cache key).
+    specs : dict
+        The specs the case's formula refers to.
+    settings : CalibrationSettings
+        The cache and scheduler.
+    progress : Progress
+        Where the runs are shown.
+
+    Returns
+    -------
+    list of dict
+        One row for the case as it is (its test's verdict) and one per error: case, error, simulations (the case's
+        count, at which the rate is), pool (simulations run), flagged (the test on the first `simulations`),
+        flag_rate.
+    """
+    from inference import calibration as cal
+
+    size = case.run.simulations
+    rows = [{"case": case.name, "error": "none (the case as it is)", "simulations": size, "pool": len(records),
+             "flagged": not bool(cal.uniformity(records, case.run.alpha)["passed"].all()),
+             "flag_rate": float("nan")}]
+    pooled = replace(case, run=replace(case.run, simulations=size * cal.POWER_POOL))
+    for error, value in case.inject.items():
+        prepared = cal.prepare_case(pooled, frame, checksum, None, specs, injected=(error, value))
+        with progress.bar(f"{case.name}, {error} = {value:g}: {pooled.run.simulations} simulations",
+                          pooled.run.simulations) as advance:
+            arm = cal.run_case(prepared, settings.cache, settings.scheduler, lambda i, cached: advance())
+        rows.append({"case": case.name, "error": cal.INJECTIONS[error].format(value=value), "simulations": size,
+                     "pool": len(arm), "flagged": not bool(cal.uniformity(arm[:size], case.run.alpha)["passed"].all()),
+                     "flag_rate": cal.flag_rate(arm, case.run.alpha, size, seed=case.run.seed)})
+        progress.note(f"{case.name}: the test flags '{rows[-1]['error']}' at {size} simulations at rate "
+                      f"{rows[-1]['flag_rate']:.2f} (from {len(arm)})")
+    return rows
 

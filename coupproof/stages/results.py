@@ -20,13 +20,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..defaults import (BUILD, COUNTRY_YEAR_PANEL, FITS, FREQ, PACT_PANEL, PANEL, REPORT, ROBUSTNESS, SENSITIVITY,
-                        VALIDATE)
+from ..defaults import (BUILD, COUNTRY_YEAR_PANEL, FITS, FREQ, PACT_PANEL, PANEL, PRIOR_CHECK, REPORT, ROBUSTNESS,
+                        SENSITIVITY, VALIDATE)
 from inference.diagnostics import NOT_FLAGGED
 from reports.formatting import DIGITS, interval, number, present, with_se
 
 from .base import Progress
 from .calibration import CalibrationResult
+from .prior_check import PriorCheckResult
 from .frequentist import FrequentistResult
 from .panel import PanelResult
 from .priors import PriorComparisonResult
@@ -791,6 +792,45 @@ def prior_comparison_columns(table: pd.DataFrame) -> list[Column]:
             ("every fit passed its diagnostics", cell("diagnostics_passed"))]
 
 
+PRIOR_CHECK_FOLDERS = ("paper", "country_year", "institutions")  # make prior-check's folders under PRIOR_CHECK
+
+
+def prior_check_parts(build: Build) -> list[str]:
+    """Write the prior predictive check's parts: each study's quantities in the data against the central 90% of
+    what its priors predict (`make prior-check`).
+
+    Parameters
+    ----------
+    build : Build
+        The build folder's outputs.
+
+    Returns
+    -------
+    list of str
+        The parts (Markdown).
+    """
+    parts = ["## Prior predictive check"]
+    for name in PRIOR_CHECK_FOLDERS:
+        folder = build.path(PRIOR_CHECK / name)
+        found = build.read(str(folder), "prior predictive check", folder, lambda f=folder: PriorCheckResult.read(f))
+        if found is None:
+            parts.append(build.problems.get(str(folder))
+                         or missing(f"The prior predictive check ({name})", folder / f"{PriorCheckResult.NAME}.csv",
+                                    "make prior-check"))
+            continue
+        outside = int((~found.table["inside"].astype(bool)).sum())
+        heading = (f"### {name.replace('_', ' ')}: {len(found.table) - outside} of {len(found.table)} values "
+                   f"inside the central 90% (`{PriorCheckResult.NAME}.csv`, "
+                   f"{found.metadata.get('simulations', '')} simulations per model)")
+        parts += [heading, render(found.table, [
+                      ("model", cell("model")), ("quantity", cell("quantity")), ("in the data", cell("in_data")),
+                      ("prior predictive median [central 90%]", lambda r: f"{number(r['prior_median'])} "
+                                                                           f"[{number(r['prior_low'])}, "
+                                                                           f"{number(r['prior_high'])}]"),
+                      ("percentile", cell("percentile")), ("inside", cell("inside"))])]
+    return parts
+
+
 def priors_page(build: Build) -> list[str]:
     """Write the priors page's parts: the default priors against the other sets, power-scaling and the refits.
 
@@ -804,8 +844,9 @@ def priors_page(build: Build) -> list[str]:
     list of str
         The page's parts (Markdown).
     """
+    parts = prior_check_parts(build)
     folder = build.path(SENSITIVITY)
-    parts = ["## The default priors against the other sets"]
+    parts.append("## The default priors against the other sets")
     comparison = build.read(f"{folder}:priors", "prior comparison", folder,
                             lambda: PriorComparisonResult.read(folder))
     if comparison is None:
@@ -929,6 +970,14 @@ def calibration_page(build: Build) -> list[str]:
     meta = found.meta
     if meta.get("seconds") is not None:
         parts.append(f"Run time: {number(meta['seconds'])} s; settings per case in `{CalibrationResult.META}`.")
+    parts.append("## Power against known errors")
+    if found.power is None:
+        parts.append(f"No case with injected errors in this run (`{folder}/power.csv` is missing); a verdict of "
+                     "'calibrated' then says nothing about the size of the errors the test can find.")
+    else:
+        parts += [("How often each case's test flags a simulator that departs from the fitted model by a known "
+                   "amount, at the case's simulation count (`power.csv`; the share of random subsets of a larger pool "
+                   "of such simulations that it flags):"), render(found.power)]
     parts.append("## Recovery at a saved fit's posterior mean")
     if found.recovery is None:
         parts.append(f"No recovery case in this run (`{folder}/recovery.csv` is missing); run `make validate`.")

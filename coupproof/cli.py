@@ -25,18 +25,8 @@ from data_prep.sources import DATA_DIR_ENV, DEFAULT_DATA_DIR
 from inference.diagnostics import ESS_MIN
 from inference.settings import DEFAULT_SEED, SamplerSettings
 
-from .defaults import (
-    BUILD,
-    COUNTRY_YEAR_PANEL,
-    FITS,
-    FREQ,
-    PANEL,
-    PRIOR_CHECK,
-    REPORT,
-    ROBUSTNESS,
-    SENSITIVITY,
-    VALIDATE,
-)
+from .defaults import (BUILD, COUNTRY_YEAR_PANEL, FITS, FREQ, PANEL, PRIOR_CHECK, REPORT, ROBUSTNESS, SENSITIVITY,
+                       VALIDATE)
 from .stages.base import Progress, names
 from .stages.calibration import CalibrationSettings
 from .stages.fit import FitSettings
@@ -308,8 +298,7 @@ def report(
     """Write the HTML report of the saved Bayesian fits (never refits)."""
     from models.specs import PAPER_MODELS as PAPER
 
-    from .stages.report import ReportResult
-    from .stages.report import report as build
+    from .stages.report import ReportResult, report as build
 
     settings = ReportSettings(models=names(model, PAPER), fits=fits, panel=panel, freq=freq, specs=specs,
                               ppc_draws=ppc_draws, sensitivity=sensitivity, robustness=robustness, validate=validate,
@@ -342,8 +331,7 @@ def sensitivity(
     from models.specs import load_specs
 
     from .display import print_prior_sets
-    from .stages.sensitivity import SensitivitySettings
-    from .stages.sensitivity import sensitivity as run
+    from .stages.sensitivity import SensitivitySettings, sensitivity as run
 
     settings = SensitivitySettings(
         models=names(model, load_specs(specs)), prior_sets=prior_sets, panel=panel, fits=fits, specs=specs,

@@ -278,11 +278,12 @@ def test_a_case_with_an_injected_error_is_flagged(tmp_path, monkeypatch):
     frame = simulated_panel(n_dyads=40, years=8, seed=3)
     monkeypatch.setattr(cal, "POWER_POOL", 1)  # the rate is then the run's one verdict (fewer fits)
     case = _case(run=replace(FAST, simulations=3), inject={"group_sd_scale": 3.0})
-    own = cal.run_case(cal.prepare_case(case, frame, "simulated", specs={"t1": SPEC}), tmp_path, "serial")
+    own = [{"simulation": i, "pit": {"dyad_sd": u}} for i, u in enumerate((0.2, 0.5, 0.8))]  # the case's own
     rows = case_power(case, own, frame, "simulated", {"t1": SPEC},
                       CalibrationSettings(cache=tmp_path, scheduler="serial"), Progress(quiet=True))
     assert [r["error"] for r in rows] == ["none (the case as it is)", cal.INJECTIONS["group_sd_scale"].format(
         value=3.0)]
+    assert not rows[0]["flagged"] and rows[0]["pool"] == 3
     assert rows[1]["flagged"] and rows[1]["flag_rate"] == 1.0 and rows[1]["simulations"] == rows[1]["pool"] == 3
     with pytest.raises(cal.CalibrationError, match="inject: unknown error 'slope_shift'"):
         bad = tmp_path / "cases.toml"

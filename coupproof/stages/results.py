@@ -796,8 +796,9 @@ PRIOR_CHECK_FOLDERS = ("paper", "country_year", "institutions")  # make prior-ch
 
 
 def prior_check_parts(build: Build) -> list[str]:
-    """Write the prior predictive check's parts: each study's quantities in the data against the central 90% of
-    what its priors predict (`make prior-check`).
+    """Write the prior predictive check's parts, one per study (`make prior-check`).
+
+    Each study's quantities in the data against the central 90% of what its priors predict.
 
     Parameters
     ----------

@@ -14,9 +14,10 @@ from __future__ import annotations
 _API = ("Fit", "Model", "load_fit", "load_panel", "paper_models")
 _STAGES = ("CalibrationResult", "CalibrationSettings", "FitSettings", "FitsResult", "FrequentistResult",
            "FrequentistSettings", "PanelResult", "PanelSettings", "PriorCheckResult", "PriorCheckSettings",
-           "PriorComparisonResult", "PriorComparisonSettings", "Progress", "ReportResult", "ReportSettings", "ResultsPages", "ResultsSettings", "RobustnessResult",
-           "RobustnessSettings", "SensitivityResult", "SensitivitySettings", "build_panel", "calibrate",
-           "check_priors", "compare_priors", "fit_models", "frequentist", "report", "results_pages", "robustness", "sensitivity")
+           "PriorComparisonResult", "PriorComparisonSettings", "Progress", "ReportResult", "ReportSettings",
+           "ResultsPages", "ResultsSettings", "RobustnessResult", "RobustnessSettings", "SensitivityResult",
+           "SensitivitySettings", "build_panel", "calibrate", "check_priors", "compare_priors", "fit_models",
+           "frequentist", "report", "results_pages", "robustness", "sensitivity")
 __all__ = [*_API, *_STAGES]
 
 

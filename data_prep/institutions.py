@@ -66,21 +66,24 @@ def one_row_per_pact(events: pd.DataFrame) -> pd.DataFrame:
     """Keep one direction of each pact (the same two states, the same year): the one whose State A has the lower
     capability share (the client of an unequal alliance; a missing share last, then the lower ccode_a). The dyad
     panel has both directions of a pact between two nondemocracies, one where only State A is one."""
-    pair = pd.DataFrame({"low": np.minimum(events["ccode_a"], events["ccode_b"]),
-                         "high": np.maximum(events["ccode_a"], events["ccode_b"]), "year": events["year"]},
-                        index=events.index)
-    order = events.assign(_low=pair["low"], _high=pair["high"]).sort_values(
+    key = pact_key(events)
+    order = events.assign(_low=key["low"], _high=key["high"]).sort_values(
         ["_low", "_high", "year", "capability_share_a", "ccode_a"], na_position="last")
     kept = order.drop_duplicates(["_low", "_high", "year"]).drop(columns=["_low", "_high"])
     return kept.sort_index()
 
 
+def pact_key(frame: pd.DataFrame) -> pd.DataFrame:
+    """Each row's pact as the two states in code order and the year (the same for both directions)."""
+    return pd.DataFrame({"low": np.minimum(frame["ccode_a"], frame["ccode_b"]),
+                         "high": np.maximum(frame["ccode_a"], frame["ccode_b"]), "year": frame["year"]},
+                        index=frame.index)
+
+
 def check_one_row_per_pact(frame: pd.DataFrame) -> None:
     """Raise DataError naming a pact that enters the pact panel twice (the same alliance, or the same two states
     in the same year)."""
-    pair = pd.DataFrame({"low": np.minimum(frame["ccode_a"], frame["ccode_b"]),
-                         "high": np.maximum(frame["ccode_a"], frame["ccode_b"]), "year": frame["year"]})
-    twice = pair.duplicated(keep=False) | (frame["atopid"].notna() & frame["atopid"].duplicated(keep=False))
+    twice = pact_key(frame).duplicated(keep=False) | (frame["atopid"].notna() & frame["atopid"].duplicated(keep=False))
     if twice.any():
         first = frame[twice].iloc[0]
         raise DataError(f"pact panel: the pact of {int(first['ccode_a'])} and {int(first['ccode_b'])} in "

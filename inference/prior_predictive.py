@@ -66,7 +66,7 @@ class PriorPredictive:
     observed: dict[str, float]
 
     def table(self) -> pd.DataFrame:
-        """One row per quantity: its value in the data, the prior predictive median and central interval, the observed value's
+        """One row per quantity: its value in the data, the prior predictive median and central interval, the data's
         percentile, and whether it lies inside the interval."""
         low, high = (1 - CENTRAL) / 2, (1 + CENTRAL) / 2
         rows = []

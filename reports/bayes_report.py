@@ -270,9 +270,9 @@ def model_section(name: str, tree, data: ModelData, frame: pd.DataFrame, report:
     record, tables = report.records[name], {}
     spec = record.spec
     parts = diagnostics_banner(record)
-    parts.append(html.section("Priors", html.paragraph(
-        f"The priors of this fit{f' (prior set {record.prior_set})' if record.prior_set else ''}, as recorded with it:"),
-        html.bullets(record.describe_priors()), level=3))
+    prior_set = f" (prior set {record.prior_set})" if record.prior_set else ""
+    parts.append(html.section("Priors", html.paragraph(f"The priors of this fit{prior_set}, as recorded with it:"),
+                              html.bullets(record.describe_priors()), level=3))
     parts += population_parts(name, tree, spec, report, labels, tables)
     parts += key_effect_parts(name, tree, data, figures, labels, tables)
     parts += effect_parts(name, tree, data, report, figures, labels, tables)

@@ -42,7 +42,8 @@ HEADERS = {
     "within_2_paper_se": "within 2 paper SEs", "shift_default_se": "default's shift (SEs)",
     "within_tolerance": "within tolerance", "flagged_under_default": "flagged under the default",
     "meets_criterion": "meets the criterion", "p_value": "p", "p_holm": "p (Holm)", "mean_pit": "mean PIT",
-    "flag_rate": "flag rate", "pool": "simulations in the pool", "in_data": "in the data", "percentile": "percentile of the data", "inside": "inside the central 90%",
+    "flag_rate": "flag rate", "pool": "simulations in the pool", "in_data": "in the data",
+    "percentile": "percentile of the data", "inside": "inside the central 90%",
     "label": "term",  # a term's long name, shown in place of its code name (hidden where both are there)
 }
 

@@ -276,7 +276,8 @@ def test_count_part_identification_compares_posterior_and_prior_spread():
     posterior = xr.Dataset({"count_beta": (("chain", "draw", "count_term"), beta)},
                            coords={"count_term": ["weak", "strong"]})
     tree = xr.DataTree.from_dict({"posterior": posterior})
-    prior = parse_priors({"count_slopes": {"dist": "Normal", "mu": 0.0, "sigma": 0.5, "scale_rule": "per_sd"}})["count_slopes"]
+    prior = parse_priors({"count_slopes": {"dist": "Normal", "mu": 0.0, "sigma": 0.5,
+                                           "scale_rule": "per_sd"}})["count_slopes"]
     table = count_part_identification(tree, prior).set_index("term")
     assert table.loc["weak", "posterior_over_prior_iqr"] == pytest.approx(1.0, abs=0.05)
     assert table.loc["strong", "posterior_over_prior_iqr"] == pytest.approx(0.1, abs=0.01)

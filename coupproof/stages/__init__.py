@@ -33,8 +33,7 @@ from .sensitivity import SensitivityResult, SensitivitySettings, sensitivity
 
 __all__ = ["QUIET", "CalibrationResult", "CalibrationSettings", "FitSettings", "FitsResult", "FrequentistResult",
            "FrequentistSettings", "PanelResult", "PanelSettings", "PriorCheckResult", "PriorCheckSettings",
-           "PriorComparisonResult", "PriorComparisonSettings",
-           "Progress", "ReportResult", "ReportSettings", "ResultsPages", "ResultsSettings", "RobustnessResult",
-           "RobustnessSettings",
-           "SensitivityResult", "SensitivitySettings", "build_panel", "calibrate", "check_priors", "compare_priors", "fit_models",
+           "PriorComparisonResult", "PriorComparisonSettings", "Progress", "ReportResult", "ReportSettings",
+           "ResultsPages", "ResultsSettings", "RobustnessResult", "RobustnessSettings", "SensitivityResult",
+           "SensitivitySettings", "build_panel", "calibrate", "check_priors", "compare_priors", "fit_models",
            "frequentist", "report", "results_pages", "robustness", "sensitivity"]

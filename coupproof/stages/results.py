@@ -23,7 +23,7 @@ import pandas as pd
 from ..defaults import (BUILD, COUNTRY_YEAR_PANEL, FITS, FREQ, PACT_PANEL, PANEL, PRIOR_CHECK, REPORT, ROBUSTNESS,
                         SENSITIVITY, VALIDATE)
 from inference.diagnostics import NOT_FLAGGED
-from reports.formatting import DIGITS, interval, number, present, with_se
+from reports.formatting import DIGITS, interval, number, present, with_interval, with_se
 
 from .base import Progress
 from .calibration import CalibrationResult
@@ -825,9 +825,8 @@ def prior_check_parts(build: Build) -> list[str]:
                    f"{found.metadata.get('simulations', '')} simulations per model)")
         parts += [heading, render(found.table, [
                       ("model", cell("model")), ("quantity", cell("quantity")), ("in the data", cell("in_data")),
-                      ("prior predictive median [central 90%]", lambda r: f"{number(r['prior_median'])} "
-                                                                           f"[{number(r['prior_low'])}, "
-                                                                           f"{number(r['prior_high'])}]"),
+                      ("prior predictive median [central 90%]",
+                       lambda r: with_interval(r["prior_median"], r["prior_low"], r["prior_high"])),
                       ("percentile", cell("percentile")), ("inside", cell("inside"))])]
     return parts
 

@@ -23,6 +23,7 @@ import pandas as pd
 import pymc as pm
 import pytensor.tensor as pt
 
+from .average_rate import intercept_for_average, row_moments
 from .design import ModelData
 from .marginal_op import DyadRows, marginal_dyad_loglik
 from .prior_scales import slope_map
@@ -31,7 +32,7 @@ from .quadrature import QuadratureOptions
 from .specs import METHODS, ModelSpec, SpecError
 
 
-CENTRED_INTERCEPT = "intercept_centred"  # what NUTS samples in models with groups: intercept + group sd^2 / 2
+CENTRED_INTERCEPT = "intercept_centred"  # what NUTS samples where the intercept prior is on an average (_intercept)
 RESCALED = "_rescaled"  # suffix of the coefficients of rescaled inputs that slope priors with a scale rule are on
 
 
@@ -118,17 +119,26 @@ def _plain_offsets(data: ModelData, sd, year_effect):
     return offset
 
 
-def _intercept(prior: Prior, sd, method: str, start: float):
-    """The intercept (log-odds of a group with effect 0 at the covariate means). With groups, NUTS samples
-    intercept + sd^2 / 2 (`intercept_centred`): for rare events the log-odds averaged over groups (the mean of a
-    log-normal), which the data fix whatever the sd, so the sampler no longer follows a curved ridge between them.
-    The prior is on that average (applies_to = "average_group": a base-rate prior means the base rate) or on the
-    intercept itself ("zero_group", sampled the same way in marginal fits; the change of variables has Jacobian 1).
+def _intercept(prior: Prior, sd, method: str, start: float, spread=None):
+    """The intercept (log-odds of a group with effect 0 at the covariate means), sampled by NUTS as the quantity its
+    prior is on (`applies_to`; `intercept_centred` where that differs from the intercept):
+    - "average_row" (default): the log-odds of the probability averaged over the sample's rows and groups, the
+      slopes' and year terms' spread across rows (`spread`: mean, variance) and the group sd taken as normal
+      (models.average_rate). A prior on it is a prior on the sample's event rate whatever the slopes and sds,
+      where one at the covariate means lets large slopes raise the implied rate (Jensen's inequality).
+    - "average_group": intercept + sd^2 / 2, for rare events the log-odds averaged over groups at the covariate
+      means (the mean of a log-normal), which the data fix whatever the sd.
+    - "zero_group": the intercept itself (sampled as intercept + sd^2 / 2 in marginal fits; Jacobian 1).
     The sampler starts at `start`, the log-odds of the observed event rate, not at the prior's centre."""
+    if prior.applies_to == "average_row" and spread is not None:
+        mean, variance = spread
+        variance = variance if sd is None else variance + sd**2
+        return pm.Deterministic("intercept", intercept_for_average(prior.create(CENTRED_INTERCEPT, initval=start),
+                                                                   mean, variance))
     if sd is None:
         return prior.create("intercept", initval=start)
     shift = 0.5 * sd**2
-    if prior.applies_to == "average_group":
+    if prior.applies_to != "zero_group":
         return pm.Deterministic("intercept", prior.create(CENTRED_INTERCEPT, initval=start) - shift)
     if method == "plain":
         return prior.create("intercept", initval=start)
@@ -158,9 +168,10 @@ def _logit_part(data: ModelData, y: np.ndarray, priors: dict[str, Prior], method
     Z = standardiser.transform(data.X)
     rows = None
     sd = _group_sd(data, priors)
-    intercept = _intercept(priors["intercept"], sd, method, observed_log_odds(y))
     beta = _slopes(priors["slopes"], data.design, standardiser, "beta", "term")
     year_effect = _year_effects(data, priors)
+    spread = row_moments(Z, beta, data.years, year_effect) if priors["intercept"].applies_to == "average_row" else None
+    intercept = _intercept(priors["intercept"], sd, method, observed_log_odds(y), spread)
     if method == "plain":
         eta = intercept + pt.dot(pt.as_tensor(Z), beta) + _plain_offsets(data, sd, year_effect)
         pm.Bernoulli("y", logit_p=eta, observed=y)
@@ -216,14 +227,29 @@ def _ordinal_part(data: ModelData, y: np.ndarray, priors: dict[str, Prior], stan
     scale."""
     Z = standardiser.transform(data.X)
     beta = _slopes(priors["slopes"], data.design, standardiser, "beta", "term")
-    eta = pt.dot(pt.as_tensor(Z), beta) + _plain_offsets(data, _group_sd(data, priors), _year_effects(data, priors))
-    k = len(data.categories) - 1
-    cut = priors["cutpoints"].create("cutpoints_std", dims="cut", transform=pm.distributions.transforms.ordered,
-                                     initval=np.linspace(-1.0, 1.0, k) if k > 1 else np.zeros(1))
+    sd, year_effect = _group_sd(data, priors), _year_effects(data, priors)
+    eta = pt.dot(pt.as_tensor(Z), beta) + _plain_offsets(data, sd, year_effect)
+    mean, variance = row_moments(Z, beta, data.years, year_effect)
+    cut = _cutpoints(priors["cutpoints"], len(data.categories), mean, variance if sd is None else variance + sd**2)
     pm.OrderedLogistic("y", eta=eta, cutpoints=cut, observed=y.astype(np.int64))
     shift = pt.sum(beta * standardiser.mean / standardiser.sd)
     pm.Deterministic("cutpoints", cut + shift, dims="cut")
     pm.Deterministic("coef", beta / standardiser.sd, dims="coef_term")
+
+
+def _cutpoints(prior: Prior, categories: int, mean, variance):
+    """The cut points on the latent scale at the covariate means (`cutpoints_std`). A Dirichlet prior is on the
+    category probabilities averaged over the sample's rows and groups (the linear predictor's spread taken as
+    normal, models.average_rate; rstanarm's stan_polr puts it at the means): a prior on the outcome's shares whatever
+    the number of categories or the slopes' spread. Otherwise ordered cut points, each with the prior."""
+    if prior.dist == "Dirichlet":
+        probs = pm.Dirichlet("category_probs", a=np.full(categories, prior.kwargs["alpha"]))
+        below = pt.clip(pt.cumsum(probs)[:-1], 1e-12, 1.0 - 1e-12)
+        target = pt.log(below) - pt.log1p(-below)  # log-odds of Pr(y <= k) averaged over rows
+        return pm.Deterministic("cutpoints_std", intercept_for_average(target, -mean, variance), dims="cut")
+    k = categories - 1
+    return prior.create("cutpoints_std", dims="cut", transform=pm.distributions.transforms.ordered,
+                        initval=np.linspace(-1.0, 1.0, k) if k > 1 else np.zeros(1))
 
 
 def check_method(spec: ModelSpec, method: str) -> None:

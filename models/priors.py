@@ -42,6 +42,7 @@ DISTRIBUTIONS: dict[str, tuple[type, tuple[str, ...], tuple[str, ...]]] = {
     "HalfCauchy": (pm.HalfCauchy, ("beta",), ()),
     "Exponential": (pm.Exponential, ("lam",), ()),
     "Gamma": (pm.Gamma, ("alpha", "beta"), ()),
+    "Dirichlet": (pm.Dirichlet, ("alpha",), ()),  # cut points only: on the category probabilities (builders)
 }
 MAX_MAGNITUDE = 1e6  # largest prior argument accepted (location, scale, degrees of freedom)
 MIN_SCALE = 1e-6  # smallest scale, rate or degrees of freedom: below it the prior is a numerical point mass
@@ -50,7 +51,7 @@ LOCATIONS = {"Normal": "mu", "StudentT": "mu", "Cauchy": "alpha"}  # each locati
 DEFAULT_ARGUMENTS = {"mu": 0.0, "alpha": 0.0}  # PyMC's defaults of the optional arguments
 SCALE_RULES = ("per_sd", "gelman2008")  # what a slope prior is on: the standardised slopes, or rescaled inputs
 SCALED_GROUPS = ("slopes", "count_slopes")  # the groups that take a scale_rule
-INTERCEPT_TARGETS = ("average_group", "zero_group")  # what the intercept's prior is on, in models with groups
+INTERCEPT_TARGETS = ("average_row", "average_group", "zero_group")  # what the intercept's prior is on (builders)
 # Scale priors whose mirror image about zero is a smooth symmetric distribution: (twin, its centre argument).
 SIGNED_TWINS: dict[str, tuple[type, str]] = {
     "HalfNormal": (pm.Normal, "mu"), "HalfStudentT": (pm.StudentT, "mu"), "HalfCauchy": (pm.Cauchy, "alpha"),
@@ -68,7 +69,7 @@ class Prior:
     dist: str
     kwargs: dict[str, float]
     scale_rule: str = "per_sd"  # slopes: see SCALE_RULES and models.prior_scales
-    applies_to: str = "average_group"  # intercept: see INTERCEPT_TARGETS
+    applies_to: str = "average_row"  # intercept: see INTERCEPT_TARGETS
     terms: dict[str, dict[str, float]] = field(default_factory=dict)  # slopes: arguments changed for single terms
 
     def create(self, name: str, **extra):
@@ -139,7 +140,10 @@ def _parse_entry(group: str, entry: dict, source: str) -> Prior:
     if group in POSITIVE_GROUPS and dist not in POSITIVE_ONLY:
         raise PriorError(f"{source}: [{group}] is a standard deviation; use one of {', '.join(sorted(POSITIVE_ONLY))}")
     if group == "cutpoints" and dist in POSITIVE_ONLY:
-        raise PriorError(f"{source}: [cutpoints] cut points may be negative; use Normal, StudentT or Cauchy")
+        raise PriorError(f"{source}: [cutpoints] cut points may be negative; use Dirichlet, Normal, StudentT or "
+                         "Cauchy")
+    if dist == "Dirichlet" and group != "cutpoints":
+        raise PriorError(f"{source}: [{group}] Dirichlet is only for the cut points (on the category probabilities)")
     args = {k: v for k, v in entry.items() if k not in ("dist", "terms")}
     options = _pop_options(group, args, source)
     terms = _parse_terms(group, dist, entry.get("terms", {}), source)
@@ -169,7 +173,7 @@ def _check_numbers(args: dict, dist: str, where: str) -> None:
         if abs(value) > MAX_MAGNITUDE:
             raise PriorError(f"{where} {key} = {value:g} is beyond +-{MAX_MAGNITUDE:g}: on standardised "
                              "covariates and the logit scale no prior needs it, and the sampler would overflow")
-        positive = {"sigma", "beta", "lam", "nu"} | ({"alpha"} if dist == "Gamma" else set())
+        positive = {"sigma", "beta", "lam", "nu"} | ({"alpha"} if dist in ("Gamma", "Dirichlet") else set())
         if key in positive and value < MIN_SCALE:
             raise PriorError(f"{where} {key} must be at least {MIN_SCALE:g} (positive), got {value}")
 
@@ -216,7 +220,9 @@ def _pop_options(group: str, args: dict, source: str) -> dict[str, str]:
 
 # What each prior group is on, in words (describe_priors): (name, subject), the subject by option where it has one.
 SUBJECTS: dict[str, tuple[str, str | dict[str, str]]] = {
-    "intercept": ("Intercept", {"average_group": "the log-odds of the average group at the covariate means",
+    "intercept": ("Intercept", {"average_row": "the log of the odds averaged over the sample's rows and groups (for "
+                                               "rare events the log-odds of the sample's event rate)",
+                                "average_group": "the log-odds of the average group at the covariate means",
                                 "zero_group": "the log-odds of a group whose intercept is 0, at the covariate means"}),
     "slopes": ("Slopes", {"gelman2008": "the coefficients of inputs rescaled as Gelman et al. (2008) do (numbers to "
                                         "sd 0.5, binary inputs 1 apart, interactions as products)",
@@ -229,7 +235,9 @@ SUBJECTS: dict[str, tuple[str, str | dict[str, str]]] = {
                                       "per_sd": "each count slope per standard deviation of its column on the "
                                                 "positive rows"}),
     "count_alpha": ("Dispersion", "the negative binomial's alpha"),
-    "cutpoints": ("Cut points", "each ordered cut point on the latent logit scale at the covariate means"),
+    "cutpoints": ("Cut points", {"Dirichlet": "the category probabilities at the covariate means (the cut points are "
+                                              "their cumulative log-odds; rstanarm's stan_polr)",
+                                 "ordered": "each ordered cut point on the latent logit scale at the covariate means"}),
 }
 
 
@@ -244,7 +252,9 @@ def describe_priors(priors: dict[str, Prior], groups: tuple[str, ...], grouping:
         prior = priors[group]
         name, subject = SUBJECTS[group]
         if isinstance(subject, dict):
-            subject = subject[prior.applies_to if group == "intercept" else prior.scale_rule]
+            subject = subject[prior.applies_to if group == "intercept" else
+                              ("Dirichlet" if prior.dist == "Dirichlet" else "ordered") if group == "cutpoints" else
+                              prior.scale_rule]
         text = f"{prior.dist}({_arguments(prior.kwargs)}) on {subject.format(group=grouping or '')}"
         text += "".join(f"; for {term}, {prior.dist}({_arguments({**prior.kwargs, **args})})"
                         for term, args in prior.terms.items())

@@ -42,7 +42,7 @@ def test_default_priors_and_base_rate():
     # design-neutral: the central 90% of the average group's log-odds spans event rates from 1e-5 to 0.99
     low, high = stats.norm.ppf([0.05, 0.95], priors["intercept"].kwargs["mu"], priors["intercept"].kwargs["sigma"])
     assert low < np.log(1e-5 / (1 - 1e-5)) and high > np.log(0.99 / 0.01)
-    assert priors["intercept"].applies_to == "average_group"
+    assert priors["intercept"].applies_to == "average_row"
     assert priors["group_sd"].dist == "HalfNormal"
 
 

@@ -24,6 +24,23 @@ from simulate import simulated_panel
 
 
 
+
+def intercept_for_average_rate(target: float, mean: float, variance: float) -> float:
+    """Reference for models.average_rate: the b with E[logit^-1(b + mean + sqrt(variance) Z)] = logit^-1(target),
+    by root-finding on scipy's adaptive quadrature."""
+    from scipy import integrate, optimize
+    from scipy.special import expit, logit
+
+    scale = np.sqrt(variance)
+
+    def gap(b):
+        average = integrate.quad(lambda z: stats.norm.pdf(z) * expit(b + mean + scale * z), -40, 40,
+                                 points=np.clip([-(b + mean) / max(scale, 1e-9), scale], -39, 39), limit=500, epsabs=0,
+                                 epsrel=1e-12)[0]
+        return logit(average) - target
+
+    return optimize.brentq(gap, target - mean - 3 * variance - 10, target - mean + 3 * variance + 10, xtol=1e-13)
+
 def design(formula: str, frame: pd.DataFrame):
     common = design_matrix(formula, frame, "test")
     X = common.as_dataframe().drop(columns="Intercept")
@@ -97,7 +114,7 @@ def test_packaged_sets_load_and_round_trip_through_the_fit_record():
     assert default["slopes"].dist == "StudentT" and default["slopes"].kwargs == {"nu": 7.0, "mu": 0.0, "sigma": 2.5}
     assert default["slopes"].scale_rule == default["count_slopes"].scale_rule == "gelman2008"
     assert default["count_slopes"].dist == "Normal" and default["count_slopes"].kwargs["sigma"] == 2.5
-    assert default["intercept"].applies_to == "average_group"
+    assert default["intercept"].applies_to == "average_row"
     assert regularising["slopes"].kwargs == {"mu": 0.0, "sigma": 1.0} and regularising["slopes"].scale_rule == "per_sd"
     assert regularising["intercept"].applies_to == "zero_group"
     assert wide["slopes"].kwargs["sigma"] == 10.0 and wide["year_sd"] == default["year_sd"]
@@ -116,7 +133,7 @@ def test_packaged_sets_load_and_round_trip_through_the_fit_record():
     ({"slopes": {"dist": "Normal", "sigma": 1, "applies_to": "average_group"}},
      r"\[slopes\] 'applies_to' is only for intercept"),
     ({"intercept": {"dist": "Normal", "sigma": 1, "applies_to": "all"}},
-     r"\[intercept\] applies_to must be one of average_group, zero_group, got 'all'"),
+     r"\[intercept\] applies_to must be one of average_row, average_group, zero_group, got 'all'"),
     ({"base": "tight"}, r"base must name a packaged prior set \(default, regularising, wide\), got 'tight'"),
 ])
 def test_prior_options_are_checked(config, message):
@@ -155,8 +172,9 @@ def test_a_packaged_name_or_a_file(tmp_path):
 def test_density_under_the_defaults(family, sd):
     """The marginal model's log density under the default priors: Student-t(7, 0, 2.5) on the rescaled coefficients
     g (Normal(0, 2.5) in the count part), the base-rate prior on intercept + sd^2 / 2, the half-normal sd, and the
-    dense marginal likelihood at the slopes A g and the intercept (intercept_centred - sd^2 / 2), from a small to a
-    far dyad sd."""
+    dense marginal likelihood at the slopes A g and the intercept whose probability averaged over rows and groups
+    (a normal spread) has log-odds intercept_centred (found here by root-finding on adaptive quadrature), from a
+    small to a far dyad sd."""
     frame = simulated_panel(n_dyads=25, years=8, seed=1, sigma=1.5)
     if family != "bernoulli":
         frame["y"] = frame["y"] * (1 + np.random.default_rng(1).poisson(1.2, len(frame)))
@@ -166,7 +184,9 @@ def test_density_under_the_defaults(family, sd):
     g, centred = np.array([0.9, -0.4, 1.7]), -0.6
     point = {CENTRED_INTERCEPT: np.array(centred), f"beta{RESCALED}": g, "dyad_sd_signed": np.array(-sd)}
     A = gelman_map(data.design, built.standardiser.terms, built.standardiser.sd)
-    coef = np.concatenate([[centred - 0.5 * sd**2], A @ g])
+    slopes_eta = built.standardiser.transform(data.X) @ (A @ g)  # the slopes' part of every row's log-odds
+    intercept_value = intercept_for_average_rate(centred, slopes_eta.mean(), slopes_eta.var() + sd**2)
+    coef = np.concatenate([[intercept_value], A @ g])
     Z = with_intercept(built.standardiser.transform(data.X))
     any_event = (data.y.to_numpy() > 0).astype(float)
     intercept = priors["intercept"].kwargs
@@ -206,13 +226,32 @@ def test_the_count_part_is_scaled_on_the_positive_rows():
     assert A[0, 2] == pytest.approx(sd_cb * -positive_rows["threat"].mean() / (f_cb * f_threat), rel=1e-9)
 
 
-def test_the_plain_method_puts_the_base_rate_on_the_average_group_too():
+@pytest.mark.parametrize("years", [False, True])
+def test_the_plain_method_puts_the_prior_on_the_average_row_too(years):
+    """The intercept is the one whose probability averaged over rows and groups has log-odds intercept_centred (the
+    slopes', year and group terms' spread across rows taken as normal), as in marginal fits; year intercepts enter
+    as further columns."""
     frame = simulated_panel(n_dyads=10, years=5, seed=2)
-    built = build_model(model_data(frame, ModelSpec("t", "y ~ cb + (1 | dyad)", method="plain")), load_priors())
-    assert {v.name for v in built.model.free_RVs} == {CENTRED_INTERCEPT, f"beta{RESCALED}", "dyad_sd_signed", "dyad_z"}
+    formula = "y ~ cb + (1 | dyad)" + (" + (1 | year)" if years else "")
+    data = model_data(frame, ModelSpec("t", formula, method="plain"))
+    built = build_model(data, load_priors())
+    names = {CENTRED_INTERCEPT, f"beta{RESCALED}", "dyad_sd_signed", "dyad_z"} | ({"year_sd_signed", "year_z"}
+                                                                                   if years else set())
     model = built.model
-    intercept = model["intercept"].eval({model[CENTRED_INTERCEPT]: -1.0, model["dyad_sd_signed"]: -2.0})
-    assert intercept == pytest.approx(-1.0 - 0.5 * 2.0**2)
+    assert {v.name for v in model.free_RVs} == names
+    point = {model[CENTRED_INTERCEPT]: -1.0, model["dyad_sd_signed"]: -2.0, model[f"beta{RESCALED}"]: [0.0]}
+    if years:
+        point |= {model["year_sd_signed"]: 0.0, model["year_z"]: np.zeros(5)}
+    assert model["intercept"].eval(point) == pytest.approx(intercept_for_average_rate(-1.0, 0.0, 2.0**2), rel=1e-9)
+    point[model[f"beta{RESCALED}"]] = [0.7]
+    if years:
+        point |= {model["year_sd_signed"]: 0.8, model["year_z"]: np.linspace(-1.0, 1.5, 5)}
+    eta = built.standardiser.transform(data.X) @ model["beta"].eval({model[f"beta{RESCALED}"]: [0.7]})
+    if years:
+        eta = eta + model["year_effect"].eval({v: point[v] for v in (model["year_sd_signed"], model["year_z"])})[
+            data.years]
+    expected = intercept_for_average_rate(-1.0, eta.mean(), eta.var() + 2.0**2)
+    assert model["intercept"].eval(point) == pytest.approx(expected, rel=1e-9)
 
 
 # ---------------------------------------------------------------------------------------------------------------------

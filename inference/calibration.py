@@ -109,12 +109,13 @@ class Case:
     inject: dict = field(default_factory=dict)  # known errors to measure the test's power against (INJECTIONS)
     run: RunSettings = RunSettings()
 
-    def key(self, design_checksum: str) -> str:
+    def key(self, design_checksum: str, priors: dict[str, Prior]) -> str:
         """Cache key of the case's simulations: everything that determines them but their number (simulation i is
-        the same whatever the total, so a longer run reuses the records of a shorter one)."""
+        the same whatever the total, so a longer run reuses the records of a shorter one), with the priors in force
+        (the defaults change what a case without overrides simulates)."""
         case = asdict(self)
         del case["run"]["simulations"]
-        record = {"case": case, "design": design_checksum, "version": CACHE_VERSION}
+        record = {"case": case, "design": design_checksum, "priors": priors_config(priors), "version": CACHE_VERSION}
         return hashlib.sha256(json.dumps(record, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
@@ -366,7 +367,7 @@ class CaseData:
 
     @property
     def key(self) -> str:
-        return self.case.key(self.design_checksum)
+        return self.case.key(self.design_checksum, self.priors)
 
 
 def posterior_means(tree: xr.DataTree, names: list[str]) -> dict[str, np.ndarray]:

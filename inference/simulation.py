@@ -12,16 +12,59 @@ from models.builders import build_model
 from models.design import ModelData
 from models.priors import Prior
 
+REJECT_ABOVE = 0.2  # truncated counts by rejection where Pr(count > 0) is at least this (at most 5 draws on average)
+MAX_DIRECT_MEAN = 1e12  # above it, NumPy's samplers may overflow: inversion instead
+
 
 def truncated_counts(mu: np.ndarray, alpha: np.ndarray | None, rng: np.random.Generator) -> np.ndarray:
-    """Zero-truncated Poisson (alpha None) or negative binomial (PyMC's mu, alpha) counts by inversion of the
-    survival function: exact for any mean, where rejection sampling stalls when Pr(count > 0) is tiny."""
+    """Zero-truncated Poisson (alpha None) or negative binomial (PyMC's mu, alpha) counts: by rejection (redraw the
+    zeros) where Pr(count > 0) is at least REJECT_ABOVE and the mean within NumPy's samplers, by inversion of the
+    survival function elsewhere (exact for any mean, where rejection would stall). Both are exact draws."""
     from scipy import stats
 
-    dist = stats.poisson(mu) if alpha is None else stats.nbinom(alpha, alpha / (alpha + mu))
-    positive = dist.sf(0)
-    counts = dist.isf(rng.uniform(size=np.shape(mu)) * positive)
-    return np.maximum(np.where(np.isfinite(counts), counts, 1.0), 1.0)
+    mu = np.asarray(mu, float)
+    alpha = None if alpha is None else np.broadcast_to(np.asarray(alpha, float), mu.shape)
+    counts = np.empty(mu.shape)
+    positive = -np.expm1(-mu) if alpha is None else -np.expm1(alpha * (np.log(alpha) - np.log(alpha + mu)))
+    reject = (positive >= REJECT_ABOVE) & (mu < MAX_DIRECT_MEAN)
+    todo = np.flatnonzero(reject)
+    while todo.size:
+        m = mu.flat[todo]
+        draw = rng.poisson(m) if alpha is None else rng.negative_binomial(alpha.flat[todo], alpha.flat[todo] / (
+            alpha.flat[todo] + m))
+        counts.flat[todo] = draw
+        todo = todo[draw == 0]
+    invert = np.flatnonzero(~reject)
+    if alpha is None and invert.size:  # small means: the Poisson's cdf from k = 1 up, a few terms
+        m = mu.flat[invert]
+        small = m < 1.0
+        counts.flat[invert[small]] = _small_truncated_poisson(m[small], positive.flat[invert[small]], rng)
+        invert = invert[~small]
+    if invert.size:
+        m = mu.flat[invert]
+        dist = stats.poisson(m) if alpha is None else stats.nbinom(alpha.flat[invert], alpha.flat[invert] / (
+            alpha.flat[invert] + m))
+        drawn = dist.isf(rng.uniform(size=invert.size) * positive.flat[invert])
+        counts.flat[invert] = np.maximum(np.where(np.isfinite(drawn), drawn, 1.0), 1.0)
+    return counts
+
+
+def _small_truncated_poisson(mu: np.ndarray, positive: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Zero-truncated Poisson counts for means below 1 by sequential inversion: the first k whose cdf given k >= 1
+    reaches a uniform draw (terms mu^k e^-mu / k! / Pr(k >= 1), summed from k = 1)."""
+    u = rng.uniform(size=mu.shape)
+    k = np.ones(mu.shape)
+    term = np.exp(-mu) * mu / np.where(positive > 0, positive, 1.0)  # Pr(k = 1 | k >= 1); 1 in the limit mu -> 0
+    term = np.where(positive > 0, term, 1.0)
+    cdf = term.copy()
+    for step in range(2, 60):
+        more = u > cdf
+        if not more.any():
+            break
+        term = term * mu / step
+        k = k + more
+        cdf = cdf + term
+    return k
 
 
 def _sorted_cutpoints(params: xr.Dataset) -> None:

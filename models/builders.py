@@ -6,12 +6,13 @@ Two parameterisations of a logit with group intercepts b_g ~ N(0, sd^2):
 - "plain": the non-centred reference, b_g = sd * z_g with z_g ~ N(0, 1) sampled by NUTS (also the method of the
   cumulative family, whose data are small).
 Covariates are standardised inside the model; `coef` reports intercept and slopes on the original scale. The sd is
-named after the grouping (`dyad_sd`, `state_a_sd`, ...); models with groups sample the intercept as
-`intercept_centred` = intercept + sd^2 / 2 (same model, straighter posterior; by default the base-rate prior is on
-it). Slope priors by Gelman et al.'s rule are on rescaled inputs (models.prior_scales). Formulas with (1 | year)
-add partially pooled year intercepts (non-centred). Hurdle families add a zero-truncated Poisson or negative
-binomial part for the counts among positive rows, with its own terms (fixed effects only: with about 80 pacts the
-data cannot identify group effects there). The cumulative family is an ordinal logit with ordered cut points.
+named after the grouping (`dyad_sd`, `state_a_sd`, ...); the intercept is sampled as `intercept_centred`, the
+log-odds of the probability averaged over rows and groups, on which its prior is (models.average_rate; same model,
+straighter posterior). Slope priors by Gelman et al.'s rule are on rescaled inputs (models.prior_scales). Formulas
+with (1 | year) add partially pooled year intercepts (non-centred). Hurdle families add a zero-truncated Poisson or
+negative binomial part for the counts among positive rows, with its own terms (fixed effects only: with about 80
+pacts the data cannot identify group effects there). The cumulative family is an ordinal logit whose cut points
+come from a Dirichlet on the average category shares.
 """
 
 from __future__ import annotations

@@ -220,8 +220,8 @@ def _pop_options(group: str, args: dict, source: str) -> dict[str, str]:
 
 # What each prior group is on, in words (describe_priors): (name, subject), the subject by option where it has one.
 SUBJECTS: dict[str, tuple[str, str | dict[str, str]]] = {
-    "intercept": ("Intercept", {"average_row": "the log of the odds averaged over the sample's rows and groups (for "
-                                               "rare events the log-odds of the sample's event rate)",
+    "intercept": ("Intercept", {"average_row": "the log-odds of the event probability averaged over the sample's "
+                                               "rows and groups",
                                 "average_group": "the log-odds of the average group at the covariate means",
                                 "zero_group": "the log-odds of a group whose intercept is 0, at the covariate means"}),
     "slopes": ("Slopes", {"gelman2008": "the coefficients of inputs rescaled as Gelman et al. (2008) do (numbers to "

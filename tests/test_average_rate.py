@@ -1,0 +1,68 @@
+"""The intercept of the average row (models.average_rate): against scipy's adaptive quadrature, with its gradient,
+over event rates from 2e-9 to 0.9999 and spreads from none to sd 20 (exact to 1e-8 up to sd 5, to 1e-4 up to sd 10,
+finite beyond)."""
+
+import numpy as np
+import pytensor
+import pytensor.tensor as pt
+import pytest
+from scipy import integrate, stats
+from scipy.special import expit, logit
+
+from models.average_rate import intercept_for_average, row_moments
+
+
+def average_log_odds(b: float, mean: float, variance: float) -> float:
+    """logit E[logit^-1(b + mean + sqrt(variance) Z)] by adaptive quadrature."""
+    scale = np.sqrt(variance)
+    if scale == 0:
+        return b + mean
+    points = np.clip([-(b + mean) / scale, scale], -39, 39)
+    average = integrate.quad(lambda z: stats.norm.pdf(z) * expit(b + mean + scale * z), -40, 40, points=points,
+                             limit=500, epsabs=0, epsrel=1e-12)[0]
+    return float(logit(average))
+
+
+@pytest.fixture(scope="module")
+def solve():
+    target, mean, variance = pt.dscalar(), pt.dscalar(), pt.dscalar()
+    b = intercept_for_average(target, mean, variance)
+    return pytensor.function([target, mean, variance], [b, *pytensor.grad(b, [target, mean, variance])])
+
+
+@pytest.mark.parametrize("target", [-20.0, -11.0, -8.5, -3.5, 0.0, 1.7, 9.0])
+@pytest.mark.parametrize("variance", [0.0, 0.01, 1.0, 9.0, 25.0, 64.0, 100.0, 400.0])
+def test_the_intercept_gives_the_stated_average(solve, target, variance):
+    b, d_target, d_mean, d_variance = solve(target, 0.3, variance)
+    assert np.isfinite([b, d_target, d_mean, d_variance]).all()
+    if variance > 100:
+        return  # the prior's far tails: a finite, smooth map, no longer the exact average
+    tolerance = 1e-8 if variance <= 25 else 1e-4
+    assert average_log_odds(float(b), 0.3, variance) == pytest.approx(target, abs=tolerance)
+    assert d_mean == pytest.approx(-1.0, abs=1e-9)  # the mean only shifts the intercept
+    step = 1e-5  # the gradient NUTS gets, against central differences of the solution
+    fd_target = (solve(target + step, 0.3, variance)[0] - solve(target - step, 0.3, variance)[0]) / (2 * step)
+    assert d_target == pytest.approx(fd_target, rel=1e-5)
+    if variance > 0:
+        fd_var = (solve(target, 0.3, variance + step)[0] - solve(target, 0.3, variance - step)[0]) / (2 * step)
+        assert d_variance == pytest.approx(fd_var, rel=1e-4, abs=1e-7)
+
+
+def test_vector_targets_give_ordered_solutions(solve):
+    target = pt.dvector()
+    f = pytensor.function([target], intercept_for_average(target, pt.constant(0.0), pt.constant(4.0)))
+    cut = f(np.array([-2.0, 0.5, 3.0]))
+    assert np.all(np.diff(cut) > 0)
+    np.testing.assert_allclose(cut, [solve(t, 0.0, 4.0)[0] for t in (-2.0, 0.5, 3.0)], rtol=1e-12)
+
+
+def test_row_moments_equal_the_rows_mean_and_variance():
+    rng = np.random.default_rng(4)
+    Z, years = rng.normal(size=(500, 3)), rng.integers(0, 6, 500)
+    beta, year_effect = rng.normal(size=3), rng.normal(size=6)
+    eta = Z @ beta + year_effect[years]
+    mean, variance = row_moments(Z, pt.as_tensor(beta), years, pt.as_tensor(year_effect))
+    assert float(mean.eval()) == pytest.approx(eta.mean(), rel=1e-12)
+    assert float(variance.eval()) == pytest.approx(eta.var(), rel=1e-12)
+    mean, variance = row_moments(Z, pt.as_tensor(beta))
+    assert float(variance.eval()) == pytest.approx((Z @ beta).var(), rel=1e-12)

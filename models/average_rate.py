@@ -5,9 +5,9 @@ Why: with many slopes under weakly informative priors the linear predictor sprea
 and the average of logit^-1 over rows then lies far from logit^-1 at the means (Jensen's inequality): a prior at the
 means implied event rates of 1e-3 and above for the rare-event dyad designs (about 2e-4 in the data) and squeezed an
 ordinal middle category. Here the linear predictor's spread across rows and groups is taken as normal (mean and
-variance from the design's column moments, the group and year sds), the average probability is its logistic-normal
-mean by the trapezoid rule on a grid, and the intercept giving a stated average is found by Newton's method, unrolled in
-the graph so that NUTS gets its gradient. Exact for a normal spread; otherwise the prior predictive check
+variance from the design's column moments, the group and year sds), the average probability is its
+logistic-normal mean by the trapezoid rule on a grid, and the intercept giving a stated average is found by
+Newton's method, unrolled in the graph so that NUTS gets its gradient. Exact for a normal spread; otherwise the prior predictive check
 (`coupproof prior-check`) shows what it implies.
 """
 

@@ -7,8 +7,8 @@ means implied event rates of 1e-3 and above for the rare-event dyad designs (abo
 ordinal middle category. Here the linear predictor's spread across rows and groups is taken as normal (mean and
 variance from the design's column moments, the group and year sds), the average probability is its
 logistic-normal mean by the trapezoid rule on a grid, and the intercept giving a stated average is found by
-Newton's method, unrolled in the graph so that NUTS gets its gradient. Exact for a normal spread; otherwise the prior predictive check
-(`coupproof prior-check`) shows what it implies.
+Newton's method, unrolled in the graph so that NUTS gets its gradient. Exact for a normal spread; otherwise the
+prior predictive check (`coupproof prior-check`) shows what it implies.
 """
 
 from __future__ import annotations

@@ -25,9 +25,10 @@ NEWTON_STEPS = 12  # from the start below, converged to 1e-10 for targets from -
 MAX_STEP = 8.0  # largest Newton step on the log-odds scale (a safeguard far out in the tails)
 
 
-def row_moments(Z: np.ndarray, beta, years: np.ndarray | None = None, year_effect=None):
-    """Mean and variance across rows of the slopes' and year terms, Z beta + year_effect[year], from the design's
-    column means and covariance (K x K work per evaluation, not a pass over the rows)."""
+def row_moments(Z: np.ndarray, beta, years: np.ndarray | None = None, year_effect=None, group_sd=None):
+    """Mean and variance across rows and groups of the linear predictor less its intercept, Z beta +
+    year_effect[year] + group effects of sd `group_sd`, from the design's column means and covariance (K x K work
+    per evaluation, not a pass over the rows)."""
     mean = Z.mean(axis=0)
     cov = np.atleast_2d(np.cov(Z, rowvar=False, bias=True))
     coef = beta
@@ -38,7 +39,8 @@ def row_moments(Z: np.ndarray, beta, years: np.ndarray | None = None, year_effec
         mean = np.concatenate([mean, share])
         cov = np.block([[cov, cross], [cross.T, np.diag(share) - np.outer(share, share)]])
         coef = pt.concatenate([beta, year_effect])
-    return pt.dot(pt.as_tensor(mean), coef), pt.dot(coef, pt.dot(pt.as_tensor(cov), coef))
+    variance = pt.dot(coef, pt.dot(pt.as_tensor(cov), coef))
+    return pt.dot(pt.as_tensor(mean), coef), variance if group_sd is None else variance + group_sd**2
 
 
 def _log_sigmoid(x):

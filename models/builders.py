@@ -120,26 +120,24 @@ def _plain_offsets(data: ModelData, sd, year_effect):
     return offset
 
 
-def _intercept(prior: Prior, sd, method: str, start: float, spread=None):
+def _intercept(prior: Prior, sd, method: str, start: float, spread):
     """The intercept (log-odds of a group with effect 0 at the covariate means), sampled by NUTS as the quantity its
     prior is on (`applies_to`; `intercept_centred` where that differs from the intercept):
     - "average_row" (default): the log-odds of the probability averaged over the sample's rows and groups, the
-      slopes' and year terms' spread across rows (`spread`: mean, variance) and the group sd taken as normal
-      (models.average_rate). A prior on it is a prior on the sample's event rate whatever the slopes and sds,
-      where one at the covariate means lets large slopes raise the implied rate (Jensen's inequality).
+      linear predictor's spread across them (`spread`: mean, variance; models.average_rate.row_moments) taken as
+      normal. A prior on it is a prior on the sample's event rate whatever the slopes and sds, where one at the
+      covariate means lets large slopes raise the implied rate (Jensen's inequality).
     - "average_group": intercept + sd^2 / 2, for rare events the log-odds averaged over groups at the covariate
       means (the mean of a log-normal), which the data fix whatever the sd.
     - "zero_group": the intercept itself (sampled as intercept + sd^2 / 2 in marginal fits; Jacobian 1).
     The sampler starts at `start`, the log-odds of the observed event rate, not at the prior's centre."""
-    if prior.applies_to == "average_row" and spread is not None:
-        mean, variance = spread
-        variance = variance if sd is None else variance + sd**2
+    if prior.applies_to == "average_row":
         return pm.Deterministic("intercept", intercept_for_average(prior.create(CENTRED_INTERCEPT, initval=start),
-                                                                   mean, variance))
+                                                                   *spread))
     if sd is None:
         return prior.create("intercept", initval=start)
     shift = 0.5 * sd**2
-    if prior.applies_to != "zero_group":
+    if prior.applies_to == "average_group":
         return pm.Deterministic("intercept", prior.create(CENTRED_INTERCEPT, initval=start) - shift)
     if method == "plain":
         return prior.create("intercept", initval=start)
@@ -171,7 +169,7 @@ def _logit_part(data: ModelData, y: np.ndarray, priors: dict[str, Prior], method
     sd = _group_sd(data, priors)
     beta = _slopes(priors["slopes"], data.design, standardiser, "beta", "term")
     year_effect = _year_effects(data, priors)
-    spread = row_moments(Z, beta, data.years, year_effect) if priors["intercept"].applies_to == "average_row" else None
+    spread = row_moments(Z, beta, data.years, year_effect, sd)
     intercept = _intercept(priors["intercept"], sd, method, observed_log_odds(y), spread)
     if method == "plain":
         eta = intercept + pt.dot(pt.as_tensor(Z), beta) + _plain_offsets(data, sd, year_effect)
@@ -230,8 +228,7 @@ def _ordinal_part(data: ModelData, y: np.ndarray, priors: dict[str, Prior], stan
     beta = _slopes(priors["slopes"], data.design, standardiser, "beta", "term")
     sd, year_effect = _group_sd(data, priors), _year_effects(data, priors)
     eta = pt.dot(pt.as_tensor(Z), beta) + _plain_offsets(data, sd, year_effect)
-    mean, variance = row_moments(Z, beta, data.years, year_effect)
-    cut = _cutpoints(priors["cutpoints"], len(data.categories), mean, variance if sd is None else variance + sd**2)
+    cut = _cutpoints(priors["cutpoints"], len(data.categories), *row_moments(Z, beta, data.years, year_effect, sd))
     pm.OrderedLogistic("y", eta=eta, cutpoints=cut, observed=y.astype(np.int64))
     shift = pt.sum(beta * standardiser.mean / standardiser.sd)
     pm.Deterministic("cutpoints", cut + shift, dims="cut")

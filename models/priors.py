@@ -235,8 +235,9 @@ SUBJECTS: dict[str, tuple[str, str | dict[str, str]]] = {
                                       "per_sd": "each count slope per standard deviation of its column on the "
                                                 "positive rows"}),
     "count_alpha": ("Dispersion", "the negative binomial's alpha"),
-    "cutpoints": ("Cut points", {"Dirichlet": "the category probabilities at the covariate means (the cut points are "
-                                              "their cumulative log-odds; rstanarm's stan_polr)",
+    "cutpoints": ("Cut points", {"Dirichlet": "the category probabilities averaged over the sample's rows and groups "
+                                              "(the cut points give their cumulative log-odds; rstanarm's stan_polr "
+                                              "puts it at the covariate means)",
                                  "ordered": "each ordered cut point on the latent logit scale at the covariate means"}),
 }
 

@@ -6,21 +6,9 @@ import numpy as np
 import pytensor
 import pytensor.tensor as pt
 import pytest
-from scipy import integrate, stats
-from scipy.special import expit, logit
 
 from models.average_rate import intercept_for_average, row_moments
-
-
-def average_log_odds(b: float, mean: float, variance: float) -> float:
-    """logit E[logit^-1(b + mean + sqrt(variance) Z)] by adaptive quadrature."""
-    scale = np.sqrt(variance)
-    if scale == 0:
-        return b + mean
-    points = np.clip([-(b + mean) / scale, scale], -39, 39)
-    average = integrate.quad(lambda z: stats.norm.pdf(z) * expit(b + mean + scale * z), -40, 40, points=points,
-                             limit=500, epsabs=0, epsrel=1e-12)[0]
-    return float(logit(average))
+from references import average_log_odds
 
 
 @pytest.fixture(scope="module")
@@ -66,3 +54,5 @@ def test_row_moments_equal_the_rows_mean_and_variance():
     assert float(variance.eval()) == pytest.approx(eta.var(), rel=1e-12)
     mean, variance = row_moments(Z, pt.as_tensor(beta))
     assert float(variance.eval()) == pytest.approx((Z @ beta).var(), rel=1e-12)
+    _, variance = row_moments(Z, pt.as_tensor(beta), group_sd=pt.as_tensor(1.5))  # group effects add sd^2
+    assert float(variance.eval()) == pytest.approx((Z @ beta).var() + 2.25, rel=1e-12)

@@ -19,27 +19,10 @@ from models.prior_scales import gelman_map, input_scale
 from models.priors import PACKAGED_SETS, PriorError, load_priors, parse_priors, priors_config
 from models.quadrature import dense_dyad_loglik
 from models.specs import ModelSpec
+from references import intercept_for_average_rate
 from reports.prior_sensitivity import power_scaling
 from simulate import simulated_panel
 
-
-
-
-def intercept_for_average_rate(target: float, mean: float, variance: float) -> float:
-    """Reference for models.average_rate: the b with E[logit^-1(b + mean + sqrt(variance) Z)] = logit^-1(target),
-    by root-finding on scipy's adaptive quadrature."""
-    from scipy import integrate, optimize
-    from scipy.special import expit, logit
-
-    scale = np.sqrt(variance)
-
-    def gap(b):
-        average = integrate.quad(lambda z: stats.norm.pdf(z) * expit(b + mean + scale * z), -40, 40,
-                                 points=np.clip([-(b + mean) / max(scale, 1e-9), scale], -39, 39), limit=500, epsabs=0,
-                                 epsrel=1e-12)[0]
-        return logit(average) - target
-
-    return optimize.brentq(gap, target - mean - 3 * variance - 10, target - mean + 3 * variance + 10, xtol=1e-13)
 
 def design(formula: str, frame: pd.DataFrame):
     common = design_matrix(formula, frame, "test")

@@ -56,3 +56,35 @@ def test_row_moments_equal_the_rows_mean_and_variance():
     assert float(variance.eval()) == pytest.approx((Z @ beta).var(), rel=1e-12)
     _, variance = row_moments(Z, pt.as_tensor(beta), group_sd=pt.as_tensor(1.5))  # group effects add sd^2
     assert float(variance.eval()) == pytest.approx((Z @ beta).var() + 2.25, rel=1e-12)
+
+
+@pytest.mark.parametrize("mode", ["FAST_COMPILE", "NUMBA", "JAX"])  # FAST_COMPILE runs the Op's perform
+def test_every_backend_gives_the_same_intercepts_and_gradients(solve, mode):
+    """nutpie compiles the model with numba, numpyro with JAX: both call the same solve as the Python path."""
+    target, mean, variance = pt.dvector(), pt.dscalar(), pt.dscalar()
+    b = intercept_for_average(target, mean, variance)
+    weights = np.array([1.0, -0.5])
+    f = pytensor.function([target, mean, variance],
+                          [b, *pytensor.grad(pt.dot(b, weights), [target, mean, variance])], mode=mode)
+    b_value, d_target, d_mean, d_variance = f(np.array([-8.0, 0.4]), 0.3, 4.0)
+    expected = [solve(t, 0.3, 4.0) for t in (-8.0, 0.4)]
+    np.testing.assert_allclose(b_value, [e[0] for e in expected], rtol=0, atol=1e-13)
+    np.testing.assert_allclose(d_target, weights * [e[1] for e in expected], rtol=1e-12)
+    assert float(d_mean) == pytest.approx(-weights.sum(), abs=1e-12)
+    assert float(d_variance) == pytest.approx(weights @ [e[3] for e in expected], rel=1e-12)
+
+
+def test_jax_gradient_goes_through_the_custom_vjp(solve):
+    """numpyro differentiates the JAX version of the log-density itself: the host callback needs its VJP."""
+    import jax
+    from pytensor.graph.fg import FunctionGraph
+    from pytensor.link.jax.dispatch import jax_funcify
+
+    jax.config.update("jax_enable_x64", True)
+    target, mean, variance = pt.dscalar(), pt.dscalar(), pt.dscalar()
+    f = jax_funcify(FunctionGraph([target, mean, variance], [intercept_for_average(target, mean, variance)],
+                                  clone=True))
+    value, grads = jax.value_and_grad(lambda *a: f(*a)[0], argnums=(0, 1, 2))(-5.0, 0.3, 2.0)
+    expected = solve(-5.0, 0.3, 2.0)
+    assert float(value) == pytest.approx(float(expected[0]), abs=1e-13)
+    np.testing.assert_allclose([float(g) for g in grads], [float(e) for e in expected[1:]], rtol=1e-12)

@@ -117,8 +117,7 @@ def _member_scores(atop_members: pd.DataFrame, items: pd.DataFrame, scoring: str
 
     frame = atop_members[list(dict.fromkeys(["atopid", "member", *entry, *items["variable"]]))].copy()
     frame[["atopid", "member", "phase"]] = frame[["atopid", "member", "phase"]].astype("int64")
-    values = frame[items["variable"].tolist()].apply(pd.to_numeric, errors="coerce")
-    frame[values.columns] = values
+    frame[items["variable"].tolist()] = frame[items["variable"].tolist()].astype("float64")  # checked: numbers
     # Formation row: the member's earliest entry (year, month, day, then phase) into this alliance.
     formation = frame.sort_values(["atopid", "member", *entry], na_position="last", kind="stable") \
         .drop_duplicates(["atopid", "member"], keep="first")
@@ -138,6 +137,14 @@ def _member_scores(atop_members: pd.DataFrame, items: pd.DataFrame, scoring: str
     out["concessions"] = scores.sum(axis=1).astype("int64")
     out["concessions_missing"] = codes.isna().sum(axis=1).astype("int64")
     return out
+
+
+def concession_columns(options: ConcessionOptions = ConcessionOptions()) -> dict:
+    """The ATOP member-file columns the chosen items read, each with its schema rule (an ATOP provision code), for
+    RawData.load: text in an item column is refused with its row, not read as a missing provision."""
+    from .schemas import provision_code
+
+    return {variable: provision_code() for variable in load_concession_items(options)["variable"]}
 
 
 def concession_counts(atop_members: pd.DataFrame, pacts: pd.DataFrame,

@@ -115,8 +115,8 @@ def pact_dataset(frame: pd.DataFrame, dyad_panel: xr.Dataset) -> xr.Dataset:
 
 def build_pact_panel(raw: RawData, dyad_panel: xr.Dataset | None = None) -> xr.Dataset:
     """The pact panel from the raw files (the dyad panel built with default options unless given); the
-    institutionalization file is checked before the dyad panel is built."""
-    raw.load("atop_inst")
+    institutionalization file is checked (with the ATOP ids it shares) before the dyad panel is built."""
+    raw.validate_all(("atop_inst", "atop_alliances", "atop_members"))
     dyad_panel = build_panel(raw) if dyad_panel is None else dyad_panel
     frame = pact_frame(panel_to_frame(dyad_panel), raw.load("atop_alliances"), raw.load("atop_members"),
                        raw.load("atop_inst"))

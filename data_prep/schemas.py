@@ -166,7 +166,8 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
     # member 8152 (data row 202, atopid 1320, 1874-1883) is not a COW code but is in the file; a member that leaves
     # and rejoins repeats (atopid, member, phase), so the entry year is part of the key
     "atop_members": table({
-        "atopid": ATOPID, "member": cow_code(also=(8152,)), "yrent": year(1815),
+        "atopid": ATOPID, "member": cow_code(also=(8152,)), "yrent": year(1815), "moent": MONTH,
+        "dayent": number(1, 31, "a day 1-31", whole=True, nullable=True),  # missing in 5 rows
         "yrexit": year(1815, also=STILL_IN_FORCE, what="a year in 1815-2030 or 0 (in force)"),
         "phase": number(0, 9, "a phase 0-9", whole=True), "bilat": flag(), "defense": flag(),
     }, unique=["atopid", "member", "phase", "yrent"]),
@@ -256,11 +257,20 @@ def describe_failures(path: Path, failures: pd.DataFrame, frame: pd.DataFrame, s
     return f"{path}: {'; '.join(shown)}{more}"
 
 
-def check_raw_frame(key: str, frame: pd.DataFrame, path: Path) -> None:
-    """Refuse a raw table with no rows or with any cell that breaks its declared schema (one DataError)."""
+def provision_code() -> pa.Column:
+    """An ATOP provision code (atop5_1m.csv: 0 for absent, 1-9 for kinds of the provision; missing where the treaty
+    text was not found), as the concession items read them."""
+    return number(0, 9, "an ATOP provision code (whole number 0-9)", whole=True, nullable=True)
+
+
+def check_raw_frame(key: str, frame: pd.DataFrame, path: Path, extra: dict[str, pa.Column] | None = None) -> None:
+    """Refuse a raw table with no rows or with any cell that breaks its declared schema, with the columns of
+    `extra` added (one DataError)."""
     if frame.empty:
         raise DataError(f"{path}: no data rows")
     schema = SCHEMAS[key]
+    if extra:
+        schema = schema.add_columns(extra)
     used = frame[list(schema.columns)].reset_index(drop=True)
     try:
         schema.validate(used, lazy=True, inplace=True)
@@ -275,13 +285,14 @@ def check_raw_frame(key: str, frame: pd.DataFrame, path: Path) -> None:
 class Coverage:
     """The years (and, for short lists, the rows) a raw file must have for a panel window.
 
-    `year` is the column giving the year (a spell's first year when `last_year` names its last); the build reads
+    `year` is the column giving the year (a spell's first year when `last_year` names its last; None for a list of
+    dated spells, checked by its rows alone); the build reads
     `before` years ahead of the window's first year. With `unit`, every needed year must hold at least
     `min_units` distinct units (a state-year file); without, the file's years must span the needed years (an
     event or spell file, where quiet years are real). A list sorted by country keeps its full span when cut short,
     so `min_rows` (with `release`, the count it rests on) is a floor a little below the release in use."""
 
-    year: str
+    year: str | None
     before: int = 0
     last_year: str | None = None
     unit: str | None = None
@@ -310,10 +321,17 @@ COVERAGE: dict[str, Coverage] = {
     "gwf": Coverage("year", before=1, unit="cowcode", min_units=MIN_STATES_A_YEAR),
     "dcad": Coverage("signYear", last_year="endYearEstimate", min_rows=1800,
                      release="DCAD v1.0 lists 1,871 agreements"),
-    # cow_contdir and maoz_powers are lists of dated spells (no year column); leeds_savun is never a panel input
+    # lists of dated spells (no year column): their rows alone
+    "cow_contdir": Coverage(None, min_rows=1800, release="COW Direct Contiguity v3.2 lists 1,874 spells"),
+    "maoz_powers": Coverage(None, min_rows=20, release="Maoz lists 20 regional and global powers"),
+    "atop_inst": Coverage(None, min_rows=820, release="ATOP 5.1's atopinst lists 849 alliance phases"),
+    # the validation file, never a panel input
+    "leeds_savun": Coverage("year", unit="ccode", min_units=MIN_STATES_A_YEAR),
 }
 
-SHARED_KEYS: tuple[tuple[str, str, str], ...] = (("atop_members", "atop_alliances", "atopid"),)
+# (file, file it shares ids with, id column): each must list every id of the other
+SHARED_KEYS: tuple[tuple[str, str, str], ...] = (("atop_members", "atop_alliances", "atopid"),
+                                                 ("atop_inst", "atop_alliances", "atopid"))
 
 
 def _year_ranges(years: list[int]) -> str:
@@ -337,14 +355,17 @@ def _lacking_years(rule: Coverage, frame: pd.DataFrame, needed: range) -> list[i
     return [y for y in needed if units.get(y, 0) < rule.min_units]
 
 
-def check_coverage(key: str, frame: pd.DataFrame, path: Path, window: tuple[int, int]) -> None:
-    """Refuse a raw file that lacks any year a panel for `window` (first, last year) reads from it."""
+def check_coverage(key: str, frame: pd.DataFrame, path: Path, window: tuple[int, int] | None) -> None:
+    """Refuse a raw file with fewer rows than its release's floor, or (given a panel `window`: first, last year)
+    that lacks any year a panel for that window reads from it."""
     rule = COVERAGE.get(key)
     if rule is None:
         return
     if len(frame) < rule.min_rows:
         raise DataError(f"{path}: {len(frame)} data rows where at least {rule.min_rows} are expected "
                         f"({rule.release}); the file looks cut short")
+    if rule.year is None or window is None:
+        return
     needed = range(window[0] - rule.before, window[1] + 1)
     lacking = _lacking_years(rule, frame, needed)
     if not lacking:

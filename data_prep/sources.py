@@ -10,9 +10,10 @@ from __future__ import annotations
 import csv
 import hashlib
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -59,7 +60,8 @@ RAW_FILES: dict[str, RawFile] = {
     "atop_alliances": RawFile(
         "atop/atop5_1a.csv", "csv", ("atopid", "begyr", "endyr", "bilat", "defense", "version")),
     "atop_members": RawFile(
-        "atop/atop5_1m.csv", "csv", ("atopid", "member", "yrent", "yrexit", "phase", "bilat", "defense")),
+        "atop/atop5_1m.csv", "csv",
+        ("atopid", "member", "yrent", "moent", "dayent", "yrexit", "phase", "bilat", "defense")),
     "atop_inst": RawFile("atop/atopinst5_1.csv", "csv", ("atopid", "atopidphase", "milinst", "formal")),
     "polity": RawFile(
         "polity/polity5.rda", "rda",
@@ -128,7 +130,8 @@ class RawData:
 
     data_dir: Path
     checksums: dict[str, str] = field(default_factory=dict)
-    _cache: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+    _cache: dict[tuple, pd.DataFrame] = field(default_factory=dict, repr=False)
+    _files: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir)
@@ -140,13 +143,33 @@ class RawData:
         """Absolute path of a registered raw file."""
         return self.data_dir / RAW_FILES[key].relpath
 
-    def load(self, key: str) -> pd.DataFrame:
-        """The raw table `key` (see RAW_FILES), checked for its required columns and against its declared schema
-        (types, missing values, ranges, keys: data_prep.schemas); a copy-safe cached frame."""
-        if key in self._cache:
-            return self._cache[key]
+    def load(self, key: str, extra: Mapping[str, Any] | None = None) -> pd.DataFrame:
+        """The raw table `key` (see RAW_FILES) with only its declared columns, checked against its schema (types,
+        missing values, ranges, keys: data_prep.schemas); `extra` declares further columns a step reads with their
+        rules (e.g. the concession items a config names: schemas.provision_code()). A column not declared is not in
+        the frame, so a build step cannot read a column that no schema checks. A copy-safe cached frame."""
+        extra = dict(extra or {})
+        cache_key = (key, tuple(sorted(extra)))
+        if cache_key in self._cache:
+            return self._cache[cache_key]
         spec = RAW_FILES[key]
         path = self.path(key)
+        frame = self._read_checked(key, path, spec)
+        missing = [c for c in (*spec.columns, *extra) if c not in frame.columns]
+        if missing:
+            raise DataError(f"{path}: missing required column(s) {', '.join(missing)}")
+        from .schemas import check_raw_frame  # pandera is imported only when a file is read
+
+        check_raw_frame(key, frame, path, extra)
+        self.checksums[spec.relpath] = sha256_of(path)
+        declared = frame[list(dict.fromkeys([*spec.columns, *extra]))].copy()
+        self._cache[cache_key] = declared
+        return declared
+
+    def _read_checked(self, key: str, path: Path, spec: RawFile) -> pd.DataFrame:
+        """The whole file as read, once per key; a missing, empty or unparsable file is one DataError."""
+        if key in self._files:
+            return self._files[key]
         if not path.is_file():
             raise DataError(f"{path}: raw file missing (needed for '{key}')")
         if path.stat().st_size == 0:
@@ -157,24 +180,17 @@ class RawData:
             raise
         except Exception as exc:  # any parser failure means the file is unusable
             raise DataError(f"{path}: cannot be read as {spec.reader} ({type(exc).__name__}: {exc})") from exc
-        missing = [c for c in spec.columns if c not in frame.columns]
-        if missing:
-            raise DataError(f"{path}: missing required column(s) {', '.join(missing)}")
-        from .schemas import check_raw_frame  # pandera is imported only when a file is read
-
-        check_raw_frame(key, frame, path)
-        self.checksums[spec.relpath] = sha256_of(path)
-        self._cache[key] = frame
+        self._files[key] = frame
         return frame
 
     def validate_all(self, keys: Iterable[str], window: tuple[int, int] | None = None) -> None:
-        """Read and check every file in `keys` before any work; with a panel window (first, last year), also check
-        that each file covers the years that panel reads and that related tables agree on their ids."""
+        """Read and check every file in `keys` before any work: its schema, its rows against the release's floor,
+        the ids it shares with another of `keys`, and, with a panel window (first, last year), the years that
+        panel reads."""
         from .schemas import check_coverage, check_shared_keys
 
         keys = list(keys)
         frames = {key: self.load(key) for key in keys}
-        if window is not None:
-            for key, frame in frames.items():
-                check_coverage(key, frame, self.path(key), window)
+        for key, frame in frames.items():
+            check_coverage(key, frame, self.path(key), window)
         check_shared_keys(frames, {key: self.path(key) for key in keys})

@@ -51,9 +51,11 @@ def _shown(value) -> str:
 
 @pytest.fixture(scope="module")
 def real_frames(raw_dir) -> dict[str, pd.DataFrame]:
-    """Every real raw file, read and validated once for this module, by relative path."""
+    """Every real raw file, validated and read whole once for this module, by relative path."""
     raw = RawData(raw_dir)
-    return {RAW_FILES[key].relpath: raw.load(key) for key in RAW_FILES}
+    for key in RAW_FILES:
+        raw.load(key)
+    return {spec.relpath: sources._read(raw.path(key), spec) for key, spec in RAW_FILES.items()}
 
 
 @pytest.fixture
@@ -64,7 +66,7 @@ def mirror(raw_dir, tmp_path, real_frames, monkeypatch) -> Path:
     monkeypatch.setattr(sources, "_read",
                         lambda path, spec: real_frames[spec.relpath] if path.is_symlink() else read(path, spec))
     monkeypatch.setattr(schemas, "check_raw_frame",
-                        lambda key, frame, path: None if path.is_symlink() else check(key, frame, path))
+                        lambda key, frame, path, extra=None: None if path.is_symlink() else check(key, frame, path, extra))
     return root
 
 
@@ -261,13 +263,40 @@ def test_damaged_raw_file_stops_data_with_one_line_and_no_panel(key, name, damag
     assert not out.parent.exists() or not any(out.parent.iterdir())  # no temporary file left either
 
 
+def _read_columns() -> list:
+    """(file, column, the rules it is read with) for every column a build step reads: each schema's and the
+    concession items' of the ATOP member file (declared by the concession config)."""
+    from data_prep.concessions import concession_columns
+
+    cases = []
+    for key, spec in RAW_FILES.items():
+        extra = concession_columns() if key == "atop_members" else {}
+        cases += [pytest.param(key, column, extra, id=f"{key}-{column}") for column in (*spec.columns, *extra)
+                  if column not in ("stateabb", "statenme")]  # free text: any non-blank cell is valid
+    return cases
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("key, column, extra", _read_columns())
+def test_text_in_any_column_a_build_reads_is_refused_with_its_row(key, column, extra, real_frames):
+    """Text where a number or a code is expected, in every column any build step reads (the real file's first rows
+    with one cell replaced, checked as RawData.load checks it): one error naming the file, the row, the column and
+    the value, never a missing value counted as 0. The file round trip of such a cell: the bad_cell cases."""
+    path = Path("/data") / RAW_FILES[key].relpath
+    table = real_frames[RAW_FILES[key].relpath].head(KEPT_ROWS).astype({column: object})
+    table.loc[BAD_ROW - 1, column] = "x7"
+    with pytest.raises(DataError, match=f"^{re.escape(f'{path}: {_where(key, BAD_ROW)}, column {column!r}: ')}"
+                                        r"'x7' is not "):
+        schemas.check_raw_frame(key, table, path, extra)
+
+
 @pytest.mark.integration
 @pytest.mark.parametrize("key, name, damage, exact", _cases(["leeds_savun"]))
 def test_damaged_validation_file_is_refused_on_load(key, name, damage, exact, mirror, raw_dir, real_frames):
-    """leeds_savun is read only by `data --check`: its faults are checked where it is read, RawData.load."""
+    """leeds_savun is read only by `data --check`, which checks it (schema and years) before the build."""
     expected = damage(_replace(mirror, key), raw_dir, real_frames)
     with pytest.raises(DataError) as caught:
-        RawData(mirror).load(key)
+        RawData(mirror).validate_all([key], (1960, 2010))
     message = str(caught.value)
     assert message == expected if exact else re.fullmatch(expected, message), (message, expected)
 

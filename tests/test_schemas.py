@@ -18,6 +18,7 @@ from data_prep.schemas import (
     check_coverage,
     check_raw_frame,
     check_shared_keys,
+    provision_code,
 )
 from data_prep.sources import RAW_FILES, DataError, RawData
 from data_prep.validate import VARIABLE_FILES, check_derived_variables
@@ -53,11 +54,13 @@ def test_one_schema_per_raw_file_over_exactly_its_used_columns():
         assert set(SCHEMAS[key].unique or ()) <= set(spec.columns), key
 
 
-def test_coverage_and_shared_keys_name_registered_files_and_used_columns():
-    assert set(COVERAGE) <= set(RAW_FILES)
+def test_every_raw_file_has_a_coverage_rule_over_its_used_columns():
+    """A file cut at a line end is refused by its rows or years, whatever the file."""
+    assert set(COVERAGE) == set(RAW_FILES)
     for key, rule in COVERAGE.items():
-        used = {rule.year, rule.last_year or rule.year, rule.unit or rule.year}
+        used = {rule.year, rule.last_year or rule.year, rule.unit or rule.year} - {None}
         assert used <= set(RAW_FILES[key].columns), key
+        assert rule.year is not None or rule.min_rows > 0, key
     for child, parent, column in SHARED_KEYS:
         assert column in RAW_FILES[child].columns and column in RAW_FILES[parent].columns
 
@@ -171,8 +174,9 @@ def test_polity_special_codes_only_in_polity():
 
 
 def test_atop_in_force_code_and_the_one_odd_member_code_pass():
-    frame = pd.DataFrame({"atopid": [1320, 3015], "member": [8152, 651], "yrent": [1874, 1945],
-                          "yrexit": [1883, 0], "phase": [0, 0], "bilat": [0, 0], "defense": [0, 1]})
+    frame = pd.DataFrame({"atopid": [1320, 3015], "member": [8152, 651], "yrent": [1874, 1945], "moent": [1, 3],
+                          "dayent": [1.0, np.nan], "yrexit": [1883, 0], "phase": [0, 0], "bilat": [0, 0],
+                          "defense": [0, 1]})
     check_raw_frame("atop_members", frame, Path("/data/atop/atop5_1m.csv"))  # no error
     frame.loc[1, "member"] = 8153
     path = Path("/data/atop/atop5_1m.csv")
@@ -221,6 +225,23 @@ def test_extra_columns_are_not_checked():
     check_raw_frame("coups", _coups(version=["x", None, "y", "z"]), CSV_PATH)  # no error
 
 
+def test_columns_a_step_declares_are_checked_like_the_schema():
+    """The concession items' columns (declared by the concession config, not the schema): text is refused with its
+    row, not read as a missing provision counted as 0."""
+    frame = pd.DataFrame({"atopid": [3015, 3015], "member": [651, 2], "yrent": [1945, 1945], "moent": [3, 3],
+                          "dayent": [22.0, 22.0], "yrexit": [0, 0], "phase": [0, 0], "bilat": [1, 1],
+                          "defense": [1, 1], "noothall": [1.0, np.nan]})
+    path = Path("/data/atop/atop5_1m.csv")
+    check_raw_frame("atop_members", frame, path, {"noothall": provision_code()})  # no error
+    frame["noothall"] = ["1", "yes"]
+    _refused_with = f"{path}: row 2 (line 3), column 'noothall': 'yes' is not a number"
+    with pytest.raises(DataError, match=f"^{re.escape(_refused_with)}$"):
+        check_raw_frame("atop_members", frame, path, {"noothall": provision_code()})
+    frame["noothall"] = [1, 12]
+    with pytest.raises(DataError, match="column 'noothall': 12 is not an ATOP provision code"):
+        check_raw_frame("atop_members", frame, path, {"noothall": provision_code()})
+
+
 # ------------------------------------------------------------------------------------------------ coverage
 
 def test_span_rule_names_the_years_outside_the_file():
@@ -231,7 +252,6 @@ def test_span_rule_names_the_years_outside_the_file():
     with pytest.raises(DataError, match=f"^{re.escape(expected)}$"):
         check_coverage("atop_alliances", frame, path, (1960, 2010))
     check_coverage("atop_alliances", frame, path, (1975, 2000))  # no error
-    check_coverage("leeds_savun", frame, path, (1960, 2010))  # not a panel input: no rule
 
 
 def test_short_event_list_needs_its_rows():
@@ -241,6 +261,14 @@ def test_short_event_list_needs_its_rows():
     with pytest.raises(DataError, match=f"^{re.escape(expected)}$"):
         check_coverage("coups", frame, CSV_PATH, (1960, 2010))
     check_coverage("coups", pd.concat([frame, frame.head(1)]), CSV_PATH, (1960, 2010))  # no error
+
+
+def test_a_spell_list_cut_in_half_is_refused_by_its_rows_without_a_window():
+    path = Path("/data/atop/atopinst5_1.csv")
+    frame = pd.DataFrame({"atopid": np.arange(1000, 1425)})
+    with pytest.raises(DataError, match=re.escape(f"{path}: 425 data rows where at least 820 are expected (ATOP "
+                                                  "5.1's atopinst lists 849 alliance phases); the file looks cut")):
+        check_coverage("atop_inst", frame, path, None)
 
 
 def test_state_year_rule_counts_states_each_year():
@@ -264,6 +292,9 @@ def test_shared_ids_of_the_two_atop_tables():
         check_shared_keys({"atop_alliances": alliances, "atop_members": members}, paths)
     with pytest.raises(DataError, match=re.escape("/d/a.csv: column 'atopid': 1010 not in /d/m.csv")):
         check_shared_keys({"atop_alliances": alliances, "atop_members": members.iloc[:2]}, paths)
+    paths["atop_inst"] = Path("/d/i.csv")  # the institutionalization file lists every alliance too
+    with pytest.raises(DataError, match=re.escape("/d/a.csv: column 'atopid': 1010 not in /d/i.csv")):
+        check_shared_keys({"atop_alliances": alliances, "atop_inst": alliances.head(1)}, paths)
 
 
 # ------------------------------------------------------------------------------------------------ derived variables

@@ -161,6 +161,16 @@ def test_load_csv_records_checksum_and_caches(tmp_path):
     assert raw.load("coups") is frame
 
 
+def test_load_gives_only_the_declared_columns_so_no_step_reads_an_unchecked_one(tmp_path):
+    """A column the schema does not declare is not in the loaded frame: a build step that read one would fail in
+    the tests that build panels from the raw files, instead of reading a column no schema checks."""
+    _write(tmp_path, "coups_pt/ptcoups.csv", "ccode,year,coup,note\n100,1960,1,x\n101,1961,2,y\n")
+    raw = RawData(tmp_path)
+    assert list(raw.load("coups").columns) == ["ccode", "year", "coup"]
+    with pytest.raises(DataError, match=r"ptcoups.csv: missing required column\(s\) version$"):
+        raw.load("coups", extra={"version": None})
+
+
 def test_checksums_for_several_files(tmp_path):
     coups = _write(tmp_path, "coups_pt/ptcoups.csv", COUPS_CSV)
     ls = _write(tmp_path, "validation/leeds-savun-threat.csv", "ccode,year,lsthreat\n2,1990,0.25\n")

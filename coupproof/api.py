@@ -570,8 +570,10 @@ class Fit:
         pathlib.Path
             The file written.
         """
+        from data_prep.io import check_output
         from inference.store import save_fit
 
+        check_output(path, folder=False, inputs=[self.record.panel.path or None], what="fit")
         return save_fit(self.idata, path)
 
     def power_scaling(self) -> pd.DataFrame:

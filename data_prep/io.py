@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import tempfile
 import tomllib
 from collections.abc import Callable, Iterable
@@ -16,12 +17,30 @@ class OutputPathError(ValueError):
     """An output path that cannot or must not be written (a folder, an input, unwritable, an unsafe name)."""
 
 
+def check_not_special(path: Path, what: str = "output") -> None:
+    """Refuse to write onto anything but a regular file or a new path: a symbolic link (it would be replaced, and
+    whatever it points to may be an input), a FIFO, a socket or a device."""
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise OutputPathError(f"{path}: cannot check the {what} path ({exc.strerror or exc})") from None
+    if stat.S_ISLNK(mode):
+        raise OutputPathError(f"{path}: the {what} is a symbolic link; give the file's own path or a new one")
+    if not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
+        raise OutputPathError(f"{path}: the {what} is not a regular file (a FIFO, socket or device); "
+                              "give a new path or a regular file")
+
+
 def atomic_write(path: str | os.PathLike, write: Callable[[Path], None]) -> Path:
     """Call `write(tmp)` on a fresh temporary path in the target's folder, then rename it to `path`.
 
     The temporary name is unique (two runs writing one output each write their own file; the last rename wins
-    and the output is always complete) and is removed on any exit, an exception or an interrupt included."""
+    and the output is always complete) and is removed on any exit, an exception or an interrupt included. A
+    target that is a symbolic link or a special file is refused (check_not_special)."""
     path = Path(path)
+    check_not_special(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(handle)
@@ -87,6 +106,8 @@ def check_output(path: str | os.PathLike, *, folder: bool, inputs: Iterable[str 
     (folder=True): not a folder where a file is wanted or a file where a folder is, writable, and neither equal to
     nor inside any of `inputs` (files or folders the run reads)."""
     path = Path(path)
+    if not folder:
+        check_not_special(path, what)
     if folder and path.exists() and not path.is_dir():
         raise OutputPathError(f"{path}: the {what} folder is an existing file")
     if not folder and path.is_dir():

@@ -194,12 +194,18 @@ def frame_to_dataset(frame: pd.DataFrame, abbreviations: pd.Series, years: tuple
 
 
 def content_checksum(ds: xr.Dataset) -> str:
-    """sha256 over every variable's values and the attrs that describe the build (not the checksum itself)."""
+    """sha256 over every variable's values and the attrs that describe the build (not the checksum itself): the
+    key of anything derived from a panel, so that an edited panel (in place, or a copy keeping the attrs) is never
+    served what was derived from the original."""
     digest = hashlib.sha256()
     for name in sorted(ds.variables):
+        values = np.asarray(ds.variables[name].values)
+        if values.dtype.kind in "OSU":  # text at its narrowest width: netCDF gives back '' as <U1 whatever it was
+            values = np.array(values.astype(str).tolist(), dtype=str).reshape(values.shape)
         digest.update(name.encode())
-        digest.update(np.ascontiguousarray(ds[name].to_numpy()).tobytes())
-    attrs = {k: v for k, v in ds.attrs.items() if k != "panel_checksum"}
+        digest.update(np.ascontiguousarray(values).data)
+    # numpy scalars as Python ones: netCDF gives back the int attrs written as numpy integers
+    attrs = {k: v.item() if isinstance(v, np.generic) else v for k, v in ds.attrs.items() if k != "panel_checksum"}
     digest.update(json.dumps(attrs, sort_keys=True, default=str).encode())
     return digest.hexdigest()
 
@@ -257,12 +263,13 @@ def panel_to_frame(ds: xr.Dataset) -> pd.DataFrame:
     return frame.reset_index().drop(columns=[d for d in ds.dims if d != "year"])  # positional unit indices
 
 
-_FRAMES: dict[str, pd.DataFrame] = {}  # the long frame of the last panel used, by checksum (building it takes s)
+_FRAMES: dict[str, pd.DataFrame] = {}  # the long frame of the last panel used, by content (building it takes s)
 
 
 def panel_frame(ds: xr.Dataset) -> pd.DataFrame:
-    """The panel's long frame (`panel_to_frame`), cached for the last panel seen (by its checksum)."""
-    key = str(ds.attrs.get("panel_checksum", id(ds)))
+    """The panel's long frame (`panel_to_frame`), cached for the last panel seen, keyed by its content (not its
+    recorded checksum, which an edited copy keeps)."""
+    key = content_checksum(ds)
     if key not in _FRAMES:
         _FRAMES.clear()
         _FRAMES[key] = panel_to_frame(ds)

@@ -54,7 +54,8 @@ class PanelRef:
 
     @classmethod
     def of(cls, panel: xr.Dataset, path: str = "") -> "PanelRef":
-        """Refer to a panel read or built in this process (its attrs hold checksum and substitutes).
+        """Refer to a panel read or built in this process: the checksum of its current content (an edited copy
+        keeps the recorded `panel_checksum` attr, so that is not trusted) and its substitutes.
 
         Parameters
         ----------
@@ -68,7 +69,9 @@ class PanelRef:
         PanelRef
             The reference.
         """
-        return cls(str(path or ""), str(panel.attrs.get("panel_checksum", "")), str(panel.attrs.get("substitutes", "")))
+        from data_prep.panel import content_checksum
+
+        return cls(str(path or ""), content_checksum(panel), str(panel.attrs.get("substitutes", "")))
 
 
 @dataclass(frozen=True)

@@ -163,6 +163,43 @@ def test_output_paths_that_cannot_be_written_fail_before_work(case, good_panel, 
     _one_line_failure(result, str(out), message)
 
 
+@pytest.mark.parametrize("kind", ["symlink to a raw file", "fifo", "device"])
+def test_outputs_onto_a_symlink_fifo_or_device_are_refused(kind, tmp_path):
+    """`--out` replaces only regular files: a link to a raw file, a FIFO or a device node is left as it was."""
+    raw = tmp_path / "raw"
+    (raw / "coups_pt").mkdir(parents=True)
+    source = raw / "coups_pt" / "ptcoups.csv"
+    source.write_text("ccode,year,coup\n2,1990,1\n")
+    out = tmp_path / "panel.nc"
+    if kind == "symlink to a raw file":
+        out.symlink_to(source)
+        expected = "panel.nc: the panel is a symbolic link"
+    elif kind == "fifo":
+        os.mkfifo(out)
+        expected = "panel.nc: the panel is not a regular file"
+    else:
+        out = Path("/dev/null")
+        expected = "/dev/null: the panel is not a regular file"
+    result = _run("data", "--data-dir", raw, "--out", out, "--start", "1990", "--end", "1991")
+    _one_line_failure(result, expected)
+    assert source.read_text() == "ccode,year,coup\n2,1990,1\n"
+    assert out.is_symlink() or out.is_fifo() or out.is_char_device()
+
+
+def test_every_writer_refuses_a_symlink_or_special_file_in_an_output_folder(tmp_path):
+    """Files written inside an output folder go through atomic_write, which refuses the same targets."""
+    from data_prep.io import OutputPathError
+
+    (tmp_path / "target.txt").write_text("keep")
+    (tmp_path / "link.txt").symlink_to(tmp_path / "target.txt")
+    os.mkfifo(tmp_path / "pipe.txt")
+    for name in ("link.txt", "pipe.txt"):
+        with pytest.raises(OutputPathError, match=f"{name}: the output is"):
+            atomic_write_text(tmp_path / name, "new")
+    assert (tmp_path / "target.txt").read_text() == "keep" and (tmp_path / "link.txt").is_symlink()
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+
+
 def test_an_existing_output_file_or_folder_may_be_replaced(tmp_path):
     """Rerunning a command over its own earlier outputs is allowed (make data twice)."""
     from data_prep.io import check_output

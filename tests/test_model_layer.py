@@ -406,3 +406,30 @@ def test_power_scaling_and_prior_set_refits_in_one_call(api_fit, tmp_path):
     assert sorted((tmp_path / "cache").iterdir()) == cached
     np.testing.assert_array_equal(np.asarray(again["narrow"].idata["posterior"]["coef"]),
                                   np.asarray(narrow["posterior"]["coef"]))
+
+
+def test_an_edited_panel_is_never_served_the_frame_of_the_original(tmp_path):
+    """The long frame behind cp.Model is keyed by the panel's content: an in-place edit and a copy cut to fewer years
+    (both keep the recorded panel_checksum) give models of their own data, and their fits record their own checksum."""
+    panel = cp.load_panel(synthetic_panel_file(tmp_path / "panel.nc", n_dyads=30, years=6))
+    full = cp.Model(FORMULA, panel, sample="sample_no_controls")
+    cut = panel.sel(year=slice(1993, None))
+    assert cut.attrs["panel_checksum"] == panel.attrs["panel_checksum"]
+    assert len(cp.Model(FORMULA, cut, sample="sample_no_controls").data.y) == len(full.data.y) // 2
+    panel["cold_war"] = panel["threat_a"] * 0 + 1.0  # in place: a new variable the next model can use
+    edited = cp.Model("new_defense_pact ~ counterbalancing_a + cold_war + (1 | dyad)", panel,
+                      sample="sample_no_controls")
+    assert (edited.data.X["cold_war"] == 1.0).all()
+    from inference.record import PanelRef
+
+    assert PanelRef.of(cut).checksum != PanelRef.of(panel).checksum != panel.attrs["panel_checksum"]
+
+
+def test_a_fit_is_not_saved_over_its_own_panel(api_fit):
+    from data_prep.io import OutputPathError
+
+    path, _panel, fitted, _file = api_fit
+    before = path.read_bytes()
+    with pytest.raises(OutputPathError, match="the fit would overwrite or write inside the input"):
+        fitted.save(path)
+    assert path.read_bytes() == before

@@ -157,6 +157,19 @@ def test_missing_and_foreign_fits_are_shown_and_a_damaged_one_refused(fitted, tm
     assert "frequentist results not found" in text
 
 
+def test_a_fit_of_another_model_under_a_models_name_is_refused(fitted, tmp_path):
+    """m1's fit copied to m3's file name: the report names the file and both models, writes nothing and exits 2."""
+    _root, panel, fits = fitted
+    folder = tmp_path / "fits"
+    folder.mkdir()
+    (folder / "m3_marginal.nc").write_bytes((fits / "m1_marginal.nc").read_bytes())
+    result = _run("report", "--model", "m3", "--fits", folder, "--panel", panel, "--out", tmp_path / "report")
+    assert result.exit_code == 2
+    message = " ".join(result.output.split())
+    assert "m3_marginal.nc: a fit of model m1, not of m3 as asked; refit it ('coupproof fit --model m3')" in message
+    assert not (tmp_path / "report").exists()
+
+
 def test_report_bad_input(tmp_path, fitted):
     _root, panel, _fits = fitted
     (tmp_path / "fits").mkdir()

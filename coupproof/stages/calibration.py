@@ -273,7 +273,7 @@ def calibrate(settings: CalibrationSettings, progress: Progress | None = None) -
     specs = {c.name: load_specs(c.specs or None) for c in chosen}
     for c in chosen:
         cal.case_spec(c, specs[c.name])
-    truths = {c.name: load_fit(saved_fit_path(settings.fits, get_spec(c.truth_fit, specs[c.name])))
+    truths = {c.name: load_fit(saved_fit_path(settings.fits, spec := get_spec(c.truth_fit, specs[c.name])), spec)
               for c in chosen if c.truth == "posterior_mean"}
     check_scheduler(settings.scheduler)
     began = time.perf_counter()

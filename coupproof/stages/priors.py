@@ -226,7 +226,7 @@ def compare_priors(settings: PriorComparisonSettings, progress: Progress | None 
     for spec in chosen:
         path = saved_fit_path(settings.fits, spec)
         if path.is_file():
-            tree, record = load_fit_with_record(path)
+            tree, record = load_fit_with_record(path, spec)
             if priors_config(record.priors) == priors_config(prior_sets[pd_.DEFAULT]) and \
                     record.panel.checksum == checksum:
                 saved[spec.name] = tree

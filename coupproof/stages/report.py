@@ -206,7 +206,7 @@ def gather(settings: ReportSettings):
             report.warnings.append(f"{name}: {path}: fit file not found; the model is left out of this report")
             continue
         try:
-            tree, record = load_fit_with_record(path)
+            tree, record = load_fit_with_record(path, known[name])
         except FitFileError as exc:
             raise ReportError(str(exc)) from None
         if record.panel.checksum != checksum:

@@ -289,7 +289,7 @@ def robustness(settings: RobustnessSettings, progress: Progress | None = None) -
     for name in suite.main:  # the main models' Bayesian fits, where made (read, never refitted)
         path = saved_fit_path(settings.fits, PAPER_MODELS[name])
         if path.is_file():
-            estimates.append(rb.posterior_rows(RobustnessResult.MAIN, load_fit(path)))
+            estimates.append(rb.posterior_rows(RobustnessResult.MAIN, load_fit(path, PAPER_MODELS[name])))
     for variant in chosen:
         with progress.status(f"Fitting {variant.label} ({variant.name}) ..."):
             results = fit_variant(variant, *prepared[variant.name])

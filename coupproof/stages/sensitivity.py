@@ -222,7 +222,7 @@ def power_scale_saved(fits_dir: Path, specs: dict, panel, progress: Progress) ->
     from ..api import Model
 
     paths = {name: saved_fit_path(fits_dir, spec) for name, spec in specs.items()}
-    saved = {name: load_fit(path) for name, path in paths.items() if path.exists()}
+    saved = {name: load_fit(path, specs[name]) for name, path in paths.items() if path.exists()}
     tables = []
     for name, tree in saved.items():
         data = Model.from_fit(tree, panel).data

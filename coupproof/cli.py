@@ -19,6 +19,8 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
+from typer.core import TyperGroup
 
 from data_prep.io import check_output
 from data_prep.sources import DATA_DIR_ENV, DEFAULT_DATA_DIR
@@ -38,9 +40,43 @@ from .stages.report import ReportSettings
 from .stages.robustness import ROBUST_SAMPLER, RobustnessSettings
 from .stages.sensitivity import REFIT_SAMPLER
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="Bayesian workbench for coup-proofing and alliances (McWard & Yoon 2023 and extensions).")
 console = Console(stderr=True)
+MAX_MESSAGE = 600  # characters of an error message shown; a longer one (a huge value echoed) is cut in the middle
+
+
+def _shorten(message: str) -> str:
+    """A message of at most MAX_MESSAGE characters: its start and end, with how much was left out."""
+    if len(message) <= MAX_MESSAGE:
+        return message
+    keep = MAX_MESSAGE // 2
+    return f"{message[:keep]} ... ({len(message) - 2 * keep} characters left out) ... {message[-keep:]}"
+
+
+class OneLineUsageErrors(TyperGroup):
+    """Usage errors (an unknown option, a missing or malformed value) as one line naming the command's --help, not
+    a boxed panel; exit 2 as click's."""
+
+    def main(self, *args, **kwargs):
+        kwargs.pop("standalone_mode", None)
+        try:
+            code = super().main(*args, standalone_mode=False, **kwargs)
+        except typer.Abort:
+            console.print("[bold red]aborted[/]")
+            sys.exit(1)
+        except typer.TyperException as exc:  # click's exceptions, as Typer vendors them
+            if type(exc).__name__ == "NoArgsIsHelpError":  # `coupproof` alone: the help
+                exc.show()
+                sys.exit(exc.exit_code)
+            ctx = getattr(exc, "ctx", None)
+            see = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+            console.print(f"[bold red]error:[/] {escape(_shorten(' '.join(exc.format_message().split())))}{see}",
+                          highlight=False, soft_wrap=True)
+            sys.exit(getattr(exc, "exit_code", 2))
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, cls=OneLineUsageErrors,
+                  help="Bayesian workbench for coup-proofing and alliances (McWard & Yoon 2023 and extensions).")
 
 DataDir = Annotated[Path, typer.Option(envvar=DATA_DIR_ENV, help="Raw data directory (one folder per source).")]
 DEBUG_ENV = "COUPPROOF_DEBUG"  # set to 1 to see the traceback of an unexpected error
@@ -56,9 +92,7 @@ class Interrupted(BaseException):
 
 
 def _fail(message: str) -> None:
-    from rich.markup import escape
-
-    console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    console.print(f"[bold red]error:[/] {escape(_shorten(message))}", highlight=False, soft_wrap=True)
     raise typer.Exit(code=2)
 
 
@@ -119,7 +153,8 @@ def guarded(command):
                 console.print(f"[bold red]interrupted[/] ({signal.Signals(signum).name}); the output being "
                               "written was not kept")
                 raise typer.Exit(code=128 + signum) from None
-            if isinstance(exc, (ValueError, OSError)):
+            if isinstance(exc, (ValueError, OSError)) or (isinstance(exc, RuntimeError)
+                                                          and str(exc).startswith("Symlink loop")):
                 _fail(_describe(exc))
             if os.environ.get(DEBUG_ENV):
                 raise

@@ -33,6 +33,28 @@ def check_not_special(path: Path, what: str = "output") -> None:
                               "give a new path or a regular file")
 
 
+def _umask() -> int:
+    """The process's umask (read without changing it where /proc tells it)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _output_mode(path: Path) -> int:
+    """The mode an output gets: the replaced file's, or a new file's under the user's umask (mkstemp's temporary
+    file is 0600 whatever the umask)."""
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        return 0o666 & ~_umask()
+
+
 def atomic_write(path: str | os.PathLike, write: Callable[[Path], None]) -> Path:
     """Call `write(tmp)` on a fresh temporary path in the target's folder, then rename it to `path`.
 
@@ -47,6 +69,7 @@ def atomic_write(path: str | os.PathLike, write: Callable[[Path], None]) -> Path
     tmp = Path(name)
     try:
         write(tmp)
+        os.chmod(tmp, _output_mode(path))
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)

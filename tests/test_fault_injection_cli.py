@@ -408,3 +408,43 @@ def test_an_interrupt_leaves_no_destructor_noise(tmp_path):
     assert run.returncode == 130, run.stdout + run.stderr
     assert "interrupted (SIGINT)" in run.stderr
     assert "Exception ignored" not in run.stderr and "Traceback" not in run.stderr, run.stderr
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077])
+def test_outputs_follow_the_umask_and_a_replaced_file_keeps_its_mode(umask, tmp_path):
+    old = os.umask(umask)
+    try:
+        atomic_write_text(tmp_path / "new.txt", "x")
+        assert (tmp_path / "new.txt").stat().st_mode & 0o777 == 0o666 & ~umask
+        (tmp_path / "shared.txt").write_text("old")
+        (tmp_path / "shared.txt").chmod(0o644)
+        atomic_write_text(tmp_path / "shared.txt", "new")
+        assert (tmp_path / "shared.txt").stat().st_mode & 0o777 == 0o644
+    finally:
+        os.umask(old)
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["fit", "--foo", "1"], "error: No such option: --foo"),
+    (["fit", "--draws", "abc"], "error: Invalid value for '--draws'"),
+    (["nosuch"], "error: No such command 'nosuch'."),
+])
+def test_usage_errors_are_one_line(args, needle):
+    result = _run(*args)
+    assert result.exit_code == 2
+    assert len(result.output.strip().splitlines()) == 1 and result.output.startswith(needle), result.output
+
+
+def test_a_huge_value_is_cut_in_the_message(good_panel, tmp_path):
+    """A prior file naming a 2 MB distribution: the message keeps its start and end, not the whole value."""
+    priors = tmp_path / "huge.toml"
+    priors.write_text('[intercept]\ndist = "' + "N" * 2_000_000 + '"\n')
+    result = _run("fit", "--model", "m1", "--panel", good_panel, "--priors", priors, "--out", tmp_path / "fits")
+    assert result.exit_code == 2 and len(result.output) < 1000 and "characters left out" in result.output
+
+
+def test_a_symlink_loop_is_a_user_error(good_panel, tmp_path):
+    loop = tmp_path / "loop"
+    loop.symlink_to(loop)
+    result = _run("fit", "--model", "m1", "--panel", good_panel, "--out", loop / "fits")
+    _one_line_failure(result, "loop")

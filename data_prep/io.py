@@ -6,11 +6,15 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import stat
 import tempfile
 import tomllib
 from collections.abc import Callable, Iterable
 from pathlib import Path
+
+FULL_DISK = 1 << 20  # bytes free below which a library's write failure is taken to be a full disk
+TEMP_SUFFIX = 14  # characters atomic_write's temporary name adds to the output's name ('.' + '.xxxxxxxx.tmp')
 
 
 class OutputPathError(ValueError):
@@ -71,9 +75,22 @@ def atomic_write(path: str | os.PathLike, write: Callable[[Path], None]) -> Path
         write(tmp)
         os.chmod(tmp, _output_mode(path))
         os.replace(tmp, path)
+    except OSError as exc:  # disk full, quota, permission: a user error naming the output, not a traceback
+        full = "No space left on device" in str(exc) or shutil.disk_usage(path.parent).free < FULL_DISK
+        if exc.errno is None and not full:
+            raise  # a library's own failure (h5py gives no errno): not a resource problem
+        reason = "no space left on device" if full else os.strerror(exc.errno).lower()
+        raise OutputPathError(f"{path}: cannot be written ({reason}); nothing was written there") from None
     finally:
         tmp.unlink(missing_ok=True)
     return path
+
+
+def atomic_write_netcdf(path: str | os.PathLike, data, **options) -> Path:
+    """Write an xarray Dataset or DataTree as netCDF (h5netcdf), atomically: serialised in memory first, then
+    written as bytes, because h5py crashes the process (a segfault) when the disk fills during its own writes."""
+    payload = data.to_netcdf(engine="h5netcdf", **options)
+    return atomic_write(path, lambda tmp: tmp.write_bytes(payload))
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
@@ -123,6 +140,22 @@ def _writable_ancestor(path: Path) -> Path:
     return ancestor
 
 
+def _name_max(path: Path) -> int:
+    """The longest file name the file system of `path` (its nearest existing ancestor) allows."""
+    ancestor = path.absolute()
+    while not ancestor.exists() and ancestor.parent != ancestor:
+        ancestor = ancestor.parent
+    try:
+        return os.pathconf(ancestor, "PC_NAME_MAX")
+    except (OSError, ValueError):
+        return 255
+
+
+def _shorten_path(path: Path) -> str:
+    text = str(path)
+    return text if len(text) <= 120 else f"{text[:60]}...{text[-50:]}"
+
+
 def check_output(path: str | os.PathLike, *, folder: bool, inputs: Iterable[str | os.PathLike | None] = (),
                  what: str = "output") -> Path:
     """Check, before any work starts, that `path` can be written as a file (folder=False) or a folder of outputs
@@ -135,6 +168,11 @@ def check_output(path: str | os.PathLike, *, folder: bool, inputs: Iterable[str 
         raise OutputPathError(f"{path}: the {what} folder is an existing file")
     if not folder and path.is_dir():
         raise OutputPathError(f"{path}: the {what} file is an existing folder")
+    name_max = _name_max(path)
+    for part in path.parts:
+        if len(part.encode()) + (TEMP_SUFFIX if part == path.name else 0) > name_max:
+            raise OutputPathError(f"{_shorten_path(path)}: a name in the path is longer than the file system allows "
+                                  f"({name_max} bytes, {TEMP_SUFFIX} of them for the temporary file)")
     target = path.resolve()
     for given in inputs:
         if given is None:

@@ -25,7 +25,7 @@ from .conflict import recent_mid, rivalry_counts
 from .coups import recent_coup
 from .frames import as_int_codes, lag, unit_year_grid
 from .gwf import military_regime
-from .io import atomic_write
+from .io import atomic_write_netcdf
 from .polity import FOREIGN_OCCUPATION, new_regime, polity_country_years
 from .sources import RAW_FILES, DataError, RawData
 from .ssf import SSF_TO_COW, counterweights
@@ -279,7 +279,7 @@ def panel_frame(ds: xr.Dataset) -> pd.DataFrame:
 def write_panel(ds: xr.Dataset, path: str | os.PathLike) -> Path:
     """Write the panel as compressed netCDF, atomically (no partial file is left on failure)."""
     encoding = {name: {"zlib": True, "complevel": 4} for name in ds.data_vars}
-    return atomic_write(path, lambda tmp: ds.to_netcdf(tmp, engine="h5netcdf", encoding=encoding))
+    return atomic_write_netcdf(path, ds, encoding=encoding)
 
 
 def read_panel(path: str | os.PathLike) -> xr.Dataset:

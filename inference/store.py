@@ -8,7 +8,7 @@ from pathlib import Path
 
 import xarray as xr
 
-from data_prep.io import atomic_write
+from data_prep.io import atomic_write_netcdf
 
 from .record import FitFileError, FitRecord, fit_record
 
@@ -17,7 +17,7 @@ __all__ = ["FitFileError", "load_fit", "load_fit_with_record", "save_fit"]
 
 def save_fit(idata: xr.DataTree, path: str | os.PathLike) -> Path:
     """Write a fit to netCDF via a temporary file, then rename."""
-    return atomic_write(path, lambda tmp: idata.to_netcdf(tmp, engine="h5netcdf"))
+    return atomic_write_netcdf(path, idata)
 
 
 MODEL_FIELDS = ("name", "formula", "family", "sample", "count_formula")  # what makes a spec another model

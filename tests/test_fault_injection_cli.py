@@ -448,3 +448,44 @@ def test_a_symlink_loop_is_a_user_error(good_panel, tmp_path):
     loop.symlink_to(loop)
     result = _run("fit", "--model", "m1", "--panel", good_panel, "--out", loop / "fits")
     _one_line_failure(result, "loop")
+
+
+def test_a_full_disk_is_one_line_and_leaves_no_temporary_file(tmp_path, monkeypatch):
+    """A simulated ENOSPC in the middle of a write: OutputPathError naming the output, no temporary file."""
+    import errno
+
+    from data_prep.io import OutputPathError
+
+    def fill(tmp):
+        tmp.write_text("partial")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with pytest.raises(OutputPathError, match="out.nc: cannot be written \\(no space left on device\\); nothing"):
+        atomic_write(tmp_path / "out.nc", fill)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_output_name_too_long_fails_before_work(good_panel, tmp_path):
+    result = _run("data", "--data-dir", tmp_path, "--out", tmp_path / ("p" * 250 + ".nc"))
+    _one_line_failure(result, "a name in the path is longer than the file system allows")
+
+
+@pytest.fixture
+def tiny_disk(tmp_path):
+    """A 512 kB tmpfs, where the test may mount one (root with the capability); skipped otherwise."""
+    folder = tmp_path / "tiny"
+    folder.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", str(folder)], capture_output=True
+                      ).returncode != 0:
+        pytest.skip("cannot mount a tmpfs here")
+    yield folder
+    subprocess.run(["umount", str(folder)], check=False)
+
+
+def test_a_panel_onto_a_full_disk_is_a_user_error(tiny_disk):
+    """A real full disk under h5py (which gives no errno): one error, no temporary file."""
+    from data_prep.io import OutputPathError
+
+    with pytest.raises(OutputPathError, match="p.nc: cannot be written \\(no space left on device\\)"):
+        synthetic_panel_file(tiny_disk / "p.nc", n_dyads=2000, years=20)
+    assert list(tiny_disk.iterdir()) == []

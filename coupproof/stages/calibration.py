@@ -150,12 +150,12 @@ class CalibrationResult:
         pathlib.Path
             The folder.
         """
-        from data_prep.io import atomic_write, atomic_write_text
+        from data_prep.io import atomic_write_netcdf, atomic_write_text
 
         out = Path(out)
         for name, case in self.cases.items():
             stacked = case.pits.to_dataarray("quantity").rename("pit").to_dataset()  # names such as I(x ** 2) as labels
-            atomic_write(out / f"pit_{name}.nc", lambda tmp: stacked.to_netcdf(tmp, engine="h5netcdf"))
+            atomic_write_netcdf(out / f"pit_{name}.nc", stacked)
             write_table(out / f"uniformity_{name}.csv", case.tests)
             if case.plot is not None:
                 write_png(out / f"pit_ecdf_{name}.png", case.plot)

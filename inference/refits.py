@@ -107,10 +107,43 @@ def _client(scheduler: str | None, chains: int):
     return Client(cluster, set_as_default=False)
 
 
+HANDSHAKE_TIMEOUT = 10.0  # seconds a scheduler has to answer Dask's identity request
+
+
+async def _identity(address: str) -> dict:
+    """Ask whatever listens at `address` for its Dask identity (the scheduler's reply to op 'identity')."""
+    from distributed.comm import connect
+
+    comm = await connect(address, timeout=HANDSHAKE_TIMEOUT)
+    try:
+        await comm.write({"op": "identity", "reply": True})
+        return await comm.read()
+    finally:
+        comm.abort()
+
+
 def check_scheduler(scheduler: str | None) -> None:
-    """Fail now, before any fitting, if a named Dask scheduler cannot be reached."""
-    if scheduler and scheduler != "serial":
-        _client(scheduler, 1).close()
+    """Fail now, before any fitting, if a named Dask scheduler cannot be reached or does not answer as one within
+    HANDSHAKE_TIMEOUT seconds (a port that accepts connections but speaks another protocol, e.g. HTTP, would
+    otherwise hang the client forever)."""
+    if not scheduler or scheduler == "serial":
+        return
+    import asyncio
+
+    from distributed.comm import get_address_host_port
+
+    try:
+        get_address_host_port(scheduler)
+        reply = asyncio.run(asyncio.wait_for(_identity(scheduler), HANDSHAKE_TIMEOUT))
+    except (TimeoutError, asyncio.TimeoutError):
+        raise SensitivityError(f"the Dask scheduler at {scheduler} did not answer within {HANDSHAKE_TIMEOUT:g} s "
+                               "(is it a Dask scheduler?)") from None
+    except Exception as exc:  # noqa: BLE001 - refused, reset, malformed address, a reply that is not Dask's
+        raise SensitivityError(f"cannot reach the Dask scheduler at {scheduler} "
+                               f"({type(exc).__name__}: {' '.join(str(exc).split())})") from None
+    if not isinstance(reply, dict) or reply.get("type") != "Scheduler":
+        raise SensitivityError(f"{scheduler} answered, but not as a Dask scheduler")
+    _client(scheduler, 1).close()
 
 
 def run_refits(data: ModelData, refits: list[Refit], cache: Path, panel_checksum: str = "",

@@ -240,3 +240,48 @@ def test_an_unreachable_scheduler_leaves_no_default_client():
     assert dask.config.get("scheduler", None) == before
     with pytest.raises(ValueError, match="No clients found"):
         distributed.default_client()
+
+
+def test_a_port_that_speaks_http_is_refused_within_the_handshake_timeout(monkeypatch):
+    """A server that accepts the connection and answers HTTP (never Dask's handshake): an error after the timeout,
+    not a hang."""
+    import socket
+    import threading
+    import time
+
+    import inference.refits as refits
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    held = []
+
+    def answer_http():
+        while True:
+            try:
+                connection, _ = server.accept()
+            except OSError:
+                return
+            held.append(connection)
+            connection.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+
+    threading.Thread(target=answer_http, daemon=True).start()
+    monkeypatch.setattr(refits, "HANDSHAKE_TIMEOUT", 1.0)
+    began = time.perf_counter()
+    try:
+        with pytest.raises(SensitivityError, match=f"Dask scheduler at tcp://127.0.0.1:{server.getsockname()[1]}"):
+            refits.check_scheduler(f"tcp://127.0.0.1:{server.getsockname()[1]}")
+    finally:
+        server.close()
+        for connection in held:
+            connection.close()
+    assert time.perf_counter() - began < 5
+
+
+def test_a_real_scheduler_answers_the_handshake():
+    from distributed import LocalCluster
+
+    from inference.refits import check_scheduler
+
+    with LocalCluster(n_workers=0, processes=True, dashboard_address=None) as cluster:
+        check_scheduler(cluster.scheduler_address)  # no error

@@ -39,7 +39,8 @@ def prior_names(spec: ModelSpec) -> list[str]:
     """Parameters whose priors come from the prior file (power-scaling scales these)."""
     group_sd = [f"{spec.group_sd}_signed", spec.group_sd] if spec.group else []
     return [CENTRED_INTERCEPT, "intercept", "beta", f"beta{RESCALED}", *group_sd, "year_sd_signed", "year_sd",
-            "count_intercept", "count_beta", f"count_beta{RESCALED}", "count_alpha", "cutpoints_std"]
+            f"count_{CENTRED_INTERCEPT}", "count_intercept", "count_beta", f"count_beta{RESCALED}", "count_alpha",
+            "cutpoints_std"]
 
 
 def loglik_name(spec: ModelSpec) -> str:

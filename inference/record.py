@@ -74,6 +74,15 @@ class PanelRef:
         return cls(str(path or ""), content_checksum(panel), str(panel.attrs.get("substitutes", "")))
 
 
+def _legacy_priors(config: dict) -> dict:
+    """A recorded prior config as the current parser reads it: fits made before the count intercept took
+    `applies_to` had it at the positive rows' covariate means."""
+    count = config.get("count_intercept")
+    if isinstance(count, dict) and "applies_to" not in count:
+        config = {**config, "count_intercept": {**count, "applies_to": "at_means"}}
+    return config
+
+
 @dataclass(frozen=True)
 class FitRecord:
     """Everything a saved fit records about itself.
@@ -221,7 +230,7 @@ class FitRecord:
         try:
             return cls(
                 spec=_spec(json.loads(attrs["spec"])),
-                priors=parse_priors(json.loads(attrs["priors"]), f"{source}: its priors"),
+                priors=parse_priors(_legacy_priors(json.loads(attrs["priors"])), f"{source}: its priors"),
                 method=str(attrs["method"]), sampler=SamplerSettings(**json.loads(attrs["sampler"])),
                 quadrature=QuadratureOptions(**json.loads(attrs["quadrature"])),
                 standardiser=_standardiser(json.loads(attrs["standardiser"])),

@@ -206,12 +206,20 @@ def _marginal_with_levels(data: ModelData, y: np.ndarray, Z: np.ndarray, interce
 def _count_part(data: ModelData, y: np.ndarray, priors: dict[str, Prior], standardiser: Standardiser) -> int:
     """Zero-truncated Poisson or negative binomial for the counts among positive rows (fixed effects only). Its
     standardiser (`count_standardiser`) and the scale rule's inputs are those of the positive rows, the only rows
-    its likelihood uses, so that its intercept is the log expected count at the positive rows' means."""
+    its likelihood uses; its intercept (`count_intercept`, the log expected count at their means) is sampled as the
+    log of their average expected count (`count_intercept_centred`, where the prior applies_to "average_row")."""
     positive = y > 0
     Z = standardiser.transform(data.count_X)[positive]
-    c0 = priors["count_intercept"].create("count_intercept")
     cb = _slopes(priors["count_slopes"], data.count_design, standardiser, "count_beta", "count_term", positive)
-    mu = pt.exp(c0 + pt.dot(pt.as_tensor(Z), cb))
+    spread = pt.dot(pt.as_tensor(Z), cb)
+    prior = priors["count_intercept"]
+    start = float(np.log(np.mean(y[positive]))) if positive.any() else 0.0
+    if prior.applies_to == "average_row":  # log of the rows' average expected count, exactly (a few hundred rows)
+        average = prior.create(f"count_{CENTRED_INTERCEPT}", initval=start)
+        c0 = pm.Deterministic("count_intercept", average - (pt.logsumexp(spread) - np.log(max(Z.shape[0], 1))))
+    else:
+        c0 = prior.create("count_intercept")
+    mu = pt.exp(c0 + spread)
     if data.spec.family_info.count == "negbin":
         counts = pm.NegativeBinomial.dist(mu=mu, alpha=priors["count_alpha"].create("count_alpha"))
     else:

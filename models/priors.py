@@ -52,6 +52,8 @@ DEFAULT_ARGUMENTS = {"mu": 0.0, "alpha": 0.0}  # PyMC's defaults of the optional
 SCALE_RULES = ("per_sd", "gelman2008")  # what a slope prior is on: the standardised slopes, or rescaled inputs
 SCALED_GROUPS = ("slopes", "count_slopes")  # the groups that take a scale_rule
 INTERCEPT_TARGETS = ("average_row", "average_group", "zero_group")  # what the intercept's prior is on (builders)
+COUNT_INTERCEPT_TARGETS = ("average_row", "at_means")  # what the count intercept's prior is on (builders)
+TARGETS = {"intercept": INTERCEPT_TARGETS, "count_intercept": COUNT_INTERCEPT_TARGETS}
 # Scale priors whose mirror image about zero is a smooth symmetric distribution: (twin, its centre argument).
 SIGNED_TWINS: dict[str, tuple[type, str]] = {
     "HalfNormal": (pm.Normal, "mu"), "HalfStudentT": (pm.StudentT, "mu"), "HalfCauchy": (pm.Cauchy, "alpha"),
@@ -205,13 +207,13 @@ def _parse_terms(group: str, dist: str, terms, source: str) -> dict[str, dict[st
 def _pop_options(group: str, args: dict, source: str) -> dict[str, str]:
     """The entry's scale_rule (slopes) or applies_to (intercept), removed from `args` and checked."""
     options = {}
-    for key, groups, allowed in (("scale_rule", SCALED_GROUPS, SCALE_RULES),
-                                 ("applies_to", ("intercept",), INTERCEPT_TARGETS)):
+    for key, groups in (("scale_rule", SCALED_GROUPS), ("applies_to", tuple(TARGETS))):
         if key not in args:
             continue
         value = args.pop(key)
         if group not in groups:
             raise PriorError(f"{source}: [{group}] '{key}' is only for {' and '.join(groups)}")
+        allowed = SCALE_RULES if key == "scale_rule" else TARGETS[group]
         if value not in allowed:
             raise PriorError(f"{source}: [{group}] {key} must be one of {', '.join(allowed)}, got {value!r}")
         options[key] = value
@@ -229,7 +231,10 @@ SUBJECTS: dict[str, tuple[str, str | dict[str, str]]] = {
                           "per_sd": "each slope per standard deviation of its design column"}),
     "group_sd": ("Group sd", "the sd of the {group} intercepts"),
     "year_sd": ("Year sd", "the sd of the year intercepts"),
-    "count_intercept": ("Count intercept", "the log expected count at the positive rows' covariate means"),
+    "count_intercept": ("Count intercept", {"average_row": "the log of the expected count (before truncation) "
+                                                           "averaged over the positive rows",
+                                            "at_means": "the log expected count at the positive rows' covariate "
+                                                        "means"}),
     "count_slopes": ("Count slopes", {"gelman2008": "the count part's coefficients of inputs rescaled as Gelman et "
                                                     "al. (2008) do, on the positive rows",
                                       "per_sd": "each count slope per standard deviation of its column on the "
@@ -253,7 +258,7 @@ def describe_priors(priors: dict[str, Prior], groups: tuple[str, ...], grouping:
         prior = priors[group]
         name, subject = SUBJECTS[group]
         if isinstance(subject, dict):
-            subject = subject[prior.applies_to if group == "intercept" else
+            subject = subject[prior.applies_to if group in TARGETS else
                               ("Dirichlet" if prior.dist == "Dirichlet" else "ordered") if group == "cutpoints" else
                               prior.scale_rule]
         text = f"{prior.dist}({_arguments(prior.kwargs)}) on {subject.format(group=grouping or '')}"
@@ -271,7 +276,7 @@ def priors_config(priors: dict[str, Prior]) -> dict[str, dict]:
     """Priors in the prior-file form ({group: {"dist": ..., arguments}}), as fits record them (with every option
     written out, so that a fit means the same whatever later defaults say)."""
     options = {group: {"scale_rule": p.scale_rule} if group in SCALED_GROUPS
-               else {"applies_to": p.applies_to} if group == "intercept" else {} for group, p in priors.items()}
+               else {"applies_to": p.applies_to} if group in TARGETS else {} for group, p in priors.items()}
     return {group: {"dist": p.dist, **p.kwargs, **options[group], **({"terms": p.terms} if p.terms else {})}
             for group, p in priors.items()}
 

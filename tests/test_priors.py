@@ -177,14 +177,17 @@ def test_density_under_the_defaults(family, sd):
                 + stats.t.logpdf(g, 7, 0, 2.5).sum() + stats.norm.logpdf(centred, intercept["mu"], intercept["sigma"])
                 + stats.norm.logpdf(-sd, 0, priors["group_sd"].kwargs["sigma"]))
     if family != "bernoulli":
-        gc, c0 = np.array([0.3, 0.2, -0.5]), 0.4
-        point |= {"count_intercept": np.array(c0), f"count_beta{RESCALED}": gc}
+        # the count intercept's prior is on the log of the positive rows' average expected count
+        gc, average = np.array([0.3, 0.2, -0.5]), 0.4
+        point |= {f"count_{CENTRED_INTERCEPT}": np.array(average), f"count_beta{RESCALED}": gc}
         positive = data.y.to_numpy() > 0
         Ac = gelman_map(data.count_design, built.count_standardiser.terms, built.count_standardiser.sd, positive)
-        mu = np.exp(c0 + built.count_standardiser.transform(data.count_X)[positive] @ (Ac @ gc))
+        spread = built.count_standardiser.transform(data.count_X)[positive] @ (Ac @ gc)
+        mu = np.exp(average + spread) / np.exp(spread).mean()
+        assert np.log(mu.mean()) == pytest.approx(average, abs=1e-12)
         k = data.y.to_numpy()[positive]
         expected += (np.sum(stats.poisson.logpmf(k, mu) - np.log(stats.poisson.sf(0, mu)))
-                     + stats.norm.logpdf(gc, 0, 2.5).sum() + stats.norm.logpdf(c0, 0, 1.5))
+                     + stats.norm.logpdf(gc, 0, 2.5).sum() + stats.norm.logpdf(average, 0, 1.5))
     assert set(point) == {v.name for v in built.model.value_vars}
     assert built.model.compile_logp(jacobian=False)(point) == pytest.approx(expected, rel=1e-9, abs=1e-7)
 

@@ -290,7 +290,8 @@ def fit_command(
     ess_min: Annotated[int, typer.Option(help="Bulk and tail ESS the diagnostics gate asks of every population "
                                               "parameter.")] = ESS_MIN,
     retries: Annotated[int, typer.Option(help="Refit a fit that fails its diagnostics at twice the draws and "
-                                              "tuning, up to this many times (0: save it flagged at once).")]
+                                              "tuning, up to this many times (0-3; 0: save it flagged at once; a "
+                                              "failed attempt is kept as <model>_<method>.attempt<k>.nc).")]
     = FitSettings.retries,
 ) -> None:
     """Fit Bayesian models (formulas with group intercepts) and save them with diagnostics."""
@@ -307,8 +308,13 @@ def fit_command(
     models = prepare_models(settings)  # every spec, prior and model checked against the panel before any fit
     for m in models:
         check_output(fit_path(out, m.spec.name, m.method), folder=False, inputs=[panel, specs, priors], what="fit")
-    result = fit_models(settings, _progress(), models=models, on_fit=lambda name, fit: console.print(
-        f"saved {fit.save(fit_path(out, name, fit.record.method))}"))
+
+    def keep_failed(name: str, attempt: int, fit) -> None:  # its sampling time is not thrown away
+        path = fit_path(out, name, fit.record.method).with_suffix(f".attempt{attempt}.nc")
+        console.print(f"kept the attempt that failed its diagnostics: {fit.save(path)}")
+
+    result = fit_models(settings, _progress(), models=models, on_failed=keep_failed, on_fit=lambda name, fit:
+                        console.print(f"saved {fit.save(fit_path(out, name, fit.record.method))}"))
     if result.failed and strict:
         raise typer.Exit(code=1)
 

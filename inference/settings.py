@@ -11,6 +11,7 @@ DEFAULT_SEED = 20231  # the random seed of every fit unless one is given
 SAMPLERS = ("nutpie", "numpyro", "pymc")
 ADAPTATIONS = ("low_rank", "diag")
 # inclusive ranges of the integer settings (the seed must fit the samplers' 32-bit seeds)
+MAX_RETRIES = 3  # refits of a fit that fails its diagnostics gate, each at twice the length of the one before
 SETTING_RANGES = {"draws": (1, 1_000_000), "tune": (1, 1_000_000), "chains": (1, 64), "seed": (0, 2**32 - 1),
                   "ess_min": (1, 1_000_000)}
 
@@ -41,6 +42,21 @@ class SamplerSettings:
                 raise ValueError(f"{name} must be a whole number from {low} to {high}, got {value!r}")
         if not (isinstance(self.target_accept, (int, float)) and 0 < self.target_accept < 1):
             raise ValueError(f"target_accept must lie strictly between 0 and 1, got {self.target_accept!r}")
+
+    def retries(self, retries: int) -> list["SamplerSettings"]:
+        """The settings of each retry (the retry rule applied 1, 2, ... `retries` times), checked now: at most
+        MAX_RETRIES, and every attempt within the settings' limits, so that no retry fails hours into a run."""
+        if isinstance(retries, bool) or not isinstance(retries, int) or not 0 <= retries <= MAX_RETRIES:
+            raise ValueError(f"retries must be a whole number from 0 to {MAX_RETRIES}, got {retries!r}")
+        attempts, current = [], self
+        for k in range(1, retries + 1):
+            try:
+                current = current.longer()
+            except ValueError as exc:
+                raise ValueError(f"retries: retry {k} would sample at {2**k} times the draws and tuning, beyond "
+                                 f"the limits ({exc}); lower the retries, the draws or the tuning") from None
+            attempts.append(current)
+        return attempts
 
     def longer(self, factor: int = 2) -> "SamplerSettings":
         """The same settings with `factor` times the draws and tuning iterations: the one retry rule for a fit

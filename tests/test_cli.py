@@ -129,6 +129,8 @@ def test_fit_command_on_a_small_panel(tmp_path):
     fit = load_fit(out / "m1_marginal.nc")
     assert fit.attrs["panel_checksum"] and fit.attrs["diagnostics_passed"] == 0
     assert fit["posterior"].sizes["draw"] == 120
+    first = load_fit(out / "m1_marginal.attempt1.nc")  # the failed attempt, kept beside the final fit
+    assert first["posterior"].sizes["draw"] == 60 and first.attrs["diagnostics_passed"] == 0
     assert set(np.asarray(fit["posterior"]["coef"].coords["coef_term"])) == {
         "Intercept", "counterbalancing_a", "threat_a", "counterbalancing_a:threat_a"}
 
@@ -152,7 +154,9 @@ def test_fit_rejects_an_empty_sample_before_sampling(tmp_path):
     (("--model", "counts"), "model counts: outcome concessions_a has values other than 0 and 1"),
     (("--specs", "absent.toml"), "absent.toml: model spec file not found"),
     (("--priors", "absent.toml"), "absent.toml: prior file not found"),
-    (("--retries", "-1"), "--retries must be at least 0, got -1"),
+    (("--retries", "-1"), "retries must be a whole number from 0 to 3, got -1"),
+    (("--retries", "4"), "retries must be a whole number from 0 to 3, got 4"),
+    (("--retries", "2", "--draws", "400000"), "retries: retry 2 would sample at 4 times the draws and tuning"),
 ])
 def test_fit_bad_input_is_refused_before_sampling(tmp_path, args, message):
     from data_prep.panel import content_checksum, read_panel, write_panel

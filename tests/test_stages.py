@@ -151,7 +151,7 @@ def test_report_result_round_trip(tmp_path):
 
 
 def test_settings_refuse_bad_values():
-    with pytest.raises(ValueError, match="--retries must be at least 0, got -1"):
+    with pytest.raises(ValueError, match="retries must be a whole number from 0 to 3, got -1"):
         cp.FitSettings(retries=-1)
     with pytest.raises(ValueError, match="--loglik-every must be at least 1, got 0"):
         cp.FitSettings(loglik_every=0)

@@ -5,6 +5,7 @@ Each fit is refitted at the retry rule's length while it fails its diagnostics g
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -65,7 +66,7 @@ class FitSettings:
 
     def __post_init__(self) -> None:
         at_least(self.loglik_every, 1, "loglik_every")
-        at_least(self.retries, 0, "retries")
+        self.sampler.retries(self.retries)
 
 
 def fit_path(folder: str | os.PathLike, name: str, method: str) -> Path:
@@ -231,7 +232,8 @@ def prepare_models(settings: FitSettings, panel=None) -> list:
     return [Model(spec, ds, priors=priors, method=settings.method, panel_path=settings.panel) for spec in chosen]
 
 
-def fit_until_passed(model, settings: FitSettings, progress: Progress):
+def fit_until_passed(model, settings: FitSettings, progress: Progress,
+                     on_failed: Callable[[int, object], None] | None = None):
     """Fit one model, refitting it at the retry rule's length while it fails its gate (at most `retries` times).
 
     Parameters
@@ -242,6 +244,10 @@ def fit_until_passed(model, settings: FitSettings, progress: Progress):
         The sampler settings, `loglik_every` and `retries`.
     progress : Progress
         Where the stage says what it is doing (a quiet one also keeps the diagnostics from being printed).
+
+    on_failed : collections.abc.Callable, optional
+        Called as `on_failed(attempt, fit)` with each attempt that failed its gate before a retry (1 for the
+        first), so that its sampling time is kept (the command line saves it beside the final fit).
 
     Returns
     -------
@@ -255,6 +261,8 @@ def fit_until_passed(model, settings: FitSettings, progress: Progress):
                            loglik_every=settings.loglik_every, ess_min=sampler.ess_min, show=not progress.quiet)
         if result.diagnostics.passed or attempt == settings.retries:
             return result
+        if on_failed is not None:
+            on_failed(attempt + 1, result)
         sampler = sampler.longer()
         progress.note(f"[yellow]Refitting {model.spec.name} at {sampler.draws} draws and {sampler.tune} tuning "
                       "iterations per chain[/] (retries)")
@@ -262,7 +270,8 @@ def fit_until_passed(model, settings: FitSettings, progress: Progress):
 
 
 def fit_models(settings: FitSettings, progress: Progress | None = None,
-               on_fit: Callable[[str, object], None] | None = None, models: list | None = None) -> FitsResult:
+               on_fit: Callable[[str, object], None] | None = None, models: list | None = None,
+               on_failed: Callable[[str, int, object], None] | None = None) -> FitsResult:
     """Fit every model of `settings`, each checked first, and each refitted while it fails its diagnostics.
 
     `coupproof fit` runs this stage and saves each fit as it is made.
@@ -278,6 +287,8 @@ def fit_models(settings: FitSettings, progress: Progress | None = None,
         failure keeps the earlier fits).
     models : list of coupproof.Model, optional
         The models, already checked; default: `prepare_models(settings)`.
+    on_failed : collections.abc.Callable, optional
+        Called as `on_failed(name, attempt, fit)` with each attempt that failed its gate before a retry.
 
     Returns
     -------
@@ -308,7 +319,8 @@ def fit_models(settings: FitSettings, progress: Progress | None = None,
         progress.note(f"[bold]Fitting {model.spec.label} ({model.spec.name})[/]: {len(data.y):,} rows, {groups}"
                       f"{int((data.y > 0).sum())} events, family {model.spec.family}, method {model.method}, "
                       f"{settings.sampler.sampler}")
-        fits[model.spec.name] = fit_until_passed(model, settings, progress)
+        failed = None if on_failed is None else functools.partial(on_failed, model.spec.name)
+        fits[model.spec.name] = fit_until_passed(model, settings, progress, failed)
         if on_fit is not None:
             on_fit(model.spec.name, fits[model.spec.name])
     return FitsResult(fits)

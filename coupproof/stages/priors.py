@@ -15,7 +15,7 @@ import pandas as pd
 from inference.settings import SamplerSettings
 
 from ..defaults import FITS, FREQ, PANEL, SENSITIVITY
-from .base import Progress, at_least, read_png, read_table, write_markdown, write_png, write_table
+from .base import Progress, read_png, read_table, write_markdown, write_png, write_table
 from .fit import saved_fit_path
 from .frequentist import PAPER_MODELS, FrequentistResult
 from .sensitivity import scheduler_label
@@ -78,7 +78,7 @@ class PriorComparisonSettings:
     cache: Path = SENSITIVITY / "cache"
 
     def __post_init__(self) -> None:
-        at_least(self.retries, 0, "retries")
+        self.sampler.retries(self.retries)
 
     def set_labels(self) -> dict[str, str]:
         """Label each prior set: a packaged set by its name, a prior file by its stem.

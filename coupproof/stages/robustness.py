@@ -17,7 +17,7 @@ import pandas as pd
 from inference.settings import SamplerSettings
 
 from ..defaults import FITS, PANEL, ROBUSTNESS
-from .base import Progress, at_least, read_png, read_table, write_markdown, write_png, write_table
+from .base import Progress, read_png, read_table, write_markdown, write_png, write_table
 from .fit import saved_fit_path
 from .sensitivity import scheduler_label
 
@@ -80,7 +80,7 @@ class RobustnessSettings:
     cache: Path = ROBUSTNESS / "cache"
 
     def __post_init__(self) -> None:
-        at_least(self.retries, 0, "retries")
+        self.sampler.retries(self.retries)
         self.chosen()  # the variant file and the variants' names are checked now, before any path or panel
 
     def chosen(self) -> tuple:

@@ -345,7 +345,7 @@ def test_data_numeric_options_are_checked_before_any_work(tmp_path, start, end, 
     result = _run("data", "--data-dir", tmp_path / "nowhere", "--out", tmp_path / "p.nc", "--start", start,
                   "--end", end, "--max-polity-a", max_polity)
     _one_line_failure(result)
-    valid = 1951 <= start <= end <= 2010 and -10 <= max_polity <= 99
+    valid = 1951 <= start and start + 1 <= end <= 2010 and -10 <= max_polity
     assert ("does not exist" in result.output) == valid
     assert not (tmp_path / "p.nc").exists()
 
@@ -489,3 +489,19 @@ def test_a_panel_onto_a_full_disk_is_a_user_error(tiny_disk):
     with pytest.raises(OutputPathError, match="p.nc: cannot be written \\(no space left on device\\)"):
         synthetic_panel_file(tiny_disk / "p.nc", n_dyads=2000, years=20)
     assert list(tiny_disk.iterdir()) == []
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--design", "pact", "--start", "2000"], "--start does not apply to --design pact"),
+    (["--design", "country_year", "--sscore", "weighted"], "--sscore does not apply to --design country_year"),
+    (["--design", "dyad", "--dca-start", "entry_into_force"], "--dca-start does not apply to --design dyad"),
+    (["--start", "2000", "--end", "2000"], "the year window 2000-2000 must span at least 2 years"),
+])
+def test_options_of_another_design_and_a_one_year_window_are_refused(args, message, tmp_path):
+    result = _run("data", "--data-dir", tmp_path, "--out", tmp_path / "p.nc", *args)
+    _one_line_failure(result, message)
+
+
+def test_a_polity_limit_of_ten_and_above_keeps_every_state(tmp_path):
+    result = _run("data", "--data-dir", tmp_path / "nowhere", "--out", tmp_path / "p.nc", "--max-polity-a", "100")
+    _one_line_failure(result, "does not exist")  # accepted: the data folder is what fails

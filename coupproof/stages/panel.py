@@ -52,6 +52,10 @@ def _pact(ds) -> str:
             "every predictor")
 
 
+MIN_WINDOW = 2  # years of the shortest panel window
+DYAD_OPTIONS = ("max_polity_a", "alliance_exclusion", "major_prie", "sscore", "regional_powers", "concession_scoring",
+                "concession_items", "concession_config", "check")  # the dyad design's own options
+
 DESIGNS: dict[str, Design] = {
     "dyad": Design(PANEL, 1960, _dyad),
     "country_year": Design(COUNTRY_YEAR_PANEL, 1981, _country_year),
@@ -102,7 +106,8 @@ class PanelSettings:
     Raises
     ------
     ValueError
-        If `design` is unknown or `max_polity_a` lies outside -10 to 99, naming the option.
+        If `design` is unknown, `max_polity_a` is below -10, an option of another design is given, or the year
+        window spans fewer than MIN_WINDOW years, naming the option.
 
     Examples
     --------
@@ -129,9 +134,24 @@ class PanelSettings:
     def __post_init__(self) -> None:
         if self.design not in DESIGNS:
             raise ValueError(f"--design must be one of {', '.join(DESIGNS)}, got {self.design!r}")
-        if not -10 <= self.max_polity_a <= 99:
-            raise ValueError(f"--max-polity-a must lie between -10 and 10 (or 10 and above for every state), got "
+        if self.max_polity_a < -10:
+            raise ValueError(f"--max-polity-a must be -10 or above (10 and above keep every state), got "
                              f"{self.max_polity_a}")
+        self._refuse_options_of_other_designs()
+        first = self.first_year
+        if first is not None and self.end - first < MIN_WINDOW - 1:
+            raise ValueError(f"the year window {first}-{self.end} must span at least {MIN_WINDOW} years (lags and "
+                             "changes read the year before)")
+
+    def _refuse_options_of_other_designs(self) -> None:
+        """An option of another design is refused, not ignored: the dyad design's threat, concession, State A and
+        check options, the country-year design's dca_start, and the year window for the pact design (its pacts come
+        from the default dyad panel)."""
+        defaults = PanelSettings.__dataclass_fields__
+        own = {"dyad": DYAD_OPTIONS + ("start", "end"), "country_year": ("dca_start", "start", "end"), "pact": ()}
+        for name in DYAD_OPTIONS + ("dca_start", "start", "end"):
+            if name not in own[self.design] and getattr(self, name) != defaults[name].default:
+                raise ValueError(f"--{name.replace('_', '-')} does not apply to --design {self.design}; leave it out")
 
     @property
     def default_out(self) -> Path:

@@ -217,6 +217,9 @@ def gather(settings: ReportSettings):
     if not report.fits:
         raise ReportError(f"no readable fit in {settings.fits} for {', '.join(settings.models)}; run 'coupproof "
                           "fit' first")
+    if all(record.panel.checksum != checksum for record in report.records.values()):
+        raise ReportError(f"{settings.panel}: none of the fits ({', '.join(report.fits)}) was made from this panel; "
+                          "give the panel they were fitted on, or refit them ('make fit')")
     if not Path(settings.freq).is_file():
         report.warnings.append(f"frequentist results not found ({settings.freq}); run 'make freq' to compare")
     else:

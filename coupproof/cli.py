@@ -297,7 +297,9 @@ def fit_command(
     """Fit Bayesian models (formulas with group intercepts) and save them with diagnostics."""
     from models.specs import PAPER_MODELS as PAPER
 
-    from .stages.fit import fit_models, fit_path, prepare_models
+    from data_prep.io import check_free_space
+
+    from .stages.fit import fit_models, fit_path, fit_size, prepare_models
 
     settings = FitSettings(
         models=names(model, PAPER), panel=panel, specs=specs, method=method, priors=priors,
@@ -308,6 +310,7 @@ def fit_command(
     models = prepare_models(settings)  # every spec, prior and model checked against the panel before any fit
     for m in models:
         check_output(fit_path(out, m.spec.name, m.method), folder=False, inputs=[panel, specs, priors], what="fit")
+    check_free_space(out, sum(fit_size(m, settings) for m in models), "fits")
 
     def keep_failed(name: str, attempt: int, fit) -> None:  # its sampling time is not thrown away
         path = fit_path(out, name, fit.record.method).with_suffix(f".attempt{attempt}.nc")

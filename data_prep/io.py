@@ -156,6 +156,18 @@ def _shorten_path(path: Path) -> str:
     return text if len(text) <= 120 else f"{text[:60]}...{text[-50:]}"
 
 
+def check_free_space(path: str | os.PathLike, need: int, what: str = "outputs") -> None:
+    """Refuse to start long work whose outputs (about `need` bytes) would not fit on the disk of `path` (its
+    nearest existing ancestor), so that hours of sampling do not end in a full disk."""
+    ancestor = Path(path).absolute()
+    while not ancestor.exists() and ancestor.parent != ancestor:
+        ancestor = ancestor.parent
+    free = shutil.disk_usage(ancestor).free
+    if free < need:
+        raise OutputPathError(f"{path}: not enough free space for the {what} (about {need / 1e6:,.0f} MB needed, "
+                              f"{free / 1e6:,.0f} MB free on {ancestor})")
+
+
 def check_output(path: str | os.PathLike, *, folder: bool, inputs: Iterable[str | os.PathLike | None] = (),
                  what: str = "output") -> Path:
     """Check, before any work starts, that `path` can be written as a file (folder=False) or a folder of outputs

@@ -505,3 +505,11 @@ def test_options_of_another_design_and_a_one_year_window_are_refused(args, messa
 def test_a_polity_limit_of_ten_and_above_keeps_every_state(tmp_path):
     result = _run("data", "--data-dir", tmp_path / "nowhere", "--out", tmp_path / "p.nc", "--max-polity-a", "100")
     _one_line_failure(result, "does not exist")  # accepted: the data folder is what fails
+
+
+def test_long_work_whose_outputs_would_not_fit_is_refused_before_it_starts(tmp_path):
+    from data_prep.io import OutputPathError, check_free_space
+
+    check_free_space(tmp_path / "new" / "fits", 1_000)  # fits: no error
+    with pytest.raises(OutputPathError, match="fits: not enough free space for the fits \\(about 1,000,000,000,000 MB"):
+        check_free_space(tmp_path / "fits", 10**18, "fits")

@@ -232,6 +232,14 @@ def prepare_models(settings: FitSettings, panel=None) -> list:
     return [Model(spec, ds, priors=priors, method=settings.method, panel_path=settings.panel) for spec in chosen]
 
 
+def fit_size(model, settings: FitSettings) -> int:
+    """About how many bytes a model's saved fit and its retries take (uncompressed: the group log-likelihood of
+    every `loglik_every`-th draw and a few hundred population quantities per draw), for the free-space check."""
+    draws = sum(s.draws for s in [settings.sampler, *settings.sampler.retries(settings.retries)])
+    per_draw = max(model.data.n_groups, 1) / settings.loglik_every + 500
+    return int(8 * draws * settings.sampler.chains * per_draw) + 10_000_000
+
+
 def fit_until_passed(model, settings: FitSettings, progress: Progress,
                      on_failed: Callable[[int, object], None] | None = None):
     """Fit one model, refitting it at the retry rule's length while it fails its gate (at most `retries` times).

@@ -26,22 +26,33 @@ from .posterior_effects import MARGINAL_EFFECT_COLUMNS, marginal_effect_curves
 from .posterior_plots import variable_label
 
 
+# The intercepts as their priors state them (the average row's log-odds, the positive rows' average log count):
+# where a fit samples one, power-scaling reports it in place of the original-scale intercept at x = 0, a function of
+# the slopes whose sensitivity only repeats theirs (Table 2 Model 2's count part: 0.085 at x = 0, 0.017 as sampled).
+CENTRED = {"intercept_centred": "coef[Intercept]", "count_intercept_centred": "count_coef[Intercept]"}
+
+
 def psense_tree(tree) -> xr.DataTree:
-    """What psense needs from a fit: the population parameters, their log prior densities and the log-likelihood
-    of every draw (the sum over groups or rows and, for hurdles, the count part)."""
+    """What psense needs from a fit: the population parameters (the intercepts as their priors state them, where
+    sampled so), their log prior densities and the log-likelihood of every draw (the sum over groups or rows and,
+    for hurdles, the count part)."""
     post = tree["posterior"].to_dataset()
+    names = [v for v in population_names(fit_record(tree).spec) if v in post] + [v for v in CENTRED if v in post]
     return xr.DataTree.from_dict({
-        "posterior": post[[v for v in population_names(fit_record(tree).spec) if v in post]],
+        "posterior": post[names],
         "log_prior": tree["log_prior"].to_dataset(),
         "log_likelihood": tree["log_likelihood_total"].to_dataset()})
 
 
 def power_scaling(tree) -> pd.DataFrame:
-    """Prior and likelihood sensitivity of every population parameter with ArviZ's diagnosis."""
+    """Prior and likelihood sensitivity of every population parameter with ArviZ's diagnosis (the intercepts as
+    their priors state them where the fit samples them so: CENTRED)."""
     import arviz_stats as azs
 
     table = azs.psense_summary(psense_tree(tree))
     table = table.reset_index().rename(columns={"index": "parameter"})
+    replaced = [CENTRED[v] for v in CENTRED if v in set(table["parameter"])]
+    table = table[~table["parameter"].isin(replaced)].reset_index(drop=True)
     table.insert(0, "model", fit_record(tree).model)
     return table
 

@@ -210,7 +210,9 @@ def test_sensitivity_command_writes_tables_and_figures(tmp_path):
     curves = pd.read_csv(out / "prior_sets_m1_effects.csv")
     assert set(curves["focal"]) == {"counterbalancing_a"} and set(curves["moderator"]) == {"threat_a"}
     scaling = pd.read_csv(out / "power_scaling.csv")
-    assert {"prior", "likelihood", "diagnosis"} <= set(scaling.columns) and "coef[Intercept]" in set(scaling["parameter"])
+    assert {"prior", "likelihood", "diagnosis"} <= set(scaling.columns)
+    # the intercept as its prior states it (the average row's log-odds), not the x = 0 one derived from the slopes
+    assert "intercept_centred" in set(scaling["parameter"]) and "coef[Intercept]" not in set(scaling["parameter"])
     for name in ("prior_sets_m1_forest.png", "prior_sets_m1_effects.png", "power_scaling_m1.png"):
         assert (out / name).stat().st_size > 10_000
     from round_trip import assert_round_trip

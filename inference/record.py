@@ -54,8 +54,10 @@ class PanelRef:
 
     @classmethod
     def of(cls, panel: xr.Dataset, path: str = "") -> "PanelRef":
-        """Refer to a panel read or built in this process: the checksum of its current content (an edited copy
-        keeps the recorded `panel_checksum` attr, so that is not trusted) and its substitutes.
+        """Refer to a panel read or built in this process, by the checksum of its current content.
+
+        An edited copy keeps the recorded `panel_checksum` attr, so that is not trusted; the substitutes come from
+        the attrs.
 
         Parameters
         ----------
@@ -75,8 +77,10 @@ class PanelRef:
 
 
 def _legacy_priors(config: dict) -> dict:
-    """A recorded prior config as the current parser reads it: fits made before the count intercept took
-    `applies_to` had it at the positive rows' covariate means."""
+    """Read a recorded prior config as the current parser does.
+
+    Fits made before the count intercept took `applies_to` had it at the positive rows' covariate means.
+    """
     count = config.get("count_intercept")
     if isinstance(count, dict) and "applies_to" not in count:
         config = {**config, "count_intercept": {**count, "applies_to": "at_means"}}

@@ -136,8 +136,9 @@ def check_scheduler(scheduler: str | None) -> None:
         get_address_host_port(scheduler)
         reply = asyncio.run(asyncio.wait_for(_identity(scheduler), HANDSHAKE_TIMEOUT))
     except (TimeoutError, asyncio.TimeoutError):
-        raise SensitivityError(f"the Dask scheduler at {scheduler} did not answer within {HANDSHAKE_TIMEOUT:g} s "
-                               "(is it a Dask scheduler?)") from None
+        raise SensitivityError(f"cannot reach the Dask scheduler at {scheduler} (no answer as a Dask scheduler "
+                               f"within {HANDSHAKE_TIMEOUT:g} s: nothing listens there, or something else does)"
+                               ) from None
     except Exception as exc:  # noqa: BLE001 - refused, reset, malformed address, a reply that is not Dask's
         raise SensitivityError(f"cannot reach the Dask scheduler at {scheduler} "
                                f"({type(exc).__name__}: {' '.join(str(exc).split())})") from None

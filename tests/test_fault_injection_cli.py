@@ -121,7 +121,10 @@ def test_damaged_frequentist_results_are_one_line_naming_them(good_panel, tmp_pa
     fits = tmp_path / "fits"
     fits.mkdir()
     tree = xr.DataTree.from_dict({"posterior": xr.Dataset({"coef": ("draw", np.zeros(3))})})
-    tree.attrs = fake_record(PAPER_MODELS["m1"]).to_attrs()
+    from data_prep.panel import read_panel
+    from inference.record import PanelRef
+
+    tree.attrs = fake_record(PAPER_MODELS["m1"], panel=PanelRef.of(read_panel(good_panel), str(good_panel))).to_attrs()
     tree.to_netcdf(fits / "m1_marginal.nc", engine="h5netcdf")
     freq = tmp_path / "fits.json"
     freq.write_text('{"fits": [{"model": "m1"}]')

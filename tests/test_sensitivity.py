@@ -184,7 +184,7 @@ def test_sensitivity_command_bad_input(tmp_path, monkeypatch):
     result = runner.invoke(app, ["sensitivity", "--model", "m1", "--panel", str(panel), "--prior-sets", str(bad),
                                  "--out", str(tmp_path / "out")])
     assert result.exit_code == 2 and "Normal takes sigma, mu; unknown: sd" in " ".join(result.output.split())
-    monkeypatch.setattr("inference.refits.CONNECT_TIMEOUT", "1s")  # nothing listens there: no need to wait 10 s
+    monkeypatch.setattr("inference.refits.HANDSHAKE_TIMEOUT", 1.0)  # nothing listens there: no need to wait 10 s
     result = runner.invoke(app, ["sensitivity", "--model", "m1", "--panel", str(panel), "--scheduler",
                                  "tcp://127.0.0.1:9", "--out", str(tmp_path / "out")])
     assert result.exit_code == 2 and "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in result.output

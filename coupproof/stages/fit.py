@@ -233,8 +233,27 @@ def prepare_models(settings: FitSettings, panel=None) -> list:
 
 
 def fit_size(model, settings: FitSettings) -> int:
-    """About how many bytes a model's saved fit and its retries take (uncompressed: the group log-likelihood of
-    every `loglik_every`-th draw and a few hundred population quantities per draw), for the free-space check."""
+    """Estimate the bytes a model's saved fit and its retries take, for the free-space check before sampling.
+
+    Uncompressed: the group log-likelihood of every `loglik_every`-th draw and a few hundred population quantities
+    per draw, for the first attempt and every retry.
+
+    Parameters
+    ----------
+    model : coupproof.Model
+        The model (its number of groups).
+    settings : FitSettings
+        The sampler settings, `loglik_every` and `retries`.
+
+    Returns
+    -------
+    int
+        About how many bytes.
+
+    Examples
+    --------
+    >>> fit_size(cp.Model("m4", cp.load_panel()), cp.FitSettings(retries=1)) / 1e6  # MB
+    """
     draws = sum(s.draws for s in [settings.sampler, *settings.sampler.retries(settings.retries)])
     per_draw = max(model.data.n_groups, 1) / settings.loglik_every + 500
     return int(8 * draws * settings.sampler.chains * per_draw) + 10_000_000

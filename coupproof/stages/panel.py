@@ -144,9 +144,11 @@ class PanelSettings:
                              "changes read the year before)")
 
     def _refuse_options_of_other_designs(self) -> None:
-        """An option of another design is refused, not ignored: the dyad design's threat, concession, State A and
-        check options, the country-year design's dca_start, and the year window for the pact design (its pacts come
-        from the default dyad panel)."""
+        """Refuse, not ignore, an option of another design.
+
+        The dyad design's threat, concession, State A and check options, the country-year design's dca_start, and
+        the year window for the pact design (its pacts come from the default dyad panel).
+        """
         defaults = PanelSettings.__dataclass_fields__
         own = {"dyad": DYAD_OPTIONS + ("start", "end"), "country_year": ("dca_start", "start", "end"), "pact": ()}
         for name in DYAD_OPTIONS + ("dca_start", "start", "end"):

@@ -380,6 +380,37 @@ def check_coverage(key: str, frame: pd.DataFrame, path: Path, window: tuple[int,
                     f"({span}; {found}); the file looks cut short")
 
 
+# Columns of COW state codes, each checked against the COW state list (cow_states) where both are read; codes a
+# source has that COW does not (each named where its schema allows it): Thompson & Dreyer's 324 (Sardinia before
+# Italy's unification), ATOP's member 8152. SSF codes are its own (recoded to COW in data_prep.ssf).
+STATE_CODES: dict[str, tuple[str, ...]] = {
+    "cow_ddy": ("ccode1", "ccode2"), "cow_majors": ("ccode",), "cow_contdir": ("ccode1", "ccode2"),
+    "cow_nmc": ("ccode",), "atop_ddy": ("ccode1", "ccode2"), "gml_mids": ("ccode1", "ccode2"),
+    "td_rivalries": ("ccode1", "ccode2"), "maoz_powers": ("ccode",), "atop_members": ("member",),
+    "polity": ("cown",), "coups": ("ccode",), "gwf": ("cowcode",), "dcad": ("ccode1", "ccode2"),
+    "leeds_savun": ("ccode",),
+}
+NOT_COW_STATES = {"td_rivalries": (324,), "atop_members": (8152,)}
+
+
+def check_state_codes(frames: dict[str, pd.DataFrame], paths: dict[str, Path]) -> None:
+    """Refuse a file whose state codes the COW state list (read with it) lacks: one of the two is damaged."""
+    if "cow_states" not in frames:
+        return
+    known = set(frames["cow_states"]["ccode"].dropna().astype("int64"))
+    for key, columns in STATE_CODES.items():
+        if key not in frames:
+            continue
+        for column in columns:
+            codes = set(frames[key][column].dropna().astype("int64"))
+            unknown = sorted(codes - known - set(NOT_COW_STATES.get(key, ())))
+            if unknown:
+                listed = ", ".join(str(c) for c in unknown[:MAX_SHOWN])
+                more = f" and {len(unknown) - MAX_SHOWN} more" if len(unknown) > MAX_SHOWN else ""
+                raise DataError(f"{paths[key]}: column '{column}': {listed}{more} not in the COW state list "
+                                f"{paths['cow_states']}; one of the two files looks damaged")
+
+
 def check_shared_keys(frames: dict[str, pd.DataFrame], paths: dict[str, Path]) -> None:
     """Refuse two tables of one source whose ids disagree (e.g. ATOP members of alliances the alliance file lacks)."""
     for child, parent, column in SHARED_KEYS:

@@ -187,10 +187,12 @@ class RawData:
         """Read and check every file in `keys` before any work: its schema, its rows against the release's floor,
         the ids it shares with another of `keys`, and, with a panel window (first, last year), the years that
         panel reads."""
-        from .schemas import check_coverage, check_shared_keys
+        from .schemas import check_coverage, check_shared_keys, check_state_codes
 
         keys = list(keys)
         frames = {key: self.load(key) for key in keys}
         for key, frame in frames.items():
             check_coverage(key, frame, self.path(key), window)
-        check_shared_keys(frames, {key: self.path(key) for key in keys})
+        paths = {key: self.path(key) for key in keys}
+        check_shared_keys(frames, paths)
+        check_state_codes(frames, paths)

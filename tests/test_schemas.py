@@ -15,9 +15,11 @@ from data_prep.schemas import (
     COVERAGE,
     SCHEMAS,
     SHARED_KEYS,
+    STATE_CODES,
     check_coverage,
     check_raw_frame,
     check_shared_keys,
+    check_state_codes,
     provision_code,
 )
 from data_prep.sources import RAW_FILES, DataError, RawData
@@ -360,3 +362,18 @@ def test_empty_estimation_sample(short_panel):
     with pytest.raises(DataError, match="^sample_controls: no dyad-year of the 1960-1966 panel has all of "
                                         "new_defense_pact, .*; the estimation sample is empty$"):
         check_derived_variables(broken)
+
+
+def test_state_codes_are_checked_against_the_cow_state_list():
+    states = pd.DataFrame({"ccode": [2, 20, 200]})
+    paths = {"cow_states": Path("/d/states.rda"), "coups": Path("/d/coups.csv"), "atop_members": Path("/d/m.csv")}
+    check_state_codes({"cow_states": states, "coups": pd.DataFrame({"ccode": [2, 200]}),
+                       "atop_members": pd.DataFrame({"member": [20, 8152]})}, paths)  # 8152: ATOP's own, allowed
+    with pytest.raises(DataError, match=re.escape("/d/coups.csv: column 'ccode': 7, 9 not in the COW state list "
+                                                  "/d/states.rda; one of the two files looks damaged")):
+        check_state_codes({"cow_states": states, "coups": pd.DataFrame({"ccode": [2, 7, 9]})}, paths)
+
+
+def test_every_state_code_column_is_a_declared_column():
+    for key, columns in STATE_CODES.items():
+        assert set(columns) <= set(RAW_FILES[key].columns), key

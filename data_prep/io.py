@@ -140,13 +140,18 @@ def _writable_ancestor(path: Path) -> Path:
     return ancestor
 
 
-def _name_max(path: Path) -> int:
-    """The longest file name the file system of `path` (its nearest existing ancestor) allows."""
-    ancestor = path.absolute()
+def _existing_ancestor(path: str | os.PathLike) -> Path:
+    """`path` itself if it exists, else its nearest existing ancestor."""
+    ancestor = Path(path).absolute()
     while not ancestor.exists() and ancestor.parent != ancestor:
         ancestor = ancestor.parent
+    return ancestor
+
+
+def _name_max(path: Path) -> int:
+    """The longest file name the file system of `path` (its nearest existing ancestor) allows."""
     try:
-        return os.pathconf(ancestor, "PC_NAME_MAX")
+        return os.pathconf(_existing_ancestor(path), "PC_NAME_MAX")
     except (OSError, ValueError):
         return 255
 
@@ -159,9 +164,7 @@ def _shorten_path(path: Path) -> str:
 def check_free_space(path: str | os.PathLike, need: int, what: str = "outputs") -> None:
     """Refuse to start long work whose outputs (about `need` bytes) would not fit on the disk of `path` (its
     nearest existing ancestor), so that hours of sampling do not end in a full disk."""
-    ancestor = Path(path).absolute()
-    while not ancestor.exists() and ancestor.parent != ancestor:
-        ancestor = ancestor.parent
+    ancestor = _existing_ancestor(path)
     free = shutil.disk_usage(ancestor).free
     if free < need:
         raise OutputPathError(f"{path}: not enough free space for the {what} (about {need / 1e6:,.0f} MB needed, "

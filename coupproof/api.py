@@ -203,7 +203,7 @@ class Model:
             panel_path = Path(panel) if panel is not None else DEFAULT_PANEL
             panel = load_panel(panel_path)
         self.panel = panel
-        self.panel_path = "" if panel_path is None else str(panel_path)
+        self.panel_path = _source_file(panel) if panel_path is None else str(panel_path)
         self.priors = _priors(priors)
         self.quadrature = quadrature
         self.method = self.spec.fit_method if method is None else method
@@ -717,6 +717,18 @@ def load_fit(path: str | os.PathLike, panel: xr.Dataset | str | os.PathLike | No
     from inference.store import load_fit as read_fit
 
     return Fit(read_fit(path), panel=panel)
+
+
+def _source_file(panel: xr.Dataset) -> str:
+    """The file a panel was read from (xarray keeps it in `encoding`), where the panel still holds that file's
+    content (its checksum is the one recorded at the build); "" for a panel built or changed in memory, so that a
+    fit never names a file that does not hold its data."""
+    from data_prep.panel import content_checksum
+
+    source = str(panel.encoding.get("source", ""))
+    if not source or not Path(source).is_file():
+        return ""
+    return source if content_checksum(panel) == str(panel.attrs.get("panel_checksum", "")) else ""
 
 
 def paper_models() -> dict[str, ModelSpec]:

@@ -433,3 +433,17 @@ def test_a_fit_is_not_saved_over_its_own_panel(api_fit):
     with pytest.raises(OutputPathError, match="the fit would overwrite or write inside the input"):
         fitted.save(path)
     assert path.read_bytes() == before
+
+
+def test_a_fit_of_a_panel_read_from_a_file_finds_it_again(tmp_path):
+    """The README's quickstart: a panel read with cp.load_panel, fitted without naming its file, saved and loaded:
+    the fit records the file (xarray keeps it in `encoding`) and cp.load_fit rebuilds the model from it. A copy
+    changed in memory keeps `encoding` but not the file's content: its fit names no file."""
+    path = synthetic_panel_file(tmp_path / "panel.nc", n_dyads=30, years=6)
+    panel = cp.load_panel(path)
+    model = cp.Model(FORMULA, panel, sample="sample_no_controls")
+    assert model.panel_path == str(path)
+    fitted = model.fit(draws=30, tune=30, chains=1, seed=1, show=False)
+    assert cp.load_fit(fitted.save(tmp_path / "fit.nc")).model.data.n_groups == 30
+    cut = panel.sel(year=slice(1993, None))
+    assert cut.encoding.get("source") == str(path) and cp.Model(FORMULA, cut, sample="sample_no_controls").panel_path == ""

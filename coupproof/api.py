@@ -532,7 +532,8 @@ class Fit:
         """Print the diagnostics table, the priors in words and the verdict on the console (a failed fit in red)."""
         from .display import print_diagnostics
 
-        print_diagnostics(self.spec.name, self.diagnostics, self.record.wall_seconds, self.record.describe_priors())
+        print_diagnostics(self.spec.name, self.diagnostics, self.record.wall_seconds, self.record.describe_priors(),
+                          self.record.sampler.draws)
 
     def plot_trace(self, var_names: list[str] | None = None, **kwargs):
         """Draw the trace and marginal density of each population parameter.
@@ -720,9 +721,11 @@ def load_fit(path: str | os.PathLike, panel: xr.Dataset | str | os.PathLike | No
 
 
 def _source_file(panel: xr.Dataset) -> str:
-    """The file a panel was read from (xarray keeps it in `encoding`), where the panel still holds that file's
-    content (its checksum is the one recorded at the build); "" for a panel built or changed in memory, so that a
-    fit never names a file that does not hold its data."""
+    """Name the file a panel was read from (xarray keeps it in `encoding`), if the panel still holds its content.
+
+    The content is the file's when its checksum is the one recorded at the build; "" for a panel built or changed
+    in memory, so that a fit never names a file that does not hold its data.
+    """
     from data_prep.panel import content_checksum
 
     source = str(panel.encoding.get("source", ""))

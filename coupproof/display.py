@@ -7,7 +7,8 @@ from rich.console import Console
 console = Console(stderr=True)
 
 
-def print_diagnostics(name: str, diagnostics, seconds: float, priors: list[str] = ()) -> None:
+def print_diagnostics(name: str, diagnostics, seconds: float, priors: list[str] = (), draws: int | None = None
+                      ) -> None:
     """A fit's posterior summary and diagnostics table, the priors it used in words, then the verdict (a failed
     fit flagged in red)."""
     from rich.markup import escape
@@ -28,6 +29,10 @@ def print_diagnostics(name: str, diagnostics, seconds: float, priors: list[str] 
     if diagnostics.passed:
         console.print(f"[green]diagnostics passed[/] (R-hat <= {diagnostics.rhat_max}, bulk and tail ESS >= "
                       f"{diagnostics.ess_min}, no divergences)")
+    elif diagnostics.short_of_draws:  # an exploratory fit: say what falls short and what would meet the gate
+        more = (f"; about {diagnostics.draws_for_gate(draws):,} draws per chain would reach it" if draws else "")
+        console.print(f"[yellow]below the diagnostics gate[/] {name}: {escape('; '.join(diagnostics.problems))}{more} "
+                      "(fine for a first look; refit longer before reporting it)", soft_wrap=True)
     else:
         console.print(f"[bold white on red] FIT FAILED ITS DIAGNOSTICS [/] {name}: "
                       + escape("; ".join(diagnostics.problems)), soft_wrap=True)

@@ -36,6 +36,18 @@ class Diagnostics:
     def passed(self) -> bool:
         return not self.problems
 
+    @property
+    def short_of_draws(self) -> bool:
+        """Whether the only problems are effective sample sizes below the gate (more draws would meet it), as a
+        short exploratory fit has; R-hat, divergences and E-BFMI are not that."""
+        return bool(self.problems) and all(p.startswith(("ess_bulk", "ess_tail")) for p in self.problems)
+
+    def draws_for_gate(self, draws: int) -> int:
+        """About how many draws per chain would bring the lowest ESS to the gate (ESS grows with the draws), with a
+        tenth to spare, rounded up to hundreds."""
+        lowest = float(np.nanmin(self.table[["ess_bulk", "ess_tail"]].to_numpy()))
+        return int(np.ceil(draws * 1.1 * self.ess_min / max(lowest, 1.0) / 100) * 100)
+
 
 def diagnose(idata, var_names: list[str], rhat_max: float = RHAT_MAX, ess_min: int = ESS_MIN) -> Diagnostics:
     """Diagnostics of the population parameters `var_names` of a fitted DataTree / InferenceData."""

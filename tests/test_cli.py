@@ -123,7 +123,8 @@ def test_fit_command_on_a_small_panel(tmp_path):
     # longer fit is saved
     assert result.exit_code == 1, result.output
     assert "Refitting m1 at 120 draws and 120 tuning iterations per chain" in " ".join(result.output.split())
-    assert "FIT FAILED ITS DIAGNOSTICS" in result.output and "ess_bulk < 400" in result.output
+    text = " ".join(result.output.split())  # an ESS shortfall alone: what falls short and what would meet the gate
+    assert "below the diagnostics gate m1: ess_bulk < 400" in text and "draws per chain would reach it" in text
     from inference.store import load_fit
 
     fit = load_fit(out / "m1_marginal.nc")

@@ -536,8 +536,9 @@ class Fit:
                           self.record.sampler.draws)
 
     def plot_trace(self, var_names: list[str] | None = None, **kwargs):
-        """Draw the trace and marginal density of each population parameter.
+        """Draw the trace and marginal density of each population parameter, one row per coefficient.
 
+        Each row is labelled with its parameter (`compact=True` draws a vector's elements on one axis instead).
         Nothing is saved, closed or switched: the figure is returned to show or save.
 
         Parameters
@@ -554,6 +555,7 @@ class Fit:
         """
         import arviz_plots as azp
 
+        kwargs.setdefault("compact", False)
         plots = azp.plot_trace_dist(self.idata, var_names=var_names or self.population, backend="matplotlib",
                                     **kwargs)
         return plots.viz["figure"].item()

@@ -447,3 +447,12 @@ def test_a_fit_of_a_panel_read_from_a_file_finds_it_again(tmp_path):
     assert cp.load_fit(fitted.save(tmp_path / "fit.nc")).model.data.n_groups == 30
     cut = panel.sel(year=slice(1993, None))
     assert cut.encoding.get("source") == str(path) and cp.Model(FORMULA, cut, sample="sample_no_controls").panel_path == ""
+
+
+def test_the_trace_plot_gives_each_coefficient_a_labelled_row(api_fit):
+    _path, _panel, fitted, _file = api_fit
+    figure = fitted.plot_trace()
+    rows = 4 + 1  # the four coefficients and the dyad sd
+    assert len(figure.axes) == 2 * rows
+    titles = " ".join(ax.get_title() + ax.get_ylabel() + ax.get_xlabel() for ax in figure.axes)
+    assert "counterbalancing_a:threat_a" in titles and "dyad_sd" in titles

@@ -24,3 +24,18 @@ def test_inspect_traces_notebook_runs(tmp_path, monkeypatch):
     assert any("Table 1 Model 1 (m1)" in o.get("text", "") for o in outputs)
     assert sum("image/png" in o.get("data", {}) for o in outputs) >= 4  # trace, rank, pair, slopes
     assert any("ccode_a" in o.get("data", {}).get("text/plain", "") for o in outputs)  # labelled group effects
+
+
+def test_the_notebook_finds_the_build_from_any_folder(tmp_path, monkeypatch):
+    """Its default paths are the project's build/, whether it runs in notebooks/ or the project root."""
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    first = next(cell for cell in notebook.cells if cell.cell_type == "code")
+    root = NOTEBOOK.parents[1]
+    monkeypatch.delenv("COUPPROOF_FIT", raising=False)
+    monkeypatch.delenv("COUPPROOF_PANEL", raising=False)
+    for folder in (root, root / "notebooks", root / "docs"):
+        monkeypatch.chdir(folder)
+        names: dict = {}
+        exec(first.source, names)  # noqa: S102 - the notebook's own first cell
+        assert names["FIT"] == root / "build" / "fits" / "m4_marginal.nc"
+        assert names["PANEL"] == root / "build" / "panel.nc"

@@ -602,12 +602,13 @@ class Fit:
         """List each group's effect with its labels, largest absolute effect first (marginal fits).
 
         Each effect's posterior mean and sd come from its conditional posterior; a dyad's labels are ccode_a,
-        ccode_b, stateabb_a and stateabb_b.
+        ccode_b, stateabb_a and stateabb_b: join on those. The index, `group`, is the group's position among the
+        model's groups (`model.data.group_labels`), not the panel's dyad index.
 
         Returns
         -------
         pandas.DataFrame
-            One row per group.
+            One row per group, indexed by `group`.
 
         Raises
         ------
@@ -617,7 +618,7 @@ class Fit:
         if "group_effects" not in self.idata.children:
             raise ValueError(f"model {self.spec.name}: the fit has no group effects (method plain, or saved "
                              "without them)")
-        table = self.idata["group_effects"].to_dataset().to_dataframe()
+        table = self.idata["group_effects"].to_dataset().to_dataframe().rename_axis("group")
         return table.reindex(table["effect_mean"].abs().sort_values(ascending=False).index)
 
     def predictions(self, at: dict | None = None, **kwargs) -> pd.DataFrame:

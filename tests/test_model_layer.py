@@ -114,6 +114,7 @@ def test_group_effects_after_loading(api_fit):
     effects = cp.load_fit(saved, panel=panel).group_effects()
     pd.testing.assert_frame_equal(effects, fitted.group_effects())
     assert len(effects) == 120 and {"effect_mean", "effect_sd", "ccode_a", "ccode_b"} <= set(effects.columns)
+    assert effects.index.name == "group"  # the model's group position, not named like the panel's dyad index
     labels = fitted.data.group_labels  # each group's state codes are those of its rows
     np.testing.assert_array_equal(effects[["ccode_a", "ccode_b"]].to_numpy(),
                                   labels.loc[effects.index, ["ccode_a", "ccode_b"]].to_numpy())

@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 import xarray as xr
 
-from data_prep.panel import panel_frame
+from data_prep.panel import content_checksum, panel_frame
 
 from .defaults import PANEL
 from models.design import ModelData, model_data
@@ -165,6 +165,8 @@ class Model:
         The panel.
     panel_path : str
         The panel's file ("" for a panel held in memory without one).
+    panel_ref : inference.record.PanelRef
+        The panel as the model's data were taken from it (file, content checksum, substitutes), as fits record it.
     priors : dict of str to models.priors.Prior
         The priors by group.
     quadrature : models.quadrature.QuadratureOptions
@@ -202,15 +204,19 @@ class Model:
         if panel is None or isinstance(panel, (str, os.PathLike)):
             panel_path = Path(panel) if panel is not None else DEFAULT_PANEL
             panel = load_panel(panel_path)
+        from inference.record import PanelRef
+
         self.panel = panel
-        self.panel_path = _source_file(panel) if panel_path is None else str(panel_path)
+        checksum = content_checksum(panel)  # once: the frame's cache key, the source file's check and the fit's record
+        self.panel_path = _source_file(panel, checksum) if panel_path is None else str(panel_path)
+        self.panel_ref = PanelRef.of(panel, self.panel_path, checksum)
         self.priors = _priors(priors)
         self.quadrature = quadrature
         self.method = self.spec.fit_method if method is None else method
         from models.builders import check_method
 
         check_method(self.spec, self.method)
-        self.data: ModelData = model_data(panel_frame(panel), self.spec)
+        self.data: ModelData = model_data(panel_frame(panel, checksum), self.spec)
 
     @classmethod
     def from_fit(cls, tree: xr.DataTree, panel: xr.Dataset | str | os.PathLike | None = None) -> "Model":
@@ -244,7 +250,7 @@ class Model:
         >>> from inference.store import load_fit
         >>> model = cp.Model.from_fit(load_fit("build/fits/m4_marginal.nc"))
         """
-        from inference.record import PanelRef, fit_record
+        from inference.record import fit_record
 
         record = fit_record(tree)
         if panel is None:
@@ -257,12 +263,13 @@ class Model:
             from data_prep.panel import read_panel
 
             panel = read_panel(path)
-        checksum = PanelRef.of(panel).checksum
+        model = cls(record.spec, panel, priors=record.priors, method=record.method, quadrature=record.quadrature,
+                    panel_path=path)
+        checksum = model.panel_ref.checksum
         if checksum != record.panel.checksum:
             warnings.warn(f"model {record.model}: the fit was made from another panel (checksum "
                           f"{record.panel.checksum[:12]}, this panel {checksum[:12]})", stacklevel=2)
-        return cls(record.spec, panel, priors=record.priors, method=record.method, quadrature=record.quadrature,
-                   panel_path=path)
+        return model
 
     def __repr__(self) -> str:
         data = self.data
@@ -336,7 +343,6 @@ class Model:
         """
         from inference.diagnostics import ESS_MIN
         from inference.fitting import fit
-        from inference.record import PanelRef
         from inference.settings import SamplerSettings
 
         settings = SamplerSettings(sampler=sampler, draws=draws, tune=tune, chains=chains, seed=seed,
@@ -345,7 +351,7 @@ class Model:
         if isinstance(loglik_every, bool) or not isinstance(loglik_every, int) or loglik_every < 1:
             raise ValueError(f"loglik_every must be a whole number >= 1, got {loglik_every!r}")
         tree, diagnostics = fit(self.data, self.priors, settings, self.method, self.quadrature,
-                                panel=PanelRef.of(self.panel, self.panel_path), loglik_every=loglik_every,
+                                panel=self.panel_ref, loglik_every=loglik_every,
                                 group_outputs=group_outputs)
         result = Fit(tree, self, diagnostics)
         if show:
@@ -395,7 +401,6 @@ class Model:
         >>> fits = cp.Model("m4").refit_priors("my_sets.toml", scheduler="serial")
         >>> fits["default"].summary()
         """
-        from inference.record import PanelRef
         from inference.refits import Refit, check_builds, check_scheduler, load_prior_sets, run_refits
         from inference.settings import SamplerSettings
         from inference.store import load_fit as read_fit
@@ -406,7 +411,7 @@ class Model:
         for refit in refits:
             check_builds(self.data, refit)
         check_scheduler(scheduler)
-        paths = run_refits(self.data, refits, Path(cache), PanelRef.of(self.panel).checksum, scheduler)
+        paths = run_refits(self.data, refits, Path(cache), self.panel_ref.checksum, scheduler)
         return {name: Fit(read_fit(path), self) for name, path in paths.items()}
 
     def fit_frequentist(self) -> list:
@@ -723,18 +728,17 @@ def load_fit(path: str | os.PathLike, panel: xr.Dataset | str | os.PathLike | No
     return Fit(read_fit(path), panel=panel)
 
 
-def _source_file(panel: xr.Dataset) -> str:
+def _source_file(panel: xr.Dataset, checksum: str) -> str:
     """Name the file a panel was read from (xarray keeps it in `encoding`), if the panel still holds its content.
 
-    The content is the file's when its checksum is the one recorded at the build; "" for a panel built or changed
-    in memory, so that a fit never names a file that does not hold its data.
+    The content is the file's when its checksum (`checksum`, the panel's content_checksum) is the one recorded at
+    the build; "" for a panel built or changed in memory, so that a fit never names a file that does not hold its
+    data.
     """
-    from data_prep.panel import content_checksum
-
     source = str(panel.encoding.get("source", ""))
     if not source or not Path(source).is_file():
         return ""
-    return source if content_checksum(panel) == str(panel.attrs.get("panel_checksum", "")) else ""
+    return source if checksum == str(panel.attrs.get("panel_checksum", "")) else ""
 
 
 def paper_models() -> dict[str, ModelSpec]:

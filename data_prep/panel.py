@@ -266,10 +266,10 @@ def panel_to_frame(ds: xr.Dataset) -> pd.DataFrame:
 _FRAMES: dict[str, pd.DataFrame] = {}  # the long frame of the last panel used, by content (building it takes s)
 
 
-def panel_frame(ds: xr.Dataset) -> pd.DataFrame:
+def panel_frame(ds: xr.Dataset, checksum: str | None = None) -> pd.DataFrame:
     """The panel's long frame (`panel_to_frame`), cached for the last panel seen, keyed by its content (not its
-    recorded checksum, which an edited copy keeps)."""
-    key = content_checksum(ds)
+    recorded checksum, which an edited copy keeps); `checksum`, its content_checksum where the caller has it."""
+    key = checksum or content_checksum(ds)
     if key not in _FRAMES:
         _FRAMES.clear()
         _FRAMES[key] = panel_to_frame(ds)

@@ -380,6 +380,12 @@ def check_coverage(key: str, frame: pd.DataFrame, path: Path, window: tuple[int,
                     f"({span}; {found}); the file looks cut short")
 
 
+def _listed(values: list) -> str:
+    """The first MAX_SHOWN of sorted ids, then how many more: '1010, 2000, 2010 and 4 more'."""
+    more = f" and {len(values) - MAX_SHOWN} more" if len(values) > MAX_SHOWN else ""
+    return ", ".join(_show(v) for v in values[:MAX_SHOWN]) + more
+
+
 # Columns of COW state codes, each checked against the COW state list (cow_states) where both are read; codes a
 # source has that COW does not (each named where its schema allows it): Thompson & Dreyer's 324 (Sardinia before
 # Italy's unification), ATOP's member 8152. SSF codes are its own (recoded to COW in data_prep.ssf).
@@ -405,9 +411,7 @@ def check_state_codes(frames: dict[str, pd.DataFrame], paths: dict[str, Path]) -
             codes = set(frames[key][column].dropna().astype("int64"))
             unknown = sorted(codes - known - set(NOT_COW_STATES.get(key, ())))
             if unknown:
-                listed = ", ".join(str(c) for c in unknown[:MAX_SHOWN])
-                more = f" and {len(unknown) - MAX_SHOWN} more" if len(unknown) > MAX_SHOWN else ""
-                raise DataError(f"{paths[key]}: column '{column}': {listed}{more} not in the COW state list "
+                raise DataError(f"{paths[key]}: column '{column}': {_listed(unknown)} not in the COW state list "
                                 f"{paths['cow_states']}; one of the two files looks damaged")
 
 
@@ -419,7 +423,5 @@ def check_shared_keys(frames: dict[str, pd.DataFrame], paths: dict[str, Path]) -
         for one, other in ((child, parent), (parent, child)):
             orphans = sorted(set(frames[one][column].dropna()) - set(frames[other][column].dropna()))
             if orphans:
-                listed = ", ".join(_show(v) for v in orphans[:MAX_SHOWN])
-                more = f" and {len(orphans) - MAX_SHOWN} more" if len(orphans) > MAX_SHOWN else ""
-                raise DataError(f"{paths[one]}: column '{column}': {listed}{more} not in {paths[other]}; "
+                raise DataError(f"{paths[one]}: column '{column}': {_listed(orphans)} not in {paths[other]}; "
                                 "one of the two files looks cut short")

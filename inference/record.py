@@ -53,7 +53,7 @@ class PanelRef:
     substitutes: str = ""
 
     @classmethod
-    def of(cls, panel: xr.Dataset, path: str = "") -> "PanelRef":
+    def of(cls, panel: xr.Dataset, path: str = "", checksum: str | None = None) -> "PanelRef":
         """Refer to a panel read or built in this process, by the checksum of its current content.
 
         An edited copy keeps the recorded `panel_checksum` attr, so that is not trusted; the substitutes come from
@@ -65,6 +65,8 @@ class PanelRef:
             The panel.
         path : str, optional
             Its file ("" for none).
+        checksum : str, optional
+            Its content checksum where the caller has computed it (hashing a dyad panel takes seconds).
 
         Returns
         -------
@@ -73,7 +75,7 @@ class PanelRef:
         """
         from data_prep.panel import content_checksum
 
-        return cls(str(path or ""), content_checksum(panel), str(panel.attrs.get("substitutes", "")))
+        return cls(str(path or ""), checksum or content_checksum(panel), str(panel.attrs.get("substitutes", "")))
 
 
 def _legacy_priors(config: dict) -> dict:

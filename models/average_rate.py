@@ -170,26 +170,19 @@ def _register_backends() -> None:
         import jax
         import jax.numpy as jnp
 
+        from .marginal_op import with_saved_gradients
+
         def call(target, mean, variance):
             shape = jax.ShapeDtypeStruct(target.shape, jnp.float64)
             return jax.pure_callback(lambda *a: tuple(np.asarray(o) for o in _solve(*a)), (shape,) * 3,
                                      target, mean, variance, vmap_method="sequential")
-
-        @jax.custom_vjp
-        def solve(target, mean, variance):
-            return call(target, mean, variance)
-
-        def forward(target, mean, variance):
-            out = call(target, mean, variance)
-            return out, out[1:]
 
         def backward(derivatives, cotangents):
             d_target, d_variance = derivatives
             g = cotangents[0]
             return g * d_target, -jnp.sum(g), jnp.sum(g * d_variance)
 
-        solve.defvjp(forward, backward)
-        return solve
+        return with_saved_gradients(call, backward)
 
 
 _register_backends()

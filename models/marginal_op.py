@@ -184,6 +184,24 @@ def _source_digest() -> int:
     return int(digest.hexdigest()[:15], 16)
 
 
+def with_saved_gradients(call, backward):
+    """A JAX function of a host callback `call` that returns (value, *derivatives), differentiated by
+    `backward(derivatives, cotangents)` from the derivatives it saved: the Ops here compute their derivatives with
+    their value, so the pullback needs no second call."""
+    import jax
+
+    @jax.custom_vjp
+    def function(*args):
+        return call(*args)
+
+    def forward(*args):
+        out = call(*args)
+        return out, out[1:]
+
+    function.defvjp(forward, backward)
+    return function
+
+
 def _register_backends() -> None:
     """numba (nutpie) and JAX (numpyro) implementations of the Op."""
     import numba
@@ -234,18 +252,8 @@ def _register_backends() -> None:
                       jax.ShapeDtypeStruct((), jnp.float64), jax.ShapeDtypeStruct(level_effect.shape, jnp.float64))
             return jax.pure_callback(host, shapes, coef, sigma, level_effect, vmap_method="sequential")
 
-        @jax.custom_vjp
-        def marginal(coef, sigma, level_effect):
-            return call(coef, sigma, level_effect)
-
-        def forward(coef, sigma, level_effect):
-            out = call(coef, sigma, level_effect)
-            return out, out[1:]
-
-        def backward(gradients, cotangents):
-            return tuple(cotangents[0] * g for g in gradients)
-
-        marginal.defvjp(forward, backward)
+        marginal = with_saved_gradients(call, lambda gradients, cotangents: tuple(cotangents[0] * g
+                                                                                  for g in gradients))
 
         def marginal_dyad_loglik_jax(coef, sigma, level_effect, *_constants):
             return marginal(coef, sigma, level_effect)

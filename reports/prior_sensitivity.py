@@ -18,6 +18,7 @@ from inference.diagnostics import HDI_PROB as PROB
 from inference.effects import PosteriorDraws
 from inference.fitting import population_names
 from inference.record import fit_record
+from models.builders import CENTRED_INTERCEPT
 from models.design import ModelData
 from models.specs import ModelSpec
 
@@ -29,7 +30,7 @@ from .posterior_plots import variable_label
 # The intercepts as their priors state them (the average row's log-odds, the positive rows' average log count):
 # where a fit samples one, power-scaling reports it in place of the original-scale intercept at x = 0, a function of
 # the slopes whose sensitivity only repeats theirs (Table 2 Model 2's count part: 0.085 at x = 0, 0.017 as sampled).
-CENTRED = {"intercept_centred": "coef[Intercept]", "count_intercept_centred": "count_coef[Intercept]"}
+CENTRED = {CENTRED_INTERCEPT: "coef[Intercept]", f"count_{CENTRED_INTERCEPT}": "count_coef[Intercept]"}
 
 
 def psense_tree(tree) -> xr.DataTree:

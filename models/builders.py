@@ -24,7 +24,7 @@ import pandas as pd
 import pymc as pm
 import pytensor.tensor as pt
 
-from .average_rate import intercept_for_average, row_moments
+from .average_rate import intercept_for_average, row_predictors
 from .design import ModelData
 from .marginal_op import DyadRows, marginal_dyad_loglik
 from .prior_scales import slope_map
@@ -124,8 +124,8 @@ def _intercept(prior: Prior, sd, method: str, start: float, spread):
     """The intercept (log-odds of a group with effect 0 at the covariate means), sampled by NUTS as the quantity its
     prior is on (`applies_to`; `intercept_centred` where that differs from the intercept):
     - "average_row" (default): the log-odds of the probability averaged over the sample's rows and groups, the
-      linear predictor's spread across them (`spread`: mean, variance; models.average_rate.row_moments) taken as
-      normal. A prior on it is a prior on the sample's event rate whatever the slopes and sds, where one at the
+      rows' linear predictors as sampled and the groups' normal (`spread`: the rows' linear predictors less the
+      intercept, the group sd; models.average_rate). A prior on it is a prior on the sample's event rate whatever the slopes and sds, where one at the
       covariate means lets large slopes raise the implied rate (Jensen's inequality).
     - "average_group": intercept + sd^2 / 2, for rare events the log-odds averaged over groups at the covariate
       means (the mean of a log-normal), which the data fix whatever the sd.
@@ -169,7 +169,7 @@ def _logit_part(data: ModelData, y: np.ndarray, priors: dict[str, Prior], method
     sd = _group_sd(data, priors)
     beta = _slopes(priors["slopes"], data.design, standardiser, "beta", "term")
     year_effect = _year_effects(data, priors)
-    spread = row_moments(Z, beta, data.years, year_effect, sd)
+    spread = row_predictors(Z, beta, data.years, year_effect), sd
     intercept = _intercept(priors["intercept"], sd, method, observed_log_odds(y), spread)
     if method == "plain":
         eta = intercept + pt.dot(pt.as_tensor(Z), beta) + _plain_offsets(data, sd, year_effect)
@@ -236,23 +236,23 @@ def _ordinal_part(data: ModelData, y: np.ndarray, priors: dict[str, Prior], stan
     beta = _slopes(priors["slopes"], data.design, standardiser, "beta", "term")
     sd, year_effect = _group_sd(data, priors), _year_effects(data, priors)
     eta = pt.dot(pt.as_tensor(Z), beta) + _plain_offsets(data, sd, year_effect)
-    cut = _cutpoints(priors["cutpoints"], len(data.categories), *row_moments(Z, beta, data.years, year_effect, sd))
+    cut = _cutpoints(priors["cutpoints"], len(data.categories), row_predictors(Z, beta, data.years, year_effect), sd)
     pm.OrderedLogistic("y", eta=eta, cutpoints=cut, observed=y.astype(np.int64))
     shift = pt.sum(beta * standardiser.mean / standardiser.sd)
     pm.Deterministic("cutpoints", cut + shift, dims="cut")
     pm.Deterministic("coef", beta / standardiser.sd, dims="coef_term")
 
 
-def _cutpoints(prior: Prior, categories: int, mean, variance):
+def _cutpoints(prior: Prior, categories: int, eta, sd):
     """The cut points on the latent scale at the covariate means (`cutpoints_std`). A Dirichlet prior is on the
-    category probabilities averaged over the sample's rows and groups (the linear predictor's spread taken as
-    normal, models.average_rate; rstanarm's stan_polr puts it at the means): a prior on the outcome's shares whatever
+    category probabilities averaged over the sample's rows and groups (`eta`: the rows' linear predictors, `sd` the
+    group sd; models.average_rate; rstanarm's stan_polr puts it at the means): a prior on the outcome's shares whatever
     the number of categories or the slopes' spread. Otherwise ordered cut points, each with the prior."""
     if prior.dist == "Dirichlet":
         probs = pm.Dirichlet("category_probs", a=np.full(categories, prior.kwargs["alpha"]))
         below = pt.clip(pt.cumsum(probs)[:-1], 1e-12, 1.0 - 1e-12)
         target = pt.log(below) - pt.log1p(-below)  # log-odds of Pr(y <= k) averaged over rows
-        return pm.Deterministic("cutpoints_std", intercept_for_average(target, -mean, variance), dims="cut")
+        return pm.Deterministic("cutpoints_std", intercept_for_average(target, -eta, sd), dims="cut")
     k = categories - 1
     return prior.create("cutpoints_std", dims="cut", transform=pm.distributions.transforms.ordered,
                         initval=np.linspace(-1.0, 1.0, k) if k > 1 else np.zeros(1))

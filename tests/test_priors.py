@@ -12,6 +12,7 @@ import pytest
 from scipy import stats
 
 from inference.fitting import SamplerSettings, fit
+from models.average_rate import _solve
 from models.builders import CENTRED_INTERCEPT, RESCALED, build_model, with_intercept
 from models.design import model_data
 from models.formula import design_matrix
@@ -22,6 +23,11 @@ from models.specs import ModelSpec
 from references import intercept_for_average_rate
 from reports.prior_sensitivity import power_scaling
 from simulate import simulated_panel
+
+
+def solve_on_rows(target: float, eta: np.ndarray, sd: float) -> float:
+    """The average-row intercept by models.average_rate's own rule (its accuracy: test_average_rate)."""
+    return float(_solve(np.array([target]), eta, sd)[0][0])
 
 
 def design(formula: str, frame: pd.DataFrame):
@@ -155,9 +161,9 @@ def test_a_packaged_name_or_a_file(tmp_path):
 def test_density_under_the_defaults(family, sd):
     """The marginal model's log density under the default priors: Student-t(7, 0, 2.5) on the rescaled coefficients
     g (Normal(0, 2.5) in the count part), the base-rate prior on intercept + sd^2 / 2, the half-normal sd, and the
-    dense marginal likelihood at the slopes A g and the intercept whose probability averaged over rows and groups
-    (a normal spread) has log-odds intercept_centred (found here by root-finding on adaptive quadrature), from a
-    small to a far dyad sd."""
+    dense marginal likelihood at the slopes A g and the intercept whose probability averaged over the rows and a
+    normal group effect has log-odds intercept_centred (models.average_rate's rule, checked against a dense
+    reference in test_average_rate), from a small to a far dyad sd."""
     frame = simulated_panel(n_dyads=25, years=8, seed=1, sigma=1.5)
     if family != "bernoulli":
         frame["y"] = frame["y"] * (1 + np.random.default_rng(1).poisson(1.2, len(frame)))
@@ -168,7 +174,7 @@ def test_density_under_the_defaults(family, sd):
     point = {CENTRED_INTERCEPT: np.array(centred), f"beta{RESCALED}": g, "dyad_sd_signed": np.array(-sd)}
     A = gelman_map(data.design, built.standardiser.terms, built.standardiser.sd)
     slopes_eta = built.standardiser.transform(data.X) @ (A @ g)  # the slopes' part of every row's log-odds
-    intercept_value = intercept_for_average_rate(centred, slopes_eta.mean(), slopes_eta.var() + sd**2)
+    intercept_value = solve_on_rows(centred, slopes_eta, sd)
     coef = np.concatenate([[intercept_value], A @ g])
     Z = with_intercept(built.standardiser.transform(data.X))
     any_event = (data.y.to_numpy() > 0).astype(float)
@@ -214,9 +220,8 @@ def test_the_count_part_is_scaled_on_the_positive_rows():
 
 @pytest.mark.parametrize("years", [False, True])
 def test_the_plain_method_puts_the_prior_on_the_average_row_too(years):
-    """The intercept is the one whose probability averaged over rows and groups has log-odds intercept_centred (the
-    slopes', year and group terms' spread across rows taken as normal), as in marginal fits; year intercepts enter
-    as further columns."""
+    """The intercept is the one whose probability averaged over the rows (slopes and year intercepts as sampled) and a
+    normal group effect has log-odds intercept_centred, as in marginal fits."""
     frame = simulated_panel(n_dyads=10, years=5, seed=2)
     formula = "y ~ cb + (1 | dyad)" + (" + (1 | year)" if years else "")
     data = model_data(frame, ModelSpec("t", formula, method="plain"))
@@ -228,7 +233,8 @@ def test_the_plain_method_puts_the_prior_on_the_average_row_too(years):
     point = {model[CENTRED_INTERCEPT]: -1.0, model["dyad_sd_signed"]: -2.0, model[f"beta{RESCALED}"]: [0.0]}
     if years:
         point |= {model["year_sd_signed"]: 0.0, model["year_z"]: np.zeros(5)}
-    assert model["intercept"].eval(point) == pytest.approx(intercept_for_average_rate(-1.0, 0.0, 2.0**2), rel=1e-9)
+    zero = np.zeros(len(data.y))
+    assert model["intercept"].eval(point) == pytest.approx(intercept_for_average_rate(-1.0, zero, 2.0), abs=1e-3)
     point[model[f"beta{RESCALED}"]] = [0.7]
     if years:
         point |= {model["year_sd_signed"]: 0.8, model["year_z"]: np.linspace(-1.0, 1.5, 5)}
@@ -236,8 +242,8 @@ def test_the_plain_method_puts_the_prior_on_the_average_row_too(years):
     if years:
         eta = eta + model["year_effect"].eval({v: point[v] for v in (model["year_sd_signed"], model["year_z"])})[
             data.years]
-    expected = intercept_for_average_rate(-1.0, eta.mean(), eta.var() + 2.0**2)
-    assert model["intercept"].eval(point) == pytest.approx(expected, rel=1e-9)
+    assert model["intercept"].eval(point) == pytest.approx(intercept_for_average_rate(-1.0, eta, 2.0), abs=1e-3)
+    assert model["intercept"].eval(point) == pytest.approx(solve_on_rows(-1.0, eta, 2.0), abs=1e-12)
 
 
 # ---------------------------------------------------------------------------------------------------------------------

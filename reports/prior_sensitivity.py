@@ -27,10 +27,17 @@ from .posterior_effects import MARGINAL_EFFECT_COLUMNS, marginal_effect_curves
 from .posterior_plots import variable_label
 
 
-# The intercepts as their priors state them (the average row's log-odds, the positive rows' average log count):
-# where a fit samples one, power-scaling reports it in place of the original-scale intercept at x = 0, a function of
-# the slopes whose sensitivity only repeats theirs (Table 2 Model 2's count part: 0.085 at x = 0, 0.017 as sampled).
-CENTRED = {CENTRED_INTERCEPT: "coef[Intercept]", f"count_{CENTRED_INTERCEPT}": "count_coef[Intercept]"}
+# The intercepts and cut points as their priors state them (the average row's log-odds, the positive rows' average
+# log count, the average category shares): where a fit samples one, power-scaling reports it in place of the
+# original-scale intercept or cut points at x = 0, functions of the slopes whose sensitivity only repeats theirs
+# (Table 2 Model 2's count part: 0.085 at x = 0, 0.017 as sampled).
+CENTRED = {CENTRED_INTERCEPT: "coef[Intercept]", f"count_{CENTRED_INTERCEPT}": "count_coef[Intercept]",
+           "category_probs": "cutpoints"}
+
+
+def _replaced(parameter: str, names) -> bool:
+    """Whether a parameter (`cutpoints[0|1]`, `coef[Intercept]`) is one a sampled quantity of CENTRED stands for."""
+    return any(parameter == CENTRED[v] or parameter.startswith(CENTRED[v] + "[") for v in names)
 
 
 def psense_tree(tree) -> xr.DataTree:
@@ -46,14 +53,14 @@ def psense_tree(tree) -> xr.DataTree:
 
 
 def power_scaling(tree) -> pd.DataFrame:
-    """Prior and likelihood sensitivity of every population parameter with ArviZ's diagnosis (the intercepts as
-    their priors state them where the fit samples them so: CENTRED)."""
+    """Prior and likelihood sensitivity of every population parameter with ArviZ's diagnosis (the intercepts and cut
+    points as their priors state them where the fit samples them so: CENTRED)."""
     import arviz_stats as azs
 
     table = azs.psense_summary(psense_tree(tree))
     table = table.reset_index().rename(columns={"index": "parameter"})
-    replaced = [CENTRED[v] for v in CENTRED if v in set(table["parameter"])]
-    table = table[~table["parameter"].isin(replaced)].reset_index(drop=True)
+    sampled = {p.split("[")[0] for p in table["parameter"]} & set(CENTRED)
+    table = table[~table["parameter"].map(lambda p: _replaced(p, sampled))].reset_index(drop=True)
     table.insert(0, "model", fit_record(tree).model)
     return table
 

@@ -173,7 +173,10 @@ def test_full_panel_estimates_are_unchanged(full_frame, name):
         table = result.table
         for term, (estimate, se) in terms.items():
             assert table.loc[term, "estimate"] == pytest.approx(estimate, abs=2e-6, rel=1e-6), (where, part, term)
-            assert table.loc[term, "se"] == pytest.approx(se, abs=2e-6, rel=1e-6), (where, part, term, "se")
+            # the count parts' SEs to 1e-3: quasi-separation there (h2's military regime runs off to -10.6) leaves
+            # the Hessian so ill-conditioned that where Newton stops moves them by 1e-4 between BLAS builds
+            se_rel = 1e-3 if part == "count" else 1e-6
+            assert table.loc[term, "se"] == pytest.approx(se, abs=2e-6, rel=se_rel), (where, part, term, "se")
         assert result.loglik == pytest.approx(loglik, abs=1e-4), (where, part)
         assert result.nobs == nobs, (where, part)
         if n_clusters is not None:

@@ -21,6 +21,7 @@ import pandas as pd
 import xarray as xr
 
 from data_prep.panel import content_checksum, panel_frame
+from data_prep.user_table import as_dataset, load_data
 
 from .defaults import PANEL
 from models.design import ModelData, model_data
@@ -128,8 +129,11 @@ class Model:
     model : str or models.specs.ModelSpec
         A packaged model's name ("m4"), the name of a model in `specs`, a formula with its group intercept
         ("new_defense_pact ~ counterbalancing_a * threat_b + threat_a + (1 | dyad)") or a spec.
-    panel : xarray.Dataset, str or os.PathLike, optional
-        The panel, or the path of a panel file; default: build/panel.nc (built from the raw files if missing).
+    panel : xarray.Dataset, pandas.DataFrame, str or os.PathLike, optional
+        The data: a project panel, any table (a DataFrame, an xarray Dataset of any dims) or the path of a panel or
+        table file (.csv, .parquet, .dta, .rds/.rda, .nc; a file records its path and checksum in the fit); default:
+        build/panel.nc (built from the raw files if missing). Groupings are columns named in the formula:
+        (1 | ccode1:ccode2) for one group per combination, (1 | pair(ccode1, ccode2)) for the pair in either order.
     family : str, optional
         For a formula: bernoulli (logit), hurdle_poisson, hurdle_negbinomial or cumulative (ordinal logit);
         default: bernoulli.
@@ -203,7 +207,11 @@ class Model:
                                          "count_formula": count_formula, "focus": tuple(focus)})
         if panel is None or isinstance(panel, (str, os.PathLike)):
             panel_path = Path(panel) if panel is not None else DEFAULT_PANEL
-            panel = load_panel(panel_path)
+            # a project panel (built from the raw files where it is missing) or any table file
+            panel = (load_panel(panel_path) if panel_path.suffix == ".nc" and not panel_path.exists()
+                     else load_data(panel_path))
+        else:
+            panel = as_dataset(panel)
         from inference.record import PanelRef
 
         self.panel = panel
@@ -260,9 +268,7 @@ class Model:
                                  "in memory); pass panel=")
         path = panel if isinstance(panel, (str, os.PathLike)) else None
         if path is not None:
-            from data_prep.panel import read_panel
-
-            panel = read_panel(path)
+            panel = load_data(path)
         model = cls(record.spec, panel, priors=record.priors, method=record.method, quadrature=record.quadrature,
                     panel_path=path)
         checksum = model.panel_ref.checksum

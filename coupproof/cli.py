@@ -272,6 +272,12 @@ def fit_command(
     out: Annotated[Path, typer.Option(help="Folder for the saved fits (netCDF).")] = FITS,
     specs: Annotated[Path | None, typer.Option(help="TOML file with your own model specs (see docs/models.md).")]
     = None,
+    data: Annotated[Path | None, typer.Option(help="Your own table instead of the panel: .csv, .parquet, .dta, "
+                                                  ".rds/.rda or .nc, one row per observation.")] = None,
+    formula: Annotated[str, typer.Option(help="A formula to fit instead of --model's names, e.g. \"y ~ x * z + "
+                                              "(1 | ccode1:ccode2)\" (--model names it; default 'model').")] = "",
+    family: Annotated[str, typer.Option(help="The formula's family: bernoulli, hurdle_poisson, hurdle_negbinomial, "
+                                             "cumulative; default bernoulli.")] = "",
     sampler: Annotated[str, typer.Option(help="NUTS implementation: nutpie|numpyro|pymc.")] = SamplerSettings.sampler,
     method: Annotated[str | None, typer.Option(help="marginal (group intercepts integrated out) | plain "
                                                     "(non-centred); default: the spec's.")] = None,
@@ -301,8 +307,15 @@ def fit_command(
 
     from .stages.fit import fit_models, fit_path, fit_size, prepare_models
 
+    if data is not None:
+        if panel != PANEL:
+            _fail("give --data or --panel, not both")
+        panel = data
+    if formula and model == "m4":  # --model's default names no formula
+        model = "model"
     settings = FitSettings(
-        models=names(model, PAPER), panel=panel, specs=specs, method=method, priors=priors,
+        models=names(model, PAPER) if not formula else (model,), panel=panel, specs=specs, method=method,
+        priors=priors, formula=formula, family=family,
         sampler=SamplerSettings(sampler=sampler, draws=draws, tune=tune, chains=chains, seed=seed,
                                 target_accept=target_accept, adaptation=adaptation, ess_min=ess_min),
         loglik_every=loglik_every, retries=retries)

@@ -82,40 +82,44 @@ class ModelData:
         return X.drop(columns="Intercept") if "Intercept" not in self.X.columns and part != "count" else X
 
 
-def grouping_columns(frame: pd.DataFrame, group: str) -> tuple[str, ...]:
-    """The frame's columns a grouping reads: a panel variable of that name, else the state codes it is made of."""
+def grouping_columns(frame: pd.DataFrame, formula: Formula) -> tuple[str, ...]:
+    """The frame's columns a formula's grouping reads: those named in it (`a:b`, `pair(a, b)`), a column of its
+    name, else the state codes a panel grouping is made of (dyad, state_a, ...)."""
+    group = formula.group
+    if formula.group_columns and formula.group_columns != (group,):
+        return formula.group_columns
     return DERIVED_GROUPINGS[group] if group not in frame.columns and group in DERIVED_GROUPINGS else (group,)
 
 
 def check_panel_has(frame: pd.DataFrame, spec: ModelSpec) -> None:
     """Raise SpecError naming every variable (and the sample mask and grouping) the spec needs but the panel lacks."""
-    group = spec.group
     needed = list(spec.variables) + ([spec.sample] if spec.sample else []) + (["year"] if spec.year_effects else [])
-    needed += list(grouping_columns(frame, group)) if group else []
+    needed += list(grouping_columns(frame, spec.parsed)) if spec.group else []
     missing = [v for v in dict.fromkeys(needed) if v not in frame.columns]
     if missing:
         raise SpecError(f"model {spec.name}: the panel has no variable(s) {', '.join(missing)}")
 
 
-def group_codes(frame: pd.DataFrame, group: str) -> tuple[np.ndarray, pd.DataFrame]:
-    """Integer group codes (0..G-1, sorted by key) of each row and one row of labels per group: for dyads the two
-    state codes and abbreviations, for State A (or B) or the country its code and abbreviation, for any other
-    grouping its value."""
-    columns = list(grouping_columns(frame, group))
-    if columns != [group]:
-        keys = frame[columns].astype(np.int64)
-        if group == "undirected_dyad":
-            low, high = np.minimum(keys["ccode_a"], keys["ccode_b"]), np.maximum(keys["ccode_a"], keys["ccode_b"])
-            keys = pd.DataFrame({"ccode_a": low, "ccode_b": high}, index=frame.index)
-        key = keys.iloc[:, 0] * 10_000 + (keys.iloc[:, 1] if keys.shape[1] > 1 else 0)
-    else:
-        keys = frame[[group]]
-        key = frame[group]
-    codes, uniques = pd.factorize(key, sort=True)
+def group_codes(frame: pd.DataFrame, formula: Formula) -> tuple[np.ndarray, pd.DataFrame]:
+    """Integer group codes (0..G-1, sorted by key) of each row and one row of labels per group, the grouping
+    columns' values: for a panel's dyads the two state codes and abbreviations, for State A (or B) or the country
+    its code and abbreviation; an undirected pair (pair(a, b), undirected_dyad) labelled by its lower value first."""
+    group = formula.group
+    columns = list(grouping_columns(frame, formula))
+    keys = frame[columns]
+    if formula.undirected or group == "undirected_dyad":
+        first_value, second_value = keys.iloc[:, 0], keys.iloc[:, 1]
+        swap = (second_value < first_value).to_numpy()
+        keys = pd.DataFrame({columns[0]: first_value.where(~swap, second_value),
+                             columns[1]: second_value.where(~swap, first_value)}, index=frame.index)
+    if len(columns) == 1:
+        codes = pd.factorize(keys.iloc[:, 0], sort=True)[0]
+    else:  # one group per combination of values, in sorted order
+        codes = keys.groupby(columns, sort=True).ngroup().to_numpy()
     first = pd.Series(np.arange(len(codes))).groupby(codes).first().to_numpy()
     labels = keys.iloc[first].reset_index(drop=True)
     for code, abbreviation in LABELS.items():
-        if code in labels and abbreviation in frame and group != "undirected_dyad":
+        if code in labels and abbreviation in frame and group != "undirected_dyad" and not formula.undirected:
             labels[abbreviation] = frame[abbreviation].iloc[first].to_numpy()
     labels.index.name = group
     return codes.astype(np.int64), labels
@@ -172,9 +176,11 @@ def model_data(frame: pd.DataFrame, spec: ModelSpec) -> ModelData:
     rows = frame[frame[spec.sample].astype(bool)] if spec.sample else frame
     y, categories = _outcome(rows, spec)
     used = [v for v in spec.variables if v != spec.outcome]
-    complete = y.notna() & rows[used].notna().all(axis=1)
+    grouping = list(grouping_columns(rows, spec.parsed)) if spec.group else []
+    complete = y.notna() & rows[list(dict.fromkeys(used + grouping))].notna().all(axis=1)
     if spec.sample and not complete.all():
-        bad = [v for v in (spec.outcome, *used) if (rows[v].isna() if v != spec.outcome else y.isna()).any()]
+        bad = [v for v in dict.fromkeys((spec.outcome, *used, *grouping))
+               if (rows[v].isna() if v != spec.outcome else y.isna()).any()]
         raise SpecError(f"model {spec.name}: missing values of {', '.join(bad)} inside the sample {spec.sample}")
     rows, y = rows[complete], y[complete]
     if rows.empty:
@@ -191,7 +197,7 @@ def model_data(frame: pd.DataFrame, spec: ModelSpec) -> ModelData:
         count_X, count_design = _design(spec.count_parsed, model_rows, spec, "count_formula")
     groups = group_labels = None
     if spec.group:
-        groups, group_labels = group_codes(rows, spec.group)
+        groups, group_labels = group_codes(rows, spec.parsed)
     years = year_labels = None
     if spec.year_effects:
         years, year_labels = pd.factorize(rows["year"].astype(np.int64), sort=True)

@@ -2,13 +2,14 @@
 
 `new_defense_pact ~ counterbalancing_a * threat_b + threat_a + (1 | dyad) + (1 | year)` reads as: a response, common
 terms (any interactions, `C(var)` dummies, transforms such as `np.log1p(x)` or `I(x**2)`), one group intercept that
-the kernel integrates out (`(1 | dyad)`, `(1 | state_a)`, any panel variable) and, optionally, partially pooled year
-intercepts `(1 | year)`. What the kernel cannot take yet (random slopes, a second grouping) is refused here, naming
+the kernel integrates out (`(1 | dyad)`, `(1 | state_a)`, any column, lme4's compound `(1 | ccode1:ccode2)` or the
+undirected `(1 | pair(ccode1, ccode2))`) and, optionally, partially pooled year intercepts `(1 | year)`. What the kernel cannot take yet (random slopes, a second grouping) is refused here, naming
 the term, before any data are read.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -40,6 +41,26 @@ def _environment():
     return Environment([{"np": _Numpy()}])
 
 
+PAIR = re.compile(r"^pair\(\s*(\w+)\s*,\s*(\w+)\s*\)$")
+
+
+def _grouping(factor, where: str, label: str) -> tuple[str, tuple[str, ...], bool]:
+    """A group term's grouping: its name (a column, `a_b` for lme4's compound `a:b`, `pair_a_b` for the undirected
+    `pair(a, b)`), the columns it is made of and whether their order is ignored."""
+    kinds = [type(c).__name__ for c in factor.components]
+    if kinds == ["Variable"]:
+        return factor.name, (factor.name,), False
+    if kinds and all(k == "Variable" for k in kinds):  # lme4's a:b, one group per combination of values
+        columns = tuple(c.name for c in factor.components)
+        return "_".join(columns), columns, False
+    match = PAIR.match(factor.name.strip()) if kinds == ["Call"] else None
+    if match and match.group(1) != match.group(2):  # an undirected pair, e.g. pair(ccode1, ccode2)
+        return f"pair_{match.group(1)}_{match.group(2)}", (match.group(1), match.group(2)), True
+    raise FormulaError(f"{where}: {label}: a grouping is a column, columns joined by ':' (one group per combination, "
+                       "e.g. (1 | ccode1:ccode2) for directed dyads) or pair(a, b) (the two columns in either order, "
+                       "e.g. (1 | pair(ccode1, ccode2)) for undirected dyads)")
+
+
 @dataclass(frozen=True)
 class Formula:
     """A parsed formula: response, common terms, the integrated-out grouping (or None) and whether years are
@@ -53,6 +74,8 @@ class Formula:
     year_effects: bool
     variables: tuple[str, ...]  # panel variables the common terms read (the response and grouping excluded)
     categorical: tuple[str, ...] = ()  # variables read as categories, C(var)
+    group_columns: tuple[str, ...] = ()  # the columns the grouping is made of: (x,), (a, b) for a:b or pair(a, b)
+    undirected: bool = False  # pair(a, b): the pair of values in either order is one group
 
     @classmethod
     def parse(cls, text: str, where: str = "formula") -> "Formula":
@@ -77,25 +100,23 @@ class Formula:
             variables += sorted(v for v in term.var_names if v)
             categorical += [v for c in term.components if type(c).__name__ == "Call" and c.name.startswith("C(")
                             for v in sorted(c.var_names) if v]
-        group, year_effects = None, False
+        group, group_columns, undirected, year_effects = None, (), False, False
         for term in description.group_terms:
             slope = type(term.expr).__name__ != "Intercept"
             label = f"({term.expr.name if slope else 1} | {term.factor.name})"
             if slope:
                 raise FormulaError(f"{where}: {label}: group-specific slopes are not supported yet (the kernel "
                                    "integrates out one group intercept); use (1 | group)")
-            factor = term.factor.name
-            if len(term.factor.components) != 1 or type(term.factor.components[0]).__name__ != "Variable":
-                raise FormulaError(f"{where}: {label}: the grouping must be one panel variable or coordinate")
+            factor, columns, pair = _grouping(term.factor, where, label)
             if factor == YEAR:
                 year_effects = True
             elif group is None:
-                group = factor
+                group, group_columns, undirected = factor, columns, pair
             else:
                 raise FormulaError(f"{where}: {label}: a second grouping besides (1 | {group}) is not supported yet "
                                    "(the kernel integrates out one grouping; years may be added as (1 | year))")
         return cls(text, response, tuple(terms), intercept, group, year_effects, tuple(dict.fromkeys(variables)),
-                   tuple(dict.fromkeys(categorical)))
+                   tuple(dict.fromkeys(categorical)), group_columns, undirected)
 
     @property
     def common(self) -> str:

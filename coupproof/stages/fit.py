@@ -42,6 +42,11 @@ class FitSettings:
     retries : int, optional
         Refit a fit that fails its diagnostics at the retry rule's length (`SamplerSettings.longer`: twice the
         draws and tuning), up to this many times (default: 0, keep it flagged at once).
+    formula : str, optional
+        A formula to fit instead of named models (with `family`, and `models` its one name), on `panel`, which may
+        then be any table file (.csv, .parquet, .dta, .rds/.rda, .nc).
+    family : str, optional
+        The formula's family (default: bernoulli).
 
     Raises
     ------
@@ -63,10 +68,16 @@ class FitSettings:
     sampler: SamplerSettings = field(default_factory=SamplerSettings)
     loglik_every: int = 2
     retries: int = 0
+    formula: str = ""
+    family: str = ""
 
     def __post_init__(self) -> None:
         at_least(self.loglik_every, 1, "loglik_every")
         self.sampler.retries(self.retries)
+        if self.family and not self.formula:
+            raise ValueError("family is for a formula; a named model's family is in its spec")
+        if self.formula and len(self.models) != 1:
+            raise ValueError("a formula is one model: give it one name")
 
 
 def fit_path(folder: str | os.PathLike, name: str, method: str) -> Path:
@@ -219,16 +230,19 @@ def prepare_models(settings: FitSettings, panel=None) -> list:
     models.priors.PriorError
         If the priors cannot be read.
     """
-    from data_prep.panel import read_panel
+    from data_prep.user_table import load_data
     from models.priors import load_priors
-    from models.specs import get_spec, load_specs
+    from models.specs import ModelSpec, get_spec, load_specs
 
     from ..api import Model
 
-    known = load_specs(settings.specs)
-    chosen = [get_spec(name, known) for name in settings.models]
+    if settings.formula:
+        chosen = [ModelSpec(settings.models[0], settings.formula, family=settings.family or "bernoulli")]
+    else:
+        known = load_specs(settings.specs)
+        chosen = [get_spec(name, known) for name in settings.models]
     priors = load_priors(settings.priors)
-    ds = read_panel(settings.panel) if panel is None else panel
+    ds = load_data(settings.panel) if panel is None else panel
     return [Model(spec, ds, priors=priors, method=settings.method, panel_path=settings.panel) for spec in chosen]
 
 

@@ -1,0 +1,126 @@
+"""Your own table as a model's data: a pandas DataFrame, an xarray Dataset of any dims, or a file (.csv, .parquet,
+.dta, .rds/.rda, .nc) becomes a dataset with one row per observation (dim `row`, every row in the sample), the
+shape the model layer reads, so a dyad-year table from peacesciencer, a replication archive or a spreadsheet fits
+like the project's own panels. A panel written by `coupproof data` is read as it is."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from .schemas import DataError
+
+TABLE_DESIGN = "table"  # the design attr of a dataset made from a user table
+FORMATS = (".csv", ".parquet", ".dta", ".rds", ".rda", ".rdata", ".nc")
+
+
+def _read_r(path: Path) -> pd.DataFrame:
+    import pyreadr
+
+    objects = pyreadr.read_r(str(path))
+    frames = {name: frame for name, frame in objects.items() if isinstance(frame, pd.DataFrame)}
+    if len(frames) != 1:
+        raise DataError(f"{path}: holds {len(frames)} data frames ({', '.join(frames) or 'none'}); save one")
+    return next(iter(frames.values()))
+
+
+def _read_stata(path: Path) -> pd.DataFrame:
+    import pyreadstat
+
+    return pyreadstat.read_dta(str(path))[0]
+
+
+def _read_netcdf(path: Path) -> pd.DataFrame:
+    return dataset_frame(xr.load_dataset(path, engine="h5netcdf"))
+
+
+READERS = {".csv": lambda p: pd.read_csv(p, low_memory=False), ".parquet": pd.read_parquet, ".dta": _read_stata,
+           ".rds": _read_r, ".rda": _read_r, ".rdata": _read_r, ".nc": _read_netcdf}
+
+
+def read_table(path: str | os.PathLike) -> pd.DataFrame:
+    """A table file as a DataFrame, by its extension; a missing, empty, unreadable or unknown file is one DataError
+    naming it."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in READERS:
+        raise DataError(f"{path}: unknown table format {suffix or '(no extension)'}; use {', '.join(FORMATS)}")
+    if not path.is_file():
+        raise DataError(f"{path}: table file not found")
+    try:
+        frame = READERS[suffix](path)
+    except DataError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - each reader fails its own way on a damaged file
+        raise DataError(f"{path}: cannot be read as a {suffix} table ({type(exc).__name__}: "
+                        f"{' '.join(str(exc).split())[:300]})") from None
+    if frame.empty:
+        raise DataError(f"{path}: the table has no rows")
+    return frame
+
+
+def dataset_frame(ds: xr.Dataset) -> pd.DataFrame:
+    """A dataset of any dims as a long frame, its coordinates as columns (a project panel: its rows in the panel)."""
+    if "in_panel" in ds and "schema_version" in ds.attrs:
+        from .panel import panel_to_frame
+
+        return panel_to_frame(ds)
+    if not ds.data_vars:
+        raise DataError("the dataset has no variables")
+    return ds.to_dataframe().reset_index()
+
+
+def table_dataset(frame: pd.DataFrame, source: str = "") -> xr.Dataset:
+    """A long frame as a dataset with one row per observation (dim `row`), every row in the sample; `source` is the
+    file it was read from, recorded in `encoding` as xarray records the files it reads."""
+    if not isinstance(frame, pd.DataFrame):
+        raise DataError(f"a table is a pandas DataFrame, got {type(frame).__name__}")
+    if frame.empty:
+        raise DataError("the table has no rows")
+    named = [str(c) for c in frame.columns]
+    if len(set(named)) != len(named):
+        raise DataError(f"the table has repeated column names: {', '.join(sorted({c for c in named if named.count(c) > 1}))}")
+    frame = frame.set_axis(named, axis=1).reset_index(drop=True).rename_axis("row")
+    ds = xr.Dataset.from_dataframe(frame)
+    ds["in_panel"] = ("row", np.ones(len(frame), dtype=bool))
+    ds.attrs["design"] = TABLE_DESIGN
+    if source:  # the file's content as read, so that a copy changed in memory no longer names the file
+        from .panel import content_checksum
+
+        ds.encoding["source"] = str(Path(source).resolve())
+        ds.attrs["panel_checksum"] = content_checksum(ds)
+    return ds
+
+
+def as_dataset(data) -> xr.Dataset:
+    """A model's data as a dataset: a project panel as it is; a DataFrame, another dataset or a table file made into
+    one (table_dataset)."""
+    if isinstance(data, xr.Dataset):
+        if "in_panel" in data and "schema_version" in data.attrs:
+            return data
+        return table_dataset(dataset_frame(data), data.encoding.get("source", ""))
+    if isinstance(data, pd.DataFrame):
+        return table_dataset(data)
+    if isinstance(data, (str, os.PathLike)):
+        return load_data(data)
+    raise DataError(f"data are a pandas DataFrame, an xarray Dataset or a table file, got {type(data).__name__}")
+
+
+def load_data(path: str | os.PathLike) -> xr.Dataset:
+    """A panel written by `coupproof data` (checked by read_panel) or any other table file, as a dataset."""
+    path = Path(path)
+    if path.suffix.lower() == ".nc" and path.is_file():
+        try:
+            with xr.open_dataset(path, engine="h5netcdf") as probe:
+                ours = "schema_version" in probe.attrs
+        except Exception:  # noqa: BLE001 - read_table names the problem
+            ours = False
+        if ours:
+            from .panel import read_panel
+
+            return read_panel(path)
+    return table_dataset(read_table(path), str(path))

@@ -1,0 +1,116 @@
+"""Your own table (data_prep.user_table): every file format gives the same model data, lme4's compound groupings
+and undirected pairs give the groups they name, labelled by the columns' values, and bad tables are one error."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+import coupproof as cp
+from data_prep.schemas import DataError
+from data_prep.user_table import as_dataset, read_table
+from models.formula import Formula, FormulaError
+
+
+@pytest.fixture(scope="module")
+def table() -> pd.DataFrame:
+    """Directed dyad-years of 12 states over 4 years, a numeric input and a binary outcome; state names as text."""
+    rng = np.random.default_rng(7)
+    pairs = [(a, b) for a in range(2, 14) for b in range(2, 14) if a != b]
+    frame = pd.DataFrame([(a, b, year) for a, b in pairs for year in range(2001, 2005)],
+                         columns=["ccode1", "ccode2", "year"])
+    frame["x"] = rng.normal(size=len(frame))
+    frame["y"] = rng.binomial(1, 0.2, len(frame))
+    frame["name1"] = "s" + frame["ccode1"].astype(str)
+    return frame
+
+
+def write(frame: pd.DataFrame, path) -> None:
+    suffix = path.suffix
+    if suffix == ".csv":
+        frame.to_csv(path, index=False)
+    elif suffix == ".parquet":
+        frame.to_parquet(path)
+    elif suffix == ".dta":
+        frame.to_stata(path, write_index=False)
+    elif suffix == ".rds":
+        import pyreadr
+
+        pyreadr.write_rds(path, frame)
+    elif suffix == ".nc":
+        xr.Dataset.from_dataframe(frame.set_index(["ccode1", "ccode2", "year"])).to_netcdf(path, engine="h5netcdf")
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet", ".dta", ".rds", ".nc"])
+def test_every_format_gives_the_same_model_data(table, tmp_path, suffix):
+    path = tmp_path / f"dyads{suffix}"
+    write(table, path)
+    model = cp.Model("y ~ x + (1 | ccode1:ccode2)", path, name="mine")
+    reference = cp.Model("y ~ x + (1 | ccode1:ccode2)", table, name="mine")
+    assert model.data.n_groups == reference.data.n_groups == 132
+    np.testing.assert_array_equal(model.data.groups, reference.data.groups)
+    np.testing.assert_allclose(model.data.X.to_numpy(), reference.data.X.to_numpy())
+    assert model.panel_path == str(path.resolve())  # a file records itself; a frame in memory records none
+    assert reference.panel_path == ""
+
+
+def test_compound_and_undirected_groupings(table):
+    directed = cp.Model("y ~ x + (1 | ccode1:ccode2)", table, name="mine").data
+    labels = directed.group_labels
+    assert list(labels.columns) == ["ccode1", "ccode2"] and labels.index.name == "ccode1_ccode2"
+    row = table.index[(table.ccode1 == 5) & (table.ccode2 == 9)][0]
+    assert tuple(labels.iloc[directed.groups[row]]) == (5, 9)
+    undirected = cp.Model("y ~ x + (1 | pair(ccode1, ccode2))", table, name="mine").data
+    assert undirected.n_groups == 66  # 12 states: 66 unordered pairs
+    one = table.index[(table.ccode1 == 5) & (table.ccode2 == 9)][0]
+    other = table.index[(table.ccode1 == 9) & (table.ccode2 == 5)][0]
+    assert undirected.groups[one] == undirected.groups[other]
+    assert tuple(undirected.group_labels.iloc[undirected.groups[one]]) == (5, 9)  # the lower value first
+    text = cp.Model("y ~ x + (1 | name1)", table, name="mine").data  # a text column as the grouping
+    assert text.n_groups == 12 and text.group_labels["name1"].iloc[0] == "s10"
+
+
+def test_rows_without_a_group_are_left_out(table):
+    gappy = table.astype({"ccode2": float})
+    gappy.loc[:9, "ccode2"] = np.nan
+    data = cp.Model("y ~ x + (1 | ccode1:ccode2)", gappy, name="mine").data
+    assert len(data.y) == len(table) - 10
+
+
+def test_groupings_the_model_layer_cannot_read_are_refused():
+    assert Formula.parse("y ~ x + (1 | a:b)").group_columns == ("a", "b")
+    parsed = Formula.parse("y ~ x + (1 | pair(a, b))")
+    assert (parsed.group, parsed.group_columns, parsed.undirected) == ("pair_a_b", ("a", "b"), True)
+    with pytest.raises(FormulaError, match=r"\(1 \| log\(a\)\): a grouping is a column, columns joined by ':'"):
+        Formula.parse("y ~ x + (1 | log(a))")
+
+
+def test_a_dataset_of_any_dims_is_read_as_its_long_frame(table):
+    ds = xr.Dataset.from_dataframe(table.drop(columns="name1").set_index(["ccode1", "ccode2", "year"]))
+    frame_model = cp.Model("y ~ x + (1 | ccode1:ccode2)", as_dataset(ds), name="mine")
+    assert len(frame_model.data.y) == len(table)  # the dims' full product less the rows with missing values
+
+
+@pytest.mark.parametrize(("name", "content", "message"), [
+    ("t.xlsx", b"", "unknown table format .xlsx; use .csv, .parquet"),
+    ("missing.csv", None, "table file not found"),
+    ("empty.csv", b"y,x\n", "the table has no rows"),
+    ("damaged.parquet", b"not parquet", "cannot be read as a .parquet table"),
+])
+def test_bad_tables_are_one_error_naming_the_file(tmp_path, name, content, message):
+    path = tmp_path / name
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(DataError, match=message) as error:
+        read_table(path)
+    assert str(path) in str(error.value) and "\n" not in str(error.value)
+
+
+def test_an_r_data_file_and_an_empty_dataset(tmp_path, table):
+    import pyreadr
+
+    path = tmp_path / "dyads.rda"  # R's save(): the one data frame it holds, whatever its name
+    pyreadr.write_rdata(path, table, df_name="dyads")
+    assert len(read_table(path)) == len(table)
+    with pytest.raises(DataError, match="the dataset has no variables"):
+        as_dataset(xr.Dataset())

@@ -169,6 +169,25 @@ def _design(formula: Formula, rows: pd.DataFrame, spec: ModelSpec, where: str) -
     return design_frame(common), common
 
 
+def _check_inputs(rows: pd.DataFrame, spec: ModelSpec) -> None:
+    """Refuse, naming the column, a grouping column with missing values (which group would the row be in?) and a
+    text column used as a number (formulae would make it a category silently: say so with C())."""
+    for column in (grouping_columns(rows, spec.parsed) if spec.group else ()):
+        missing = int(rows[column].isna().sum())
+        if missing:
+            raise SpecError(f"model {spec.name}: the grouping column {column} has {missing:,} missing value(s); "
+                            "drop those rows or fill them")
+    formulas = [spec.parsed] + ([spec.count_parsed] if spec.count_parsed is not None else [])
+    categorical = {v for f in formulas for v in f.categorical}
+    for column in dict.fromkeys(v for f in formulas for v in f.variables):
+        values = rows[column]
+        if column not in categorical and not (pd.api.types.is_numeric_dtype(values)
+                                              or pd.api.types.is_bool_dtype(values)):
+            example = values.dropna().iloc[0] if values.notna().any() else ""
+            raise SpecError(f"model {spec.name}: column {column} holds text (e.g. {str(example)[:40]!r}), not "
+                            f"numbers; write C({column}) to use it as a category")
+
+
 def model_data(frame: pd.DataFrame, spec: ModelSpec) -> ModelData:
     """The spec's estimation sample and designs from the panel frame. A sample mask must cover only complete rows;
     without a mask, rows with a missing model variable are left out."""
@@ -176,11 +195,10 @@ def model_data(frame: pd.DataFrame, spec: ModelSpec) -> ModelData:
     rows = frame[frame[spec.sample].astype(bool)] if spec.sample else frame
     y, categories = _outcome(rows, spec)
     used = [v for v in spec.variables if v != spec.outcome]
-    grouping = list(grouping_columns(rows, spec.parsed)) if spec.group else []
-    complete = y.notna() & rows[list(dict.fromkeys(used + grouping))].notna().all(axis=1)
+    _check_inputs(rows, spec)
+    complete = y.notna() & rows[used].notna().all(axis=1)
     if spec.sample and not complete.all():
-        bad = [v for v in dict.fromkeys((spec.outcome, *used, *grouping))
-               if (rows[v].isna() if v != spec.outcome else y.isna()).any()]
+        bad = [v for v in (spec.outcome, *used) if (rows[v].isna() if v != spec.outcome else y.isna()).any()]
         raise SpecError(f"model {spec.name}: missing values of {', '.join(bad)} inside the sample {spec.sample}")
     rows, y = rows[complete], y[complete]
     if rows.empty:

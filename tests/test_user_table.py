@@ -10,6 +10,7 @@ import coupproof as cp
 from data_prep.schemas import DataError
 from data_prep.user_table import as_dataset, read_table
 from models.formula import Formula, FormulaError
+from models.specs import SpecError
 
 
 @pytest.fixture(scope="module")
@@ -70,11 +71,14 @@ def test_compound_and_undirected_groupings(table):
     assert text.n_groups == 12 and text.group_labels["name1"].iloc[0] == "s10"
 
 
-def test_rows_without_a_group_are_left_out(table):
+def test_a_grouping_with_missing_values_and_text_used_as_a_number_are_refused(table):
     gappy = table.astype({"ccode2": float})
     gappy.loc[:9, "ccode2"] = np.nan
-    data = cp.Model("y ~ x + (1 | ccode1:ccode2)", gappy, name="mine").data
-    assert len(data.y) == len(table) - 10
+    with pytest.raises(SpecError, match="model mine: the grouping column ccode2 has 10 missing value"):
+        cp.Model("y ~ x + (1 | ccode1:ccode2)", gappy, name="mine")
+    with pytest.raises(SpecError, match=r"column name1 holds text \(e.g. 's2'\), not numbers; write C\(name1\)"):
+        cp.Model("y ~ x + name1 + (1 | ccode1:ccode2)", table, name="mine")
+    assert "C(name1)[s3]" in cp.Model("y ~ x + C(name1) + (1 | ccode1:ccode2)", table, name="mine").data.X
 
 
 def test_groupings_the_model_layer_cannot_read_are_refused():

@@ -48,12 +48,14 @@ def estimate_text(value: float, se: float = float("nan")) -> str:
 def print_comparison(comparison) -> None:
     from rich.table import Table
 
-    table = Table(title="Ours vs McWard & Yoon (2023): estimate (clustered SE); difference in paper SEs")
-    for column in ("model", "part", "term", "ours", "paper", "diff (paper SE)", "sign"):
+    table = Table(title="Ours vs McWard & Yoon (2023): estimate (dyad-clustered SE), dyad-robust SE (Aronow, Samii "
+                        "& Assenova); difference in paper SEs")
+    for column in ("model", "part", "term", "ours", "dyad-robust SE", "paper", "diff (paper SE)", "sign"):
         table.add_column(column)
     for row in comparison.itertuples():
         sign = {True: "agree", False: "[red]FLIP[/]"}.get(row.sign_agrees, "")
-        table.add_row(row.model, row.part, row.term, estimate_text(row.ours, row.our_se),
+        robust = getattr(row, "our_se_dyad_robust", float("nan"))
+        table.add_row(row.model, row.part, row.term, estimate_text(row.ours, row.our_se), estimate_text(robust),
                       estimate_text(row.paper, row.paper_se), estimate_text(row.diff_in_paper_se), sign)
     Console(width=max(Console().width, 130)).print(table)
 

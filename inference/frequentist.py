@@ -15,6 +15,7 @@ import statsmodels.api as sm
 from statsmodels.discrete.truncated_model import TruncatedLFNegativeBinomialP, TruncatedLFPoisson
 
 from data_prep.io import atomic_write_text
+from inference.dyadic import dyad_members, dyad_robust_cov
 from models.design import ModelData
 from models.specs import ModelSpec
 
@@ -39,6 +40,7 @@ class FitResult:
     note: str = ""  # how the estimator departs from the plain fit (rows dropped, intervals used)
     pvalues: list[float] | None = None  # tests other than Wald's (Firth: penalised likelihood ratio), by term
     intervals: dict | None = None  # intervals other than Wald's: {"level", "method", "lower", "upper"}, by term
+    cov_dyad_robust: list[list[float]] | None = None  # Aronow, Samii & Assenova's, on a dyadic design
 
     @property
     def table(self) -> pd.DataFrame:
@@ -49,7 +51,12 @@ class FitResult:
 
         z = params / se
         p = pd.Series(self.pvalues, index=self.terms) if self.pvalues is not None else 2 * norm.sf(np.abs(z))
-        return pd.DataFrame({"estimate": params, "se": se, "z": z, "p": p})
+        table = pd.DataFrame({"estimate": params, "se": se, "z": z, "p": p})
+        if self.cov_dyad_robust is not None:  # beside the dyad-clustered SE: shocks shared by dyads with a state
+            robust = np.sqrt(np.diag(self.cov_dyad_robust))
+            table["se_dyad_robust"] = robust
+            table["p_dyad_robust"] = 2 * norm.sf(np.abs(params.to_numpy() / robust))
+        return table
 
     @property
     def covariance(self) -> pd.DataFrame:
@@ -68,14 +75,25 @@ def _cluster_fit(model, groups: np.ndarray, where: str):
                              "its rows") from None
 
 
-def _result(spec: ModelSpec, part: str, family: str, fitted, data_y: np.ndarray, groups: np.ndarray) -> FitResult:
+def _result(spec: ModelSpec, part: str, family: str, fitted, data_y: np.ndarray, groups: np.ndarray,
+            members: tuple[np.ndarray, np.ndarray] | None = None) -> FitResult:
+    """The fit as a FitResult; with `members` (the two states of each row's dyad) also the dyad-robust covariance."""
     params = pd.Series(fitted.params)
     cov = pd.DataFrame(fitted.cov_params())
+    robust = None
+    if members is not None:
+        with np.errstate(all="ignore"):
+            robust = dyad_robust_cov(fitted, *members).tolist()
     return FitResult(
         model=spec.name, part=part, terms=[str(t) for t in params.index], params=params.tolist(),
         cov=cov.to_numpy().tolist(), nobs=int(fitted.nobs), n_clusters=len(np.unique(groups)),
         n_events=int((data_y > 0).sum()), loglik=float(fitted.llf),
-        converged=bool(fitted.mle_retvals.get("converged", True)), family=family)
+        converged=bool(fitted.mle_retvals.get("converged", True)), family=family, cov_dyad_robust=robust)
+
+
+def _rows_of(members, rows: np.ndarray):
+    """The dyad members of the rows a part uses (None off a dyadic design)."""
+    return None if members is None else (members[0][rows], members[1][rows])
 
 
 def clusters(data: ModelData) -> np.ndarray:
@@ -113,7 +131,8 @@ def fit_logit(data: ModelData) -> FitResult:
     keep, dropped = event_free_levels(data)
     X = data.X.loc[keep, [c for c in data.X.columns if c not in dropped]]
     fitted = _cluster_fit(sm.Logit(data.y[keep], X), groups[keep], f"model {data.spec.name}")
-    result = _result(data.spec, "logit", "logit", fitted, data.y.to_numpy()[keep], groups[keep])
+    result = _result(data.spec, "logit", "logit", fitted, data.y.to_numpy()[keep], groups[keep],
+                     _rows_of(dyad_members(data), keep))
     if dropped:
         result.note = (f"{len(dropped)} level(s) without any event left out with their {int((~keep).sum()):,} rows "
                        f"({', '.join(dropped[:3])}{', ...' if len(dropped) > 3 else ''}): not estimable, and no "
@@ -132,8 +151,10 @@ def fit_hurdle(data: ModelData) -> list[FitResult]:
     counts, X_pos, g_pos = data.y[positive], data.count_X[positive], groups[positive]
     count = _cluster_fit(COUNT_FAMILIES[count_family](counts, X_pos, truncation=0), g_pos,
                          f"model {data.spec.name}: count part ({len(counts)} positive rows)")
-    return [_result(data.spec, "zero", "logit", zero, any_positive.to_numpy(), groups),
-            _result(data.spec, "count", f"zero-truncated {count_family}", count, counts.to_numpy(), g_pos)]
+    members = dyad_members(data)
+    return [_result(data.spec, "zero", "logit", zero, any_positive.to_numpy(), groups, members),
+            _result(data.spec, "count", f"zero-truncated {count_family}", count, counts.to_numpy(), g_pos,
+                    _rows_of(members, np.asarray(positive)))]
 
 
 def fit_ordinal(data: ModelData) -> FitResult:
@@ -146,7 +167,7 @@ def fit_ordinal(data: ModelData) -> FitResult:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fitted = model.fit(method="bfgs", disp=0, maxiter=500, cov_type="cluster", cov_kwds={"groups": groups})
-    return _result(data.spec, "ordinal", "ordinal logit", fitted, data.y.to_numpy(), groups)
+    return _result(data.spec, "ordinal", "ordinal logit", fitted, data.y.to_numpy(), groups, dyad_members(data))
 
 
 def fit_data(data: ModelData) -> list[FitResult]:

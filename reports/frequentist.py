@@ -23,7 +23,8 @@ Z95 = norm.ppf(0.975)
 
 
 def compare_with_paper(results: list[FitResult], reference: Path = REFERENCE) -> pd.DataFrame:
-    """Every paper coefficient next to ours: difference in paper SEs, sign agreement, within 2 paper SEs.
+    """Every paper coefficient next to ours (with our dyad-clustered SE and, on a dyadic design, Aronow, Samii &
+    Assenova's dyad-robust SE): difference in paper SEs, sign agreement, within 2 paper SEs.
 
     Also rows for N and (where reported) the log-likelihood. Our parts without a paper counterpart are listed
     with empty paper columns.
@@ -36,7 +37,8 @@ def compare_with_paper(results: list[FitResult], reference: Path = REFERENCE) ->
         for term in [*fit.terms, "N", "loglik"]:
             ours = extra.get(term, table["estimate"].get(term))
             rows.append({"model": fit.model, "part": fit.part, "term": term, "ours": ours,
-                         "our_se": table["se"].get(term, np.nan)})
+                         "our_se": table["se"].get(term, np.nan),
+                         "our_se_dyad_robust": table.get("se_dyad_robust", pd.Series(dtype=float)).get(term, np.nan)})
     ours = pd.DataFrame(rows)
     merged = ours.merge(paper, on=["model", "part", "term"], how="left")
     fitted_models = set(ours["model"])
@@ -52,8 +54,8 @@ def compare_with_paper(results: list[FitResult], reference: Path = REFERENCE) ->
     merged["within_2_paper_se"] = pd.Series(merged["diff_in_paper_se"].abs() <= 2, dtype="object") \
         .where(coefficient, None)
     merged = merged[merged["ours"].notna() | merged["paper"].notna()]
-    return merged[["model", "part", "term", "ours", "our_se", "paper", "paper_se", "diff_in_paper_se",
-                   "sign_agrees", "within_2_paper_se"]].reset_index(drop=True)
+    return merged[["model", "part", "term", "ours", "our_se", "our_se_dyad_robust", "paper", "paper_se",
+                   "diff_in_paper_se", "sign_agrees", "within_2_paper_se"]].reset_index(drop=True)
 
 
 def term_variable(data: ModelData, term: str) -> str | None:

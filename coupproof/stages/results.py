@@ -609,7 +609,9 @@ def comparison_columns(digits: int = DIGITS) -> list[Column]:
         (header, cell maker) pairs for `render`.
     """
     return [("model", cell("model")), ("part", cell("part")), ("term", cell("term")),
-            ("ours (SE)", pair("ours", "our_se", digits)), ("paper (SE)", pair("paper", "paper_se", digits)),
+            ("ours (SE)", pair("ours", "our_se", digits)),
+            ("dyad-robust SE", cell("our_se_dyad_robust", digits)),
+            ("paper (SE)", pair("paper", "paper_se", digits)),
             ("difference (paper SEs)", cell("diff_in_paper_se", digits)), ("sign agrees", cell("sign_agrees")),
             ("within 2 paper SEs", cell("within_2_paper_se"))]
 

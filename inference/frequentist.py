@@ -42,6 +42,12 @@ class FitResult:
     intervals: dict | None = None  # intervals other than Wald's: {"level", "method", "lower", "upper"}, by term
     cov_dyad_robust: list[list[float]] | None = None  # Aronow, Samii & Assenova's, on a dyadic design
 
+    def __repr__(self) -> str:  # the table, not the covariance matrix
+        head = (f"{self.model} ({self.part}: {self.family}): {self.nobs:,} rows, {self.n_clusters:,} clusters, "
+                f"{self.n_events:,} events, log-likelihood {self.loglik:.2f}"
+                f"{'' if self.converged else ', NOT CONVERGED'}")
+        return f"{head}\n{self.table.to_string(float_format=lambda v: f'{v:.4g}')}"
+
     @property
     def table(self) -> pd.DataFrame:
         """Estimates with clustered SEs, z and two-sided p-values (the estimator's own tests where it has them)."""

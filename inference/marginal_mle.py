@@ -189,3 +189,26 @@ def compare_mle(data: ModelData, quadrature: QuadratureOptions = QuadratureOptio
                       "rows": int(len(y)), "groups": int(data.n_groups), "events": int(y.sum()),
                       "reference_nodes": nodes})
     return out
+
+
+def mle_table(data: ModelData, quadrature: QuadratureOptions = QuadratureOptions()) -> pd.DataFrame:
+    """The random-intercept logit by maximum likelihood (the kernel's marginal likelihood, exact quadrature; the
+    frequentist twin of the multilevel model, as lme4's glmer(nAGQ=) is in R): estimate, SE (inverse negative
+    Hessian), z and p of the intercept and slopes on the original scale and of the group sd; the log-likelihood,
+    iterations and convergence in attrs."""
+    from scipy.stats import norm
+
+    fit = kernel_mle(data, quadrature)
+    k = len(fit.coef)
+    A = to_original_scale(data)
+    cov = kernel_covariance(data, fit, quadrature)
+    names = ["Intercept", *Standardiser.from_design(data.X).terms, f"{data.spec.group}_sd"]
+    estimate = np.concatenate([A @ fit.coef, [fit.sigma]])
+    se = np.concatenate([np.sqrt(np.diag(A @ cov[:k, :k] @ A.T)), [np.sqrt(cov[k, k])]])
+    table = pd.DataFrame({"estimate": estimate, "se": se}, index=pd.Index(names, name="term"))
+    table["z"] = table["estimate"] / table["se"]
+    table["p"] = 2 * norm.sf(np.abs(table["z"]))
+    table.loc[f"{data.spec.group}_sd", ["z", "p"]] = np.nan  # a boundary parameter: no Wald test of sd = 0
+    table.attrs.update({"model": data.spec.name, "loglik": fit.loglik, "iterations": fit.iterations,
+                        "converged": fit.converged, "rows": int(len(data.y)), "groups": int(data.n_groups)})
+    return table

@@ -21,7 +21,7 @@ from models.builders import CENTRED_INTERCEPT, build_model, with_intercept
 from models.design import model_data
 from models.priors import load_priors, priors_config
 from models.quadrature import dense_dyad_loglik
-from models.specs import ModelSpec
+from models.specs import ModelSpec, SpecError
 from simulate import simulated_panel, synthetic_panel_file
 
 
@@ -457,3 +457,19 @@ def test_the_trace_plot_gives_each_coefficient_a_labelled_row(api_fit):
     assert len(figure.axes) == 2 * rows
     titles = " ".join(ax.get_title() + ax.get_ylabel() + ax.get_xlabel() for ax in figure.axes)
     assert "counterbalancing_a:threat_a" in titles and "dyad_sd" in titles
+
+
+def test_the_frequentist_twin_recovers_a_random_intercept_logit():
+    """Model.fit_mle: the random-intercept logit by maximum likelihood (kernel, exact quadrature), a tidy table; the
+    paper's pooled fits print as their tables, not as covariance matrices."""
+    frame = simulated_panel(n_dyads=400, years=10, seed=8, sigma=1.2)
+    model = cp.Model("y ~ cb * threat + (1 | dyad)", frame, name="sim")
+    table = model.fit_mle()
+    truth = pd.Series({"Intercept": -2.0, "cb": 0.8, "threat": 0.5, "cb:threat": -0.6, "dyad_sd": 1.2})
+    assert list(table.index) == list(truth.index) and list(table.columns) == ["estimate", "se", "z", "p"]
+    assert (((table["estimate"] - truth) / table["se"]).abs() < 3).all(), table
+    assert table.attrs["converged"] and table.attrs["groups"] == 400 and np.isnan(table.loc["dyad_sd", "p"])
+    text = repr(model.fit_frequentist()[0])
+    assert text.startswith("sim (logit: logit): 4,000 rows, 400 clusters") and "[[" not in text
+    with pytest.raises(SpecError, match="model h: the marginal MLE is for a logit with one group intercept"):
+        cp.Model("y ~ cb + (1 | dyad)", frame, name="h", family="hurdle_poisson").fit_mle()

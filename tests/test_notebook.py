@@ -11,11 +11,13 @@ NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "inspect_traces.i
 
 
 def test_inspect_traces_notebook_runs(tmp_path, monkeypatch):
+    """Run as a user would, with MPLBACKEND=Agg set (as on a server or in CI): the figures still show inline."""
     from simulate import synthetic_fits
 
     panel, fits = synthetic_fits(tmp_path)
     monkeypatch.setenv("COUPPROOF_FIT", str(fits / "m1_marginal.nc"))
     monkeypatch.setenv("COUPPROOF_PANEL", str(panel))
+    monkeypatch.setenv("MPLBACKEND", "Agg")
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     NotebookClient(notebook, timeout=300, kernel_name="python3",
                    resources={"metadata": {"path": str(NOTEBOOK.parent)}}).execute()

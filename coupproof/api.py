@@ -669,7 +669,8 @@ class Fit:
             {variable: values} to vary, values a list or "range" (a grid over the variable's range); other variables
             stay at typical values.
         **kwargs
-            Passed on to inference.effects.predictions (kinds, prob, every, points, draws).
+            Passed on to inference.effects.predictions (kinds, prob, every, points, draws; `newdata=` a DataFrame
+            of rows to predict at, `average=True` the average over the sample's rows, or newdata's).
 
         Returns
         -------
@@ -694,7 +695,8 @@ class Fit:
         by : str, optional
             A variable across whose grid the contrast is given.
         **kwargs
-            Passed on to inference.effects.comparisons (kinds, prob, every, points, draws).
+            Passed on to inference.effects.comparisons (kinds, prob, every, points, draws; `newdata=` rows to
+            contrast at, `average=True` the average contrast over the sample's rows: avg_comparisons).
 
         Returns
         -------
@@ -716,7 +718,8 @@ class Fit:
             A variable across whose range (25 points by default) the slope is given.
         **kwargs
             Passed on to inference.effects.slopes (kinds, prob, every, points, step, cross_partial, draws);
-            `cross_partial=True` adds the interaction effect on the outcome's scale (Ai & Norton 2003).
+            `cross_partial=True` adds the interaction effect on the outcome's scale (Ai & Norton 2003); `newdata=`
+            rows to differentiate at, `average=True` the average slope over the sample's rows (avg_slopes).
 
         Returns
         -------

@@ -293,6 +293,52 @@ def grid_frame(data: ModelData, at: dict | Sequence[str] | str | None = None,
     return frame
 
 
+ROW = "row"  # the coordinate of an effect evaluated at the rows of newdata
+
+
+def evaluation_frame(data: ModelData, at: dict | Sequence[str] | str | None = None,
+                     points: int = PREDICTION_POINTS, newdata: pd.DataFrame | None = None,
+                     average: bool = False) -> pd.DataFrame:
+    """Where an effect is evaluated: the typical-values grid of `at` (grid_frame); or the rows of `newdata`, each a
+    point labelled `row`; or, with `average`, every row of the estimation sample (or of `newdata`), whose per-draw
+    values the caller averages (marginaleffects' avg_predictions / avg_comparisons / avg_slopes)."""
+    if newdata is None and not average:
+        return grid_frame(data, at, points)
+    if _as_at(at):
+        raise ValueError("at / by set a typical-values grid; with newdata or average=True the rows themselves are "
+                         "the points: subset newdata instead")
+    if newdata is None:
+        frame = data.rows.drop(columns=[data.spec.outcome], errors="ignore")
+    else:
+        if not isinstance(newdata, pd.DataFrame) or newdata.empty:
+            raise ValueError("newdata is a pandas DataFrame with at least one row")
+        needed = [v for v in data.rows.columns if v != data.spec.outcome]
+        missing = [v for v in needed if v not in newdata.columns]
+        if missing:
+            raise ValueError(f"newdata lacks the model's variable(s) {', '.join(missing)}")
+        frame = newdata[needed]
+        if frame.isna().any().any():
+            raise ValueError("newdata has missing values in " + ", ".join(frame.columns[frame.isna().any()]))
+    frame = frame.reset_index(drop=True).copy()
+    for name in frame.columns:
+        dtype = data.rows[name].dtype
+        if isinstance(dtype, pd.CategoricalDtype):
+            frame[name] = pd.Categorical(frame[name], categories=dtype.categories, ordered=dtype.ordered)
+    frame[ROW] = np.arange(len(frame))
+    frame.attrs["grid"] = [] if average else [ROW]
+    frame.attrs["average"] = average
+    return frame
+
+
+def _averaged(draws: xr.DataArray, frame: pd.DataFrame) -> xr.DataArray:
+    """The draws averaged over the frame's rows where it asks for that (average=True), keeping the attrs."""
+    if not frame.attrs.get("average"):
+        return draws
+    result = draws.mean("point")
+    result.attrs = {**draws.attrs, "average": f"over {len(frame):,} rows"}
+    return result
+
+
 def _as_at(at) -> dict:
     """`at` / `by` as {name: values}: a name or list of names means each over its range."""
     if at is None:
@@ -373,19 +419,23 @@ def _draw_array(post: PosteriorDraws, data: ModelData, frame: pd.DataFrame, kind
 
 def prediction_draws(tree: xr.DataTree | PosteriorDraws, data: ModelData,
                      at: dict | Sequence[str] | str | None = None, kinds: Sequence[str] = KINDS, every: int = 1,
-                     points: int = PREDICTION_POINTS, scale: str = "response") -> xr.DataArray:
-    """Draws of the predicted quantities (on `scale`) on the grid of `at` (see the module docstring): dims (kind,
-    quantity, sample, point)."""
+                     points: int = PREDICTION_POINTS, scale: str = "response", newdata: pd.DataFrame | None = None,
+                     average: bool = False) -> xr.DataArray:
+    """Draws of the predicted quantities (on `scale`) on the grid of `at`, at the rows of `newdata`, or averaged over
+    the rows (`average`; evaluation_frame): dims (kind, quantity, sample, point)."""
     post = PosteriorDraws.of(tree, data, every)
-    return _draw_array(post, data, grid_frame(data, at, points), _kinds(kinds, post), scale=scale)
+    frame = evaluation_frame(data, at, points, newdata, average)
+    return _averaged(_draw_array(post, data, frame, _kinds(kinds, post), scale=scale), frame)
 
 
 def predictions(tree: xr.DataTree | PosteriorDraws, data: ModelData, at: dict | Sequence[str] | str | None = None,
                 kinds: Sequence[str] = KINDS, prob: float = PROB, every: int = 1, points: int = PREDICTION_POINTS,
-                draws: bool = False, scale: str = "response") -> pd.DataFrame | xr.DataArray:
-    """Predicted quantities at typical values with the `at` variables varied: one row per grid point, kind and
-    quantity with the posterior mean and HDI (or, with `draws`, the draws as from `prediction_draws`)."""
-    values = prediction_draws(tree, data, at, kinds, every, points, scale)
+                draws: bool = False, scale: str = "response", newdata: pd.DataFrame | None = None,
+                average: bool = False) -> pd.DataFrame | xr.DataArray:
+    """Predicted quantities at typical values with the `at` variables varied (or at the rows of `newdata`, or
+    averaged over the sample's rows with `average`): one row per point, kind and quantity with the posterior mean
+    and HDI (or, with `draws`, the draws as from `prediction_draws`)."""
+    values = prediction_draws(tree, data, at, kinds, every, points, scale, newdata, average)
     return values if draws else summarise_draws(values, prob)
 
 
@@ -411,15 +461,16 @@ def _contrast_pairs(data: ModelData, variable: str, values) -> list[tuple]:
 
 
 def _setting(tree: xr.DataTree | PosteriorDraws, data: ModelData, variable: str, by, kinds: Sequence[str],
-             every: int, points: int):
+             every: int, points: int, newdata: pd.DataFrame | None = None, average: bool = False):
     """What a comparison or slope of `variable` across `by` works on: the kinds, the grid variables, the draws and
-    the grid at typical values."""
+    the frame it is evaluated on (the grid at typical values, newdata's rows or the sample's)."""
     _check_variable(data, variable)
     by = _as_at(by)
     if variable in by:
         raise ValueError(f"{variable} cannot be both the effect's variable and in by")
     post = PosteriorDraws.of(tree, data, every)
-    return _kinds(kinds, post), by, post, grid_frame(data, by, points)
+    frame = evaluation_frame(data, by, points, newdata, average)
+    return _kinds(kinds, post), list(frame.attrs["grid"]), post, frame
 
 
 def _contrasts(post: PosteriorDraws, data: ModelData, frame: pd.DataFrame, variable: str, values,
@@ -439,23 +490,28 @@ def _along_contrast(arrays: list[xr.DataArray], labels: list[str], attrs: dict) 
 
 def comparison_draws(tree: xr.DataTree | PosteriorDraws, data: ModelData, variable: str, values=None,
                      by: dict | Sequence[str] | str | None = None, kinds: Sequence[str] = KINDS, every: int = 1,
-                     points: int = EFFECT_POINTS, scale: str = "response") -> xr.DataArray:
-    """Draws of prediction(variable = high) - prediction(variable = low) (on `scale`) on the grid of `by`: dims
-    (contrast, kind, quantity, sample, point), each contrast labelled "high - low"."""
-    kinds, by, post, frame = _setting(tree, data, variable, by, kinds, every, points)
+                     points: int = EFFECT_POINTS, scale: str = "response", newdata: pd.DataFrame | None = None,
+                     average: bool = False) -> xr.DataArray:
+    """Draws of prediction(variable = high) - prediction(variable = low) (on `scale`) on the grid of `by`, at the
+    rows of `newdata` or averaged over the rows (`average`): dims (contrast, kind, quantity, sample, point), each
+    contrast labelled "high - low"."""
+    kinds, grid, post, frame = _setting(tree, data, variable, by, kinds, every, points, newdata, average)
     found = _contrasts(post, data, frame, variable, values, kinds, scale)
-    return _along_contrast([d for _, d in found], [f"{format_value(hi)} - {format_value(lo)}" for (lo, hi), _ in found],
-                           {"model": post.model, "grid": list(by), "variable": variable, "effect": "comparison"})
+    return _averaged(_along_contrast(
+        [d for _, d in found], [f"{format_value(hi)} - {format_value(lo)}" for (lo, hi), _ in found],
+        {"model": post.model, "grid": grid, "variable": variable, "effect": "comparison"}), frame)
 
 
 def comparisons(tree: xr.DataTree | PosteriorDraws, data: ModelData, variable: str, values=None,
                 by: dict | Sequence[str] | str | None = None, kinds: Sequence[str] = KINDS, prob: float = PROB,
                 every: int = 1, points: int = EFFECT_POINTS, draws: bool = False,
-                scale: str = "response") -> pd.DataFrame | xr.DataArray:
+                scale: str = "response", newdata: pd.DataFrame | None = None,
+                average: bool = False) -> pd.DataFrame | xr.DataArray:
     """Differences in predictions between two values of `variable` (default: 0 and 1 for a 0/1 variable, each
     level against the first for categories, its mean and mean + 1 sd otherwise), other variables at typical values,
-    across the grid of `by`; `values` is a pair (low, high) or a list of pairs."""
-    result = comparison_draws(tree, data, variable, values, by, kinds, every, points, scale)
+    across the grid of `by` (or at the rows of `newdata`, or averaged over the sample's rows with `average`:
+    marginaleffects' avg_comparisons); `values` is a pair (low, high) or a list of pairs."""
+    result = comparison_draws(tree, data, variable, values, by, kinds, every, points, scale, newdata, average)
     return result if draws else summarise_draws(result, prob)
 
 
@@ -467,12 +523,12 @@ def odds_ratio_draws(tree: xr.DataTree | PosteriorDraws, data: ModelData, variab
     predictors, the same for a typical group and on average (group and year effects cancel). For the cumulative
     family it is the proportional odds ratio of a higher category (the same at every cut point). Dims (contrast,
     sample, point)."""
-    kinds, by, post, frame = _setting(tree, data, variable, by, ("conditional",), every, points)
+    kinds, grid, post, frame = _setting(tree, data, variable, by, ("conditional",), every, points)
     main = link_quantity(data.spec.family_info.main)
     found = _contrasts(post, data, frame, variable, values, kinds, "link")
     return _along_contrast([np.exp(d.sel(kind="conditional", quantity=main, drop=True)) for _, d in found],
                            [f"{format_value(hi)} vs {format_value(lo)}" for (lo, hi), _ in found],
-                           {"model": post.model, "grid": list(by), "variable": variable, "effect": "odds ratio"})
+                           {"model": post.model, "grid": grid, "variable": variable, "effect": "odds ratio"})
 
 
 def odds_ratios(tree: xr.DataTree | PosteriorDraws, data: ModelData, variable: str, values=None,
@@ -492,12 +548,14 @@ def odds_ratios(tree: xr.DataTree | PosteriorDraws, data: ModelData, variable: s
 def slope_draws(tree: xr.DataTree | PosteriorDraws, data: ModelData, variable: str,
                 by: dict | Sequence[str] | str | None = None, kinds: Sequence[str] = KINDS, every: int = 1,
                 points: int = EFFECT_POINTS, step: float = STEP, cross_partial: bool = False,
-                scale: str = "response") -> xr.DataArray:
+                scale: str = "response", newdata: pd.DataFrame | None = None, average: bool = False
+                ) -> xr.DataArray:
     """Draws of d prediction / d variable (on `scale`; central difference through the design, step `step` x sd)
     on the grid of `by`: dims (kind, quantity, sample, point). With `cross_partial`, quantities "cross-partial: <q>"
     add d^2 q / (d variable d by) in the first `by` variable (Ai & Norton 2003), by the four-point mixed
-    difference."""
-    kinds, by, post, frame = _setting(tree, data, variable, by, kinds, every, points)
+    difference. With `newdata` or `average` (evaluation_frame) at those rows, or averaged over them."""
+    by = _as_at(by)
+    kinds, grid, post, frame = _setting(tree, data, variable, by, kinds, every, points, newdata, average)
     h = finite_difference_step(data, variable, step)
 
     def at(dx: float, moderator: str | None = None, dz: float = 0.0) -> xr.DataArray:
@@ -516,18 +574,21 @@ def slope_draws(tree: xr.DataTree | PosteriorDraws, data: ModelData, variable: s
             / (4 * h * k)
         cross = cross.assign_coords(quantity=[f"cross-partial: {q}" for q in cross["quantity"].values])
         result = xr.concat([result, cross], "quantity")
-    result.attrs = {"model": post.model, "grid": list(by), "variable": variable, "effect": "slope"}
-    return result
+    result.attrs = {"model": post.model, "grid": grid, "variable": variable, "effect": "slope"}
+    return _averaged(result, frame)
 
 
 def slopes(tree: xr.DataTree | PosteriorDraws, data: ModelData, variable: str,
            by: dict | Sequence[str] | str | None = None, kinds: Sequence[str] = KINDS, prob: float = PROB,
            every: int = 1, points: int = EFFECT_POINTS, step: float = STEP, cross_partial: bool = False,
-           draws: bool = False, scale: str = "response") -> pd.DataFrame | xr.DataArray:
+           draws: bool = False, scale: str = "response", newdata: pd.DataFrame | None = None,
+           average: bool = False) -> pd.DataFrame | xr.DataArray:
     """The derivative of every quantity (on `scale`) in `variable` (other variables at typical values) across the
-    grid of `by` (default `EFFECT_POINTS` points over each `by` variable's range); `cross_partial` adds the
-    derivative of the slope in the first `by` variable, on the same scale."""
-    result = slope_draws(tree, data, variable, by, kinds, every, points, step, cross_partial, scale)
+    grid of `by` (default `EFFECT_POINTS` points over each `by` variable's range), at the rows of `newdata`, or
+    averaged over the sample's rows (`average`: marginaleffects' avg_slopes); `cross_partial` adds the derivative
+    of the slope in the first `by` variable, on the same scale."""
+    result = slope_draws(tree, data, variable, by, kinds, every, points, step, cross_partial, scale, newdata,
+                         average)
     return result if draws else summarise_draws(result, prob)
 
 

@@ -473,3 +473,27 @@ def test_the_frequentist_twin_recovers_a_random_intercept_logit():
     assert text.startswith("sim (logit: logit): 4,000 rows, 400 clusters") and "[[" not in text
     with pytest.raises(SpecError, match="model h: the marginal MLE is for a logit with one group intercept"):
         cp.Model("y ~ cb + (1 | dyad)", frame, name="h", family="hurdle_poisson").fit_mle()
+
+
+def test_effects_at_new_rows_and_averaged_over_the_sample(api_fit):
+    """newdata= evaluates at given rows (labelled `row`); average=True averages each draw over the sample's rows
+    (marginaleffects' avg_* default): the mean of the row-wise draws, not the effect at typical values."""
+    _, _, fitted, _ = api_fit
+    rows = fitted.model.data.rows
+    some = rows.iloc[[0, 5, 40]]
+    at_rows = fitted.predictions(newdata=some, kinds=("conditional",), every=4, draws=True)
+    assert at_rows.sizes["point"] == 3 and list(at_rows["row"].values) == [0, 1, 2]
+    every_row = fitted.predictions(newdata=rows, kinds=("conditional",), every=4, draws=True)
+    averaged = fitted.predictions(average=True, kinds=("conditional",), every=4, draws=True)
+    np.testing.assert_allclose(averaged.values, every_row.mean("point").values, rtol=1e-12)
+    typical = fitted.predictions(kinds=("conditional",), every=4, draws=True)
+    assert not np.allclose(averaged.values, typical.isel(point=0).values)  # Jensen: not the typical row's
+    slope = fitted.slopes("counterbalancing_a", average=True, kinds=("conditional",), every=4)
+    rowwise = fitted.slopes("counterbalancing_a", newdata=rows, kinds=("conditional",), every=4, draws=True)
+    assert slope["estimate"].iloc[0] == pytest.approx(float(rowwise.mean(("point", "sample")).values[0, 0]))
+    contrast = fitted.comparisons("counterbalancing_a", values=(0.5, 1.5), average=True, every=4)
+    assert set(contrast["kind"]) == {"conditional", "population"} and len(contrast) == 2
+    with pytest.raises(ValueError, match="with newdata or average=True the rows themselves are the points"):
+        fitted.slopes("counterbalancing_a", by="threat_a", average=True)
+    with pytest.raises(ValueError, match="newdata lacks the model's variable"):
+        fitted.predictions(newdata=some.drop(columns="threat_a"))

@@ -225,6 +225,7 @@ class Model:
 
         check_method(self.spec, self.method)
         self.data: ModelData = model_data(panel_frame(panel, checksum), self.spec)
+        self.spec = self.data.spec  # with the grouping the kernel integrates out named, where there are several
 
     @classmethod
     def from_fit(cls, tree: xr.DataTree, panel: xr.Dataset | str | os.PathLike | None = None) -> "Model":

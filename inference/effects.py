@@ -87,7 +87,8 @@ class PosteriorDraws:
 
     @classmethod
     def from_tree(cls, tree: xr.DataTree, data: ModelData, every: int = 1) -> "PosteriorDraws":
-        """Every `every`-th draw of each chain of the fit's posterior; the group sd is `data.spec.group_sd`."""
+        """Every `every`-th draw of each chain of the fit's posterior; the group sd is `data.spec.group_sd` (with
+        sampled groupings, the sd of all groupings' intercepts together)."""
         if isinstance(every, bool) or not isinstance(every, (int, np.integer)) or every < 1:
             raise ValueError(f"every must be a whole number >= 1, got {every!r}")
         post = tree["posterior"]
@@ -106,6 +107,8 @@ class PosteriorDraws:
                 raise ValueError(f"model {spec.name}: the posterior has no {spec.group_sd} (the formula has "
                                  f"(1 | {spec.group}))")
             group_sd = flat(spec.group_sd)
+            for grouping in spec.parsed.sampled:  # every grouping's intercepts: independent normals, sds combined
+                group_sd = np.sqrt(group_sd**2 + flat(f"{grouping.name}_sd") ** 2)
         family = spec.family_info
         return cls(model=spec.name, coef=table("coef", "coef_term"), group_sd=group_sd,
                    count_coef=table("count_coef", "count_coef_term") if family.is_hurdle else None,

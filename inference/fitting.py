@@ -31,13 +31,14 @@ from .record import FitRecord, PanelRef, fit_record, with_record
 def population_names(spec: ModelSpec) -> list[str]:
     """The population parameters a model of `spec` may have: original-scale coefficients, the group and year sds,
     the count part's coefficients and dispersion, the ordinal cut points."""
-    group_sd = [spec.group_sd] if spec.group else []
+    group_sd = ([spec.group_sd] if spec.group else []) + [f"{g.name}_sd" for g in spec.parsed.sampled]
     return ["coef", *group_sd, "year_sd", "count_coef", "count_alpha", "cutpoints"]
 
 
 def prior_names(spec: ModelSpec) -> list[str]:
     """Parameters whose priors come from the prior file (power-scaling scales these)."""
     group_sd = [f"{spec.group_sd}_signed", spec.group_sd] if spec.group else []
+    group_sd += [f"{g.name}_sd{suffix}" for g in spec.parsed.sampled for suffix in ("_signed", "")]
     return [CENTRED_INTERCEPT, "intercept", "beta", f"beta{RESCALED}", *group_sd, "year_sd_signed", "year_sd",
             f"count_{CENTRED_INTERCEPT}", "count_intercept", "count_beta", f"count_beta{RESCALED}", "count_alpha",
             "cutpoints_std"]
@@ -96,25 +97,44 @@ class FitKernel:
     coef: np.ndarray
     sigma: np.ndarray
     years: np.ndarray | None
+    sampled: tuple = ()  # (row codes, effects (draws x groups)) of each sampled grouping
+    row_years: np.ndarray | None = None  # each row's year code, where sampled groupings make offsets per row
 
     @property
     def n_draws(self) -> int:
         return len(self.sigma)
 
+    def level_effect(self, draw: int) -> np.ndarray | None:
+        """What the kernel adds to each row's linear predictor at draw `draw`: the year effects by year, or, with
+        sampled groupings, one offset per row (their intercepts and the row's year effect)."""
+        if not self.sampled:
+            return None if self.years is None else self.years[draw]
+        offset = sum(effects[draw][codes] for codes, effects in self.sampled)
+        return offset if self.years is None else offset + self.years[draw][self.row_years]
+
     def evaluate(self, draw: int, want_grad: bool = False, row_prob: bool = False):
         """The kernel at draw `draw` (KernelResult: per-group log-likelihoods, E[b], row probabilities, ...)."""
-        years = None if self.years is None else self.years[draw]
-        return self.rows.evaluate(self.X, self.coef[draw], self.sigma[draw], years, want_grad=want_grad,
-                                  row_prob=row_prob)
+        return self.rows.evaluate(self.X, self.coef[draw], self.sigma[draw], self.level_effect(draw),
+                                  want_grad=want_grad, row_prob=row_prob)
 
 
-def _kernel_draws(post, spec: ModelSpec) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+def kernel_levels(data: ModelData) -> np.ndarray | None:
+    """The level code of each row the kernel takes: its year, or, with sampled groupings, the row itself (one offset
+    per row)."""
+    return np.arange(len(data.y)) if data.sampled else data.years
+
+
+def _kernel_draws(post, data: ModelData) -> tuple:
     """The draws as the kernel takes them (chains stacked): coefficients with the intercept first, the group sd,
-    the year effects (None without them)."""
+    the year effects (None without them), each sampled grouping's (row codes, effects) and the rows' years."""
+    spec = data.spec
     chains, draws = post.sizes["chain"], post.sizes["draw"]
     coef = np.concatenate([np.asarray(post["intercept"])[..., None], np.asarray(post["beta"])], axis=-1)
     years = np.asarray(post["year_effect"]).reshape(chains * draws, -1) if "year_effect" in post else None
-    return coef.reshape(chains * draws, -1), np.asarray(post[spec.group_sd]).reshape(-1), years
+    sampled = tuple((codes, (np.asarray(post[f"{name}_sd"])[..., None] * np.asarray(post[f"{name}_z"]))
+                     .reshape(chains * draws, -1)) for name, (codes, _labels) in data.sampled.items())
+    return (coef.reshape(chains * draws, -1), np.asarray(post[spec.group_sd]).reshape(-1), years, sampled,
+            data.years if sampled else None)
 
 
 def fit_kernel(tree, data: ModelData) -> FitKernel:
@@ -124,9 +144,9 @@ def fit_kernel(tree, data: ModelData) -> FitKernel:
     if record.method != "marginal":
         raise ValueError(f"model {spec.name}: the fit used method {record.method}; only a marginal fit has a kernel")
     y = (data.y.to_numpy() > 0).astype(float)
-    rows = DyadRows.from_groups(data.groups, y, record.quadrature, level=data.years)
+    rows = DyadRows.from_groups(data.groups, y, record.quadrature, level=kernel_levels(data))
     X = rows.sort(with_intercept(record.standardiser.transform(data.X)))
-    return FitKernel(rows, X, *_kernel_draws(tree["posterior"], spec))
+    return FitKernel(rows, X, *_kernel_draws(tree["posterior"], data))
 
 
 def group_coords(data: ModelData) -> dict:
@@ -153,7 +173,7 @@ def group_quantities(built: BuiltModel, data: ModelData, idata, every: int = 1, 
     chains, draws = post.sizes["chain"], post.sizes["draw"]
     rows = built.rows
     kernel = FitKernel(rows, rows.sort(with_intercept(built.standardiser.transform(data.X))),
-                       *_kernel_draws(post, spec))
+                       *_kernel_draws(post, data))
     kept = np.arange(0, draws, every)
     keep_draw = np.zeros(draws, bool)
     keep_draw[kept] = True

@@ -109,6 +109,25 @@ def _group_sd(data: ModelData, priors: dict[str, Prior]):
     return None if data.spec.group is None else priors["group_sd"].create_scale(data.spec.group_sd)
 
 
+def _sampled_groupings(data: ModelData, priors: dict[str, Prior]):
+    """The intercepts of the groupings the kernel does not integrate out (e.g. sender and receiver states beside the
+    dyad), sd_g z_g sampled non-centred: their sum on every row (or 0) and their sds."""
+    offset, sds = 0.0, []
+    for name, (codes, _labels) in data.sampled.items():
+        sd = priors["group_sd"].create_scale(f"{name}_sd")
+        z = pm.Normal(f"{name}_z", 0.0, 1.0, dims=name)
+        offset = offset + sd * z[codes]
+        sds.append(sd)
+    return offset, sds
+
+
+def _spread_sd(sd, sampled_sds: list):
+    """The sd of the sum of every grouping's intercepts (independent normals): the group spread the average row
+    takes (None without any)."""
+    parts = ([] if sd is None else [sd]) + list(sampled_sds)
+    return None if not parts else pt.sqrt(sum(p**2 for p in parts))
+
+
 def _plain_offsets(data: ModelData, sd, year_effect):
     """The sampled group intercepts sd * z_g (non-centred) and year intercepts of every row, or 0."""
     offset = 0.0
@@ -169,11 +188,18 @@ def _logit_part(data: ModelData, y: np.ndarray, priors: dict[str, Prior], method
     sd = _group_sd(data, priors)
     beta = _slopes(priors["slopes"], data.design, standardiser, "beta", "term")
     year_effect = _year_effects(data, priors)
-    spread = row_predictors(Z, beta, data.years, year_effect), sd
+    sampled, sampled_sds = _sampled_groupings(data, priors)
+    spread = row_predictors(Z, beta, data.years, year_effect), _spread_sd(sd, sampled_sds)
     intercept = _intercept(priors["intercept"], sd, method, observed_log_odds(y), spread)
     if method == "plain":
-        eta = intercept + pt.dot(pt.as_tensor(Z), beta) + _plain_offsets(data, sd, year_effect)
+        eta = intercept + pt.dot(pt.as_tensor(Z), beta) + _plain_offsets(data, sd, year_effect) + sampled
         pm.Bernoulli("y", logit_p=eta, observed=y)
+    elif data.sampled:  # the sampled groupings' (and years') intercepts reach the kernel as one offset per row
+        offsets = sampled + (0.0 if year_effect is None else year_effect[data.years])
+        rows = DyadRows.from_groups(data.groups, y, quadrature, level=np.arange(len(y)))
+        coef = pt.concatenate([intercept[None], beta])
+        loglik = marginal_dyad_loglik(coef, sd, rows.sort(with_intercept(Z)), rows, offsets)
+        pm.Potential("marginal_loglik", loglik)
     else:
         levels = data.categorical_levels() if year_effect is None else None
         if levels is None:
@@ -235,8 +261,10 @@ def _ordinal_part(data: ModelData, y: np.ndarray, priors: dict[str, Prior], stan
     Z = standardiser.transform(data.X)
     beta = _slopes(priors["slopes"], data.design, standardiser, "beta", "term")
     sd, year_effect = _group_sd(data, priors), _year_effects(data, priors)
-    eta = pt.dot(pt.as_tensor(Z), beta) + _plain_offsets(data, sd, year_effect)
-    cut = _cutpoints(priors["cutpoints"], len(data.categories), row_predictors(Z, beta, data.years, year_effect), sd)
+    sampled, sampled_sds = _sampled_groupings(data, priors)
+    eta = pt.dot(pt.as_tensor(Z), beta) + _plain_offsets(data, sd, year_effect) + sampled
+    cut = _cutpoints(priors["cutpoints"], len(data.categories), row_predictors(Z, beta, data.years, year_effect),
+                     _spread_sd(sd, sampled_sds))
     pm.OrderedLogistic("y", eta=eta, cutpoints=cut, observed=y.astype(np.int64))
     shift = pt.sum(beta * standardiser.mean / standardiser.sd)
     pm.Deterministic("cutpoints", cut + shift, dims="cut")
@@ -280,6 +308,8 @@ def build_model(data: ModelData, priors: dict[str, Prior], method: str | None = 
     coords = {"term": list(standardiser.terms), "coef_term": [*intercept, *standardiser.terms]}
     if spec.group is not None:
         coords[spec.group] = np.arange(data.n_groups)
+    for name, (_codes, labels) in data.sampled.items():
+        coords[name] = np.arange(len(labels))
     if data.year_labels is not None:
         coords["year"] = data.year_labels
     count_standardiser = None

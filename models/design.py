@@ -3,12 +3,12 @@ from the spec's formulas, the group codes with their labels, and the year codes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 
-from .formula import Formula, FormulaError, design_frame, design_matrix
+from .formula import Formula, FormulaError, Grouping, design_frame, design_matrix
 from .specs import ModelSpec, SpecError
 
 __all__ = ["ModelData", "SpecError", "group_codes", "model_data", "typical_values"]
@@ -41,6 +41,7 @@ class ModelData:
     years: np.ndarray | None = None
     year_labels: np.ndarray | None = None
     categories: np.ndarray | None = None
+    sampled: dict = field(default_factory=dict)  # grouping name -> (codes, labels) of the sampled groupings
 
     @property
     def n_groups(self) -> int:
@@ -82,32 +83,40 @@ class ModelData:
         return X.drop(columns="Intercept") if "Intercept" not in self.X.columns and part != "count" else X
 
 
-def grouping_columns(frame: pd.DataFrame, formula: Formula) -> tuple[str, ...]:
-    """The frame's columns a formula's grouping reads: those named in it (`a:b`, `pair(a, b)`), a column of its
-    name, else the state codes a panel grouping is made of (dyad, state_a, ...)."""
-    group = formula.group
-    if formula.group_columns and formula.group_columns != (group,):
-        return formula.group_columns
+def _integrated(formula: Formula) -> Grouping:
+    return Grouping(formula.group, formula.group_columns or (formula.group,), formula.undirected)
+
+
+def grouping_columns(frame: pd.DataFrame, formula: Formula | Grouping) -> tuple[str, ...]:
+    """The frame's columns a grouping reads (a formula's: the integrated one): those named in it (`a:b`,
+    `pair(a, b)`), a column of its name, else the state codes a panel grouping is made of (dyad, state_a, ...)."""
+    grouping = _integrated(formula) if isinstance(formula, Formula) else formula
+    group = grouping.name
+    if grouping.columns and grouping.columns != (group,):
+        return grouping.columns
     return DERIVED_GROUPINGS[group] if group not in frame.columns and group in DERIVED_GROUPINGS else (group,)
 
 
 def check_panel_has(frame: pd.DataFrame, spec: ModelSpec) -> None:
-    """Raise SpecError naming every variable (and the sample mask and grouping) the spec needs but the panel lacks."""
+    """Raise SpecError naming every variable (and the sample mask and groupings) the spec needs but the panel lacks."""
     needed = list(spec.variables) + ([spec.sample] if spec.sample else []) + (["year"] if spec.year_effects else [])
-    needed += list(grouping_columns(frame, spec.parsed)) if spec.group else []
+    needed += [c for g in spec.parsed.groupings for c in grouping_columns(frame, g)]
     missing = [v for v in dict.fromkeys(needed) if v not in frame.columns]
     if missing:
         raise SpecError(f"model {spec.name}: the panel has no variable(s) {', '.join(missing)}")
 
 
-def group_codes(frame: pd.DataFrame, formula: Formula) -> tuple[np.ndarray, pd.DataFrame]:
+def group_codes(frame: pd.DataFrame, formula: Formula | Grouping) -> tuple[np.ndarray, pd.DataFrame]:
     """Integer group codes (0..G-1, sorted by key) of each row and one row of labels per group, the grouping
-    columns' values: for a panel's dyads the two state codes and abbreviations, for State A (or B) or the country
-    its code and abbreviation; an undirected pair (pair(a, b), undirected_dyad) labelled by its lower value first."""
-    group = formula.group
-    columns = list(grouping_columns(frame, formula))
+    columns' values (a formula's: its integrated grouping): for a panel's dyads the two state codes and
+    abbreviations, for State A (or B) or the country its code and abbreviation; an undirected pair (pair(a, b),
+    undirected_dyad) labelled by its lower value first."""
+    grouping = _integrated(formula) if isinstance(formula, Formula) else formula
+    group = grouping.name
+    undirected = grouping.undirected or group == "undirected_dyad"
+    columns = list(grouping_columns(frame, grouping))
     keys = frame[columns]
-    if formula.undirected or group == "undirected_dyad":
+    if undirected:
         first_value, second_value = keys.iloc[:, 0], keys.iloc[:, 1]
         swap = (second_value < first_value).to_numpy()
         keys = pd.DataFrame({columns[0]: first_value.where(~swap, second_value),
@@ -119,10 +128,20 @@ def group_codes(frame: pd.DataFrame, formula: Formula) -> tuple[np.ndarray, pd.D
     first = pd.Series(np.arange(len(codes))).groupby(codes).first().to_numpy()
     labels = keys.iloc[first].reset_index(drop=True)
     for code, abbreviation in LABELS.items():
-        if code in labels and abbreviation in frame and group != "undirected_dyad" and not formula.undirected:
+        if code in labels and abbreviation in frame and not undirected:
             labels[abbreviation] = frame[abbreviation].iloc[first].to_numpy()
     labels.index.name = group
     return codes.astype(np.int64), labels
+
+
+def with_integrated_grouping(rows: pd.DataFrame, spec: ModelSpec) -> ModelSpec:
+    """The spec with its integrated grouping named: the one given, else the grouping with the most groups in the
+    estimation rows (the kernel integrates the largest out; the others are sampled)."""
+    groupings = spec.parsed.groupings
+    if spec.integrate or len(groupings) < 2:
+        return spec
+    counts = {g.name: len(group_codes(rows, g)[1]) for g in groupings}
+    return replace(spec, integrate=max(groupings, key=lambda g: counts[g.name]).name)
 
 
 def _outcome(rows: pd.DataFrame, spec: ModelSpec) -> tuple[pd.Series, np.ndarray | None]:
@@ -172,7 +191,7 @@ def _design(formula: Formula, rows: pd.DataFrame, spec: ModelSpec, where: str) -
 def _check_inputs(rows: pd.DataFrame, spec: ModelSpec) -> None:
     """Refuse, naming the column, a grouping column with missing values (which group would the row be in?) and a
     text column used as a number (formulae would make it a category silently: say so with C())."""
-    for column in (grouping_columns(rows, spec.parsed) if spec.group else ()):
+    for column in dict.fromkeys(c for g in spec.parsed.groupings for c in grouping_columns(rows, g)):
         missing = int(rows[column].isna().sum())
         if missing:
             raise SpecError(f"model {spec.name}: the grouping column {column} has {missing:,} missing value(s); "
@@ -214,15 +233,17 @@ def model_data(frame: pd.DataFrame, spec: ModelSpec) -> ModelData:
     if spec.count_parsed is not None:
         count_X, count_design = _design(spec.count_parsed, model_rows, spec, "count_formula")
     groups = group_labels = None
+    spec = with_integrated_grouping(rows, spec)
     if spec.group:
         groups, group_labels = group_codes(rows, spec.parsed)
+    sampled = {g.name: group_codes(rows, g) for g in spec.parsed.sampled}
     years = year_labels = None
     if spec.year_effects:
         years, year_labels = pd.factorize(rows["year"].astype(np.int64), sort=True)
         years, year_labels = years.astype(np.int64), np.asarray(year_labels)
     return ModelData(spec, y, X.set_axis(rows.index), groups, group_labels, model_rows, design,
                      None if count_X is None else count_X.set_axis(rows.index), count_design, years, year_labels,
-                     categories)
+                     categories, sampled)
 
 
 def typical_values(data: ModelData) -> pd.Series:

@@ -3,14 +3,16 @@
 `new_defense_pact ~ counterbalancing_a * threat_b + threat_a + (1 | dyad) + (1 | year)` reads as: a response, common
 terms (any interactions, `C(var)` dummies, transforms such as `np.log1p(x)` or `I(x**2)`), one group intercept that
 the kernel integrates out (`(1 | dyad)`, `(1 | state_a)`, any column, lme4's compound `(1 | ccode1:ccode2)` or the
-undirected `(1 | pair(ccode1, ccode2))`) and, optionally, partially pooled year intercepts `(1 | year)`. What the kernel cannot take yet (random slopes, a second grouping) is refused here, naming
+undirected `(1 | pair(ccode1, ccode2))`), further groupings whose intercepts are sampled and enter the kernel as
+offsets (`(1 | dyad) + (1 | state_a) + (1 | state_b)`: sender and receiver effects) and, optionally, partially
+pooled year intercepts `(1 | year)`. What the model layer cannot take yet (random slopes) is refused here, naming
 the term, before any data are read.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 import numpy as np
@@ -62,9 +64,19 @@ def _grouping(factor, where: str, label: str) -> tuple[str, tuple[str, ...], boo
 
 
 @dataclass(frozen=True)
+class Grouping:
+    """One group intercept's grouping: its name, the columns it is made of, whether their order is ignored."""
+
+    name: str
+    columns: tuple[str, ...]
+    undirected: bool = False
+
+
+@dataclass(frozen=True)
 class Formula:
-    """A parsed formula: response, common terms, the integrated-out grouping (or None) and whether years are
-    pooled. `text` is what the user wrote."""
+    """A parsed formula: response, common terms, the integrated-out grouping (or None; the first listed unless
+    `integrating` names another), the groupings whose intercepts are sampled, and whether years are pooled. `text`
+    is what the user wrote."""
 
     text: str
     response: str
@@ -76,6 +88,21 @@ class Formula:
     categorical: tuple[str, ...] = ()  # variables read as categories, C(var)
     group_columns: tuple[str, ...] = ()  # the columns the grouping is made of: (x,), (a, b) for a:b or pair(a, b)
     undirected: bool = False  # pair(a, b): the pair of values in either order is one group
+    groupings: tuple[Grouping, ...] = ()  # every group intercept's grouping but the year's, as written
+
+    @property
+    def sampled(self) -> tuple[Grouping, ...]:
+        """The groupings other than the integrated one: their intercepts are sampled (non-centred) and enter the
+        kernel as offsets."""
+        return tuple(g for g in self.groupings if g.name != self.group)
+
+    def integrating(self, name: str) -> "Formula":
+        """The formula with `name` as the grouping the kernel integrates out; FormulaError if it has none so named."""
+        found = [g for g in self.groupings if g.name == name]
+        if not found:
+            raise FormulaError(f"integrate: the formula has no grouping {name!r} (its groupings: "
+                               f"{', '.join(g.name for g in self.groupings) or 'none'})")
+        return replace(self, group=name, group_columns=found[0].columns, undirected=found[0].undirected)
 
     @classmethod
     def parse(cls, text: str, where: str = "formula") -> "Formula":
@@ -100,23 +127,23 @@ class Formula:
             variables += sorted(v for v in term.var_names if v)
             categorical += [v for c in term.components if type(c).__name__ == "Call" and c.name.startswith("C(")
                             for v in sorted(c.var_names) if v]
-        group, group_columns, undirected, year_effects = None, (), False, False
+        groupings, year_effects = [], False
         for term in description.group_terms:
             slope = type(term.expr).__name__ != "Intercept"
             label = f"({term.expr.name if slope else 1} | {term.factor.name})"
             if slope:
-                raise FormulaError(f"{where}: {label}: group-specific slopes are not supported yet (the kernel "
-                                   "integrates out one group intercept); use (1 | group)")
+                raise FormulaError(f"{where}: {label}: group-specific slopes are not supported yet; use (1 | group)")
             factor, columns, pair = _grouping(term.factor, where, label)
             if factor == YEAR:
                 year_effects = True
-            elif group is None:
-                group, group_columns, undirected = factor, columns, pair
+            elif any(g.name == factor for g in groupings):
+                raise FormulaError(f"{where}: {label}: the grouping {factor} is listed twice")
             else:
-                raise FormulaError(f"{where}: {label}: a second grouping besides (1 | {group}) is not supported yet "
-                                   "(the kernel integrates out one grouping; years may be added as (1 | year))")
-        return cls(text, response, tuple(terms), intercept, group, year_effects, tuple(dict.fromkeys(variables)),
-                   tuple(dict.fromkeys(categorical)), group_columns, undirected)
+                groupings.append(Grouping(factor, columns, pair))
+        first = groupings[0] if groupings else Grouping("", ())
+        return cls(text, response, tuple(terms), intercept, first.name or None, year_effects,
+                   tuple(dict.fromkeys(variables)), tuple(dict.fromkeys(categorical)), first.columns,
+                   first.undirected, tuple(groupings))
 
     @property
     def common(self) -> str:

@@ -39,7 +39,9 @@ class ModelSpec:
     intercept out (marginal, the default for bernoulli and hurdle families) or samples it (plain, non-centred: the
     default for cumulative). `focus` names the interaction the reports centre on (default: the first two-way
     interaction of the formula). `effect` names a variable whose own effect the reports also centre on (its odds
-    ratio, the probability that it lowers the outcome, predictions with it at 0 and 1), e.g. a treatment."""
+    ratio, the probability that it lowers the outcome, predictions with it at 0 and 1), e.g. a treatment.
+    `integrate` names the grouping the kernel integrates out where the formula has several (the others' intercepts
+    are sampled); default: the one with the most groups in the data (models.design.model_data)."""
 
     name: str
     formula: str
@@ -53,11 +55,12 @@ class ModelSpec:
     description: str = ""
     paper_table: str = ""
     figures: tuple[str, ...] = ()
+    integrate: str = ""
 
     def __post_init__(self) -> None:
         check_safe_name(self.name, "model name", SpecError)  # the name becomes part of output file names
         for key in ("formula", "family", "sample", "label", "count_formula", "method", "effect", "description",
-                    "paper_table"):
+                    "paper_table", "integrate"):
             if not isinstance(getattr(self, key), str):
                 raise SpecError(f"model {self.name}: {key} must be a string, got {getattr(self, key)!r}")
         if not isinstance(self.focus, tuple) or not all(isinstance(v, str) for v in self.focus):
@@ -108,7 +111,8 @@ class ModelSpec:
 
     @cached_property
     def parsed(self) -> Formula:
-        return Formula.parse(self.formula, "formula")
+        parsed = Formula.parse(self.formula, "formula")
+        return parsed.integrating(self.integrate) if self.integrate else parsed
 
     @cached_property
     def count_parsed(self) -> Formula | None:
@@ -116,7 +120,7 @@ class ModelSpec:
         if not self.family_info.is_hurdle:
             return None
         if not self.count_formula:
-            return replace(self.parsed, group=None, year_effects=False)
+            return replace(self.parsed, group=None, year_effects=False, groupings=())
         text = self.count_formula if self.count_formula.split("~")[0].strip() else \
             f"{self.parsed.response} {self.count_formula.strip()}"
         return Formula.parse(text, "count_formula")

@@ -180,13 +180,11 @@ def test_no_intercept_and_fit_methods():
 
 
 @pytest.mark.parametrize("text, message", [
-    ("y ~ cb + (threat | dyad)", "formula: (threat | dyad): group-specific slopes are not supported yet (the kernel "
-                                 "integrates out one group intercept); use (1 | group)"),
-    ("y ~ cb + (1 + threat | dyad)", "formula: (threat | dyad): group-specific slopes are not supported yet (the "
-                                     "kernel integrates out one group intercept); use (1 | group)"),
-    ("y ~ cb + (1 | dyad) + (1 | state_a)", "formula: (1 | state_a): a second grouping besides (1 | dyad) is not "
-                                            "supported yet (the kernel integrates out one grouping; years may be "
-                                            "added as (1 | year))"),
+    ("y ~ cb + (threat | dyad)", "formula: (threat | dyad): group-specific slopes are not supported yet; use "
+                                 "(1 | group)"),
+    ("y ~ cb + (1 + threat | dyad)", "formula: (threat | dyad): group-specific slopes are not supported yet; use "
+                                     "(1 | group)"),
+    ("y ~ cb + (1 | dyad) + (1 | dyad)", "formula: (1 | dyad): the grouping dyad is listed twice"),
     ("y ~ cb + (1 | np.log(g))", "formula: (1 | np.log(g)): a grouping is a column, columns joined by ':'" + GROUPINGS),
     ("y ~ cb + (1 | pair(g, g))", "formula: (1 | pair(g, g)): a grouping is a column, columns joined by ':'" + GROUPINGS),
     ("y ~ cb +", "formula: cannot parse 'y ~ cb +' (ParseError: Don't know how to parse '')"),

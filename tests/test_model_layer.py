@@ -497,3 +497,55 @@ def test_effects_at_new_rows_and_averaged_over_the_sample(api_fit):
         fitted.slopes("counterbalancing_a", by="threat_a", average=True)
     with pytest.raises(ValueError, match="newdata lacks the model's variable"):
         fitted.predictions(newdata=some.drop(columns="threat_a"))
+
+
+@pytest.mark.parametrize("dyad_sd", [0.3, -2.3, 5.0])
+def test_sampled_groupings_enter_the_kernel_as_offsets(dyad_sd):
+    """Sender and receiver intercepts beside the dyad's: (1 | dyad) + (1 | state_a) + (1 | state_b). The kernel
+    integrates the grouping with the most groups (the dyad) out, the states' intercepts are sampled (non-centred)
+    and reach it as one offset per row; the log density is the dense integral over the dyad effect with those
+    offsets added, from a small to a far dyad sd."""
+    rng = np.random.default_rng(6)
+    pairs = [(a, b) for a in range(2, 10) for b in range(2, 10) if a != b]
+    frame = pd.DataFrame([(a, b, t) for a, b in pairs for t in range(3)], columns=["ccode_a", "ccode_b", "year"])
+    frame["cb"] = rng.normal(size=len(frame))
+    frame["y"] = rng.binomial(1, 0.3, len(frame)).astype(float)
+    data = model_data(frame, ModelSpec("t", "y ~ cb + (1 | dyad) + (1 | state_a) + (1 | state_b)"))
+    assert data.spec.integrate == "dyad" and list(data.sampled) == ["state_a", "state_b"]
+    built = build_model(data, PRIORS)
+    point = {"intercept": np.array(-0.8), "beta": np.array([0.4]), "dyad_sd_signed": np.array(dyad_sd),
+             "state_a_sd_signed": np.array(0.7), "state_a_z": rng.normal(size=8),
+             "state_b_sd_signed": np.array(-1.2), "state_b_z": rng.normal(size=8)}
+    offset = (0.7 * point["state_a_z"][data.sampled["state_a"][0]]
+              + 1.2 * point["state_b_z"][data.sampled["state_b"][0]])
+    Z = np.column_stack([with_intercept(built.standardiser.transform(data.X)), offset])
+    coef = np.concatenate([[point["intercept"]], point["beta"], [1.0]])
+    expected = (dense_dyad_loglik(data.groups, Z, coef, data.y.to_numpy(), abs(dyad_sd)).sum()
+                + normal_logpdf(point["intercept"], "intercept") + normal_logpdf(point["beta"], "slopes")
+                + normal_logpdf([dyad_sd, 0.7, -1.2], "group_sd")
+                + stats.norm.logpdf(np.concatenate([point["state_a_z"], point["state_b_z"]])).sum())
+    point = sampled_point(point)
+    assert set(point) == {v.name for v in built.model.value_vars}
+    assert built.model.compile_logp(jacobian=False)(point) == pytest.approx(expected, rel=1e-9, abs=1e-8)
+    named = model_data(frame, ModelSpec("t", "y ~ cb + (1 | dyad) + (1 | state_a)", integrate="state_a"))
+    assert named.spec.group == "state_a" and list(named.sampled) == ["dyad"]
+
+
+@pytest.mark.parametrize("method", ["marginal", "plain"])
+def test_a_fit_with_sender_receiver_and_dyad_intercepts_round_trips(tmp_path, method):
+    """Fit, save, load: the sampled groupings' sds are population parameters (diagnosed, power-scaled), the group
+    effects are the integrated grouping's, and population-averaged predictions average over every grouping."""
+    rng = np.random.default_rng(9)
+    pairs = [(a, b) for a in range(2, 14) for b in range(2, 14) if a != b]
+    frame = pd.DataFrame([(a, b, t) for a, b in pairs for t in range(2)], columns=["s1", "s2", "year"])
+    frame["x"] = rng.normal(size=len(frame))
+    frame["y"] = rng.binomial(1, 0.25, len(frame)).astype(float)
+    model = cp.Model("y ~ x + (1 | s1:s2) + (1 | s1) + (1 | s2)", frame, name="srd", method=method)
+    fitted = model.fit(draws=60, tune=60, chains=2, show=False)
+    assert {"s1_sd", "s2_sd", "s1_s2_sd"} <= set(fitted.diagnostics.table.index)
+    again = cp.load_fit(fitted.save(tmp_path / "srd.nc"), panel=frame)
+    assert again.spec.integrate == "s1_s2" and again.model.data.n_groups == 132
+    if method == "marginal":
+        assert list(again.group_effects().columns[-2:]) == ["s1", "s2"]
+    predicted = again.predictions(every=6).set_index("kind")["estimate"]
+    assert predicted["population"] > predicted["conditional"]  # rare events: averaging over the groups raises it

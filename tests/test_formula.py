@@ -184,7 +184,6 @@ def test_no_intercept_and_fit_methods():
                                  "(1 | group)"),
     ("y ~ cb + (1 + threat | dyad)", "formula: (threat | dyad): group-specific slopes are not supported yet; use "
                                      "(1 | group)"),
-    ("y ~ cb + (1 | dyad) + (1 | dyad)", "formula: (1 | dyad): the grouping dyad is listed twice"),
     ("y ~ cb + (1 | np.log(g))", "formula: (1 | np.log(g)): a grouping is a column, columns joined by ':'" + GROUPINGS),
     ("y ~ cb + (1 | pair(g, g))", "formula: (1 | pair(g, g)): a grouping is a column, columns joined by ':'" + GROUPINGS),
     ("y ~ cb +", "formula: cannot parse 'y ~ cb +' (ParseError: Don't know how to parse '')"),
@@ -399,8 +398,8 @@ def test_user_spec_file(tmp_path):
     ('[m4]\nbase = "m1"\n', "[m4] would replace the model m4; choose another name"),
     ('[x]\nbase = "m9"\n', "[x] base 'm9' is not a known model (m1, m2, m3, m4, h1, h2)"),
     ('[x]\nbase = "m4"\ncolour = "red"\n', "[x] unknown field(s) colour; known: base, count_formula, description, "
-                                           "effect, family, figures, focus, formula, label, method, paper_table, "
-                                           "sample"),
+                                           "effect, family, figures, focus, formula, integrate, label, method, "
+                                           "paper_table, sample"),
     ('[x]\nfamily = "bernoulli"\n', "[x] missing field(s) formula (or give base = a known model)"),
     ('[x]\nbase = "m4"\nfamily = "probit"\n', "model x: family must be one of bernoulli, hurdle_poisson, "
                                               "hurdle_negbinomial, cumulative, got 'probit'"),
@@ -408,8 +407,9 @@ def test_user_spec_file(tmp_path):
      "model x: focus ['counterbalancing_a', 'threat_a'] must name a two-way interaction of the formula (its "
      "interactions: ['counterbalancing_a:threat_b'])"),
     ('[x]\nformula = "new_defense_pact ~ counterbalancing_a + (threat_a | dyad)"\n',
-     "model x: formula: (threat_a | dyad): group-specific slopes are not supported yet (the kernel integrates out "
-     "one group intercept); use (1 | group)"),
+     "model x: formula: (threat_a | dyad): group-specific slopes are not supported yet; use (1 | group)"),
+    ('[x]\nbase = "m4"\nintegrate = "state_a"\n',
+     "model x: integrate: the formula has no grouping 'state_a' (its groupings: dyad)"),
     ('x = 3\n', "[x] must be a table of spec fields"),
 ])
 def test_spec_file_errors(tmp_path, text, message):

@@ -13,7 +13,7 @@ PYENV_ROOT_DIR := $(shell pyenv root 2>/dev/null || echo $$HOME/.pyenv)
 PYTHON312 := $(shell for c in $(PYTHON) python3.12 $$(ls -d $(PYENV_ROOT_DIR)/versions/3.12*/bin/python3.12 2>/dev/null | sort -V -r); do \
   "$$c" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))' >/dev/null 2>&1 && { command -v "$$c"; break; }; done)
 
-.PHONY: help all data freq fit report sensitivity priors robustness dca institutions validate prior-check docs test browser bench lock \
+.PHONY: help all data freq fit report sensitivity priors robustness dyadic dca institutions validate prior-check docs test browser bench lock \
   clean distclean FORCE
 
 help:
@@ -27,6 +27,7 @@ help:
 	@echo "make priors       the default priors against the regularising and wide sets, every model refitted under"
 	@echo "                  both (build/sensitivity/prior_defaults.*; PRIORS_ARGS)"
 	@echo "make robustness   the paper's robustness checks, every variant of Models 2 and 4 (build/robustness/)"
+	@echo "make dyadic       Models 2 and 4 and Table 2 with sender, receiver and dyad intercepts (build/dyadic/fits/)"
 	@echo "make dca    the second study, Rahman (2026): DCAs and coup attempts in country-years, from the raw files"
 	@echo "            to its report ($(BUILD)/country_year/report/report.html; DCA_MODELS, DCA_FIT_ARGS)"
 	@echo "make institutions  the third study, Kim & Woods (2022): ordinal models of new pacts' institutionalization"
@@ -147,6 +148,14 @@ ROBUST_ARGS ?=
 
 robustness: $(PANEL)
 	$(CLI) robustness --panel $(PANEL) --data-dir "$(DATA_DIR)" --out $(BUILD)/robustness $(ROBUST_ARGS)
+
+# Sender, receiver and dyad intercepts (models/dyadic_models.toml): Table 1 Models 2 and 4 and Table 2's models
+# refitted with State A's and State B's intercepts beside the dyad's (DYADIC_MODELS, FIT_ARGS).
+DYADIC_MODELS ?= m2_srd,m4_srd,h1_srd,h2_srd
+
+dyadic: $(PANEL)
+	$(CLI) fit --specs models/dyadic_models.toml --model $(DYADIC_MODELS) --panel $(PANEL) \
+	  --out $(BUILD)/dyadic/fits $(FIT_ARGS)
 
 # Further studies: the same commands on another design's panel with the study's specs; each step, as in make all,
 # skipped when its inputs have not changed. $(call study,PREFIX,target,folder,design,specs,fit method,title) writes

@@ -16,6 +16,20 @@ from .schemas import DataError
 
 TABLE_DESIGN = "table"  # the design attr of a dataset made from a user table
 FORMATS = (".csv", ".parquet", ".dta", ".rds", ".rda", ".rdata", ".nc")
+LIMIT_ENV = "COUPPROOF_TABLE_LIMIT_MB"  # a table larger than this (file or frame in memory) is refused; unset: none
+
+
+def check_size(size_bytes: int, what: str) -> None:
+    """Refuse a table over the size limit the user set in $COUPPROOF_TABLE_LIMIT_MB (one line naming it)."""
+    limit = os.environ.get(LIMIT_ENV, "").strip()
+    if not limit:
+        return
+    try:
+        megabytes = float(limit)
+    except ValueError:
+        raise DataError(f"{LIMIT_ENV}={limit!r} is not a number of megabytes") from None
+    if size_bytes > megabytes * 1e6:
+        raise DataError(f"{what}: {size_bytes / 1e6:,.3g} MB, over the {megabytes:,g} MB limit set in {LIMIT_ENV}")
 
 
 def _read_r(path: Path) -> pd.DataFrame:
@@ -51,6 +65,7 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
         raise DataError(f"{path}: unknown table format {suffix or '(no extension)'}; use {', '.join(FORMATS)}")
     if not path.is_file():
         raise DataError(f"{path}: table file not found")
+    check_size(path.stat().st_size, str(path))
     try:
         frame = READERS[suffix](path)
     except DataError:
@@ -81,6 +96,8 @@ def table_dataset(frame: pd.DataFrame, source: str = "") -> xr.Dataset:
         raise DataError(f"a table is a pandas DataFrame, got {type(frame).__name__}")
     if frame.empty:
         raise DataError("the table has no rows")
+    if not source:
+        check_size(int(frame.memory_usage(deep=True).sum()), "the table in memory")
     named = [str(c) for c in frame.columns]
     if len(set(named)) != len(named):
         raise DataError(f"the table has repeated column names: {', '.join(sorted({c for c in named if named.count(c) > 1}))}")

@@ -118,3 +118,40 @@ def test_an_r_data_file_and_an_empty_dataset(tmp_path, table):
     assert len(read_table(path)) == len(table)
     with pytest.raises(DataError, match="the dataset has no variables"):
         as_dataset(xr.Dataset())
+
+
+def test_a_repeated_dyad_year_and_a_table_over_the_size_limit_are_refused(table, tmp_path, monkeypatch):
+    doubled = pd.concat([table, table.iloc[[7]]], ignore_index=True)
+    with pytest.raises(SpecError, match=r"model mine: 2 rows repeat a dyad-year of \(ccode1, ccode2, year\), "
+                                        r"e.g. \(2, 4, 2004\); one row per dyad and year is expected"):
+        cp.Model("y ~ x + (1 | ccode1:ccode2)", doubled, name="mine")
+    path = tmp_path / "dyads.csv"
+    table.to_csv(path, index=False)
+    monkeypatch.setenv("COUPPROOF_TABLE_LIMIT_MB", "0.01")
+    with pytest.raises(DataError, match=rf"{path}: 0.0\d+ MB, over the 0.01 MB limit set in COUPPROOF_TABLE_LIMIT_MB"):
+        cp.Model("y ~ x + (1 | ccode1:ccode2)", path, name="mine")
+    with pytest.raises(DataError, match="the table in memory: .* MB, over the 0.01 MB limit"):
+        cp.Model("y ~ x + (1 | ccode1:ccode2)", table, name="mine")
+    monkeypatch.setenv("COUPPROOF_TABLE_LIMIT_MB", "lots")
+    with pytest.raises(DataError, match="COUPPROOF_TABLE_LIMIT_MB='lots' is not a number of megabytes"):
+        read_table(path)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet", ".dta"])
+def test_the_panel_exported_fits_to_the_same_draws(tmp_path, suffix):
+    """The project's own panel written out as a table and fitted through the table route gives the panel route's
+    draws (same seed): the same rows, design and groups."""
+    from data_prep.panel import panel_to_frame
+    from simulate import synthetic_panel_file
+
+    panel = cp.load_panel(synthetic_panel_file(tmp_path / "panel.nc"))
+    frame = panel_to_frame(panel)
+    frame = frame[frame["sample_no_controls"].astype(bool)][["ccode_a", "ccode_b", "year", "new_defense_pact",
+                                                              "counterbalancing_a", "threat_a"]]
+    path = tmp_path / f"dyads{suffix}"
+    write(frame, path)
+    formula = "new_defense_pact ~ counterbalancing_a * threat_a + (1 | dyad)"
+    settings = {"draws": 40, "tune": 40, "chains": 1, "seed": 3, "show": False}
+    from_panel = cp.Model(formula, panel, name="mine", sample="sample_no_controls").fit(**settings)
+    from_table = cp.Model(formula, path, name="mine").fit(**settings)
+    np.testing.assert_array_equal(from_table.idata["posterior"]["coef"], from_panel.idata["posterior"]["coef"])

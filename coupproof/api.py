@@ -422,9 +422,10 @@ class Model:
         return {name: Fit(read_fit(path), self) for name, path in paths.items()}
 
     def fit_frequentist(self) -> list:
-        """Fit every part of the model by maximum likelihood as the paper does: pooled, with SEs clustered on the
-        formula's grouping (and dyad-robust SEs on a dyadic design). For the multilevel model's own frequentist
-        twin, see `fit_mle`.
+        """Fit every part of the model by maximum likelihood as the paper does: pooled, clustered SEs.
+
+        SEs are clustered on the formula's grouping (with dyad-robust SEs on a dyadic design). For the multilevel
+        model's own frequentist twin, see `fit_mle`.
 
         Returns
         -------
@@ -437,9 +438,10 @@ class Model:
         return fit_data(self.data)
 
     def fit_mle(self) -> pd.DataFrame:
-        """The frequentist twin of the multilevel logit: maximum likelihood of the random-intercept model, the group
-        intercepts integrated out by the kernel's exact quadrature (lme4's `glmer(nAGQ=)` is the anchor), in
-        seconds.
+        """Fit the multilevel logit's frequentist twin: the random-intercept model by maximum likelihood.
+
+        The group intercepts are integrated out by the kernel's exact quadrature (lme4's `glmer(nAGQ=)` is the
+        anchor); it takes seconds.
 
         Returns
         -------
@@ -450,13 +452,14 @@ class Model:
         Raises
         ------
         models.specs.SpecError
-            If the model is not a logit with one group intercept and no year intercepts.
+            If the model is not a logit with one group intercept and no year or further group intercepts.
         """
         from inference.marginal_mle import mle_table
         from models.specs import SpecError
 
         spec = self.spec
-        if spec.family != "bernoulli" or spec.group is None or spec.year_effects:
+        family = spec.family_info
+        if not family.marginal or family.is_hurdle or spec.group is None or spec.year_effects or spec.parsed.sampled:
             raise SpecError(f"model {spec.name}: the marginal MLE is for a logit with one group intercept and no "
                             "(1 | year); use fit_frequentist for the others")
         return mle_table(self.data, self.quadrature)

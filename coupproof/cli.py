@@ -307,22 +307,21 @@ def fit_command(
 
     from .stages.fit import fit_models, fit_path, fit_size, prepare_models
 
-    if data is not None:
-        if panel != PANEL:
-            _fail("give --data or --panel, not both")
-        panel = data
+    if data is not None and panel != PANEL:
+        _fail("give --data or --panel, not both")
     if formula and model == "m4":  # --model's default names no formula
         model = "model"
     settings = FitSettings(
         models=names(model, PAPER) if not formula else (model,), panel=panel, specs=specs, method=method,
-        priors=priors, formula=formula, family=family,
+        priors=priors, formula=formula, family=family, data=data,
         sampler=SamplerSettings(sampler=sampler, draws=draws, tune=tune, chains=chains, seed=seed,
                                 target_accept=target_accept, adaptation=adaptation, ess_min=ess_min),
         loglik_every=loglik_every, retries=retries)
-    check_output(out, folder=True, inputs=[panel, specs, priors], what="fits")
+    source = data or panel
+    check_output(out, folder=True, inputs=[source, specs, priors], what="fits")
     models = prepare_models(settings)  # every spec, prior and model checked against the panel before any fit
     for m in models:
-        check_output(fit_path(out, m.spec.name, m.method), folder=False, inputs=[panel, specs, priors], what="fit")
+        check_output(fit_path(out, m.spec.name, m.method), folder=False, inputs=[source, specs, priors], what="fit")
     check_free_space(out, sum(fit_size(m, settings) for m in models), "fits")
 
     def keep_failed(name: str, attempt: int, fit) -> None:  # its sampling time is not thrown away

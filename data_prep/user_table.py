@@ -49,7 +49,10 @@ def _read_stata(path: Path) -> pd.DataFrame:
 
 
 def _read_netcdf(path: Path) -> pd.DataFrame:
-    return dataset_frame(xr.load_dataset(path, engine="h5netcdf"))
+    try:
+        return dataset_frame(xr.load_dataset(path, engine="h5netcdf"))
+    except DataError as exc:
+        raise DataError(f"{path}: {exc}") from None
 
 
 READERS = {".csv": lambda p: pd.read_csv(p, low_memory=False), ".parquet": pd.read_parquet, ".dta": _read_stata,

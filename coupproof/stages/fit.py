@@ -43,10 +43,11 @@ class FitSettings:
         Refit a fit that fails its diagnostics at the retry rule's length (`SamplerSettings.longer`: twice the
         draws and tuning), up to this many times (default: 0, keep it flagged at once).
     formula : str, optional
-        A formula to fit instead of named models (with `family`, and `models` its one name), on `panel`, which may
-        then be any table file (.csv, .parquet, .dta, .rds/.rda, .nc).
+        A formula to fit instead of named models (with `family`, and `models` its one name).
     family : str, optional
         The formula's family (default: bernoulli).
+    data : pathlib.Path, optional
+        Your own table file (.csv, .parquet, .dta, .rds/.rda, .nc) instead of `panel`.
 
     Raises
     ------
@@ -70,6 +71,7 @@ class FitSettings:
     retries: int = 0
     formula: str = ""
     family: str = ""
+    data: Path | None = None
 
     def __post_init__(self) -> None:
         at_least(self.loglik_every, 1, "loglik_every")
@@ -230,6 +232,7 @@ def prepare_models(settings: FitSettings, panel=None) -> list:
     models.priors.PriorError
         If the priors cannot be read.
     """
+    from data_prep.panel import read_panel
     from data_prep.user_table import load_data
     from models.priors import load_priors
     from models.specs import ModelSpec, get_spec, load_specs
@@ -242,8 +245,10 @@ def prepare_models(settings: FitSettings, panel=None) -> list:
         known = load_specs(settings.specs)
         chosen = [get_spec(name, known) for name in settings.models]
     priors = load_priors(settings.priors)
-    ds = load_data(settings.panel) if panel is None else panel
-    return [Model(spec, ds, priors=priors, method=settings.method, panel_path=settings.panel) for spec in chosen]
+    source = settings.data or settings.panel
+    if panel is None:  # a project panel where --panel names it (checked as one), any table where --data does
+        panel = load_data(settings.data) if settings.data else read_panel(settings.panel)
+    return [Model(spec, panel, priors=priors, method=settings.method, panel_path=source) for spec in chosen]
 
 
 def fit_size(model, settings: FitSettings) -> int:

@@ -350,6 +350,9 @@ def report(
     = ROBUSTNESS,
     validate: Annotated[Path, typer.Option(help="Results of 'coupproof validate', added when present.")] = VALIDATE,
     title: Annotated[str, typer.Option(help="The report's title.")] = ReportSettings.title,
+    fit: Annotated[Path | None, typer.Option(help="One saved fit to report on the data its record names (a fit on "
+                                                  "your own table needs no panel); --fits and --model are then "
+                                                  "not read.")] = None,
 ) -> None:
     """Write the HTML report of the saved Bayesian fits (never refits)."""
     from models.specs import PAPER_MODELS as PAPER
@@ -358,7 +361,7 @@ def report(
 
     settings = ReportSettings(models=names(model, PAPER), fits=fits, panel=panel, freq=freq, specs=specs,
                               ppc_draws=ppc_draws, sensitivity=sensitivity, robustness=robustness, validate=validate,
-                              title=title)
+                              title=title, fit_file=fit)
     check_output(out, folder=True, inputs=settings.inputs, what="report")
     path = build(settings, _progress()).write(out)
     console.print(f"[green]Report written[/] to {path} (figures and tables beside it); "

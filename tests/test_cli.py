@@ -239,6 +239,10 @@ def test_fit_a_formula_on_your_own_table(tmp_path):
     assert fit.record.panel.path == str((tmp_path / "dyads.csv").resolve())
     assert fit.model.data.n_groups == table.groupby(["ccode1", "ccode2"]).ngroups
     assert list(fit.group_effects().columns[-2:]) == ["ccode1", "ccode2"]
+    report = _run("report", "--fit", str(tmp_path / "fits" / "mine_marginal.nc"), "--out", str(tmp_path / "report"),
+                  "--ppc-draws", "20")  # no panel: the fit's own table
+    assert report.exit_code == 0, report.output
+    assert "mine" in (tmp_path / "report" / "report.html").read_text()
     refused = _run("fit", *common, "--panel", str(tmp_path / "dyads.csv"), "--formula", "y ~ x")
     assert refused.exit_code == 2 and "give --data or --panel, not both" in refused.output
     assert "family is for a formula" in _run("fit", "--family", "cumulative").output

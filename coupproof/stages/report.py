@@ -52,6 +52,10 @@ class ReportSettings:
         The results of `coupproof validate`, added where present; default: build/validate.
     title : str, optional
         The report's title (default: "Coup-proofing and alliances: Bayesian report").
+    fit_file : pathlib.Path, optional
+        One saved fit to report on its own data, read from the file its record names (a fit on your own table
+        needs no panel; `panel` then overrides the recorded file only where given); `models`, `fits`, `specs`
+        and the other stages' results are then not read.
 
     Raises
     ------
@@ -74,6 +78,7 @@ class ReportSettings:
     robustness: Path = ROBUSTNESS
     validate: Path = VALIDATE
     title: str = TITLE
+    fit_file: Path | None = None
 
     def __post_init__(self) -> None:
         at_least(self.ppc_draws, 1, "ppc_draws")
@@ -82,7 +87,8 @@ class ReportSettings:
     def inputs(self) -> list[Path | None]:
         """Every file or folder the report reads, which an output must not overwrite (None for specs in a dict)."""
         specs = None if isinstance(self.specs, dict) else self.specs
-        return [self.fits, self.panel, self.freq, specs, self.sensitivity, self.robustness, self.validate]
+        return [self.fits, self.panel, self.freq, specs, self.sensitivity, self.robustness, self.validate,
+                self.fit_file]
 
 
 @dataclass
@@ -193,6 +199,8 @@ def gather(settings: ReportSettings):
     from models.specs import SpecError, load_specs
     from reports.bayes_report import Report, ReportError
 
+    if settings.fit_file is not None:
+        return _gather_one(settings)
     known = settings.specs if isinstance(settings.specs, dict) else load_specs(settings.specs)
     unknown = [n for n in settings.models if n not in known]
     if unknown:
@@ -239,6 +247,31 @@ def gather(settings: ReportSettings):
         variant_file = report.robustness.timing.get("variant_file")
         report.suite = load_suite(variant_file if variant_file and Path(variant_file).is_file() else None)
     report.calibration = CalibrationResult.read(settings.validate)
+    return report
+
+
+def _gather_one(settings: ReportSettings):
+    """What the report of one fit file is built from: the fit and the data its record names (or `settings.panel`
+    where given); no frequentist or other stage results (they are the paper models')."""
+    from data_prep.user_table import load_data
+    from inference.record import FitFileError, PanelRef
+    from inference.store import load_fit_with_record
+    from reports.bayes_report import Report, ReportError
+
+    try:
+        tree, record = load_fit_with_record(settings.fit_file)
+    except FitFileError as exc:
+        raise ReportError(str(exc)) from None
+    source = str(settings.panel) if settings.panel != PANEL else record.panel.path
+    if not source:
+        raise ReportError(f"{settings.fit_file}: the fit records no data file (it was fitted on data held in "
+                          "memory); give the data with --panel")
+    ds = load_data(source)
+    report = Report({record.model: tree}, {record.model: record}, ds, source, title=settings.title,
+                    ppc_draws=settings.ppc_draws)
+    if record.panel.checksum != PanelRef.of(ds).checksum:
+        report.warnings.append(f"{record.model}: the fit was made from other data than {source} (checksum "
+                               f"{record.panel.checksum[:12]}); refit it")
     return report
 
 

@@ -28,12 +28,14 @@ def king_zeng_correction(X: np.ndarray, beta: np.ndarray) -> tuple[np.ndarray, f
 
 def fit_relogit(data: ModelData) -> FitResult:
     """The logit with dyad-clustered SEs, corrected for rare-event bias (King & Zeng 2001): estimates minus the
-    bias, clustered covariance scaled by (n / (n + k))^2. The log-likelihood is the uncorrected fit's."""
+    bias, clustered (and, on a dyadic design, dyad-robust) covariance scaled by (n / (n + k))^2. The
+    log-likelihood is the uncorrected fit's."""
     fit = fit_logit(data)
     bias, shrink = king_zeng_correction(data.X.to_numpy(dtype=float), np.asarray(fit.params))
+    robust = None if fit.cov_dyad_robust is None else (np.asarray(fit.cov_dyad_robust) * shrink).tolist()
     return FitResult(fit.model, "logit", fit.terms, (np.asarray(fit.params) - bias).tolist(),
                      (np.asarray(fit.cov) * shrink).tolist(), fit.nobs, fit.n_clusters, fit.n_events, fit.loglik,
-                     fit.converged, "rare-events logit (King & Zeng bias correction)")
+                     fit.converged, "rare-events logit (King & Zeng bias correction)", cov_dyad_robust=robust)
 
 
 def fit_firth(data: ModelData, level: float = HDI_PROB) -> FitResult:

@@ -75,3 +75,14 @@ def test_dyad_clustered_ses_under_cover_with_sender_and_receiver_effects():
     assert clustered["mean_se"] < 0.5 * clustered["sd_of_estimates"]  # blind to shocks shared across dyads
     assert clustered["coverage_95"] < 0.7
     assert robust["coverage_95"] > 0.9 and robust["mean_se"] > 0.85 * robust["sd_of_estimates"]
+
+
+def test_the_rare_events_logit_scales_its_dyad_robust_covariance_too():
+    from inference.rare_events import fit_relogit, king_zeng_correction
+
+    data = model_data(dyad_years(), ModelSpec("t", "y ~ cb * threat + (1 | dyad)"))
+    (logit,) = fit_data(data)
+    corrected = fit_relogit(data)
+    _, shrink = king_zeng_correction(data.X.to_numpy(dtype=float), np.asarray(logit.params))
+    np.testing.assert_allclose(corrected.cov_dyad_robust, np.asarray(logit.cov_dyad_robust) * shrink, rtol=1e-12)
+    assert "se_dyad_robust" in corrected.table

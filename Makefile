@@ -256,6 +256,7 @@ bench: $(VENV)/.installed $(PANEL)
 	$(PY) -m benchmarks.bayes --panel $(PANEL) --out $(BUILD)/bench/bayes.json
 	$(CLI) robustness --no-bayes --panel $(PANEL) --data-dir "$(DATA_DIR)" --out $(BUILD)/bench/robustness
 	$(PY) -m benchmarks.country_year --data-dir "$(DATA_DIR)" --out $(BUILD)/bench/country_year.json
+	$(PY) -m benchmarks.your_data --panel $(PANEL) --out $(BUILD)/bench/your_data.json
 
 FORCE:
 

@@ -50,7 +50,7 @@ TRUTHS = ("prior", "posterior_mean")  # where the true parameters come from: SBC
 LOGLIK = "log_likelihood"
 INTERACTION = "interaction_effect"
 MAX_EFFECT_ROWS = 5000  # rows the interaction's average cross-partial is computed on (a fixed random subset)
-CACHE_VERSION = 2  # 2: outcomes drawn from the parameters in NumPy (inference.simulation)
+CACHE_VERSION = 3  # 2: outcomes drawn from the parameters in NumPy (inference.simulation); 3: with every grouping
 # Known errors a case can inject to measure its test's power: the simulator departs from the fitted model by
 # `value`. The truths recorded are the fitted model's, so a calibrated computation fails its test at the rate shown.
 INJECTIONS = {

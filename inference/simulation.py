@@ -99,11 +99,13 @@ def draw_parameters(data: ModelData, priors: dict[str, Prior], simulations: int,
 
 def linear_predictor(params: xr.Dataset, data: ModelData) -> np.ndarray:
     """Each simulation's linear predictor of every row (simulation, row): the original-scale coefficients on the
-    design, plus the group and year intercepts."""
+    design, plus every grouping's and the year intercepts."""
     eta = np.asarray(params["coef"]) @ np.asarray(data.X, float).T
     group = data.spec.group
     if group is not None:
         eta = eta + np.asarray(params[f"{group}_sd"])[:, None] * np.asarray(params[f"{group}_z"])[:, data.groups]
+    for name, (codes, _labels) in data.sampled.items():  # further groupings (sender and receiver states, ...)
+        eta = eta + np.asarray(params[f"{name}_sd"])[:, None] * np.asarray(params[f"{name}_z"])[:, codes]
     if data.years is not None:
         eta = eta + np.asarray(params["year_effect"])[:, data.years]
     return eta

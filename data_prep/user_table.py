@@ -103,7 +103,8 @@ def table_dataset(frame: pd.DataFrame, source: str = "") -> xr.Dataset:
         check_size(int(frame.memory_usage(deep=True).sum()), "the table in memory")
     named = [str(c) for c in frame.columns]
     if len(set(named)) != len(named):
-        raise DataError(f"the table has repeated column names: {', '.join(sorted({c for c in named if named.count(c) > 1}))}")
+        repeated = sorted({c for c in named if named.count(c) > 1})
+        raise DataError(f"the table has repeated column names: {', '.join(repeated)}")
     frame = frame.set_axis(named, axis=1).reset_index(drop=True).rename_axis("row")
     ds = xr.Dataset.from_dataframe(frame)
     ds["in_panel"] = ("row", np.ones(len(frame), dtype=bool))

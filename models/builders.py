@@ -144,8 +144,9 @@ def _intercept(prior: Prior, sd, method: str, start: float, spread):
     prior is on (`applies_to`; `intercept_centred` where that differs from the intercept):
     - "average_row" (default): the log-odds of the probability averaged over the sample's rows and groups, the
       rows' linear predictors as sampled and the groups' normal (`spread`: the rows' linear predictors less the
-      intercept, the group sd; models.average_rate). A prior on it is a prior on the sample's event rate whatever the slopes and sds, where one at the
-      covariate means lets large slopes raise the implied rate (Jensen's inequality).
+      intercept, the group sd; models.average_rate). A prior on it is a prior on the sample's event rate whatever
+      the slopes and sds, where one at the covariate means lets large slopes raise the implied rate (Jensen's
+      inequality).
     - "average_group": intercept + sd^2 / 2, for rare events the log-odds averaged over groups at the covariate
       means (the mean of a log-normal), which the data fix whatever the sd.
     - "zero_group": the intercept itself (sampled as intercept + sd^2 / 2 in marginal fits; Jacobian 1).
@@ -274,8 +275,8 @@ def _ordinal_part(data: ModelData, y: np.ndarray, priors: dict[str, Prior], stan
 def _cutpoints(prior: Prior, categories: int, eta, sd):
     """The cut points on the latent scale at the covariate means (`cutpoints_std`). A Dirichlet prior is on the
     category probabilities averaged over the sample's rows and groups (`eta`: the rows' linear predictors, `sd` the
-    group sd; models.average_rate; rstanarm's stan_polr puts it at the means): a prior on the outcome's shares whatever
-    the number of categories or the slopes' spread. Otherwise ordered cut points, each with the prior."""
+    group sd; models.average_rate; rstanarm's stan_polr puts it at the means): a prior on the outcome's shares
+    whatever the number of categories or the slopes' spread. Otherwise ordered cut points, each with the prior."""
     if prior.dist == "Dirichlet":
         probs = pm.Dirichlet("category_probs", a=np.full(categories, prior.kwargs["alpha"]))
         below = pt.clip(pt.cumsum(probs)[:-1], 1e-12, 1.0 - 1e-12)

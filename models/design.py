@@ -189,8 +189,14 @@ def _design(formula: Formula, rows: pd.DataFrame, spec: ModelSpec, where: str) -
 
 
 def _check_inputs(rows: pd.DataFrame, spec: ModelSpec) -> None:
-    """Refuse, naming the column, a grouping column with missing values (which group would the row be in?) and a
-    text column used as a number (formulae would make it a category silently: say so with C())."""
+    """Refuse, naming the column, a grouping column with missing values (which group would the row be in?), a
+    dyad-year repeated (a dyadic grouping with a year column), and a text column used as a number (formulae would
+    make it a category silently: say so with C())."""
+    for column in dict.fromkeys(c for g in spec.parsed.groupings for c in grouping_columns(rows, g)):
+        missing = int(rows[column].isna().sum())
+        if missing:
+            raise SpecError(f"model {spec.name}: the grouping column {column} has {missing:,} missing value(s); "
+                            "drop those rows or fill them")
     dyadic = [g for g in spec.parsed.groupings if len(grouping_columns(rows, g)) == 2]
     if dyadic and "year" in rows.columns:  # dyad-years: each dyad once a year (a merge gone wrong repeats rows)
         keys = [*grouping_columns(rows, dyadic[0]), "year"]
@@ -199,11 +205,6 @@ def _check_inputs(rows: pd.DataFrame, spec: ModelSpec) -> None:
             first = rows.loc[repeated, keys].iloc[0].tolist()
             raise SpecError(f"model {spec.name}: {int(repeated.sum()):,} rows repeat a dyad-year of "
                             f"({', '.join(keys)}), e.g. {tuple(first)}; one row per dyad and year is expected")
-    for column in dict.fromkeys(c for g in spec.parsed.groupings for c in grouping_columns(rows, g)):
-        missing = int(rows[column].isna().sum())
-        if missing:
-            raise SpecError(f"model {spec.name}: the grouping column {column} has {missing:,} missing value(s); "
-                            "drop those rows or fill them")
     formulas = [spec.parsed] + ([spec.count_parsed] if spec.count_parsed is not None else [])
     categorical = {v for f in formulas for v in f.categorical}
     for column in dict.fromkeys(v for f in formulas for v in f.variables):

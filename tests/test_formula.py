@@ -185,7 +185,8 @@ def test_no_intercept_and_fit_methods():
     ("y ~ cb + (1 + threat | dyad)", "formula: (threat | dyad): group-specific slopes are not supported yet; use "
                                      "(1 | group)"),
     ("y ~ cb + (1 | np.log(g))", "formula: (1 | np.log(g)): a grouping is a column, columns joined by ':'" + GROUPINGS),
-    ("y ~ cb + (1 | pair(g, g))", "formula: (1 | pair(g, g)): a grouping is a column, columns joined by ':'" + GROUPINGS),
+    ("y ~ cb + (1 | pair(g, g))",
+     "formula: (1 | pair(g, g)): a grouping is a column, columns joined by ':'" + GROUPINGS),
     ("y ~ cb +", "formula: cannot parse 'y ~ cb +' (ParseError: Don't know how to parse '')"),
     ("y ~ (cb", "formula: cannot parse 'y ~ (cb' (ParseError: Expect ')' after expression.)"),
     ("y cb + threat", "formula: a formula is 'outcome ~ terms', got 'y cb + threat'"),

@@ -157,6 +157,9 @@ class Model:
         Your own model specs: a TOML file (see docs/models.md) or {name: ModelSpec}; default: the packaged ones.
     quadrature : models.quadrature.QuadratureOptions, optional
         The marginal method's quadrature settings; default: QuadratureOptions().
+    integrate : str, optional
+        For a formula with several groupings: the one the kernel integrates out (the others are sampled); default:
+        the one with the most groups.
     panel_path : str or os.PathLike, optional
         The file a panel given in memory was read from, recorded in the fit so that a saved fit can find its panel
         again; a panel given as a path records that path.
@@ -202,9 +205,11 @@ class Model:
                  family: str | None = None, sample: str = "", name: str | None = None, count_formula: str = "",
                  focus: tuple[str, ...] = (), label: str = "", priors: str | os.PathLike | dict | None = None,
                  method: str | None = None, specs: str | os.PathLike | dict | None = None,
-                 quadrature: QuadratureOptions = QuadratureOptions(), panel_path: str | os.PathLike | None = None):
+                 quadrature: QuadratureOptions = QuadratureOptions(), panel_path: str | os.PathLike | None = None,
+                 integrate: str = ""):
         self.spec = _spec(model, specs, {"family": family, "sample": sample, "name": name, "label": label,
-                                         "count_formula": count_formula, "focus": tuple(focus)})
+                                         "count_formula": count_formula, "focus": tuple(focus),
+                                         "integrate": integrate})
         if panel is None or isinstance(panel, (str, os.PathLike)):
             panel_path = Path(panel) if panel is not None else DEFAULT_PANEL
             # a project panel (built from the raw files where it is missing) or any table file

@@ -101,6 +101,8 @@ def table_dataset(frame: pd.DataFrame, source: str = "") -> xr.Dataset:
         raise DataError("the table has no rows")
     if not source:
         check_size(int(frame.memory_usage(deep=True).sum()), "the table in memory")
+    if any(name is not None for name in frame.index.names):  # e.g. indexed by (ccode1, ccode2, year): keep them
+        frame = frame.reset_index()
     named = [str(c) for c in frame.columns]
     if len(set(named)) != len(named):
         repeated = sorted({c for c in named if named.count(c) > 1})

@@ -197,6 +197,10 @@ def _check_inputs(rows: pd.DataFrame, spec: ModelSpec) -> None:
         if missing:
             raise SpecError(f"model {spec.name}: the grouping column {column} has {missing:,} missing value(s); "
                             "drop those rows or fill them")
+    for grouping in spec.parsed.groupings:
+        if grouping.undirected and len({pd.api.types.is_numeric_dtype(rows[c]) for c in grouping.columns}) > 1:
+            raise SpecError(f"model {spec.name}: pair({', '.join(grouping.columns)}): one column holds numbers, the "
+                            "other text; an undirected pair needs values of one kind to order them")
     dyadic = [g for g in spec.parsed.groupings if len(grouping_columns(rows, g)) == 2]
     if dyadic and "year" in rows.columns:  # dyad-years: each dyad once a year (a merge gone wrong repeats rows)
         keys = [*grouping_columns(rows, dyadic[0]), "year"]

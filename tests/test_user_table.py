@@ -55,6 +55,12 @@ def test_every_format_gives_the_same_model_data(table, tmp_path, suffix):
     assert reference.panel_path == ""
 
 
+def test_a_frame_indexed_by_its_units_keeps_them(table):
+    indexed = table.set_index(["ccode1", "ccode2", "year"])
+    model = cp.Model("y ~ x + (1 | ccode1:ccode2)", indexed, name="mine")
+    assert model.data.n_groups == 132 and len(model.data.y) == len(table)
+
+
 def test_compound_and_undirected_groupings(table):
     directed = cp.Model("y ~ x + (1 | ccode1:ccode2)", table, name="mine").data
     labels = directed.group_labels
@@ -79,6 +85,15 @@ def test_a_grouping_with_missing_values_and_text_used_as_a_number_are_refused(ta
     with pytest.raises(SpecError, match=r"column name1 holds text \(e.g. 's2'\), not numbers; write C\(name1\)"):
         cp.Model("y ~ x + name1 + (1 | ccode1:ccode2)", table, name="mine")
     assert "C(name1)[s3]" in cp.Model("y ~ x + C(name1) + (1 | ccode1:ccode2)", table, name="mine").data.X
+
+
+def test_a_pair_of_numbers_and_text_and_an_unknown_integrate_are_refused(table):
+    with pytest.raises(SpecError, match=r"pair\(ccode1, name1\): one column holds numbers, the other text"):
+        cp.Model("y ~ x + (1 | pair(ccode1, name1))", table, name="mine")
+    with pytest.raises(SpecError, match="integrate: the formula has no grouping 'year'"):
+        cp.Model("y ~ x + (1 | ccode1)", table, name="mine", integrate="year")
+    chosen = cp.Model("y ~ x + (1 | ccode1:ccode2) + (1 | ccode1)", table, name="mine", integrate="ccode1")
+    assert chosen.spec.group == "ccode1" and list(chosen.data.sampled) == ["ccode1_ccode2"]
 
 
 def test_groupings_the_model_layer_cannot_read_are_refused():

@@ -4,7 +4,9 @@ correlated whenever their dyads share a member, not only within a dyad. The sand
 every pair of observations whose dyads share at least one state: by inclusion and exclusion, the sum over states
 of each state's score total squared, less the sum over undirected dyads of theirs (a pair within one dyad shares
 both its states and is counted twice in the first sum). No small-sample factor (ASA give none); dyad-clustered
-SEs from statsmodels carry G/(G-1)(N-1)/(N-K)."""
+SEs from statsmodels carry G/(G-1)(N-1)/(N-K). The difference can leave the covariance indefinite (on the paper's
+models, with about 100 events, most fits have a negative eigenvalue): its negative eigenvalues are set to 0, as
+Cameron, Gelbach & Miller (2011) do for multiway clustering, and the fit's note says how many."""
 
 from __future__ import annotations
 
@@ -43,13 +45,24 @@ def dyad_robust_meat(scores: np.ndarray, first: np.ndarray, second: np.ndarray) 
     return by_state.T @ by_state - by_pair.T @ by_pair
 
 
-def dyad_robust_cov(fitted, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+def positive_part(cov: np.ndarray) -> tuple[np.ndarray, int]:
+    """The covariance with its negative eigenvalues set to 0, and how many there were: inclusion and exclusion can
+    leave a multiway covariance indefinite, and Cameron, Gelbach & Miller (2011) advise this repair (it only raises
+    variances)."""
+    values, vectors = np.linalg.eigh(0.5 * (cov + cov.T))
+    negative = int((values < 0).sum())
+    return (vectors * np.maximum(values, 0.0)) @ vectors.T if negative else cov, negative
+
+
+def dyad_robust_cov(fitted, first: np.ndarray, second: np.ndarray, repair: bool = True) -> np.ndarray:
     """Aronow, Samii & Assenova's dyad-robust covariance of a statsmodels maximum-likelihood fit: bread
-    (-Hessian)^-1 around the meat of dyad_robust_meat, from the fit's per-row scores."""
+    (-Hessian)^-1 around the meat of dyad_robust_meat, from the fit's per-row scores; with `repair`, its negative
+    eigenvalues set to 0 (positive_part)."""
     params = np.asarray(fitted.params)
     scores = fitted.model.score_obs(params)
     bread = np.linalg.inv(-np.asarray(fitted.model.hessian(params)))
-    return bread @ dyad_robust_meat(scores, first, second) @ bread
+    cov = bread @ dyad_robust_meat(scores, first, second) @ bread
+    return positive_part(cov)[0] if repair else cov
 
 
 def coverage_study(n_states: int = 30, years: int = 3, replications: int = 200, slope: float = 0.5,

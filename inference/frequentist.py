@@ -15,7 +15,7 @@ import statsmodels.api as sm
 from statsmodels.discrete.truncated_model import TruncatedLFNegativeBinomialP, TruncatedLFPoisson
 
 from data_prep.io import atomic_write_text
-from inference.dyadic import dyad_members, dyad_robust_cov
+from inference.dyadic import dyad_members, dyad_robust_cov, positive_part
 from models.design import ModelData
 from models.specs import ModelSpec
 
@@ -86,15 +86,20 @@ def _result(spec: ModelSpec, part: str, family: str, fitted, data_y: np.ndarray,
     """The fit as a FitResult; with `members` (the two states of each row's dyad) also the dyad-robust covariance."""
     params = pd.Series(fitted.params)
     cov = pd.DataFrame(fitted.cov_params())
-    robust = None
+    robust, note = None, ""
     if members is not None:
         with np.errstate(all="ignore"):
-            robust = dyad_robust_cov(fitted, *members).tolist()
+            robust, negative = positive_part(dyad_robust_cov(fitted, *members, repair=False))
+        robust = robust.tolist()
+        if negative:
+            note = (f"dyad-robust covariance: {negative} negative eigenvalue(s) set to 0 (Cameron, Gelbach & Miller "
+                    "2011)")
     return FitResult(
         model=spec.name, part=part, terms=[str(t) for t in params.index], params=params.tolist(),
         cov=cov.to_numpy().tolist(), nobs=int(fitted.nobs), n_clusters=len(np.unique(groups)),
         n_events=int((data_y > 0).sum()), loglik=float(fitted.llf),
-        converged=bool(fitted.mle_retvals.get("converged", True)), family=family, cov_dyad_robust=robust)
+        converged=bool(fitted.mle_retvals.get("converged", True)), family=family, note=note,
+        cov_dyad_robust=robust)
 
 
 def _rows_of(members, rows: np.ndarray):
@@ -140,9 +145,10 @@ def fit_logit(data: ModelData) -> FitResult:
     result = _result(data.spec, "logit", "logit", fitted, data.y.to_numpy()[keep], groups[keep],
                      _rows_of(dyad_members(data), keep))
     if dropped:
-        result.note = (f"{len(dropped)} level(s) without any event left out with their {int((~keep).sum()):,} rows "
-                       f"({', '.join(dropped[:3])}{', ...' if len(dropped) > 3 else ''}): not estimable, and no "
-                       "information on the other coefficients")
+        left_out = (f"{len(dropped)} level(s) without any event left out with their {int((~keep).sum()):,} rows "
+                    f"({', '.join(dropped[:3])}{', ...' if len(dropped) > 3 else ''}): not estimable, and no "
+                    "information on the other coefficients")
+        result.note = "; ".join(n for n in (left_out, result.note) if n)
     return result
 
 

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 
-from inference.dyadic import coverage_study, dyad_members, dyad_robust_cov, dyad_robust_meat
+from inference.dyadic import coverage_study, dyad_members, dyad_robust_cov, dyad_robust_meat, positive_part
 from inference.frequentist import fit_data
 from models.design import model_data
 from models.specs import ModelSpec
@@ -57,8 +57,23 @@ def test_a_logit_on_a_dyadic_design_reports_both_ses():
     fitted = sm.Logit(data.y, data.X).fit(disp=0)
     scores, bread = fitted.model.score_obs(fitted.params), np.linalg.inv(-fitted.model.hessian(fitted.params))
     expected = bread @ direct_meat(scores, first, second) @ bread
-    np.testing.assert_allclose(table["se_dyad_robust"].to_numpy(), np.sqrt(np.diag(expected)), rtol=1e-6)
-    np.testing.assert_allclose(dyad_robust_cov(fitted, first, second), expected, rtol=1e-6)
+    repaired, negative = positive_part(expected)
+    np.testing.assert_allclose(table["se_dyad_robust"].to_numpy(), np.sqrt(np.diag(repaired)), rtol=1e-6)
+    np.testing.assert_allclose(dyad_robust_cov(fitted, first, second, repair=False), expected, rtol=1e-6)
+    assert (f"{negative} negative eigenvalue(s) set to 0" in result.note) == (negative > 0)
+
+
+def test_an_indefinite_covariance_keeps_its_positive_part():
+    """Cameron, Gelbach & Miller's repair: negative eigenvalues to 0, which only raises variances."""
+    vectors = np.linalg.qr(np.random.default_rng(1).normal(size=(3, 3)))[0]
+    cov = (vectors * np.array([2.0, 0.5, -0.3])) @ vectors.T
+    repaired, negative = positive_part(cov)
+    assert negative == 1 and np.linalg.eigvalsh(repaired).min() > -1e-12
+    assert np.all(np.diag(repaired) >= np.diag(cov) - 1e-12)
+    np.testing.assert_allclose(repaired, (vectors * np.array([2.0, 0.5, 0.0])) @ vectors.T, atol=1e-12)
+    psd = cov @ cov.T
+    same, count = positive_part(psd)
+    assert count == 0 and same is psd
 
 
 def test_no_dyad_robust_se_off_a_dyadic_design():

@@ -131,8 +131,8 @@ class Model:
         ("new_defense_pact ~ counterbalancing_a * threat_b + threat_a + (1 | dyad)") or a spec.
     panel : xarray.Dataset, pandas.DataFrame, str or os.PathLike, optional
         The data: a project panel, any table (a DataFrame, an xarray Dataset of any dims) or the path of a panel or
-        table file (.csv, .parquet, .dta, .rds/.rda, .nc; a file records its path and checksum in the fit); default:
-        build/panel.nc (built from the raw files if missing). Groupings are columns named in the formula:
+        table file (.csv, .parquet, .dta, .rds/.rda, .nc; a file records its path and checksum in the fit; a file
+        that does not exist is an error); default: build/panel.nc (built from the raw files if missing). Groupings are columns named in the formula:
         (1 | ccode1:ccode2) for one group per combination, (1 | pair(ccode1, ccode2)) for the pair in either order.
     family : str, optional
         For a formula: bernoulli (logit), hurdle_poisson, hurdle_negbinomial or cumulative (ordinal logit);
@@ -210,11 +210,12 @@ class Model:
         self.spec = _spec(model, specs, {"family": family, "sample": sample, "name": name, "label": label,
                                          "count_formula": count_formula, "focus": tuple(focus),
                                          "integrate": integrate})
-        if panel is None or isinstance(panel, (str, os.PathLike)):
-            panel_path = Path(panel) if panel is not None else DEFAULT_PANEL
-            # a project panel (built from the raw files where it is missing) or any table file
-            panel = (load_panel(panel_path) if panel_path.suffix == ".nc" and not panel_path.exists()
-                     else load_data(panel_path))
+        if panel is None:  # the project's panel, built from the raw files where it is missing
+            panel_path = DEFAULT_PANEL
+            panel = load_panel(panel_path)
+        elif isinstance(panel, (str, os.PathLike)):  # a project panel or any table file; a missing one is an error
+            panel_path = Path(panel)
+            panel = load_data(panel_path)
         else:
             panel = as_dataset(panel)
         from inference.record import PanelRef

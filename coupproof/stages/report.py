@@ -251,8 +251,11 @@ def gather(settings: ReportSettings):
 
 
 def _gather_one(settings: ReportSettings):
-    """What the report of one fit file is built from: the fit and the data its record names (or `settings.panel`
-    where given); no frequentist or other stage results (they are the paper models')."""
+    """Gather what the report of one fit file is built from.
+
+    The fit and the data its record names (or `settings.panel` where given); no frequentist or other stage results
+    (they are the paper models').
+    """
     from data_prep.user_table import load_data
     from inference.record import FitFileError, PanelRef
     from inference.store import load_fit_with_record

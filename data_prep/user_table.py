@@ -81,9 +81,14 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
     return frame
 
 
+def is_project_panel(ds: xr.Dataset) -> bool:
+    """Whether a dataset is a panel written by `coupproof data` (its rows marked by `in_panel`, a schema version)."""
+    return "in_panel" in ds and "schema_version" in ds.attrs
+
+
 def dataset_frame(ds: xr.Dataset) -> pd.DataFrame:
     """A dataset of any dims as a long frame, its coordinates as columns (a project panel: its rows in the panel)."""
-    if "in_panel" in ds and "schema_version" in ds.attrs:
+    if is_project_panel(ds):
         from .panel import panel_to_frame
 
         return panel_to_frame(ds)
@@ -123,7 +128,7 @@ def as_dataset(data) -> xr.Dataset:
     """A model's data as a dataset: a project panel as it is; a DataFrame, another dataset or a table file made into
     one (table_dataset)."""
     if isinstance(data, xr.Dataset):
-        if "in_panel" in data and "schema_version" in data.attrs:
+        if is_project_panel(data):
             return data
         return table_dataset(dataset_frame(data), data.encoding.get("source", ""))
     if isinstance(data, pd.DataFrame):

@@ -303,8 +303,9 @@ class Model:
         return build_model(self.data, self.priors, self.method, self.quadrature)
 
     def fit(self, draws: int = 1000, tune: int = 1000, chains: int = 2, sampler: str = "nutpie",
-            seed: int = DEFAULT_SEED, target_accept: float = 0.85, adaptation: str = "low_rank", loglik_every: int = 2,
-            group_outputs: bool = True, show: bool = True, ess_min: int | None = None) -> "Fit":
+            seed: int = DEFAULT_SEED, target_accept: float = 0.85, adaptation: str = "auto", loglik_every: int = 2,
+            group_outputs: bool = True, show: bool = True, ess_min: int | None = None,
+            warm_start: str = "none") -> "Fit":
         """Sample the posterior (progress bar) and post-process it.
 
         The diagnostics (R-hat, ESS, divergences, E-BFMI) are printed, failures flagged in red, unless `show` is
@@ -325,8 +326,9 @@ class Model:
         target_accept : float, optional
             NUTS target acceptance rate, strictly between 0 and 1 (default: 0.85).
         adaptation : str, optional
-            nutpie's mass matrix: "low_rank" (default; learns the correlations between an interaction and its
-            constitutive terms) or "diag".
+            nutpie's mass matrix: "auto" (default: "diag" where sampled groupings sit beside the integrated one,
+            else "low_rank"), "low_rank" (learns the correlations between an interaction and its constitutive
+            terms) or "diag".
         loglik_every : int, optional
             Keep the per-group log-likelihood of every k-th draw, for LOO (default: 2).
         group_outputs : bool, optional
@@ -337,6 +339,10 @@ class Model:
         ess_min : int, optional
             The bulk and tail ESS the diagnostics gate asks of every population parameter (default:
             inference.diagnostics.ESS_MIN).
+        warm_start : str, optional
+            "laplace": every chain starts at the posterior mode and NUTS samples in coordinates whitened by the
+            Laplace covariance there (saved as the fit's `laplace` group); "none" (default): NUTS starts from the
+            model's initial point.
 
         Returns
         -------
@@ -360,7 +366,7 @@ class Model:
 
         settings = SamplerSettings(sampler=sampler, draws=draws, tune=tune, chains=chains, seed=seed,
                                    target_accept=target_accept, adaptation=adaptation,
-                                   ess_min=ESS_MIN if ess_min is None else ess_min)
+                                   ess_min=ESS_MIN if ess_min is None else ess_min, warm_start=warm_start)
         if isinstance(loglik_every, bool) or not isinstance(loglik_every, int) or loglik_every < 1:
             raise ValueError(f"loglik_every must be a whole number >= 1, got {loglik_every!r}")
         tree, diagnostics = fit(self.data, self.priors, settings, self.method, self.quadrature,

@@ -286,8 +286,13 @@ def fit_command(
     chains: Annotated[int, typer.Option(help="Number of chains.")] = SamplerSettings.chains,
     seed: Annotated[int, typer.Option(help="Random seed.")] = DEFAULT_SEED,
     target_accept: Annotated[float, typer.Option(help="NUTS target acceptance rate.")] = SamplerSettings.target_accept,
-    adaptation: Annotated[str, typer.Option(help="nutpie mass matrix: low_rank (learns correlations) | diag.")]
+    adaptation: Annotated[str, typer.Option(help="nutpie mass matrix: auto (diag where sampled groupings sit beside the "
+                                                 "integrated one, else low_rank) | low_rank (learns correlations) | "
+                                                 "diag.")]
     = SamplerSettings.adaptation,
+    warm_start: Annotated[str, typer.Option(help="laplace (start at the posterior mode, sample in coordinates "
+                                                 "whitened by its Laplace covariance) | none.")]
+    = SamplerSettings.warm_start,
     priors: Annotated[Path | None, typer.Option(help="Prior file (TOML) or a packaged set: regularising, wide; "
                                                     "default models/priors/default.toml.")] = None,
     loglik_every: Annotated[int, typer.Option(help="Keep the group log-likelihood of every k-th draw (LOO).")]
@@ -315,7 +320,8 @@ def fit_command(
         models=names(model, PAPER) if not formula else (model,), panel=panel, specs=specs, method=method,
         priors=priors, formula=formula, family=family, data=data,
         sampler=SamplerSettings(sampler=sampler, draws=draws, tune=tune, chains=chains, seed=seed,
-                                target_accept=target_accept, adaptation=adaptation, ess_min=ess_min),
+                                target_accept=target_accept, adaptation=adaptation, ess_min=ess_min,
+                                warm_start=warm_start),
         loglik_every=loglik_every, retries=retries)
     source = data or panel
     check_output(out, folder=True, inputs=[source, specs, priors], what="fits")

@@ -62,14 +62,36 @@ class SamplingInterrupted(KeyboardInterrupt):
     """The sampler stopped early (it was interrupted) and returned fewer draws than asked for."""
 
 
+def warm_started(built: BuiltModel, settings: SamplerSettings):
+    """The model NUTS samples and its Laplace approximation: with the "laplace" warm start, the built model
+    whitened around its posterior mode (inference.warm_start); otherwise, or where the model is too large for the
+    Hessian or has no finite mode, the built model itself and None."""
+    from .warm_start import laplace, whitened_model
+
+    if settings.warm_start == "none":
+        return built.model, None
+    try:
+        approx = laplace(built.model)
+    except ValueError as exc:
+        import warnings
+
+        warnings.warn(f"no warm start ({exc}); NUTS starts from the model's initial point", stacklevel=2)
+        return built.model, None
+    return whitened_model(built.model, approx), approx
+
+
 def sample(built: BuiltModel, settings: SamplerSettings):
-    """NUTS draws from the built model with the chosen sampler (progress bars on).
+    """NUTS draws from the built model with the chosen sampler (progress bars on), warm-started as the settings
+    say; returns the draws and the Laplace approximation (None without a warm start).
 
     The log density is compiled without fast-math (strict IEEE arithmetic), so that its value cannot depend on
     how the compiler inlines or vectorises it: the same seed gives bit-identical draws in this process, in a Dask
     worker, in a subprocess with other thread settings, and with or without PyTensor's and numba's caches."""
     import pytensor
 
+    from .warm_start import WHITENED
+
+    model, approx = warm_started(built, settings)
     nuts = {"target_accept": settings.target_accept}
     extra = {}
     if settings.sampler == "nutpie":
@@ -78,12 +100,15 @@ def sample(built: BuiltModel, settings: SamplerSettings):
         extra["mp_ctx"] = "forkserver"  # forking a process that has started JAX or numba threads can deadlock
     with pytensor.config.change_flags(numba__fastmath=False):
         idata = pm.sample(draws=settings.draws, tune=settings.tune, chains=settings.chains, cores=settings.chains,
-                          random_seed=settings.seed, nuts_sampler=settings.sampler, model=built.model,
+                          random_seed=settings.seed, nuts_sampler=settings.sampler, model=model,
                           progressbar=True, nuts=nuts, **extra)
+    for group in ("posterior", "warmup_posterior"):
+        if group in idata.children and WHITENED in idata[group].data_vars:
+            idata[group] = xr.DataTree(idata[group].to_dataset().drop_vars(WHITENED))
     post = idata["posterior"]
     if post.sizes["chain"] < settings.chains or post.sizes["draw"] < settings.draws:
         raise SamplingInterrupted(f"sampling stopped after {post.sizes['draw']} of {settings.draws} draws")
-    return idata
+    return idata, approx
 
 
 @dataclass(frozen=True)
@@ -272,8 +297,9 @@ def fit(data: ModelData, priors: dict[str, Prior], settings: SamplerSettings, me
     marginal method also keeps per-group log-likelihoods and group effects (unless `group_outputs` is False, as for
     prior-sensitivity refits); every fit keeps the log prior and the per-draw log-likelihood (for power-scaling)."""
     built = build_model(data, priors, method, quadrature)
+    settings = settings.resolved(bool(data.sampled))
     began = time.perf_counter()
-    idata = sample(built, settings)
+    idata, approx = sample(built, settings)
     sampling_seconds = time.perf_counter() - began
     spec = data.spec
     totals = None
@@ -285,6 +311,8 @@ def fit(data: ModelData, priors: dict[str, Prior], settings: SamplerSettings, me
     log_prior, log_likelihood_total = log_densities(built, spec, idata, totals)
     idata["log_prior"] = xr.DataTree(log_prior)
     idata["log_likelihood_total"] = xr.DataTree(log_likelihood_total)
+    if approx is not None:
+        idata["laplace"] = xr.DataTree(approx.to_dataset())
     if spec.group is not None and built.method == "plain":
         idata["posterior"] = xr.DataTree(idata["posterior"].to_dataset().assign_coords(group_coords(data)))
     diagnostics = diagnose(idata, population_vars(built, spec), ess_min=settings.ess_min)

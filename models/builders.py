@@ -125,7 +125,9 @@ def _spread_sd(sd, sampled_sds: list):
     """The sd of the sum of every grouping's intercepts (independent normals): the group spread the average row
     takes (None without any)."""
     parts = ([] if sd is None else [sd]) + list(sampled_sds)
-    return None if not parts else pt.sqrt(sum(p**2 for p in parts))
+    if len(parts) < 2:
+        return parts[0] if parts else None
+    return pt.sqrt(pt.maximum(sum(p**2 for p in parts), 1e-300))  # a finite gradient where every sd is 0
 
 
 def _plain_offsets(data: ModelData, sd, year_effect):

@@ -171,7 +171,7 @@ def test_ordinal_model_recovers_cut_points_and_slopes():
     data = model_data(frame, spec)
     assert spec.fit_method == "plain" and list(data.categories) == [0, 1, 2, 3] and data.n_groups == groups
     built = build_model(data, PRIORS)
-    idata = sample(built, settings(300, 7, "diag"))
+    idata, _laplace = sample(built, settings(300, 7, "diag"))
     post = idata["posterior"]
     assert list(post["cut"].values) == ["0.0|1.0", "1.0|2.0", "2.0|3.0"]
     assert list(post["coef_term"].values) == ["x1", "x2"]

@@ -18,6 +18,7 @@ COUNTRY_YEAR_PANEL = BUILD / "country_year" / "panel.nc"
 PACT_PANEL = BUILD / "institutions" / "panel.nc"
 FREQ = BUILD / "freq"
 FITS = BUILD / "fits"
+DYADIC_FITS = BUILD / "dyadic" / "fits"  # make dyadic: sender, receiver and dyad intercepts
 SENSITIVITY = BUILD / "sensitivity"
 ROBUSTNESS = BUILD / "robustness"
 VALIDATE = BUILD / "validate"

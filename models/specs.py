@@ -18,6 +18,7 @@ from .families import FAMILIES, Family
 from .formula import Formula, FormulaError
 
 PAPER_SPECS = Path(__file__).resolve().parent / "paper_models.toml"
+DYADIC_SPECS = PAPER_SPECS.with_name("dyadic_models.toml")  # the paper's models with sender and receiver intercepts
 METHODS = ("marginal", "plain")
 # The kinds of a paper figure a model can be drawn in (the figure's name ends with its kind): the marginal effect of
 # the interaction's focal variable across its moderator (the paper's Figure 1), and the predicted probability at

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..defaults import (BUILD, COUNTRY_YEAR_PANEL, FITS, FREQ, PACT_PANEL, PANEL, PRIOR_CHECK, REPORT, ROBUSTNESS,
+from ..defaults import (BUILD, COUNTRY_YEAR_PANEL, DYADIC_FITS, FITS, FREQ, PACT_PANEL, PANEL, PRIOR_CHECK, REPORT, ROBUSTNESS,
                         SENSITIVITY, VALIDATE)
 from inference.diagnostics import NOT_FLAGGED
 from reports.formatting import DIGITS, interval, number, present, with_interval, with_se
@@ -755,12 +755,48 @@ def bayesian_page(build: Build) -> list[str]:
         The page's parts (Markdown).
     """
     parts = ["## The interactions and model comparison", *report_parts(build, build.path(REPORT), "make report"),
-             "## The fits"]
+             "## Sender, receiver and dyad intercepts", *dyadic_parts(build), "## The fits"]
     folder = build.path(FITS)
     table = fits_table(folder) if folder.is_dir() else ""
     parts.append(f"Every saved fit in `{folder}` (sampler settings per chain, wall time, diagnostics gate):\n\n"
                  + table if table else missing("Bayesian fits", folder, "make fit"))
     return parts
+
+
+DYADIC_COLUMNS: list[Column] = [
+    ("model", cell("model")), ("term", cell("term")),
+    ("dyad only: mean [94% HDI]", lambda r: f"{cell('base_mean')(r)} {hdi('base_lower', 'base_upper')(r)}"),
+    ("sender, receiver, dyad: mean [94% HDI]", lambda r: f"{cell('srd_mean')(r)} {hdi('srd_lower', 'srd_upper')(r)}"),
+    ("Pr(< 0)", cell("srd_pr_negative")), ("sds: dyad / A / B",
+                                          lambda r: " / ".join(cell(s)(r) for s in ("dyad_sd", "state_a_sd", "state_b_sd"))),
+    ("pooled logit (clustered SE)", pair("freq_estimate", "freq_se_clustered")),
+    ("dyad-robust SE", cell("freq_se_dyad_robust")), ("p dyad-robust", cell("freq_p_dyad_robust")),
+    ("gates", lambda r: f"{'passed' if r['base_passed'] else 'FAILED'} / {'passed' if r['srd_passed'] else 'FAILED'}"),
+    ("verdict", cell("verdict"))]
+
+
+def dyadic_parts(build: Build) -> list[str]:
+    """The key interactions with sender, receiver and dyad intercepts beside the dyad-only fits and the pooled
+    logit's dyad-robust SEs (`make dyadic`, `make fit`, `make freq`)."""
+    import tomllib
+
+    from models.specs import DYADIC_SPECS
+    from reports.dyadic import dependence_table
+
+    folder = build.path(DYADIC_FITS)
+    if not folder.is_dir() or not any(folder.glob("*_marginal.nc")):
+        return [missing("Fits with sender, receiver and dyad intercepts", folder, "make dyadic")]
+    bases = {name: entry.get("base", "") for name, entry in tomllib.loads(DYADIC_SPECS.read_text()).items()}
+    freq = build.freq(build.path(FREQ))
+    table, problem = attempt(lambda: dependence_table(folder, build.path(FITS), bases,
+                                                      None if freq is None else freq.comparison))
+    if problem is not None:
+        return [unreadable("Fits with sender, receiver and dyad intercepts", folder, problem)]
+    return ["Each model's key interaction (the logit, or the hurdle's zero part) with dyad intercepts only "
+            "(`make fit`) and with State A's and State B's intercepts beside them (`make dyadic`), and the pooled "
+            "logit's dyad-clustered and dyad-robust SEs (`make freq`). A finding survives where the 94% HDI excludes "
+            "0 on the same side in both fits; both fits must pass their diagnostics gate to be judged.",
+            render(table, DYADIC_COLUMNS)]
 
 
 PRIOR_SET_COLUMNS = {"model", "prior_set", "term", "mean", "sd", "hdi_lower", "hdi_upper", "pr_negative",
@@ -1175,7 +1211,7 @@ def speed_page(build: Build) -> list[str]:
 OUTPUTS = (  # what the index lists: (what, default path, make target)
     ("panel", PANEL, "make data"), ("panel check", PANEL.with_name(PANEL.stem + "_check.csv"), "make data"),
     ("frequentist results", FrequentistResult.path(FREQ), "make freq"), ("Bayesian fits", FITS, "make fit"),
-    ("report", REPORT / ReportResult.PAGE, "make report"),
+    ("fits with sender and receiver intercepts", DYADIC_FITS, "make dyadic"), ("report", REPORT / ReportResult.PAGE, "make report"),
     ("power-scaling", SENSITIVITY / SensitivityResult.POWER_SCALING, "make report"),
     ("prior comparison", SENSITIVITY / f"{PriorComparisonResult.STEM}.csv", "make priors"),
     ("robustness", ROBUSTNESS / f"{RobustnessResult.FINDINGS}.csv", "make robustness"),

@@ -107,7 +107,10 @@ class PosteriorDraws:
                 raise ValueError(f"model {spec.name}: the posterior has no {spec.group_sd} (the formula has "
                                  f"(1 | {spec.group}))")
             group_sd = flat(spec.group_sd)
-            for grouping in spec.parsed.sampled:  # every grouping's intercepts: independent normals, sds combined
+            # every grouping's intercepts: independent normals, sds combined (group-specific slopes add nothing
+            # where their variables sit at their means, as at the typical values; elsewhere this understates the
+            # groups' spread: docs/models.md)
+            for grouping in spec.parsed.sampled:
                 group_sd = np.sqrt(group_sd**2 + flat(f"{grouping.name}_sd") ** 2)
         family = spec.family_info
         return cls(model=spec.name, coef=table("coef", "coef_term"), group_sd=group_sd,

@@ -31,14 +31,22 @@ from .record import FitRecord, PanelRef, fit_record, with_record
 def population_names(spec: ModelSpec) -> list[str]:
     """The population parameters a model of `spec` may have: original-scale coefficients, the group and year sds,
     the count part's coefficients and dispersion, the ordinal cut points."""
-    group_sd = ([spec.group_sd] if spec.group else []) + [f"{g.name}_sd" for g in spec.parsed.sampled]
-    return ["coef", *group_sd, "year_sd", "count_coef", "count_alpha", "cutpoints"]
+    group_sd = ([spec.group_sd] if spec.group else []) + [name for g in spec.parsed.sampled for name in
+                                                          (f"{g.name}_sd", *sampled_slope_sds(g))]
+    correlations = [f"{g.name}_corr" for g in spec.parsed.sampled if g.slopes]
+    return ["coef", *group_sd, *correlations, "year_sd", "count_coef", "count_alpha", "cutpoints"]
+
+
+def sampled_slope_sds(grouping) -> list[str]:
+    """The sds of a sampled grouping's group-specific slopes (`state_a_threat_b_sd`, ...)."""
+    return [f"{grouping.name}_{v}_sd" for v in grouping.slopes]
 
 
 def prior_names(spec: ModelSpec) -> list[str]:
     """Parameters whose priors come from the prior file (power-scaling scales these)."""
     group_sd = [f"{spec.group_sd}_signed", spec.group_sd] if spec.group else []
-    group_sd += [f"{g.name}_sd{suffix}" for g in spec.parsed.sampled for suffix in ("_signed", "")]
+    group_sd += [f"{name}{suffix}" for g in spec.parsed.sampled for name in (f"{g.name}_sd", *sampled_slope_sds(g))
+                 for suffix in ("_signed", "")]
     return [CENTRED_INTERCEPT, "intercept", "beta", f"beta{RESCALED}", *group_sd, "year_sd_signed", "year_sd",
             f"count_{CENTRED_INTERCEPT}", "count_intercept", "count_beta", f"count_beta{RESCALED}", "count_alpha",
             "cutpoints_std"]
@@ -122,7 +130,8 @@ class FitKernel:
     coef: np.ndarray
     sigma: np.ndarray
     years: np.ndarray | None
-    sampled: tuple = ()  # (row codes, effects (draws x groups)) of each sampled grouping
+    sampled: tuple = ()  # (row codes, intercepts (draws x groups), slope variables (rows x k) or None, slopes
+    # (draws x groups x k) or None) of each sampled grouping
     row_years: np.ndarray | None = None  # each row's year code, where sampled groupings make offsets per row
 
     @property
@@ -134,7 +143,11 @@ class FitKernel:
         sampled groupings, one offset per row (their intercepts and the row's year effect)."""
         if not self.sampled:
             return None if self.years is None else self.years[draw]
-        offset = sum(effects[draw][codes] for codes, effects in self.sampled)
+        offset = 0.0
+        for codes, intercepts, values, slopes in self.sampled:
+            offset = offset + intercepts[draw][codes]
+            if values is not None:
+                offset = offset + np.sum(slopes[draw][codes] * values, axis=1)
         return offset if self.years is None else offset + self.years[draw][self.row_years]
 
     def evaluate(self, draw: int, want_grad: bool = False, row_prob: bool = False):
@@ -156,8 +169,15 @@ def _kernel_draws(post, data: ModelData) -> tuple:
     chains, draws = post.sizes["chain"], post.sizes["draw"]
     coef = np.concatenate([np.asarray(post["intercept"])[..., None], np.asarray(post["beta"])], axis=-1)
     years = np.asarray(post["year_effect"]).reshape(chains * draws, -1) if "year_effect" in post else None
-    sampled = tuple((codes, (np.asarray(post[f"{name}_sd"])[..., None] * np.asarray(post[f"{name}_z"]))
-                     .reshape(chains * draws, -1)) for name, (codes, _labels) in data.sampled.items())
+    sampled = []
+    for name, (codes, labels) in data.sampled.items():
+        if name in data.slopes:
+            effects = np.asarray(post[f"{name}_effects"]).reshape(chains * draws, len(labels), -1)
+            sampled.append((codes, effects[..., 0], data.slopes[name][1], effects[..., 1:]))
+        else:
+            intercepts = np.asarray(post[f"{name}_sd"])[..., None] * np.asarray(post[f"{name}_z"])
+            sampled.append((codes, intercepts.reshape(chains * draws, -1), None, None))
+    sampled = tuple(sampled)
     return (coef.reshape(chains * draws, -1), np.asarray(post[spec.group_sd]).reshape(-1), years, sampled,
             data.years if sampled else None)
 

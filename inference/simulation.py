@@ -105,7 +105,11 @@ def linear_predictor(params: xr.Dataset, data: ModelData) -> np.ndarray:
     if group is not None:
         eta = eta + np.asarray(params[f"{group}_sd"])[:, None] * np.asarray(params[f"{group}_z"])[:, data.groups]
     for name, (codes, _labels) in data.sampled.items():  # further groupings (sender and receiver states, ...)
-        eta = eta + np.asarray(params[f"{name}_sd"])[:, None] * np.asarray(params[f"{name}_z"])[:, codes]
+        if name in data.slopes:  # each group's intercept and slopes on the standardised variables
+            effects = np.asarray(params[f"{name}_effects"])[:, codes]  # simulation x row x (1 + k)
+            eta = eta + effects[..., 0] + np.sum(effects[..., 1:] * data.slopes[name][1], axis=-1)
+        else:
+            eta = eta + np.asarray(params[f"{name}_sd"])[:, None] * np.asarray(params[f"{name}_z"])[:, codes]
     if data.years is not None:
         eta = eta + np.asarray(params["year_effect"])[:, data.years]
     return eta

@@ -109,15 +109,60 @@ def _group_sd(data: ModelData, priors: dict[str, Prior]):
     return None if data.spec.group is None else priors["group_sd"].create_scale(data.spec.group_sd)
 
 
+LKJ_ETA = 2.0  # the LKJ prior on the correlation of a grouping's intercepts and slopes (brms' default is 1)
+
+
+def effect_terms(name: str) -> str:
+    """The dim of a grouping's intercept and slopes (`state_a_effect_term`: Intercept, then each slope's variable)."""
+    return f"{name}_effect_term"
+
+
+def _lkj_cholesky(name: str, n: int, eta: float):
+    """The Cholesky factor of an n x n correlation matrix with an LKJ(eta) prior, built from its canonical partial
+    correlations (Lewandowski, Kurowicka & Joe 2009, as Stan does): the CPCs of column k are independent
+    2 Beta(b_k, b_k) - 1 with b_k = eta + (n - 2 - k) / 2, and row i of the factor is the CPCs of that row scaled by
+    what is left of the row's unit norm. (PyMC's LKJCorr cannot have its log prior evaluated on saved draws.)"""
+    pairs = [(i, j) for j in range(n - 1) for i in range(j + 1, n)]
+    shape = np.array([eta + (n - 2 - j) / 2 for _i, j in pairs])
+    cpc = 2.0 * pm.Beta(name, alpha=shape, beta=shape, shape=len(pairs)) - 1.0
+    position = {pair: k for k, pair in enumerate(pairs)}
+    rows = [pt.concatenate([pt.ones(1), pt.zeros(n - 1)])]
+    for i in range(1, n):
+        entries, left = [], 1.0
+        for j in range(i):
+            value = cpc[position[(i, j)]] * pt.sqrt(left)
+            entries.append(value)
+            left = left - value**2
+        entries.append(pt.sqrt(left))
+        rows.append(pt.concatenate([pt.stack(entries), pt.zeros(n - 1 - i)]))
+    return pt.stack(rows)
+
+
 def _sampled_groupings(data: ModelData, priors: dict[str, Prior]):
-    """The intercepts of the groupings the kernel does not integrate out (e.g. sender and receiver states beside the
-    dyad), sd_g z_g sampled non-centred: their sum on every row (or 0) and their sds."""
+    """The effects of the groupings the kernel does not integrate out (e.g. sender and receiver states beside the
+    dyad), sampled non-centred: intercepts sd_g z_g, or, with group-specific slopes, each group's intercept and
+    slopes (on the standardised variables) with sds from the group sd prior and an LKJ prior on their correlation.
+    Returns their sum on every row (or 0) and every sd (the spread of a row's group effects averages to the sum of
+    their squares: the slope variables have mean 0 and sd 1)."""
     offset, sds = 0.0, []
     for name, (codes, _labels) in data.sampled.items():
         sd = priors["group_sd"].create_scale(f"{name}_sd")
-        z = pm.Normal(f"{name}_z", 0.0, 1.0, dims=name)
-        offset = offset + sd * z[codes]
         sds.append(sd)
+        if name not in data.slopes:
+            z = pm.Normal(f"{name}_z", 0.0, 1.0, dims=name)
+            offset = offset + sd * z[codes]
+            continue
+        variables, values = data.slopes[name]
+        slope_sds = [priors["group_sd"].create_scale(f"{name}_{v}_sd") for v in variables]
+        sds += slope_sds
+        chol = _lkj_cholesky(f"{name}_cpc", 1 + len(variables), LKJ_ETA)
+        corr = pt.dot(chol, chol.T)
+        pm.Deterministic(f"{name}_corr", corr[np.tril_indices(1 + len(variables), -1)],
+                         dims=f"{name}_corr_pair")
+        z = pm.Normal(f"{name}_z", 0.0, 1.0, dims=(name, effect_terms(name)))
+        effects = pm.Deterministic(f"{name}_effects", pt.dot(z, chol.T) * pt.stack([sd, *slope_sds]),
+                                   dims=(name, effect_terms(name)))
+        offset = offset + effects[codes, 0] + pt.sum(effects[codes, 1:] * values, axis=1)
     return offset, sds
 
 
@@ -313,6 +358,11 @@ def build_model(data: ModelData, priors: dict[str, Prior], method: str | None = 
         coords[spec.group] = np.arange(data.n_groups)
     for name, (_codes, labels) in data.sampled.items():
         coords[name] = np.arange(len(labels))
+        if name in data.slopes:
+            terms = ["Intercept", *data.slopes[name][0]]
+            coords[effect_terms(name)] = terms
+            coords[f"{name}_corr_pair"] = [f"{terms[i]}, {terms[j]}" for i, j in
+                                           zip(*np.tril_indices(len(terms), -1))]
     if data.year_labels is not None:
         coords["year"] = data.year_labels
     count_standardiser = None

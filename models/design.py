@@ -42,6 +42,7 @@ class ModelData:
     year_labels: np.ndarray | None = None
     categories: np.ndarray | None = None
     sampled: dict = field(default_factory=dict)  # grouping name -> (codes, labels) of the sampled groupings
+    slopes: dict = field(default_factory=dict)  # grouping name -> (variables, rows x k standardised values)
 
     @property
     def n_groups(self) -> int:
@@ -135,10 +136,10 @@ def group_codes(frame: pd.DataFrame, formula: Formula | Grouping) -> tuple[np.nd
 
 
 def with_integrated_grouping(rows: pd.DataFrame, spec: ModelSpec) -> ModelSpec:
-    """The spec with its integrated grouping named: the one given, else the grouping with the most groups in the
-    estimation rows (the kernel integrates the largest out; the others are sampled)."""
-    groupings = spec.parsed.groupings
-    if spec.integrate or len(groupings) < 2:
+    """The spec with its integrated grouping named: the one given, else the grouping without group-specific slopes
+    with the most groups in the estimation rows (the kernel integrates the largest out; the others are sampled)."""
+    groupings = [g for g in spec.parsed.groupings if not g.slopes]
+    if spec.integrate or len(spec.parsed.groupings) < 2:
         return spec
     counts = {g.name: len(group_codes(rows, g)[1]) for g in groupings}
     return replace(spec, integrate=max(groupings, key=lambda g: counts[g.name]).name)
@@ -250,13 +251,32 @@ def model_data(frame: pd.DataFrame, spec: ModelSpec) -> ModelData:
     if spec.group:
         groups, group_labels = group_codes(rows, spec.parsed)
     sampled = {g.name: group_codes(rows, g) for g in spec.parsed.sampled}
+    slopes = {g.name: (g.slopes, slope_values(model_rows, g.slopes, spec)) for g in spec.parsed.sampled if g.slopes}
     years = year_labels = None
     if spec.year_effects:
         years, year_labels = pd.factorize(rows["year"].astype(np.int64), sort=True)
         years, year_labels = years.astype(np.int64), np.asarray(year_labels)
     return ModelData(spec, y, X.set_axis(rows.index), groups, group_labels, model_rows, design,
                      None if count_X is None else count_X.set_axis(rows.index), count_design, years, year_labels,
-                     categories, sampled)
+                     categories, sampled, slopes)
+
+
+def slope_values(rows: pd.DataFrame, variables: tuple[str, ...], spec: ModelSpec) -> np.ndarray:
+    """The variables with group-specific slopes, standardised on the estimation rows (rows x k): a group's slope is
+    per sd of the variable and its intercept is at the variable's mean, so the slopes' and intercepts' sds share a
+    scale and one prior."""
+    columns = []
+    for name in variables:
+        values = rows[name]
+        if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+            raise SpecError(f"model {spec.name}: ({name} | ...): a group-specific slope needs a numeric variable; "
+                            f"{name} is {values.dtype}")
+        values = values.to_numpy(float)
+        sd = values.std()
+        if not sd > 0:
+            raise SpecError(f"model {spec.name}: ({name} | ...): {name} does not vary in the estimation sample")
+        columns.append((values - values.mean()) / sd)
+    return np.column_stack(columns)
 
 
 def typical_values(data: ModelData) -> pd.Series:

@@ -4,9 +4,11 @@
 terms (any interactions, `C(var)` dummies, transforms such as `np.log1p(x)` or `I(x**2)`), one group intercept that
 the kernel integrates out (`(1 | dyad)`, `(1 | state_a)`, any column, lme4's compound `(1 | ccode1:ccode2)` or the
 undirected `(1 | pair(ccode1, ccode2))`), further groupings whose intercepts are sampled and enter the kernel as
-offsets (`(1 | dyad) + (1 | state_a) + (1 | state_b)`: sender and receiver effects) and, optionally, partially
-pooled year intercepts `(1 | year)`. What the model layer cannot take yet (random slopes) is refused here, naming
-the term, before any data are read.
+offsets (`(1 | dyad) + (1 | state_a) + (1 | state_b)`: sender and receiver effects), with group-specific slopes
+of numeric variables where they are sampled (`(threat_b | state_a)`: State A's intercept and slope on threat_b,
+correlated, as in lme4) and, optionally, partially pooled year intercepts `(1 | year)`. What the model layer cannot
+take (slopes on the integrated grouping or the years, a slope without its intercept, a slope on anything but a
+variable) is refused here or when the data are read, naming the term.
 """
 
 from __future__ import annotations
@@ -70,6 +72,7 @@ class Grouping:
     name: str
     columns: tuple[str, ...]
     undirected: bool = False
+    slopes: tuple[str, ...] = ()  # numeric variables with group-specific slopes (sampled groupings only)
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,10 @@ class Formula:
         if not found:
             raise FormulaError(f"integrate: the formula has no grouping {name!r} (its groupings: "
                                f"{', '.join(g.name for g in self.groupings) or 'none'})")
+        if found[0].slopes:
+            raise FormulaError(f"integrate: the grouping {name} has group-specific slopes "
+                               f"({', '.join(found[0].slopes)}), which only a sampled grouping can have; the kernel "
+                               "integrates out one grouping's intercepts")
         return replace(self, group=name, group_columns=found[0].columns, undirected=found[0].undirected)
 
     @classmethod
@@ -127,19 +134,40 @@ class Formula:
             variables += sorted(v for v in term.var_names if v)
             categorical += [v for c in term.components if type(c).__name__ == "Call" and c.name.startswith("C(")
                             for v in sorted(c.var_names) if v]
-        groupings, year_effects = [], False
+        groupings, year_effects, slopes = [], False, {}
         for term in description.group_terms:
             slope = type(term.expr).__name__ != "Intercept"
             label = f"({term.expr.name if slope else 1} | {term.factor.name})"
-            if slope:
-                raise FormulaError(f"{where}: {label}: group-specific slopes are not supported yet; use (1 | group)")
             factor, columns, pair = _grouping(term.factor, where, label)
-            if factor == YEAR:
+            if slope:
+                names = [v for v in term.expr.var_names if v]
+                if len(names) != 1 or term.expr.name != names[0]:
+                    raise FormulaError(f"{where}: {label}: a group-specific slope must be on one variable as it is "
+                                       "(make a transform or an interaction a column of the data first)")
+                if factor == YEAR:
+                    raise FormulaError(f"{where}: {label}: year intercepts take no slopes")
+                slopes.setdefault(factor, []).append(names[0])
+                variables.append(names[0])
+            elif factor == YEAR:
                 year_effects = True
             elif any(g.name == factor for g in groupings):
                 raise FormulaError(f"{where}: {label}: the grouping {factor} is listed twice")
             else:
                 groupings.append(Grouping(factor, columns, pair))
+        for factor, names in slopes.items():
+            found = [i for i, g in enumerate(groupings) if g.name == factor]
+            if not found:
+                raise FormulaError(f"{where}: ({' + '.join(names)} | {factor}): group-specific slopes need the "
+                                   f"group's intercept too; write ({' + '.join(names)} | {factor})")
+            groupings[found[0]] = replace(groupings[found[0]], slopes=tuple(dict.fromkeys(names)))
+        plain = [g for g in groupings if not g.slopes]
+        if groupings and groupings[0].slopes:  # the kernel integrates a grouping without slopes out
+            if not plain:
+                raise FormulaError(f"{where}: the grouping {groupings[0].name} has group-specific slopes, which "
+                                   "only a sampled grouping can have: the kernel integrates one grouping's "
+                                   "intercepts out, so add a grouping without slopes, e.g. (1 | dyad)")
+            groupings.remove(plain[0])
+            groupings.insert(0, plain[0])
         first = groupings[0] if groupings else Grouping("", ())
         return cls(text, response, tuple(terms), intercept, first.name or None, year_effects,
                    tuple(dict.fromkeys(variables)), tuple(dict.fromkeys(categorical)), first.columns,

@@ -110,17 +110,13 @@ def _read(path: Path, spec: RawFile) -> pd.DataFrame:
         _check_csv_ends_cleanly(path, len(frame.columns))
         return frame
     if spec.reader == "rda":
-        import pyreadr
+        from .user_table import read_r
 
-        result = pyreadr.read_r(str(path))
-        if spec.rda_object not in result:
-            raise DataError(f"{path}: R object '{spec.rda_object}' not found (found: {', '.join(result) or 'none'})")
-        return result[spec.rda_object]
+        return read_r(path, spec.rda_object)
     if spec.reader == "dta":
-        import pyreadstat
+        from .user_table import read_stata
 
-        frame, _meta = pyreadstat.read_dta(str(path))
-        return frame
+        return read_stata(path)
     raise ValueError(f"unknown reader {spec.reader!r}")
 
 

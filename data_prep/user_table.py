@@ -32,17 +32,24 @@ def check_size(size_bytes: int, what: str) -> None:
         raise DataError(f"{what}: {size_bytes / 1e6:,.3g} MB, over the {megabytes:,g} MB limit set in {LIMIT_ENV}")
 
 
-def _read_r(path: Path) -> pd.DataFrame:
+def read_r(path: Path, name: str | None = None) -> pd.DataFrame:
+    """The data frame `name` of an R file (.rds, .rda), or its only one when no name is given (the raw sources
+    name theirs)."""
     import pyreadr
 
     objects = pyreadr.read_r(str(path))
-    frames = {name: frame for name, frame in objects.items() if isinstance(frame, pd.DataFrame)}
+    if name is not None:
+        if name not in objects:
+            raise DataError(f"{path}: R object '{name}' not found (found: {', '.join(objects) or 'none'})")
+        return objects[name]
+    frames = {key: frame for key, frame in objects.items() if isinstance(frame, pd.DataFrame)}
     if len(frames) != 1:
         raise DataError(f"{path}: holds {len(frames)} data frames ({', '.join(frames) or 'none'}); save one")
     return next(iter(frames.values()))
 
 
-def _read_stata(path: Path) -> pd.DataFrame:
+def read_stata(path: Path) -> pd.DataFrame:
+    """A Stata .dta file's data."""
     import pyreadstat
 
     return pyreadstat.read_dta(str(path))[0]
@@ -55,8 +62,8 @@ def _read_netcdf(path: Path) -> pd.DataFrame:
         raise DataError(f"{path}: {exc}") from None
 
 
-READERS = {".csv": lambda p: pd.read_csv(p, low_memory=False), ".parquet": pd.read_parquet, ".dta": _read_stata,
-           ".rds": _read_r, ".rda": _read_r, ".rdata": _read_r, ".nc": _read_netcdf}
+READERS = {".csv": lambda p: pd.read_csv(p, low_memory=False), ".parquet": pd.read_parquet, ".dta": read_stata,
+           ".rds": read_r, ".rda": read_r, ".rdata": read_r, ".nc": _read_netcdf}
 
 
 def read_table(path: str | os.PathLike) -> pd.DataFrame:

@@ -212,7 +212,7 @@ def test_specs_from_config(tmp_path):
     ('[x]\nbase = "m4"\ncolour = "red"\n', "unknown field\\(s\\) colour"),
     ('[x]\nfamily = "bernoulli"\n', "\\[x\\] missing field\\(s\\) formula"),
     ('[x]\nbase = "m4"\nfamily = "probit"\n', "model x: family must be one of bernoulli, hurdle_poisson"),
-    ('[x]\nbase = "m4"\nformula = "y ~ a + (b | dyad)"\n', "model x: formula: \\(b \\| dyad\\): group-specific slopes"),
+    ('[x]\nbase = "m4"\nformula = "y ~ a + (b | dyad)"\n', "model x: formula: the grouping dyad has group-specific slopes"),
     ('[x]\nbase = "m4"\nformula = 3\n', "model x: formula must be a string, got 3"),
     ('[x]\nbase = "m4"\nfocus = ["threat_a", "threat_b"]\n', "focus \\['threat_a', 'threat_b'\\] must name a two-way"),
     ('[x]\nbase = "m4"\nmethod = "laplace"\n', "method must be one of marginal, plain"),

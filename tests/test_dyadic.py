@@ -101,3 +101,19 @@ def test_the_rare_events_logit_scales_its_dyad_robust_covariance_too():
     _, shrink = king_zeng_correction(data.X.to_numpy(dtype=float), np.asarray(logit.params))
     np.testing.assert_allclose(corrected.cov_dyad_robust, np.asarray(logit.cov_dyad_robust) * shrink, rtol=1e-12)
     assert "se_dyad_robust" in corrected.table
+
+
+def test_firths_logit_has_a_dyad_robust_sandwich_of_its_modified_scores():
+    """The modified scores sum to 0 at Firth's estimate (the equations it solves); the dyad-robust covariance is
+    the information's inverse around the direct sum over pairs of rows sharing a state."""
+    from inference.rare_events import firth_scores, fit_firth
+
+    data = model_data(dyad_years(), ModelSpec("t", "y ~ cb * threat + (1 | dyad)"))
+    fit = fit_firth(data)
+    X, y, beta = data.X.to_numpy(float), data.y.to_numpy(float), np.asarray(fit.params)
+    scores, information = firth_scores(X, y, beta)
+    np.testing.assert_allclose(scores.sum(axis=0), 0.0, atol=1e-4)  # firthmodels converges to about 1e-6
+    bread = np.linalg.inv(information)
+    expected, negative = positive_part(bread @ direct_meat(scores, *dyad_members(data)) @ bread)
+    np.testing.assert_allclose(fit.cov_dyad_robust, expected, rtol=1e-8, atol=1e-14)
+    assert "se_dyad_robust" in fit.table and f"({negative} negative eigenvalue(s) set to 0)" in fit.note

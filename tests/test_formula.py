@@ -179,11 +179,13 @@ def test_no_intercept_and_fit_methods():
 # Refusals, with their exact messages
 
 
+SLOPES_ONLY = ("the grouping dyad has group-specific slopes, which only a sampled grouping can have: the kernel "
+               "integrates one grouping's intercepts out, so add a grouping without slopes, e.g. (1 | dyad)")
+
+
 @pytest.mark.parametrize("text, message", [
-    ("y ~ cb + (threat | dyad)", "formula: (threat | dyad): group-specific slopes are not supported yet; use "
-                                 "(1 | group)"),
-    ("y ~ cb + (1 + threat | dyad)", "formula: (threat | dyad): group-specific slopes are not supported yet; use "
-                                     "(1 | group)"),
+    ("y ~ cb + (threat | dyad)", "formula: " + SLOPES_ONLY),
+    ("y ~ cb + (1 + threat | dyad)", "formula: " + SLOPES_ONLY),
     ("y ~ cb + (1 | np.log(g))", "formula: (1 | np.log(g)): a grouping is a column, columns joined by ':'" + GROUPINGS),
     ("y ~ cb + (1 | pair(g, g))",
      "formula: (1 | pair(g, g)): a grouping is a column, columns joined by ':'" + GROUPINGS),
@@ -408,7 +410,7 @@ def test_user_spec_file(tmp_path):
      "model x: focus ['counterbalancing_a', 'threat_a'] must name a two-way interaction of the formula (its "
      "interactions: ['counterbalancing_a:threat_b'])"),
     ('[x]\nformula = "new_defense_pact ~ counterbalancing_a + (threat_a | dyad)"\n',
-     "model x: formula: (threat_a | dyad): group-specific slopes are not supported yet; use (1 | group)"),
+     "model x: formula: " + SLOPES_ONLY),
     ('[x]\nbase = "m4"\nintegrate = "state_a"\n',
      "model x: integrate: the formula has no grouping 'state_a' (its groupings: dyad)"),
     ('x = 3\n', "[x] must be a table of spec fields"),

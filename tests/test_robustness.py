@@ -153,7 +153,7 @@ def test_packaged_variants_as_formulas():
     ('[x]\npanel = { min_polity_b = 3 }\n', "[x] unknown panel option(s) min_polity_b"),
     ('[x]\nmodels = ["m9"]\n', "[x] unknown base model(s) m9"),
     ('[x]\nestimator = "heckman"\nmodels = ["h1"]\n', "[x] a Heckman model needs an exclusion restriction"),
-    ('[x]\nadd = ["(threat_a | dyad)"]\n', "[x] model x-m2: formula: (threat_a | dyad): group-specific slopes"),
+    ('[x]\nadd = ["(threat_a | dyad)"]\n', "[x] model x-m2: formula: the grouping dyad has group-specific slopes"),
     ('[x]\nestimator = "heckman"\nmodels = ["h1"]\nexclusion = ["shared_defense_pact"]\n',
      "[x] a Heckman model needs the selection equation's outcome (selection = \"...\")"),
     ('[suite]\nmain = ["m2", "m9"]\n', "[suite] unknown model(s) m9"),

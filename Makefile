@@ -66,7 +66,10 @@ lock: $(VENV)/.installed
 
 # What each step reads: a step reruns only when one of its inputs is newer than its output (make all, make report).
 # (raw file names may hold spaces, which make cannot list: the panel is remade when any raw file is newer than it)
-RAW_CHANGED := $(if $(wildcard $(PANEL)),$(shell find "$(DATA_DIR)" -type f -newer $(PANEL) 2>/dev/null | head -n 1))
+# The panel step's own time stamp is $(PANEL_DONE): the panel file itself is rewritten only when its content changes
+# (same checksum: left as it is), so a rebuilt but identical panel does not make the fits and reports stale.
+PANEL_DONE := $(BUILD)/.panel.done
+RAW_CHANGED := $(if $(wildcard $(PANEL_DONE)),$(shell find "$(DATA_DIR)" -type f -newer $(PANEL_DONE) 2>/dev/null | head -n 1))
 PANEL_CODE := $(wildcard data_prep/*.py)
 MODEL_CODE := $(wildcard models/*.py models/priors/*.toml inference/*.py)
 PAPER_SPECS := models/paper_models.toml
@@ -82,8 +85,11 @@ REPORT := $(BUILD)/report/report.html
 # $(call step,NAME,COMMAND): one progress line before and after a step of make all, with its time.
 step = @echo "[$(1)] started $$(date +%T)"; start=$$(date +%s); $(2) && echo "[$(1)] done in $$(( $$(date +%s) - start )) s"
 
-$(PANEL): $(VENV)/.installed $(PANEL_CODE) $(if $(RAW_CHANGED),FORCE)
-	$(call step,panel,$(CLI) data --data-dir "$(DATA_DIR)" --out $(PANEL) --check)
+$(PANEL_DONE): $(VENV)/.installed $(PANEL_CODE) $(if $(RAW_CHANGED),FORCE)
+	$(call step,panel,$(CLI) data --data-dir "$(DATA_DIR)" --out $(PANEL) --check) && touch $@
+
+$(PANEL): $(PANEL_DONE)
+	@test -f $@ || { rm -f $(PANEL_DONE); $(MAKE) --no-print-directory $(PANEL_DONE); }
 
 data: $(VENV)/.installed
 	$(CLI) data --data-dir "$(DATA_DIR)" --out $(PANEL) --check

@@ -276,8 +276,22 @@ def panel_frame(ds: xr.Dataset, checksum: str | None = None) -> pd.DataFrame:
     return _FRAMES[key]
 
 
+def recorded_checksum(path: str | os.PathLike) -> str:
+    """The content checksum a panel file records, or "" where there is no readable panel file."""
+    try:
+        with xr.open_dataset(path, engine="h5netcdf") as existing:
+            return str(existing.attrs.get("panel_checksum", ""))
+    except Exception:  # noqa: BLE001 - missing or damaged: it is written anew
+        return ""
+
+
 def write_panel(ds: xr.Dataset, path: str | os.PathLike) -> Path:
-    """Write the panel as compressed netCDF, atomically (no partial file is left on failure)."""
+    """Write the panel as compressed netCDF, atomically (no partial file is left on failure), unless the file
+    already holds this content (the same checksum): then it is left as it is, time stamp included, so that the
+    steps that read it are not redone for a panel that did not change."""
+    checksum = str(ds.attrs.get("panel_checksum", ""))
+    if checksum and Path(path).is_file() and recorded_checksum(path) == checksum:
+        return Path(path)
     encoding = {name: {"zlib": True, "complevel": 4} for name in ds.data_vars}
     return atomic_write_netcdf(path, ds, encoding=encoding)
 

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import pyreadstat
 
-from data_prep.panel import PanelOptions, build_panel, panel_to_frame, read_panel, write_panel
+from data_prep.panel import PanelOptions, build_panel, panel_to_frame, read_panel, recorded_checksum, write_panel
 from data_prep.sources import DataError, RawData
 
 pytestmark = pytest.mark.integration
@@ -103,6 +103,24 @@ def test_write_read_round_trip_and_determinism(short_panel, raw_dir, tmp_path):
     loaded = read_panel(first)
     assert loaded.identical(short_panel)
     assert len(panel_to_frame(loaded)) == int(short_panel["in_panel"].sum())
+
+
+def test_an_identical_panel_is_not_rewritten(short_panel, tmp_path):
+    """Writing a panel with the content the file already holds leaves the file, time stamp included (so make does
+    not redo the fits); another content, or a damaged file, is written."""
+    import os
+
+    path = write_panel(short_panel, tmp_path / "panel.nc")
+    os.utime(path, (1_000_000_000, 1_000_000_000))
+    write_panel(short_panel.copy(), path)
+    assert path.stat().st_mtime == 1_000_000_000
+    changed = short_panel.copy()
+    changed.attrs = {**short_panel.attrs, "panel_checksum": "0" * 64}
+    write_panel(changed, path)
+    assert path.stat().st_mtime > 1_000_000_000 and recorded_checksum(path) == "0" * 64
+    path.write_bytes(b"damaged")
+    write_panel(short_panel, path)
+    assert read_panel(path).identical(short_panel)
 
 
 def test_read_panel_refuses_old_schema(short_panel, tmp_path):

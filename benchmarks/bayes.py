@@ -6,6 +6,9 @@
 2. The plain non-centred version of Model 4 with nutpie in the same run (fewer draws): the same figures.
 3. For Model 4, the cost of one log-density gradient at the posterior mean and at larger dyad sds, for the fast
    kernel, the plain model, and (value only) the naive quadrature that evaluates every row at every node.
+4. For each model, the Laplace approximation (`Model.fit_laplace`, inference.warm_start): its wall time and its
+   distance to the NUTS fit (largest difference of a coefficient's mean in NUTS posterior sds, the range of the
+   coefficients' sd ratios, and the group sd's mean in both).
 
 Written: the JSON record and one summary table (markdown and CSV) with the machine (cores, CPU model) and the
 versions of the packages that matter. Goals: every fit with R-hat <= 1.01, bulk and tail ESS >= 1000 and no
@@ -88,6 +91,25 @@ def timed_fit(data: ModelData, settings: SamplerSettings, method: str) -> tuple[
     return record, idata
 
 
+def laplace_distance(data: ModelData, idata, draws: int = 2000) -> dict:
+    """The Laplace approximation's wall time and distance to the NUTS posterior `idata`."""
+    from inference.warm_start import laplace, laplace_draws
+
+    began = time.perf_counter()
+    model = build_model(data, load_priors(), "marginal").model
+    approx = laplace_draws(model, laplace(model), draws=draws)
+    wall = time.perf_counter() - began
+    nuts = idata["posterior"]
+    a, b = (p["coef"].stack(sample=("chain", "draw")) for p in (approx, nuts))
+    shift = np.abs((a.mean("sample") - b.mean("sample")) / b.std("sample"))
+    ratio = a.std("sample") / b.std("sample")
+    sd = data.spec.group_sd
+    return {"laplace_seconds": round(wall, 1), "laplace_max_mean_shift_in_sds": round(float(shift.max()), 3),
+            "laplace_sd_ratio_range": [round(float(ratio.min()), 3), round(float(ratio.max()), 3)],
+            "laplace_group_sd_mean": round(float(approx[sd].mean()), 3),
+            "nuts_group_sd_mean": round(float(nuts[sd].mean()), 3)}
+
+
 def _timed(f, repeats: int) -> float:
     f()
     began = time.perf_counter()
@@ -131,7 +153,8 @@ SUMMARY_COLUMNS = {"model": "model", "method": "method", "wall_seconds": "wall t
                    "gradient_ms_at_posterior_mean": "gradient at posterior mean (ms)",
                    "leapfrog_steps_per_draw": "leapfrog steps per draw", "min_ess_bulk": "smallest bulk ESS",
                    "min_ess_tail": "smallest tail ESS", "min_ess_per_second": "ESS per second",
-                   "max_rhat": "largest R-hat", "divergences": "divergences"}
+                   "max_rhat": "largest R-hat", "divergences": "divergences", "laplace_seconds": "Laplace (s)",
+                   "laplace_max_mean_shift_in_sds": "Laplace: largest mean shift (NUTS sds)"}
 
 
 def summary_table(records: list[dict]) -> pd.DataFrame:
@@ -168,6 +191,7 @@ def run(panel: Path, out: Path, models: tuple[str, ...] = ("m1", "m2", "m3", "m4
     for name in models:
         data = model_data(frame, get_spec(name))
         record, idata = timed_fit(data, SamplerSettings(draws=draws, tune=tune), "marginal")
+        record.update(laplace_distance(data, idata))
         marginals.append(record)
         fitted[name] = (data, idata)
     data = fitted[plain_model][0] if plain_model in fitted else model_data(frame, get_spec(plain_model))

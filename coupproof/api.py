@@ -449,6 +449,24 @@ class Model:
 
         return fit_data(self.data)
 
+    def fit_laplace(self, draws: int = 1000, seed: int = 0) -> xr.Dataset:
+        """An approximate posterior in seconds: draws from the Laplace approximation at the posterior mode.
+
+        For exploration only, and labelled so (the dataset's `approximation` attr): the mode is found by L-BFGS on
+        the exact log density and the covariance from the Hessian there (inference.warm_start). Far from NUTS
+        where a posterior is skewed (a group sd near 0) or for non-centred groupings (their joint mode is not where
+        the posterior is); `make bench` reports its distance to the NUTS fit.
+
+        Returns
+        -------
+        xarray.Dataset
+            One chain of `draws` draws of every free variable and deterministic (`coef`, the sds, ...).
+        """
+        from inference.warm_start import laplace, laplace_draws
+
+        model = self.build().model
+        return laplace_draws(model, laplace(model), draws=draws, seed=seed)
+
     def fit_mle(self) -> pd.DataFrame:
         """Fit the multilevel logit's frequentist twin: the random-intercept model by maximum likelihood.
 

@@ -188,3 +188,30 @@ def _replace_at(graphs, replace: dict, flat, x):
 
     sliced = graph_replace(graphs, replace, strict=False)
     return graph_replace(sliced, {flat: x}, strict=False)
+
+
+def laplace_draws(model, approx: Laplace, draws: int = 1000, seed: int = 0,
+                  names: list[str] | None = None) -> xr.Dataset:
+    """Draws from the Laplace approximation (normal at the mode with its covariance, in the unconstrained space)
+    mapped through the model's free variables and deterministics `names` (default all): an approximate posterior
+    in seconds, labelled as such in its attrs. Not a substitute for NUTS where the posterior is skewed (group sds
+    near 0) or, for non-centred groupings, where the joint mode is not where the posterior is."""
+    import pymc as pm
+
+    white = whitened_model(model, approx)
+    wanted = names or [v.name for v in (*model.free_RVs, *model.deterministics)]
+    outputs = white.replace_rvs_by_values([white[name] for name in wanted])
+    function = white.compile_fn(outputs, inputs=white.value_vars, point_fn=False)
+    z = np.random.default_rng(seed).standard_normal((draws, len(approx.mode)))
+    values = [function(row) for row in z]
+    dims = model.named_vars_to_dims
+    data = {}
+    for k, name in enumerate(wanted):
+        stacked = np.stack([np.asarray(v[k]) for v in values])[None]
+        data[name] = (("chain", "draw", *dims.get(name, [f"{name}_dim_{i}" for i in range(stacked.ndim - 2)])),
+                      stacked)
+    coords = {dim: np.asarray(model.coords[dim])  # an array: xarray reads a tuple as (dims, values)
+              for name in wanted for dim in dims.get(name, ()) if dim in model.coords}
+    return xr.Dataset(data, coords={"chain": [0], "draw": np.arange(draws), **coords},
+                      attrs={"approximation": "Laplace at the posterior mode (normal in the unconstrained space)",
+                             "mode_converged": int(approx.converged), "seconds_to_mode": approx.seconds})

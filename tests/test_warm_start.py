@@ -135,3 +135,17 @@ def test_a_warm_started_fit_keeps_its_laplace_and_the_usual_draws():
     slope = tree["posterior"]["coef"].sel(coef_term="x")
     assert abs(float(slope.mean()) - 0.7) < 3 * float(slope.std()) + 0.05
     assert int(tree["sample_stats"]["diverging"].sum()) == 0
+
+
+def test_laplace_draws_of_a_gaussian_have_its_moments():
+    """The approximate posterior: draws of the free variables and deterministics, labelled as approximate."""
+    from inference.warm_start import laplace_draws
+
+    model = gaussian_model(MEAN, COV)
+    posterior = laplace_draws(model, laplace(model), draws=4000, seed=1)
+    assert "Laplace" in posterior.attrs["approximation"]
+    x = posterior["x"].values.reshape(-1, 3)
+    np.testing.assert_allclose(x.mean(axis=0), MEAN, atol=0.08)
+    np.testing.assert_allclose(np.cov(x.T), COV, atol=0.12)
+    np.testing.assert_allclose(posterior["total"].values.reshape(-1), x.sum(axis=1))
+    assert list(posterior["x"].dims) == ["chain", "draw", "k"] and posterior.sizes["draw"] == 4000

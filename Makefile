@@ -156,10 +156,11 @@ robustness: $(PANEL)
 	$(CLI) robustness --panel $(PANEL) --data-dir "$(DATA_DIR)" --out $(BUILD)/robustness $(ROBUST_ARGS)
 
 # Sender, receiver and dyad intercepts (models/dyadic_models.toml): Table 1 Models 2 and 4 and Table 2's models
-# refitted with State A's and State B's intercepts beside the dyad's (DYADIC_MODELS, DYADIC_FIT_ARGS: twice the
-# draws of FIT_ARGS, since the two state sds mix at about 0.4 effective draws per draw).
+# refitted with State A's and State B's intercepts beside the dyad's (DYADIC_MODELS, DYADIC_FIT_ARGS: four times
+# the draws of FIT_ARGS, since the two state sds mix at about 0.15-0.2 effective draws per draw: Model 4's reached
+# bulk ESS 618 and 735 in 2 x 2,000 draws).
 DYADIC_MODELS ?= m2_srd,m4_srd,h1_srd,h2_srd
-DYADIC_FIT_ARGS ?= --sampler nutpie --draws 2000 --tune 300 --chains 2 --ess-min 1000 --retries 1
+DYADIC_FIT_ARGS ?= --sampler nutpie --draws 4000 --tune 300 --chains 2 --ess-min 1000 --retries 1
 
 dyadic: $(PANEL)
 	$(CLI) fit --specs models/dyadic_models.toml --model $(DYADIC_MODELS) --panel $(PANEL) \

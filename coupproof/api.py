@@ -450,17 +450,30 @@ class Model:
         return fit_data(self.data)
 
     def fit_laplace(self, draws: int = 1000, seed: int = 0) -> xr.Dataset:
-        """An approximate posterior in seconds: draws from the Laplace approximation at the posterior mode.
+        """Draw an approximate posterior in seconds from the Laplace approximation at the posterior mode.
 
         For exploration only, and labelled so (the dataset's `approximation` attr): the mode is found by L-BFGS on
         the exact log density and the covariance from the Hessian there (inference.warm_start). Far from NUTS
         where a posterior is skewed (a group sd near 0) or for non-centred groupings (their joint mode is not where
-        the posterior is); `make bench` reports its distance to the NUTS fit.
+        the posterior is); `make bench` reports its distance to NUTS.
+
+        Parameters
+        ----------
+        draws : int, optional
+            Number of draws (default: 1000).
+        seed : int, optional
+            Random seed of the normal draws (default: 0).
 
         Returns
         -------
         xarray.Dataset
             One chain of `draws` draws of every free variable and deterministic (`coef`, the sds, ...).
+
+        Examples
+        --------
+        >>> import coupproof as cp
+        >>> approx = cp.Model("m4").fit_laplace(draws=2000)
+        >>> approx["coef"].mean(("chain", "draw"))
         """
         from inference.warm_start import laplace, laplace_draws
 

@@ -776,8 +776,20 @@ DYADIC_COLUMNS: list[Column] = [
 
 
 def dyadic_parts(build: Build) -> list[str]:
-    """The key interactions with sender, receiver and dyad intercepts beside the dyad-only fits and the pooled
-    logit's dyad-robust SEs (`make dyadic`, `make fit`, `make freq`)."""
+    """Show the key interactions with sender, receiver and dyad intercepts beside the dyad-only fits.
+
+    With the pooled logit's dyad-clustered and dyad-robust SEs (`make dyadic`, `make fit`, `make freq`).
+
+    Parameters
+    ----------
+    build : Build
+        The build folder's outputs.
+
+    Returns
+    -------
+    list of str
+        The section's parts (Markdown).
+    """
     import tomllib
 
     from models.specs import DYADIC_SPECS

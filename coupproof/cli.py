@@ -580,6 +580,33 @@ def validate(
 
 
 @command()
+def concessions(
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    panel: Annotated[Path, typer.Option(help="The dyad panel whose new-pact rows the readings count.")] = PANEL,
+    concession_config: Annotated[Path | None, typer.Option(help="Concession item table (TOML); default the "
+                                                                "packaged concession_items.toml.")] = None,
+    out: Annotated[Path, typer.Option(help="Output folder (readings.csv, readings.md).")] = BUILD / "concessions",
+) -> None:
+    """Rank every reading of the concession measure (items, scoring, whose obligations, which pacts, sample,
+    missing provisions) by its distance to the paper's Table 5, closest first."""
+    import pandas as pd
+
+    from data_prep.concession_readings import REFERENCE, readings_markdown, readings_table
+    from data_prep.io import atomic_write_text
+
+    check_output(out, folder=True, inputs=[data_dir, panel], what="concession readings")
+    table = readings_table(data_dir, panel, config_path=concession_config)
+    reference = pd.read_csv(Path(__file__).resolve().parents[1] / REFERENCE)
+    atomic_write_text(out / "readings.csv", table.to_csv(index=False))
+    atomic_write_text(out / "readings.md", readings_markdown(table, reference))
+    best = table.iloc[0]
+    choices = ", ".join(f"{k}={best[k]}" for k in ("item_list", "scoring", "obligations", "pacts", "sample",
+                                                     "missing"))
+    console.print(f"[green]{len(table)} readings ranked[/] in {out}/readings.csv; closest to Table 5: {choices} "
+                  f"(distance {best['distance']:.3f})")
+
+
+@command()
 def results(
     build: Annotated[Path, typer.Option(help="The build folder to read (make's outputs).")] = BUILD,
     out: Annotated[Path, typer.Option(help="Output folder for the Markdown results pages.")] = Path("docs/results"),

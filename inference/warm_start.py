@@ -68,7 +68,7 @@ class Laplace:
                    "what": "posterior mode and Laplace covariance (root @ root.T) in the unconstrained space"})
 
     @classmethod
-    def from_dataset(cls, ds: xr.Dataset) -> "Laplace":
+    def from_dataset(cls, ds: xr.Dataset) -> Laplace:
         a = ds.attrs
         return cls(tuple(a["names"]), tuple(tuple(int(v) for v in s) for s in a["shapes"]),
                    np.asarray(ds["mode"]), np.asarray(ds["root"]), float(a["log_density"]), bool(a["converged"]),
@@ -196,7 +196,6 @@ def laplace_draws(model, approx: Laplace, draws: int = 1000, seed: int = 0,
     mapped through the model's free variables and deterministics `names` (default all): an approximate posterior
     in seconds, labelled as such in its attrs. Not a substitute for NUTS where the posterior is skewed (group sds
     near 0) or, for non-centred groupings, where the joint mode is not where the posterior is."""
-    import pymc as pm
 
     white = whitened_model(model, approx)
     wanted = names or [v.name for v in (*model.free_RVs, *model.deterministics)]

@@ -13,7 +13,7 @@ PYENV_ROOT_DIR := $(shell pyenv root 2>/dev/null || echo $$HOME/.pyenv)
 PYTHON312 := $(shell for c in $(PYTHON) python3.12 $$(ls -d $(PYENV_ROOT_DIR)/versions/3.12*/bin/python3.12 2>/dev/null | sort -V -r); do \
   "$$c" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))' >/dev/null 2>&1 && { command -v "$$c"; break; }; done)
 
-.PHONY: help all data freq fit report sensitivity priors robustness dyadic dca institutions validate prior-check docs test browser bench lock \
+.PHONY: help all data freq fit report sensitivity priors robustness dyadic concessions dca institutions validate prior-check docs test browser bench lock \
   clean distclean FORCE
 
 help:
@@ -28,6 +28,7 @@ help:
 	@echo "                  both (build/sensitivity/prior_defaults.*; PRIORS_ARGS)"
 	@echo "make robustness   the paper's robustness checks, every variant of Models 2 and 4 (build/robustness/)"
 	@echo "make dyadic       Models 2 and 4 and Table 2 with sender, receiver and dyad intercepts (build/dyadic/fits/)"
+	@echo "make concessions  every reading of the concession measure ranked by its distance to Table 5 (build/concessions/)"
 	@echo "make dca    the second study, Rahman (2026): DCAs and coup attempts in country-years, from the raw files"
 	@echo "            to its report ($(BUILD)/country_year/report/report.html; DCA_MODELS, DCA_FIT_ARGS)"
 	@echo "make institutions  the third study, Kim & Woods (2022): ordinal models of new pacts' institutionalization"
@@ -161,6 +162,9 @@ robustness: $(PANEL)
 # bulk ESS 618 and 735 in 2 x 2,000 draws).
 DYADIC_MODELS ?= m2_srd,m4_srd,h1_srd,h2_srd
 DYADIC_FIT_ARGS ?= --sampler nutpie --draws 4000 --tune 300 --chains 2 --ess-min 1000 --retries 1
+
+concessions: $(PANEL)
+	$(CLI) concessions --data-dir "$(DATA_DIR)" --panel $(PANEL) --out $(BUILD)/concessions
 
 dyadic: $(PANEL)
 	$(CLI) fit --specs models/dyadic_models.toml --model $(DYADIC_MODELS) --panel $(PANEL) \

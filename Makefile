@@ -13,7 +13,7 @@ PYENV_ROOT_DIR := $(shell pyenv root 2>/dev/null || echo $$HOME/.pyenv)
 PYTHON312 := $(shell for c in $(PYTHON) python3.12 $$(ls -d $(PYENV_ROOT_DIR)/versions/3.12*/bin/python3.12 2>/dev/null | sort -V -r); do \
   "$$c" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))' >/dev/null 2>&1 && { command -v "$$c"; break; }; done)
 
-.PHONY: help all data freq fit report sensitivity priors robustness dyadic concessions dca institutions validate prior-check docs test browser bench lock \
+.PHONY: help all data freq fit report sensitivity priors robustness dyadic concessions cluster cluster-stop test-cluster dca institutions validate prior-check docs test browser bench lock \
   clean distclean FORCE
 
 help:
@@ -261,7 +261,21 @@ browser:
 	  || echo "warning: could not install chromium; the report's browser test will be skipped"; }
 
 test: $(VENV)/.installed browser
-	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=10
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=10 -m "not cluster"
+
+# The slow cluster test: a real scheduler and two workers run a refit grid while one of them is killed.
+test-cluster: $(VENV)/.installed
+	$(PY) -m pytest -q -m cluster
+
+# A Dask scheduler and CLUSTER_WORKERS workers as separate processes on this machine, for the fan-out commands'
+# --scheduler (see docs/reliability.md for SLURM and Kubernetes); `make cluster-stop` ends them.
+CLUSTER_WORKERS ?= 2
+CLUSTER_PORT ?= 8786
+cluster: $(VENV)/.installed
+	$(CLI) cluster --workers $(CLUSTER_WORKERS) --port $(CLUSTER_PORT) --folder $(BUILD)/cluster
+
+cluster-stop: $(VENV)/.installed
+	$(CLI) cluster --stop --folder $(BUILD)/cluster
 
 bench: $(VENV)/.installed $(PANEL)
 	$(PY) -m benchmarks.panel_build --data-dir "$(DATA_DIR)" --out $(BUILD)/bench/panel_build.json

@@ -607,6 +607,31 @@ def concessions(
 
 
 @command()
+def cluster(
+    workers: Annotated[int, typer.Option(help="Worker processes to start (one thread each: a fit's chains run in "
+                                              "it one after another).")] = 2,
+    port: Annotated[int, typer.Option(help="The scheduler's port (0: any free one).")] = 8786,
+    folder: Annotated[Path, typer.Option(help="Where the scheduler file, logs and process ids go.")]
+    = BUILD / "cluster",
+    stop: Annotated[bool, typer.Option(help="Stop the cluster started in --folder instead.")] = False,
+) -> None:
+    """Start a Dask scheduler and workers as separate processes on this machine (detached), for the fan-out
+    commands' --scheduler; or stop them."""
+    from .cluster import ClusterError, start_cluster, stop_cluster
+
+    try:
+        if stop:
+            console.print(f"stopped {stop_cluster(folder)} cluster processes")
+            return
+        started = start_cluster(folder, workers=workers, port=port)
+    except ClusterError as exc:
+        _fail(str(exc))
+    console.print(f"[green]Dask scheduler at {started.address}[/] with {workers} workers (logs in {folder}/); "
+                  f"pass --scheduler {started.address} to sensitivity, priors, robustness or validate, and stop "
+                  f"it with 'coupproof cluster --stop --folder {folder}'")
+
+
+@command()
 def results(
     build: Annotated[Path, typer.Option(help="The build folder to read (make's outputs).")] = BUILD,
     out: Annotated[Path, typer.Option(help="Output folder for the Markdown results pages.")] = Path("docs/results"),

@@ -3,7 +3,7 @@
 McWard & Yoon (2023) count "ten concessions" following Johnson (2015) without listing them (see
 concession_items.toml). Every choice the text leaves open is one dimension of a `Reading`:
 
-- `item_list`: which ATOP provisions count (the item table's lists: "autonomy", "broad");
+- `item_list`: which ATOP provisions count (the item table's lists: "autonomy", "broad", "alley");
 - `scoring`: each item 0/1, or ordinal items adding their ATOP code ("binary", "ordinal_sum");
 - `obligations`: whether "concessions A" are the obligations State A accepts ("own") or those its partner
   accepts towards it ("partner");
@@ -60,10 +60,18 @@ class Reading:
         return ", ".join(f"{k}={v}" for k, v in asdict(self).items())
 
 
-def every_reading() -> list[Reading]:
-    """Every combination of the choices, in a fixed order."""
-    return [Reading(*values) for values in itertools.product(ITEM_LISTS, SCORINGS, OBLIGATIONS, PACT_SETS,
+def every_reading(item_lists: tuple[str, ...] = ITEM_LISTS) -> list[Reading]:
+    """Every combination of the choices (over `item_lists`), in a fixed order."""
+    return [Reading(*values) for values in itertools.product(item_lists, SCORINGS, OBLIGATIONS, PACT_SETS,
                                                              SAMPLES, MISSING)]
+
+
+def item_lists(config_path=None) -> tuple[str, ...]:
+    """The item lists that have items in the item table (the packaged one by default)."""
+    from .concessions import _read_table
+
+    named = set(",".join(_read_table(ConcessionOptions(config_path=config_path).config)["lists"]).split(","))
+    return tuple(name for name in ITEM_LISTS if name in named)
 
 
 def reading_rows(pact_rows: pd.DataFrame, atop_members: pd.DataFrame, reading: Reading,
@@ -133,7 +141,7 @@ def rank_readings(pact_rows: pd.DataFrame, atop_members: pd.DataFrame, reference
     readings' order)."""
     targets = paper_targets(reference)
     records = []
-    for reading in readings or every_reading():
+    for reading in readings or every_reading(item_lists(config_path)):
         stats = reading_statistics(reading_rows(pact_rows, atop_members, reading, config_path))
         records.append({**asdict(reading), **stats, "distance": round(distance(stats, targets), 4)})
     table = pd.DataFrame(records)

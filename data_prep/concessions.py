@@ -20,7 +20,7 @@ from .io import read_toml
 
 DEFAULT_CONFIG = Path(__file__).with_name("concession_items.toml")
 SCORINGS = ("binary", "ordinal_sum")
-ITEM_LISTS = ("autonomy", "broad")
+ITEM_LISTS = ("autonomy", "broad", "alley")
 LEVELS = ("M", "A")
 RULES = ("binary", "ordinal_sum")
 FLAG = "unverified against Johnson (2015)"
@@ -34,7 +34,8 @@ class ConcessionOptions:
 
     scoring:   "binary" (each item 1 if its ATOP code > 0) or "ordinal_sum" (items whose rule is ordinal_sum add
                their ATOP code; the others add 0/1).
-    item_list: "autonomy" (default reconstruction of Johnson's ten) or "broad".
+    item_list: "autonomy" (default reconstruction of Johnson's ten), "broad", or "alley" (the five items of a
+               later count citing Johnson 2015; concession_items.toml).
     config_path: the item table; None = the packaged `concession_items.toml`.
     """
 

@@ -124,7 +124,7 @@ def test_a_warm_started_fit_keeps_its_laplace_and_the_usual_draws():
     y = rng.binomial(1, expit(-1.0 + 0.7 * x + rng.normal(0, 1.0, 40)[state])).astype(float)
     frame = pd.DataFrame({"ccode_a": 100 + state, "ccode_b": 500 + state, "x": x, "y": y})
     data = model_data(frame, ModelSpec("states", "y ~ x + (1 | state_a)"))
-    settings = SamplerSettings(draws=300, tune=150, chains=2, seed=4, warm_start="laplace")
+    settings = SamplerSettings(draws=150, tune=100, chains=2, seed=4, warm_start="laplace")
     tree, _ = fit(data, load_priors(), settings, loglik_every=10)
     assert WHITENED not in tree["posterior"].data_vars
     assert {"state_a_sd_signed", "beta_rescaled", "intercept_centred", "coef"} <= set(tree["posterior"].data_vars)

@@ -179,7 +179,10 @@ class FitRecord:
         from models.priors import describe_priors
 
         spec = self.spec
-        return describe_priors(self.priors, self.family.priors, spec.group, spec.year_effects)
+        names = [spec.group] if spec.group else []
+        names += [g.name for g in spec.parsed.sampled]  # (their slopes' sds, if any, take the same prior)
+        grouping = " and ".join(names) if len(names) < 3 else ", ".join(names[:-1]) + " and " + names[-1]
+        return describe_priors(self.priors, self.family.priors, grouping or None, spec.year_effects)
 
     def to_attrs(self) -> dict[str, Any]:
         """Write the record as netCDF attrs: plain strings and numbers, structured values as JSON.

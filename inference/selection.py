@@ -72,10 +72,10 @@ def heckman_results(model: str, fit: HeckmanFit, groups: np.ndarray, selected: n
     by the two-step estimator (nan)."""
     return [
         FitResult(model, "selection", [str(t) for t in fit.selection.index], fit.selection.tolist(),
-                  fit.selection_cov.to_numpy().tolist(), fit.n_total, int(len(np.unique(groups))),
+                  fit.selection_cov.to_numpy().tolist(), fit.n_total, len(np.unique(groups)),
                   fit.n_selected, fit.selection_loglik, fit.converged, "Heckman first stage (probit)"),
         FitResult(model, "outcome", [str(t) for t in fit.outcome.index], fit.outcome.tolist(),
-                  fit.outcome_cov.to_numpy().tolist(), fit.n_selected, int(len(np.unique(groups[selected]))),
+                  fit.outcome_cov.to_numpy().tolist(), fit.n_selected, len(np.unique(groups[selected])),
                   fit.n_selected, float("nan"), fit.converged,
                   f"Heckman second stage (linear, rho {fit.rho:.2f}, sigma {fit.sigma:.2f})"),
     ]

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from itertools import cycle
 
+import numpy as np
 import pandas as pd
 import xarray as xr
 
@@ -90,3 +91,34 @@ def bayes_jobs(variant: Variant, panel: xr.Dataset, refit: Refit) -> list[Job]:
     """The Bayesian fits of a variant (each Bayesian version of each model, with the group random intercept) as
     jobs for `run_fits`: the sensitivity refits' fan-out and cache."""
     return [(data, refit) for data in variant_data(variant, panel, variant.bayes_specs())]
+
+
+def heckman_exclusions(data: ModelData, variant: Variant, frame: pd.DataFrame) -> pd.DataFrame:
+    """The Heckman model of a count spec with each candidate control as the excluded variable in turn, and with no
+    control in the outcome equation (every one excluded), by the two-step and by full-information maximum
+    likelihood (dyad-clustered SEs): the key interaction's estimate, SE and p in the outcome equation, and rho.
+    The candidates are the spec's terms other than the key interaction and its constitutive terms."""
+    from scipy.stats import norm
+
+    from .selection import heckman_ml
+
+    selected = frame.loc[data.X.index, variant.selection] > 0
+    outcome = frame.loc[data.X.index, data.spec.outcome].where(selected)
+    key = data.spec.interaction_term
+    core = {"Intercept", key, *(data.spec.interaction or ())}
+    controls = [c for c in data.X.columns if c not in core]
+    groups = clusters(data)
+    rows = []
+    for excluded in [[c] for c in controls] + [controls]:
+        X = data.X.drop(columns=excluded)
+        two = heckman_two_step(outcome, selected, X, data.X)
+        ml = heckman_ml(outcome, selected, X, data.X, groups)
+        two_se = float(np.sqrt(two.outcome_cov.loc[key, key]))
+        ml_se = float(np.sqrt(ml.cov.loc[f"outcome:{key}", f"outcome:{key}"]))
+        rows.append({"model": data.spec.name, "excluded": excluded[0] if len(excluded) == 1 else "every control",
+                     "term": key, "two_step": float(two.outcome[key]), "two_step_se": two_se,
+                     "two_step_p": float(2 * norm.sf(abs(two.outcome[key] / two_se))), "two_step_rho": two.rho,
+                     "ml": float(ml.outcome[key]), "ml_se_clustered": ml_se,
+                     "ml_p": float(2 * norm.sf(abs(ml.outcome[key] / ml_se))), "ml_rho": ml.rho,
+                     "ml_converged": ml.converged})
+    return pd.DataFrame(rows)

@@ -104,7 +104,7 @@ def _ml_parts(theta: np.ndarray, Z: np.ndarray, X: np.ndarray, y: np.ndarray, ke
 
     kz, kx = Z.shape[1], X.shape[1]
     gamma, beta, log_sigma, t = theta[:kz], theta[kz:kz + kx], theta[-2], theta[-1]
-    sigma, rho = np.exp(log_sigma), np.tanh(t)
+    sigma, rho = np.exp(log_sigma), np.tanh(np.clip(t, -7.0, 7.0))  # |rho| < 1 - 1e-6: r stays above 0
     r = np.sqrt(1.0 - rho**2)
     a = Z @ gamma
     loglik = np.empty(len(a))

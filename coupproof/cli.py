@@ -585,18 +585,26 @@ def concessions(
     panel: Annotated[Path, typer.Option(help="The dyad panel whose new-pact rows the readings count.")] = PANEL,
     concession_config: Annotated[Path | None, typer.Option(help="Concession item table (TOML); default the "
                                                                 "packaged concession_items.toml.")] = None,
-    out: Annotated[Path, typer.Option(help="Output folder (readings.csv, readings.md).")] = BUILD / "concessions",
+    fit_top: Annotated[int, typer.Option(help="Fit Table 2 (h1, h2) under this many of the closest readings that "
+                                              "give different counts (0: none).")] = 3,
+    out: Annotated[Path, typer.Option(help="Output folder (readings.csv/.md, table2_readings.csv/.md).")]
+    = BUILD / "concessions",
 ) -> None:
     """Rank every reading of the concession measure (items, scoring, whose obligations, which pacts, sample,
-    missing provisions) by its distance to the paper's Table 5, closest first."""
+    missing provisions) by its distance to the paper's Table 5, closest first; then fit Table 2 under the top ones."""
     import pandas as pd
 
-    from data_prep.concession_readings import REFERENCE, readings_markdown, readings_table
+    from data_prep.concession_readings import REFERENCE, rank_readings, readings_inputs, readings_markdown
     from data_prep.io import atomic_write_text
+    from inference.table2_readings import fitted_readings, table2_under_readings
 
+    if isinstance(fit_top, bool) or fit_top < 0:
+        _fail(f"--fit-top must be a whole number >= 0, got {fit_top}")
     check_output(out, folder=True, inputs=[data_dir, panel], what="concession readings")
-    table = readings_table(data_dir, panel, config_path=concession_config)
-    reference = pd.read_csv(Path(__file__).resolve().parents[1] / REFERENCE)
+    root = Path(__file__).resolve().parents[1]
+    reference = pd.read_csv(root / REFERENCE)
+    frame, rows, members = readings_inputs(data_dir, panel, concession_config)
+    table = rank_readings(rows, members, reference, config_path=concession_config)
     atomic_write_text(out / "readings.csv", table.to_csv(index=False))
     atomic_write_text(out / "readings.md", readings_markdown(table, reference))
     best = table.iloc[0]
@@ -604,6 +612,18 @@ def concessions(
                                                      "missing"))
     console.print(f"[green]{len(table)} readings ranked[/] in {out}/readings.csv; closest to Table 5: {choices} "
                   f"(distance {best['distance']:.3f})")
+    if fit_top:
+        readings = fitted_readings(table, fit_top)
+        with console.status(f"Fitting Table 2 under {len(readings)} readings ..."):
+            fits = table2_under_readings(frame, rows, members, readings,
+                                         pd.read_csv(root / "reports/reference/mcward_yoon_2023_tables.csv"),
+                                         concession_config)
+        atomic_write_text(out / "table2_readings.csv", fits.to_csv(index=False))
+        atomic_write_text(out / "table2_readings.md",
+                          "Table 2's key interactions under the closest readings (rank as in readings.md), beside "
+                          "the paper's (its Table 2 reports the zero part: docs/models.md).\n\n"
+                          + fits.round(4).to_markdown(index=False) + "\n")
+        console.print(f"Table 2 under the top {len(readings)} readings: {out}/table2_readings.csv")
 
 
 @command()

@@ -34,6 +34,7 @@ SAMPLES = ("panel", "controls")
 MISSING = ("zero", "drop")
 STATISTICS = ("n", "mean", "sd", "median", "min", "max")
 MEASURES = {"concessions_a": "concessions1", "concessions_b": "concessions2"}
+FIT_CHOICES = ("item_list", "scoring", "obligations", "missing")  # the choices that change a hurdle's counts
 ROUNDING = 0.5  # Table 5 rounds the means and sds to whole numbers: a gap within this is no gap
 
 
@@ -159,9 +160,9 @@ def pact_rows(frame: pd.DataFrame, pacts: pd.DataFrame) -> pd.DataFrame:
 REFERENCE = "reports/reference/mcward_yoon_2023_panel.csv"  # the paper's Table 5 values (data, with sources)
 
 
-def readings_table(data_dir, panel_path, reference_path=None, config_path=None) -> pd.DataFrame:
-    """Every reading ranked by its distance to Table 5, from the raw ATOP files in `data_dir` and the panel's
-    new-pact rows (`coupproof concessions`)."""
+def readings_inputs(data_dir, panel_path, config_path=None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The panel as a long frame, its new-pact rows with their atopid, and the ATOP member rows with every item
+    list's columns: what ranking the readings and fitting Table 2 under them read."""
     from pathlib import Path
 
     from .atop import new_bilateral_defense_pacts
@@ -171,11 +172,20 @@ def readings_table(data_dir, panel_path, reference_path=None, config_path=None) 
 
     raw = RawData(Path(data_dir))
     columns = {}
-    for item_list in ITEM_LISTS:
+    for item_list in item_lists(config_path):
         columns |= concession_columns(ConcessionOptions(item_list=item_list, config_path=config_path))
     members = raw.load("atop_members", extra=columns)
     pacts = new_bilateral_defense_pacts(raw.load("atop_alliances"), raw.load("atop_members"))
-    rows = pact_rows(panel_to_frame(read_panel(panel_path)), pacts)
+    frame = panel_to_frame(read_panel(panel_path))
+    return frame, pact_rows(frame, pacts), members
+
+
+def readings_table(data_dir, panel_path, reference_path=None, config_path=None) -> pd.DataFrame:
+    """Every reading ranked by its distance to Table 5, from the raw ATOP files in `data_dir` and the panel's
+    new-pact rows (`coupproof concessions`)."""
+    from pathlib import Path
+
+    _frame, rows, members = readings_inputs(data_dir, panel_path, config_path)
     reference = Path(reference_path) if reference_path else Path(__file__).resolve().parents[1] / REFERENCE
     return rank_readings(rows, members, pd.read_csv(reference), config_path=config_path)
 
@@ -193,3 +203,26 @@ def readings_markdown(table: pd.DataFrame, reference: pd.DataFrame, top: int = 8
             "rounded in the paper). Distance: N's gap as a share of the paper's N, every other statistic's gap "
             "beyond the paper's rounding in units of its sd, summed over concessions1 and 2. The first reading is "
             "the closest.\n\n" + pd.DataFrame(rows).to_markdown(index=False) + "\n")
+
+
+def with_reading_counts(frame: pd.DataFrame, pact_rows_: pd.DataFrame, atop_members: pd.DataFrame,
+                        reading: Reading, config_path=None) -> pd.DataFrame:
+    """A long panel frame with `concessions_a` and `concessions_b` counted under `reading` on every new-pact row
+    (0 elsewhere): the outcomes of Table 2's models under that reading. Of the reading's choices, the items, the
+    scoring, whose obligations and missing provisions change the counts (rows with a missing provision leave under
+    "drop"); which pacts and which sample only change Table 5's statistics, since a hurdle's zero part already
+    separates pacts with concessions from the rest and each model keeps its own sample."""
+    from dataclasses import replace
+
+    counted = reading_rows(pact_rows_, atop_members, replace(reading, pacts="every_pact", sample="panel"),
+                           config_path)
+    keys = ["ccode_a", "ccode_b", "year"]
+    out = frame.drop(columns=["concessions_a", "concessions_b"], errors="ignore")
+    out = out.merge(counted[[*keys, "concessions1", "concessions2"]], on=keys, how="left", validate="many_to_one")
+    pact = out["new_defense_pact"] == 1
+    if reading.missing == "drop":  # pact rows whose counts were dropped leave the data
+        out = out[~(pact & out["concessions1"].isna())]
+        pact = out["new_defense_pact"] == 1
+    out["concessions_a"] = out["concessions1"].where(pact, 0.0).fillna(0.0)
+    out["concessions_b"] = out["concessions2"].where(pact, 0.0).fillna(0.0)
+    return out.drop(columns=["concessions1", "concessions2"])

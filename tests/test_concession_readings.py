@@ -67,3 +67,26 @@ def test_bad_readings_are_refused(rows, members, config):  # noqa: F811
     empty = rows.assign(sample_controls=False)
     with pytest.raises(ValueError, match=r"concession reading \(.*sample=controls.*\): no pact rows are left"):
         reading_rows(empty, members, Reading(sample="controls"), config)
+
+
+def test_a_readings_counts_replace_the_panels_on_new_pact_rows(rows, members, config):  # noqa: F811
+    from data_prep.concession_readings import with_reading_counts
+
+    frame = rows[["ccode_a", "ccode_b", "year"]].assign(new_defense_pact=1, concessions_a=9, concessions_b=9)
+    frame = pd.concat([frame, pd.DataFrame({"ccode_a": [100], "ccode_b": [300], "year": [1990],
+                                            "new_defense_pact": [0], "concessions_a": [9], "concessions_b": [9]})])
+    counted = with_reading_counts(frame, rows, members, Reading(obligations="partner"), config)
+    assert list(zip(counted["concessions_a"], counted["concessions_b"])) == [(1, 3), (3, 1), (2, 2), (2, 2), (0, 0),
+                                                                             (0, 0)]
+    dropped = with_reading_counts(frame, rows, members, Reading(missing="drop"), config)
+    assert len(dropped) == 3 and list(dropped["concessions_a"]) == [2, 2, 0]  # the rows without a missing item
+
+
+def test_the_fitted_readings_are_the_closest_that_count_differently():
+    from inference.table2_readings import fitted_readings
+
+    ranked = pd.DataFrame([vars(r) | {"distance": d} for r, d in [
+        (Reading(obligations="own", sample="controls"), 1.0), (Reading(obligations="own", sample="panel"), 1.1),
+        (Reading(scoring="ordinal_sum"), 1.2), (Reading(missing="drop"), 1.3)]])
+    chosen = fitted_readings(ranked, 2)
+    assert chosen == [Reading(sample="controls"), Reading(scoring="ordinal_sum")]  # the second row counts the same

@@ -640,6 +640,29 @@ def agreement(comparison: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def concession_parts(build: Build) -> list[str]:
+    """Show the readings of the concession measure ranked against Table 5, and Table 2 under the closest ones.
+
+    Parameters
+    ----------
+    build : Build
+        The build folder's outputs.
+
+    Returns
+    -------
+    list of str
+        The section's parts (Markdown; `make concessions` writes what it shows).
+    """
+    folder = build.path(BUILD / "concessions")
+    readings, fits = folder / "readings.md", folder / "table2_readings.md"
+    if not readings.is_file():
+        return [missing("The concession readings", readings, "make concessions")]
+    parts = [readings.read_text().strip()]
+    if fits.is_file():
+        parts.append(fits.read_text().strip())
+    return parts
+
+
 def reproduction_page(build: Build, panel: PanelResult | None, freq: FrequentistResult | None) -> list[str]:
     """Write the reproduction page's parts: the panel and its check against the paper, then Tables 1 and 2.
 
@@ -690,6 +713,7 @@ def reproduction_page(build: Build, panel: PanelResult | None, freq: Frequentist
         figures = ", ".join(f"`{name}.png`" for name in freq.figures)
         if figures:
             parts.append(f"Figures in `{folder}`: {figures}.")
+    parts += ["## The concession measure's readings", *concession_parts(build)]
     return parts
 
 

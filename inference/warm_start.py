@@ -9,7 +9,9 @@ the Laplace approximation misses. The same graph is used: the model's log densit
 evaluated at x, so the draws, their names and everything downstream are as without the warm start.
 
 Directions where the curvature is not positive (a signed sd at a symmetric saddle) get unit variance; the
-posterior itself is never changed, only the coordinates NUTS moves in.
+posterior itself is never changed, only the coordinates NUTS moves in. Measured, it did not pay on this project's
+models (docs/models.md), so it is an option (`--warm-start laplace`), not the default; the approximation on its
+own is a fast approximate fit (`laplace_draws`, `Model.fit_laplace`).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import xarray as xr
 
 WHITENED = "laplace_z"  # the whitened coordinates NUTS samples (dropped from the posterior afterwards)
 MAX_DIM = 1500  # beyond this many unconstrained parameters the Hessian's 2d gradients cost more than they save
-MIN_PRECISION = 1e-2  # a direction's curvature is floored here (variance at most 100)
+MIN_PRECISION = 1e-2  # a direction with less curvature than this (or none) gets unit variance
 
 
 @dataclass(frozen=True)

@@ -446,6 +446,10 @@ def test_a_fit_of_a_panel_read_from_a_file_finds_it_again(tmp_path):
     assert model.panel_path == str(path)
     fitted = model.fit(draws=30, tune=30, chains=1, seed=1, show=False)
     assert cp.load_fit(fitted.save(tmp_path / "fit.nc")).model.data.n_groups == 30
+    path.rename(tmp_path / "moved.nc")  # the recorded file is gone: one error naming it and what to do
+    with pytest.raises(ValueError, match=r"the data file the fit records, .*panel.nc, is not found from .*; run "
+                                         r"from there or pass panel="):
+        cp.load_fit(tmp_path / "fit.nc").model
     cut = panel.sel(year=slice(1993, None))
     assert cut.encoding.get("source") == str(path) and cp.Model(FORMULA, cut, sample="sample_no_controls").panel_path == ""
 

@@ -594,15 +594,16 @@ def concessions(
     missing provisions) by its distance to the paper's Table 5, closest first; then fit Table 2 under the top ones."""
     import pandas as pd
 
-    from data_prep.concession_readings import REFERENCE, rank_readings, readings_inputs, readings_markdown
+    from data_prep.checks import REFERENCE
+    from data_prep.concession_readings import rank_readings, readings_inputs, readings_markdown
     from data_prep.io import atomic_write_text
     from inference.table2_readings import fitted_readings, table2_under_readings
+    from reports.frequentist import REFERENCE as TABLES
 
     if isinstance(fit_top, bool) or fit_top < 0:
         _fail(f"--fit-top must be a whole number >= 0, got {fit_top}")
     check_output(out, folder=True, inputs=[data_dir, panel], what="concession readings")
-    root = Path(__file__).resolve().parents[1]
-    reference = pd.read_csv(root / REFERENCE)
+    reference = pd.read_csv(REFERENCE)
     frame, rows, members = readings_inputs(data_dir, panel, concession_config)
     table = rank_readings(rows, members, reference, config_path=concession_config)
     atomic_write_text(out / "readings.csv", table.to_csv(index=False))
@@ -616,7 +617,7 @@ def concessions(
         readings = fitted_readings(table, fit_top)
         with console.status(f"Fitting Table 2 under {len(readings)} readings ..."):
             fits = table2_under_readings(frame, rows, members, readings,
-                                         pd.read_csv(root / "reports/reference/mcward_yoon_2023_tables.csv"),
+                                         pd.read_csv(TABLES),
                                          concession_config)
         atomic_write_text(out / "table2_readings.csv", fits.to_csv(index=False))
         atomic_write_text(out / "table2_readings.md",

@@ -26,13 +26,13 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
+from .checks import summary_statistics
 from .concessions import ITEM_LISTS, SCORINGS, ConcessionOptions, concession_counts
 
 OBLIGATIONS = ("own", "partner")
 PACT_SETS = ("every_pact", "with_concession")
 SAMPLES = ("panel", "controls")
 MISSING = ("zero", "drop")
-STATISTICS = ("n", "mean", "sd", "median", "min", "max")
 MEASURES = {"concessions_a": "concessions1", "concessions_b": "concessions2"}
 FIT_CHOICES = ("item_list", "scoring", "obligations", "missing")  # the choices that change a hurdle's counts
 ROUNDING = 0.5  # Table 5 rounds the means and sds to whole numbers: a gap within this is no gap
@@ -100,16 +100,11 @@ def reading_rows(pact_rows: pd.DataFrame, atop_members: pd.DataFrame, reading: R
     return out
 
 
-def statistics(values: pd.Series) -> dict[str, float]:
-    """Table 5's statistics of one measure."""
-    values = values.astype(float)
-    return {"n": float(len(values)), "mean": float(values.mean()), "sd": float(values.std(ddof=1)),
-            "median": float(values.median()), "min": float(values.min()), "max": float(values.max())}
-
-
 def reading_statistics(rows: pd.DataFrame) -> dict[str, float]:
-    """Table 5's statistics of concessions1 and concessions2 (keys like `concessions1_mean`)."""
-    return {f"{measure}_{k}": v for measure in MEASURES.values() for k, v in statistics(rows[measure]).items()}
+    """Table 5's statistics of concessions1 and concessions2 (keys like `concessions1_mean`), as the panel check
+    computes them (data_prep.checks.summary_statistics)."""
+    table = summary_statistics(rows, list(MEASURES.values()))
+    return {f"{measure}_{k}": float(v) for measure, values in table.iterrows() for k, v in values.items()}
 
 
 def paper_targets(reference: pd.DataFrame) -> dict[str, tuple[float, bool]]:
@@ -157,9 +152,6 @@ def pact_rows(frame: pd.DataFrame, pacts: pd.DataFrame) -> pd.DataFrame:
     return rows.merge(first, on=["ccode_a", "ccode_b", "year"], how="inner", validate="one_to_one")
 
 
-REFERENCE = "reports/reference/mcward_yoon_2023_panel.csv"  # the paper's Table 5 values (data, with sources)
-
-
 def readings_inputs(data_dir, panel_path, config_path=None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The panel as a long frame, its new-pact rows with their atopid, and the ATOP member rows with every item
     list's columns: what ranking the readings and fitting Table 2 under them read."""
@@ -178,16 +170,6 @@ def readings_inputs(data_dir, panel_path, config_path=None) -> tuple[pd.DataFram
     pacts = new_bilateral_defense_pacts(raw.load("atop_alliances"), raw.load("atop_members"))
     frame = panel_to_frame(read_panel(panel_path))
     return frame, pact_rows(frame, pacts), members
-
-
-def readings_table(data_dir, panel_path, reference_path=None, config_path=None) -> pd.DataFrame:
-    """Every reading ranked by its distance to Table 5, from the raw ATOP files in `data_dir` and the panel's
-    new-pact rows (`coupproof concessions`)."""
-    from pathlib import Path
-
-    _frame, rows, members = readings_inputs(data_dir, panel_path, config_path)
-    reference = Path(reference_path) if reference_path else Path(__file__).resolve().parents[1] / REFERENCE
-    return rank_readings(rows, members, pd.read_csv(reference), config_path=config_path)
 
 
 def readings_markdown(table: pd.DataFrame, reference: pd.DataFrame, top: int = 8) -> str:

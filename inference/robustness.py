@@ -52,14 +52,19 @@ def variant_data(variant: Variant, panel: xr.Dataset, specs: list[ModelSpec]) ->
     return out
 
 
+def selection_outcome(data: ModelData, variant: Variant, frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """A Heckman variant's selection indicator (its `selection` variable > 0) on the sample's rows, and the spec's
+    outcome on the selected rows (missing elsewhere)."""
+    selected = frame.loc[data.X.index, variant.selection] > 0
+    return selected, frame.loc[data.X.index, data.spec.outcome].where(selected)
+
+
 def fit_heckman(data: ModelData, variant: Variant, frame: pd.DataFrame) -> list[FitResult]:
     """Heckman's two-step model of a count spec: selection = the variant's `selection` variable over every row of
     the sample (every term), outcome = the spec's outcome over the selected rows (every term but the variant's
     exclusions)."""
-    exclusion = variant.exclusion
-    selected = frame.loc[data.X.index, variant.selection] > 0
-    outcome = frame.loc[data.X.index, data.spec.outcome].where(selected)
-    X = data.X.drop(columns=[c for c in data.X.columns if c in exclusion])
+    selected, outcome = selection_outcome(data, variant, frame)
+    X = data.X.drop(columns=[c for c in data.X.columns if c in variant.exclusion])
     fit = heckman_two_step(outcome, selected, X, data.X)
     return heckman_results(data.spec.name, fit, clusters(data), selected.to_numpy())
 
@@ -102,8 +107,7 @@ def heckman_exclusions(data: ModelData, variant: Variant, frame: pd.DataFrame) -
 
     from .selection import heckman_ml
 
-    selected = frame.loc[data.X.index, variant.selection] > 0
-    outcome = frame.loc[data.X.index, data.spec.outcome].where(selected)
+    selected, outcome = selection_outcome(data, variant, frame)
     key = data.spec.interaction_term
     core = {"Intercept", key, *(data.spec.interaction or ())}
     controls = [c for c in data.X.columns if c not in core]
@@ -112,7 +116,7 @@ def heckman_exclusions(data: ModelData, variant: Variant, frame: pd.DataFrame) -
     for excluded in [[c] for c in controls] + [controls]:
         X = data.X.drop(columns=excluded)
         two = heckman_two_step(outcome, selected, X, data.X)
-        ml = heckman_ml(outcome, selected, X, data.X, groups)
+        ml = heckman_ml(outcome, selected, X, data.X, groups, start=two)
         two_se = float(np.sqrt(two.outcome_cov.loc[key, key]))
         ml_se = float(np.sqrt(ml.cov.loc[f"outcome:{key}", f"outcome:{key}"]))
         rows.append({"model": data.spec.name, "excluded": excluded[0] if len(excluded) == 1 else "every control",

@@ -126,13 +126,13 @@ def _ml_parts(theta: np.ndarray, Z: np.ndarray, X: np.ndarray, y: np.ndarray, ke
 
 
 def heckman_ml(y: pd.Series, selected: pd.Series, X: pd.DataFrame, Z: pd.DataFrame,
-               groups: np.ndarray | None = None) -> HeckmanMLFit:
+               groups: np.ndarray | None = None, start: HeckmanFit | None = None) -> HeckmanMLFit:
     """Full-information maximum likelihood of the Heckman selection model (Greene 2003, sec. 22.4), from the
-    two-step estimates, with analytic scores; SEs clustered on `groups` (the dyad) where given. The same
-    exclusion restriction as the two-step."""
+    two-step estimates (`start`, where the caller has them), with analytic scores; SEs clustered on `groups` (the
+    dyad) where given. The same exclusion restriction as the two-step."""
     from scipy.optimize import minimize
 
-    start = heckman_two_step(y, selected, X, Z)
+    start = heckman_two_step(y, selected, X, Z) if start is None else start
     Zm, Xm = Z.to_numpy(dtype=float), X.to_numpy(dtype=float)
     ym = np.nan_to_num(y.to_numpy(dtype=float))
     keep = selected.to_numpy(dtype=float) == 1

@@ -240,7 +240,8 @@ class FitRecord:
             return cls(
                 spec=_spec(json.loads(attrs["spec"])),
                 priors=parse_priors(_legacy_priors(json.loads(attrs["priors"])), f"{source}: its priors"),
-                method=str(attrs["method"]), sampler=SamplerSettings(**{"warm_start": "none", **json.loads(attrs["sampler"])}),
+                method=str(attrs["method"]),
+                sampler=SamplerSettings(**{"warm_start": "none", **json.loads(attrs["sampler"])}),  # older: cold
                 quadrature=QuadratureOptions(**json.loads(attrs["quadrature"])),
                 standardiser=_standardiser(json.loads(attrs["standardiser"])),
                 count_standardiser=_standardiser(json.loads(attrs["count_standardiser"])),

@@ -52,20 +52,19 @@ def dependence_table(dyadic_fits: Path, base_fits: Path, bases: dict[str, str],
     logit or hurdle zero part). Fits without a base fit get empty base columns."""
     rows = []
     for path in sorted(Path(dyadic_fits).glob("*_marginal.nc")):
-        with xr.open_datatree(path) as tree:
-            tree = tree.load()
-        record = fit_record(tree, str(path))
-        spec = record.spec
-        term = spec.interaction_term
-        if term is None:
-            continue
-        row = {"model": spec.name, "base": bases.get(spec.name, ""), "term": term, **_key_row(tree, term, "srd")}
-        post = tree["posterior"]
-        row.update({sd: float(post[sd].mean()) if sd in post else np.nan for sd in SDS})
+        with xr.open_datatree(path) as tree:  # read lazily: only the posterior's coefficients and sds
+            spec = fit_record(tree, str(path)).spec
+            term = spec.interaction_term
+            if term is None:
+                continue
+            row = {"model": spec.name, "base": bases.get(spec.name, ""), "term": term,
+                   **_key_row(tree, term, "srd")}
+            post = tree["posterior"]
+            row.update({sd: float(post[sd].mean()) if sd in post else np.nan for sd in SDS})
         base_path = Path(base_fits) / f"{row['base']}_marginal.nc"
         if row["base"] and base_path.is_file():
             with xr.open_datatree(base_path) as base_tree:
-                row.update(_key_row(base_tree.load(), term, "base"))
+                row.update(_key_row(base_tree, term, "base"))
         if freq_comparison is not None:
             freq = freq_comparison[(freq_comparison["model"] == row["base"]) & (freq_comparison["term"] == term)
                                    & freq_comparison["part"].isin(["logit", "zero"])]

@@ -304,7 +304,8 @@ def fit_until_passed(model, settings: FitSettings, progress: Progress,
     for attempt in range(settings.retries + 1):
         result = model.fit(draws=sampler.draws, tune=sampler.tune, chains=sampler.chains, sampler=sampler.sampler,
                            seed=sampler.seed, target_accept=sampler.target_accept, adaptation=sampler.adaptation,
-                           warm_start=sampler.warm_start, loglik_every=settings.loglik_every, ess_min=sampler.ess_min, show=not progress.quiet)
+                           warm_start=sampler.warm_start, loglik_every=settings.loglik_every,
+                           ess_min=sampler.ess_min, show=not progress.quiet)
         if result.diagnostics.passed or attempt == settings.retries:
             return result
         if on_failed is not None:

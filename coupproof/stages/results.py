@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..defaults import (BUILD, COUNTRY_YEAR_PANEL, DYADIC_FITS, FITS, FREQ, PACT_PANEL, PANEL, PRIOR_CHECK, REPORT, ROBUSTNESS,
-                        SENSITIVITY, VALIDATE)
+from ..defaults import (BUILD, COUNTRY_YEAR_PANEL, DYADIC_FITS, FITS, FREQ, PACT_PANEL, PANEL, PRIOR_CHECK,
+                        REPORT, ROBUSTNESS, SENSITIVITY, VALIDATE)
 from inference.diagnostics import NOT_FLAGGED
 from reports.formatting import DIGITS, interval, number, present, with_interval, with_se
 
@@ -791,8 +791,8 @@ DYADIC_COLUMNS: list[Column] = [
     ("model", cell("model")), ("term", cell("term")),
     ("dyad only: mean [94% HDI]", lambda r: f"{cell('base_mean')(r)} {hdi('base_lower', 'base_upper')(r)}"),
     ("sender, receiver, dyad: mean [94% HDI]", lambda r: f"{cell('srd_mean')(r)} {hdi('srd_lower', 'srd_upper')(r)}"),
-    ("Pr(< 0)", cell("srd_pr_negative")), ("sds: dyad / A / B",
-                                          lambda r: " / ".join(cell(s)(r) for s in ("dyad_sd", "state_a_sd", "state_b_sd"))),
+    ("Pr(< 0)", cell("srd_pr_negative")),
+    ("sds: dyad / A / B", lambda r: " / ".join(cell(s)(r) for s in ("dyad_sd", "state_a_sd", "state_b_sd"))),
     ("pooled logit (clustered SE)", pair("freq_estimate", "freq_se_clustered")),
     ("dyad-robust SE", cell("freq_se_dyad_robust")), ("p dyad-robust", cell("freq_p_dyad_robust")),
     ("gates", lambda r: f"{'passed' if r['base_passed'] else 'FAILED'} / {'passed' if r['srd_passed'] else 'FAILED'}"),

@@ -30,7 +30,7 @@ import xarray as xr
 from scipy.special import expit
 
 from data_prep.io import atomic_write_text, check_safe_name, read_toml
-from models.builders import build_model
+from models.builders import CENTRED_INTERCEPT, build_model
 from models.design import ModelData, model_data
 from models.families import FAMILIES, get_family
 from models.priors import LOCATIONS, Prior, PriorError, parse_priors, priors_config
@@ -41,7 +41,7 @@ from .fitting import fit, group_quantities, log_likelihood_totals, population_na
 from .record import fit_record
 from .refits import fan_out
 from .settings import SamplerSettings
-from .simulation import draw_outcomes, draw_parameters, simulate
+from .simulation import simulate
 
 DEFAULT_CASES = Path(__file__).resolve().parents[1] / "models" / "calibration.toml"
 OUTCOME = "simulated_outcome"  # the outcome column the cases' formulas are given (values simulated)
@@ -51,14 +51,14 @@ LOGLIK = "log_likelihood"
 INTERACTION = "interaction_effect"
 MAX_EFFECT_ROWS = 5000  # rows the interaction's average cross-partial is computed on (a fixed random subset)
 CACHE_VERSION = 3  # 2: outcomes drawn from the parameters in NumPy (inference.simulation); 3: with every grouping
-# Known errors a case can inject to measure its test's power: the simulator departs from the fitted model by
-# `value`. The truths recorded are the fitted model's, so a calibrated computation fails its test at the rate shown.
+# Known errors a case can inject to measure its test's power: fits that depart from the simulator by `value`, made
+# from the case's own fit by importance weights (no refit; see injected_fit). The truths are the simulator's.
 INJECTIONS = {
-    "group_sd_scale": "the simulator spreads the group intercepts {value:g} times the recorded group sd",
-    "intercept_shift": "the simulator draws the intercept from its prior shifted by {value:g} prior sd",
+    "group_sd_scale": "the fit spreads the group intercepts {value:g} times its group sd",
+    "intercept_shift": "the fit's intercept prior is shifted by {value:g} prior sd",
 }
-POWER_RESAMPLES = 1000  # random subsets of an injected error's simulations behind each power estimate
-POWER_POOL = 3  # an injected error is simulated this many times the case's simulation count (see flag_rate)
+POWER_RESAMPLES = 1000  # random subsets of a case's simulations behind each power estimate
+POWER_SHARE = 0.5  # power is estimated at this share of a case's simulations (random subsets; see flag_rate)
 
 
 class CalibrationError(ValueError):
@@ -311,6 +311,56 @@ def truth_loglik(data: ModelData, priors: dict[str, Prior], method: str, truth: 
     return float(_loglik_total(log_likelihood_totals(built, one, totals))[0])
 
 
+def weighted_pit(values: np.ndarray, truth: float, log_weights: np.ndarray | None, u: float) -> float:
+    """Where the truth falls among weighted draws, randomised like an SBC rank: (W + u / n) / (1 + 1 / n), W the
+    weight of the draws below the truth (weights summing to 1). Equal weights give (rank + u) / (n + 1)."""
+    n = values.size
+    w = np.full(n, 1.0 / n) if log_weights is None else np.exp(log_weights - log_weights.max())
+    w = w / w.sum()
+    return float((w[values < truth].sum() + u / n) / (1 + 1 / n))
+
+
+def scaled_sd_log_weights(prior: Prior, sd: np.ndarray, scale: float) -> np.ndarray:
+    """Log importance weights that take draws of a group sd under `prior` to draws of tau = scale x sd_f with sd_f
+    under `prior`: log p(sd / scale) - log scale - log p(sd) (the density of tau over that of sd)."""
+    return prior.logpdf(sd / scale) - np.log(scale) - prior.logpdf(sd)
+
+
+def injected_fit(error: str, value: float, draws: dict[str, np.ndarray], truths: dict[str, float], post: xr.Dataset,
+                 data: ModelData, priors: dict[str, Prior], method: str, truth: xr.Dataset
+                 ) -> tuple[dict[str, np.ndarray], dict[str, float], np.ndarray]:
+    """The draws, truths and log importance weights of a fit that departs from the simulator by a known error
+    (INJECTIONS), from the case's own fit, whose posterior p(theta | y) is the right one:
+    - group_sd_scale c: the fit's likelihood spreads the group intercepts c sd_f. With tau = c sd_f, its posterior
+      is the right one with the prior of tau, p(tau / c) / c, in place of p(tau): the draws tau_i = sd_i weighted by
+      p(sd_i / c) / (c p(sd_i)), and sd_f = sd_i / c. Its log-likelihood at the truth is the right one's at sd c.
+    - intercept_shift k: the fit's intercept prior moved by k prior sds: the draws weighted by the ratio of the
+      shifted prior to the prior, at the quantity the prior is on (`intercept_centred` where it is sampled).
+    Weights are Pareto-smoothed (PSIS) by the caller."""
+    draws, truths = dict(draws), dict(truths)
+    if error == "group_sd_scale":
+        sd = data.spec.group_sd
+        if sd is None or sd not in draws:
+            raise CalibrationError("inject group_sd_scale needs a group intercept")
+        log_weights = scaled_sd_log_weights(priors["group_sd"], draws[sd], value)
+        draws[sd] = draws[sd] / value
+        scaled = truth.copy()
+        for name in (sd, f"{sd}_signed"):
+            if name in scaled:
+                scaled[name] = scaled[name] * value
+        truths[LOGLIK] = truth_loglik(data, priors, method, scaled)
+        return draws, truths, log_weights
+    prior = priors["intercept"]
+    centre = LOCATIONS.get(prior.dist)
+    if centre is None or "sigma" not in prior.kwargs:
+        raise CalibrationError(f"inject intercept_shift needs a location-scale intercept prior, not {prior.dist}")
+    shifted = replace(prior, kwargs={**prior.kwargs, centre: prior.kwargs.get(centre, 0.0)
+                                     + value * prior.kwargs["sigma"]})
+    on = CENTRED_INTERCEPT if CENTRED_INTERCEPT in post else "intercept"
+    at = np.asarray(post[on]).reshape(-1)
+    return draws, truths, shifted.logpdf(at) - prior.logpdf(at)
+
+
 def simulation_record(data: ModelData, case: Case, priors: dict[str, Prior], index: int, truth: xr.Dataset,
                       y: np.ndarray) -> dict:
     """Fit the case's model to one simulated outcome and rank each true quantity among the thinned draws. The
@@ -345,6 +395,17 @@ def simulation_record(data: ModelData, case: Case, priors: dict[str, Prior], ind
         record["mean"][name] = float(values.mean())
         record["sd"][name] = float(values.std())
         record["truth"][name] = truths[name]
+    method = fit_record(tree).method
+    for error, value in case.inject.items():  # the same simulation under each injected error (no refit)
+        from arviz_stats.base import array_stats
+
+        moved, moved_truths, log_weights = injected_fit(error, value, draws, truths, post, sim, priors, method, truth)
+        smoothed, khat = array_stats.psislw(log_weights - log_weights.max())
+        u = rng.uniform(size=len(moved))
+        record.setdefault("injected", {})[error] = {
+            "pit": {name: weighted_pit(v, moved_truths[name], smoothed, ui)
+                    for (name, v), ui in zip(moved.items(), u)},
+            "khat": float(khat)}
     table = diagnostics.table  # the fit's own, of the same population parameters
     record.update({"events": int((sim.y > 0).sum()), "rows": len(sim.y), "divergences": diagnostics.divergences,
                    "max_rhat": float(table["r_hat"].max()), "min_ess_bulk": float(table["ess_bulk"].min()),
@@ -381,32 +442,9 @@ def posterior_means(tree: xr.DataTree, names: list[str]) -> dict[str, np.ndarray
     return out
 
 
-def injected_simulation(data: ModelData, priors: dict[str, Prior], run: RunSettings, error: str,
-                        value: float) -> tuple[xr.Dataset, np.ndarray]:
-    """Simulations whose simulator departs from the fitted model by a known error (INJECTIONS): the truths are the
-    fitted model's, the outcomes are not."""
-    if error == "intercept_shift":
-        shifted = dict(priors)
-        prior = priors["intercept"]
-        centre = LOCATIONS.get(prior.dist)
-        if centre is None or "sigma" not in prior.kwargs:
-            raise CalibrationError(f"inject intercept_shift needs a location-scale intercept prior, not {prior.dist}")
-        shifted["intercept"] = replace(prior, kwargs={**prior.kwargs, centre: prior.kwargs.get(centre, 0.0)
-                                                      + value * prior.kwargs["sigma"]})
-        return simulate(data, shifted, run.simulations, run.seed)
-    group = data.spec.group
-    if group is None:
-        raise CalibrationError("inject group_sd_scale needs a group intercept")
-    truth = draw_parameters(data, priors, run.simulations, run.seed)
-    simulator = truth.copy()
-    simulator[f"{group}_z"] = truth[f"{group}_z"] * value
-    return truth, draw_outcomes(simulator, data, np.random.default_rng([run.seed, 1]))
-
-
 def prepare_case(case: Case, frame: pd.DataFrame, design_checksum: str, truth_tree: xr.DataTree | None = None,
-                 specs: dict[str, ModelSpec] | None = None, injected: tuple[str, float] | None = None) -> CaseData:
-    """The case's data, priors (the truth fit's, for recovery) and simulations; `injected` (an error of
-    INJECTIONS and its size) makes the simulator depart from the fitted model, to measure the test's power."""
+                 specs: dict[str, ModelSpec] | None = None) -> CaseData:
+    """The case's data, priors (the truth fit's, for recovery) and simulations."""
     if specs is None:
         specs = load_specs(case.specs or None)
     spec, _base = case_spec(case, specs)
@@ -420,13 +458,9 @@ def prepare_case(case: Case, frame: pd.DataFrame, design_checksum: str, truth_tr
         fixed = posterior_means(truth_tree, sampled)
     else:
         priors = case_priors(case, data)
-    if injected is None:
-        truth, outcomes = simulate(data, priors, case.run.simulations, case.run.seed, fixed)
-    else:
-        truth, outcomes = injected_simulation(data, priors, case.run, *injected)
+    truth, outcomes = simulate(data, priors, case.run.simulations, case.run.seed, fixed)
     groups = "" if data.groups is None else hashlib.sha256(np.asarray(data.groups).tobytes()).hexdigest()[:12]
     checksum = f"{design_checksum}:{len(data.y)}:{groups}:{json.dumps(priors_config(priors), sort_keys=True)}"
-    checksum += "" if injected is None else f":inject={injected[0]}={injected[1]!r}"
     return CaseData(case, data, priors, truth, outcomes, hashlib.sha256(checksum.encode()).hexdigest()[:16])
 
 

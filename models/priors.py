@@ -108,6 +108,14 @@ class Prior:
         sampled = DISTRIBUTIONS[self.dist][0](sampled_name, **kwargs, **extra)
         return pm.Deterministic(name, sampled - pt.as_tensor(shift))
 
+    def logpdf(self, values) -> "np.ndarray":
+        """The prior's log density at `values` (an array), as PyMC computes it: e.g. to reweight a fit's draws to
+        another prior."""
+        import numpy as np
+
+        dist = DISTRIBUTIONS[self.dist][0].dist(**self.kwargs)
+        return np.asarray(pm.logp(dist, np.asarray(values, dtype=float)).eval(), dtype=float)
+
     def create_scale(self, name: str):
         """A standard deviation with this prior. Where the prior has a smooth symmetric twin (half-normal,
         half-Student-t, half-Cauchy), NUTS samples a signed value s from the twin and `name` = |s|: the same

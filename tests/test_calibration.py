@@ -17,7 +17,7 @@ from coupproof.cli import app
 from coupproof.stages import CalibrationResult
 from inference import calibration as cal
 from inference.marginal_mle import compare_mle
-from inference.simulation import draw_outcomes, draw_parameters, simulate, truncated_counts
+from inference.simulation import simulate, truncated_counts
 from models.design import model_data
 from models.priors import parse_priors
 from models.quadrature import dense_dyad_loglik
@@ -39,7 +39,18 @@ def _case(**overrides) -> cal.Case:
 @pytest.fixture(scope="module")
 def prepared() -> cal.CaseData:
     frame = simulated_panel(n_dyads=40, years=8, seed=3)
-    return cal.prepare_case(_case(), frame, "simulated", specs={"t1": SPEC})
+    case = _case(inject={"group_sd_scale": 3.0, "intercept_shift": 1.0})
+    return cal.prepare_case(case, frame, "simulated", specs={"t1": SPEC})
+
+
+@pytest.fixture(scope="module")
+def sbc_cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("sbc")
+
+
+@pytest.fixture(scope="module")
+def records(prepared, sbc_cache) -> list[dict]:
+    return cal.run_case(prepared, sbc_cache, scheduler="serial")
 
 
 def test_simulations_follow_the_prior_and_the_design(prepared):
@@ -58,20 +69,19 @@ def test_simulations_follow_the_prior_and_the_design(prepared):
         assert abs(expit(eta).mean() - y[i].mean()) < 4 * np.sqrt(0.25 / 320)
 
 
-def test_reduced_sbc_passes_and_a_broken_prior_fails(prepared, tmp_path):
-    records = cal.run_case(prepared, tmp_path, scheduler="serial")
+def test_reduced_sbc_passes_and_a_broken_prior_fails(prepared, records, sbc_cache, tmp_path):
     tests = cal.uniformity(records)
     assert set(tests["quantity"]) >= {"coef[Intercept]", "coef[cb:threat]", "dyad_sd", cal.LOGLIK, cal.INTERACTION}
     assert tests["passed"].all(), tests
-    again = cal.run_case(prepared, tmp_path, scheduler="serial")  # from the cache: the same records
+    again = cal.run_case(prepared, sbc_cache, scheduler="serial")  # from the cache: the same records
     assert json.dumps(again) == json.dumps(records)
     fewer, cached = replace(prepared, case=replace(prepared.case, run=replace(FAST, simulations=4))), []
-    shorter = cal.run_case(fewer, tmp_path, "serial", lambda i, from_cache: cached.append(from_cache))
+    shorter = cal.run_case(fewer, sbc_cache, "serial", lambda i, from_cache: cached.append(from_cache))
     assert cached == [True] * 4 and json.dumps(shorter) == json.dumps(records[:4])  # simulation i is the same
     # the check can fail: the fit's dyad sd prior (half-normal 0.05) is not the simulator's (half-normal 1.5)
     broken_priors = {**prepared.priors, **parse_priors({"group_sd": {"dist": "HalfNormal", "sigma": 0.05}}, "x")}
-    broken = replace(prepared, case=replace(prepared.case, run=replace(FAST, simulations=3)), priors=broken_priors,
-                     design_checksum="broken")
+    broken = replace(prepared, case=replace(prepared.case, run=replace(FAST, simulations=3), inject={}),
+                     priors=broken_priors, design_checksum="broken")
     failed = cal.uniformity(cal.run_case(broken, tmp_path, scheduler="serial")).set_index("quantity")
     assert not failed.loc["dyad_sd", "passed"] and failed.loc["dyad_sd", "p_holm"] < 1e-3
     assert failed.loc["dyad_sd", "mean_pit"] > 0.9  # the truth lies above almost every draw
@@ -237,22 +247,26 @@ def test_ordinal_simulations_have_ordered_cut_points_and_follow_them():
     assert np.corrcoef(expected, (y == 0).mean(axis=1))[0, 1] > 0.8
 
 
-def test_injected_errors_depart_from_the_fitted_model_as_stated():
-    """intercept_shift draws the intercept from its prior moved by that many prior sds; group_sd_scale draws the
-    outcomes with the group intercepts spread that much more than the recorded sd."""
-    frame = simulated_panel(n_dyads=40, years=8, seed=3)
-    case = _case(run=replace(FAST, simulations=400))
-    data = cal.case_data(case, frame, cal.case_spec(case, {"t1": SPEC})[0])
-    priors = cal.case_priors(case, data)
-    prior = priors["intercept"].kwargs
-    shifted, _ = cal.injected_simulation(data, priors, case.run, "intercept_shift", 1.0)
-    centred = np.asarray(shifted["intercept_centred"])
-    assert centred.mean() == pytest.approx(prior["mu"] + prior["sigma"], abs=4 * prior["sigma"] / np.sqrt(400))
-    truth, y = cal.injected_simulation(data, priors, replace(case.run, simulations=5), "group_sd_scale", 1.2)
-    scaled = truth.copy()
-    scaled["dyad_z"] = truth["dyad_z"] * 1.2
-    np.testing.assert_array_equal(y, draw_outcomes(scaled, data, np.random.default_rng([case.run.seed, 1])))
-    np.testing.assert_array_equal(truth["dyad_sd"], draw_parameters(data, priors, 5, case.run.seed)["dyad_sd"])
+def test_weights_for_a_scaled_group_sd_give_the_scaled_fits_prior():
+    """With no data the right fit's draws are the prior's; reweighted to a fit whose likelihood spreads the groups
+    c sd_f, sd / c must again follow the prior (that fit's posterior without data)."""
+    prior = parse_priors({}, "default")["group_sd"]  # half-normal(1.5)
+    sd = np.abs(np.random.default_rng(1).normal(0, 1.5, 200_000))
+    log_w = cal.scaled_sd_log_weights(prior, sd, 1.2)
+    np.testing.assert_allclose(log_w, -sd**2 / (2 * 1.5**2) * (1 / 1.44 - 1) - np.log(1.2), rtol=1e-9)
+    w = np.exp(log_w - log_w.max())
+    order = np.argsort(sd)
+    cdf = np.cumsum(w[order]) / w.sum()
+    for q, expected in ((0.5, 1.5 * 0.6745), (0.9, 1.5 * 1.6449)):  # half-normal quantiles
+        assert (sd[order] / 1.2)[np.searchsorted(cdf, q)] == pytest.approx(expected, rel=0.02)
+
+
+def test_weighted_pit_with_equal_weights_is_the_randomised_rank():
+    values = np.array([0.3, 0.1, 0.7, 0.5])
+    assert cal.weighted_pit(values, 0.4, None, 0.25) == pytest.approx((2 + 0.25) / 5)
+    assert cal.weighted_pit(values, 0.4, np.zeros(4), 0.25) == pytest.approx((2 + 0.25) / 5)
+    # all the weight on the draws above the truth: the PIT falls to u / (n + 1)
+    assert cal.weighted_pit(values, 0.4, np.array([-50.0, -50.0, 0.0, 0.0]), 0.5) == pytest.approx(0.5 / 5, abs=1e-6)
 
 
 def test_flag_rate_is_the_tests_rejection_rate_on_subsets():
@@ -269,22 +283,19 @@ def test_flag_rate_is_the_tests_rejection_rate_on_subsets():
         cal.flag_rate(uniform[:50], 0.05, 100)
 
 
-def test_a_case_with_an_injected_error_is_flagged(tmp_path, monkeypatch):
-    """A small case whose simulator spreads the dyad intercepts three times the recorded sd: the test flags it even
-    at three simulations, and the power table has the case as it is and the error."""
-    from coupproof.stages import Progress
-    from coupproof.stages.calibration import CalibrationSettings, case_power
+def test_a_case_with_an_injected_error_is_flagged(prepared, records, tmp_path):
+    """The same simulations under a fit that spreads the dyad intercepts three times its sd (importance weights, no
+    refit): the test flags it at six simulations and at most of its subsets of three; the case as it is passes. The intercept
+    shift's weights are smooth (Pareto k well below 0.7)."""
+    from coupproof.stages.calibration import case_power
 
-    frame = simulated_panel(n_dyads=40, years=8, seed=3)
-    monkeypatch.setattr(cal, "POWER_POOL", 1)  # the rate is then the run's one verdict (fewer fits)
-    case = _case(run=replace(FAST, simulations=3), inject={"group_sd_scale": 3.0})
-    own = [{"simulation": i, "pit": {"dyad_sd": u}} for i, u in enumerate((0.2, 0.5, 0.8))]  # the case's own
-    rows = case_power(case, own, frame, "simulated", {"t1": SPEC},
-                      CalibrationSettings(cache=tmp_path, scheduler="serial"), Progress(quiet=True))
-    assert [r["error"] for r in rows] == ["none (the case as it is)", cal.INJECTIONS["group_sd_scale"].format(
-        value=3.0)]
-    assert not rows[0]["flagged"] and rows[0]["pool"] == 3
-    assert rows[1]["flagged"] and rows[1]["flag_rate"] == 1.0 and rows[1]["simulations"] == rows[1]["pool"] == 3
+    rows = {r["error"]: r for r in case_power(prepared.case, records)}
+    scaled = rows[cal.INJECTIONS["group_sd_scale"].format(value=3.0)]
+    assert not rows["none (the case as it is)"]["flagged"]
+    assert scaled["flagged"] and scaled["flag_rate"] > 0.5 and (scaled["simulations"], scaled["pool"]) == (3, 6)
+    assert records[0]["injected"]["group_sd_scale"]["pit"]["dyad_sd"] > 0.9  # the truth above the scaled draws
+    assert rows[cal.INJECTIONS["intercept_shift"].format(value=1.0)]["max_khat"] < 0.7
+    assert len(rows) == 3 and {r["pool"] for r in rows.values()} == {6}
     with pytest.raises(cal.CalibrationError, match="inject: unknown error 'slope_shift'"):
         bad = tmp_path / "cases.toml"
         bad.write_text('[cases.x]\nformula = "{m4} + (1 | dyad)"\ninject = { slope_shift = 1.0 }\n')

@@ -298,8 +298,11 @@ def calibrate(settings: CalibrationSettings, progress: Progress | None = None) -
                           f"{escape(row['worst parameter'])} (Holm p = {row['worst p (Holm)']:.3g}); "
                           f"{sampler['seconds_per_fit']:.1f} s per fit")
             if c.inject:
-                power += case_power(c, records, frames[c.design], PanelRef.of(ds).checksum, specs[c.name],
-                                    settings, progress)
+                power += case_power(c, records)
+                for row in power[-len(c.inject):]:
+                    progress.note(f"{c.name}: the test flags '{escape(row['error'])}' at {row['simulations']} "
+                                  f"simulations at rate {row['flag_rate']:.2f} (largest Pareto k "
+                                  f"{row['max_khat']:.2f})")
         else:
             table = cal.coverage(records).assign(case=c.name)
             recovery.append(table)
@@ -324,53 +327,41 @@ def calibrate(settings: CalibrationSettings, progress: Progress | None = None) -
                              dict(mle.attrs) if mle is not None else {}, meta, pd.DataFrame(power) if power else None)
 
 
-def case_power(case, records: list[dict], frame: pd.DataFrame, checksum: str, specs: dict,
-               settings: CalibrationSettings, progress: Progress) -> list[dict]:
-    """Measure the power of a case's test against each error it injects, and its false-alarm rate.
+def case_power(case, records: list[dict]) -> list[dict]:
+    """The power of a case's test against each error it injects, and its false-alarm rate.
 
-    Each injected error is simulated POWER_POOL times as often as the case (cached like it), fitted with the case's
-    model, and tested as the case is on random subsets of the case's simulation count (`flag_rate`).
+    Each simulation's record holds, besides its PIT values, those of the same simulation under each injected error
+    (a fit departing from the simulator, made from the case's own fit by importance weights: `injected_fit`). The
+    rates are those of the case's test on random subsets of POWER_SHARE of the simulations (`flag_rate`): a
+    conservative figure for the full count, at which `flagged` gives the run's own verdict.
 
     Parameters
     ----------
     case : inference.calibration.Case
         A prior case with `inject`.
     records : list of dict
-        The case's own simulation records.
-    frame : pandas.DataFrame
-        The case's panel as a frame.
-    checksum : str
-        The panel's checksum (part of the cache key).
-    specs : dict
-        The specs the case's formula refers to.
-    settings : CalibrationSettings
-        The cache and scheduler.
-    progress : Progress
-        Where the runs are shown.
+        The case's simulation records.
 
     Returns
     -------
     list of dict
-        One row for the case as it is (its test's verdict) and one per error: case, error, simulations (the case's
-        count, at which the rate is), pool (simulations run), flagged (the test on the first `simulations`),
-        flag_rate.
+        One row for the case as it is and one per error: case, error, simulations (the subset size the rate is
+        at), pool (the case's simulations), flagged (the test on all of them), flag_rate, and the largest Pareto
+        k of the importance weights (above 0.7 the reweighted fit is unreliable).
     """
     from inference import calibration as cal
 
-    size = case.run.simulations
-    rows = [{"case": case.name, "error": "none (the case as it is)", "simulations": size, "pool": len(records),
-             "flagged": not bool(cal.uniformity(records, case.run.alpha)["passed"].all()),
-             "flag_rate": float("nan")}]
-    pooled = replace(case, run=replace(case.run, simulations=size * cal.POWER_POOL))
+    pool = len(records)
+    size = max(2, round(pool * cal.POWER_SHARE))
+    arms = {"none (the case as it is)": (records, float("nan"))}
     for error, value in case.inject.items():
-        prepared = cal.prepare_case(pooled, frame, checksum, None, specs, injected=(error, value))
-        with progress.bar(f"{case.name}, {error} = {value:g}: {pooled.run.simulations} simulations",
-                          pooled.run.simulations) as advance:
-            arm = cal.run_case(prepared, settings.cache, settings.scheduler, lambda i, cached: advance())
-        rows.append({"case": case.name, "error": cal.INJECTIONS[error].format(value=value), "simulations": size,
-                     "pool": len(arm), "flagged": not bool(cal.uniformity(arm[:size], case.run.alpha)["passed"].all()),
-                     "flag_rate": cal.flag_rate(arm, case.run.alpha, size, seed=case.run.seed)})
-        progress.note(f"{case.name}: the test flags '{rows[-1]['error']}' at {size} simulations at rate "
-                      f"{rows[-1]['flag_rate']:.2f} (from {len(arm)})")
+        injected = [{"simulation": r["simulation"], "pit": r["injected"][error]["pit"]} for r in records]
+        arms[cal.INJECTIONS[error].format(value=value)] = (
+            injected, max(r["injected"][error]["khat"] for r in records))
+    rows = []
+    for error, (arm, khat) in arms.items():
+        rows.append({"case": case.name, "error": error, "simulations": size, "pool": pool,
+                     "flagged": not bool(cal.uniformity(arm, case.run.alpha)["passed"].all()),
+                     "flag_rate": cal.flag_rate(arm, case.run.alpha, size, seed=case.run.seed),
+                     "max_khat": khat})
     return rows
-

@@ -50,7 +50,8 @@ TRUTHS = ("prior", "posterior_mean")  # where the true parameters come from: SBC
 LOGLIK = "log_likelihood"
 INTERACTION = "interaction_effect"
 MAX_EFFECT_ROWS = 5000  # rows the interaction's average cross-partial is computed on (a fixed random subset)
-CACHE_VERSION = 3  # 2: outcomes drawn from the parameters in NumPy (inference.simulation); 3: with every grouping
+CACHE_VERSION = 4  # 2: outcomes drawn from the parameters in NumPy (inference.simulation); 3: with every grouping;
+# 4: one compiled model per case and process, the intercept starting at its prior's centre
 # Known errors a case can inject to measure its test's power: fits that depart from the simulator by `value`, made
 # from the case's own fit by importance weights (no refit; see injected_fit). The truths are the simulator's.
 INJECTIONS = {
@@ -362,14 +363,14 @@ def injected_fit(error: str, value: float, draws: dict[str, np.ndarray], truths:
 
 
 def simulation_record(data: ModelData, case: Case, priors: dict[str, Prior], index: int, truth: xr.Dataset,
-                      y: np.ndarray) -> dict:
+                      y: np.ndarray, reuse: str | None = None) -> dict:
     """Fit the case's model to one simulated outcome and rank each true quantity among the thinned draws. The
     record holds the randomised PIT (rank + U(0, 1)) / (keep + 1), the rank, the posterior mean and sd, the truth,
-    the sampler's diagnostics and the time."""
+    the sampler's diagnostics and the time. `reuse` (the case's key) compiles its model once per process."""
     began = time.perf_counter()
     sim = with_outcome(data, y)
     settings = replace(case.run.sampler_settings(), seed=case.run.seed + index)
-    tree, diagnostics = fit(sim, priors, settings, None, group_outputs=False)
+    tree, diagnostics = fit(sim, priors, settings, None, group_outputs=False, reuse=reuse)
     spec = data.spec
     post = tree["posterior"].to_dataset()
     built_names = [v for v in population_names(spec) if v in post]
@@ -492,7 +493,8 @@ def run_case(prepared: CaseData, cache: Path, scheduler: str | None = None,
         if on_done:
             on_done(i, False)
 
-    tasks = [(data, case, priors, i, prepared.truth.isel(simulation=i), prepared.outcomes[i]) for i in todo]
+    tasks = [(data, case, priors, i, prepared.truth.isel(simulation=i), prepared.outcomes[i], prepared.key)
+             for i in todo]
     fan_out(simulation_record, tasks, scheduler, case.run.chains, save)
     return [records[i] for i in range(case.run.simulations)]
 

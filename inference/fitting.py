@@ -88,9 +88,35 @@ def warm_started(built: BuiltModel, settings: SamplerSettings):
     return whitened_model(built.model, approx), approx
 
 
-def sample(built: BuiltModel, settings: SamplerSettings):
+_COMPILED: dict[str, object] = {}  # nutpie models compiled in this process, by the caller's key (see sample)
+
+
+def _reused_nutpie(built: BuiltModel, settings: SamplerSettings, key: str):
+    """NUTS draws with nutpie from a model compiled once per `key` in this process and given this model's outcome
+    (its `extra["outcome_data"]`): the same sampler and settings as pm.sample's, without the seconds that compiling
+    takes each time. The sampler starts from the first model's initial point (the intercept at its outcome's
+    log-odds), jittered as always."""
+    import nutpie
+    from pymc.backends.arviz import patch_nutpie_idata
+
+    compiled = _COMPILED.get(key)
+    if compiled is None:
+        _COMPILED.clear()  # one design at a time: a worker moves from case to case
+        compiled = _COMPILED[key] = nutpie.compile_pymc_model(built.model, backend="numba")
+    compiled = compiled.with_data(**{name: v.get_value() for name, v in built.extra["outcome_data"].items()})
+    began = time.time()
+    idata = nutpie.sample(compiled, draws=settings.draws, tune=settings.tune, chains=settings.chains,
+                          cores=settings.chains, seed=settings.seed, save_warmup=False, progress_bar=False,
+                          target_accept=settings.target_accept, adaptation=settings.adaptation)
+    patch_nutpie_idata(idata, built.model, sampling_time=time.time() - began)
+    return idata
+
+
+def sample(built: BuiltModel, settings: SamplerSettings, reuse: str | None = None):
     """NUTS draws from the built model with the chosen sampler (progress bars on), warm-started as the settings
-    say; returns the draws and the Laplace approximation (None without a warm start).
+    say; returns the draws and the Laplace approximation (None without a warm start). With `reuse` (a key naming
+    the design, priors and sampler settings but not the outcome), a model built with `outcome_data` is compiled
+    once per key in this process and given each outcome (nutpie only; calibration's simulations).
 
     The log density is compiled without fast-math (strict IEEE arithmetic), so that its value cannot depend on
     how the compiler inlines or vectorises it: the same seed gives bit-identical draws in this process, in a Dask
@@ -107,6 +133,8 @@ def sample(built: BuiltModel, settings: SamplerSettings):
     if settings.sampler == "pymc":
         extra["mp_ctx"] = "forkserver"  # forking a process that has started JAX or numba threads can deadlock
     with pytensor.config.change_flags(numba__fastmath=False):
+        if reuse and approx is None and settings.sampler == "nutpie" and "outcome_data" in built.extra:
+            return _reused_nutpie(built, settings, reuse), None
         idata = pm.sample(draws=settings.draws, tune=settings.tune, chains=settings.chains, cores=settings.chains,
                           random_seed=settings.seed, nuts_sampler=settings.sampler, model=model,
                           progressbar=True, nuts=nuts, **extra)
@@ -311,15 +339,16 @@ def _versions() -> dict[str, str]:
 
 def fit(data: ModelData, priors: dict[str, Prior], settings: SamplerSettings, method: str | None = None,
         quadrature: QuadratureOptions = QuadratureOptions(), panel: PanelRef = PanelRef(), loglik_every: int = 2,
-        group_outputs: bool = True, prior_set: str = "") -> tuple[object, Diagnostics]:
+        group_outputs: bool = True, prior_set: str = "", reuse: str | None = None) -> tuple[object, Diagnostics]:
     """Build, sample and post-process one model; returns the DataTree (its record in the attrs) and its
     diagnostics. `panel` says which panel the data came from; `prior_set` names the prior set of a refit. The
     marginal method also keeps per-group log-likelihoods and group effects (unless `group_outputs` is False, as for
-    prior-sensitivity refits); every fit keeps the log prior and the per-draw log-likelihood (for power-scaling)."""
-    built = build_model(data, priors, method, quadrature)
+    prior-sensitivity refits); every fit keeps the log prior and the per-draw log-likelihood (for power-scaling).
+    `reuse` compiles the model once per key in this process (see sample)."""
+    built = build_model(data, priors, method, quadrature, outcome_data=reuse is not None)
     settings = settings.resolved(bool(data.sampled))
     began = time.perf_counter()
-    idata, approx = sample(built, settings)
+    idata, approx = sample(built, settings, reuse)
     sampling_seconds = time.perf_counter() - began
     spec = data.spec
     totals = None

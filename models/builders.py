@@ -228,9 +228,19 @@ def _slopes(prior: Prior, design, standardiser: Standardiser, name: str, dims: s
     return pm.Deterministic(name, pt.dot(pt.as_tensor(mapping), rescaled), dims=dims)
 
 
+def _outcome(y: np.ndarray, outcome_data: dict | None):
+    """The observed outcome: the array, or (with `outcome_data`) a data container added to it as "outcome"."""
+    if outcome_data is None:
+        return y
+    outcome_data["outcome"] = pm.Data("outcome", y)
+    return outcome_data["outcome"]
+
+
 def _logit_part(data: ModelData, y: np.ndarray, priors: dict[str, Prior], method: str,
-                quadrature: QuadratureOptions, standardiser: Standardiser) -> DyadRows | None:
-    """The logit of a binary outcome (bernoulli, or the hurdle's 'any count' part) with its group intercepts."""
+                quadrature: QuadratureOptions, standardiser: Standardiser, outcome_data: dict | None = None
+                ) -> DyadRows | None:
+    """The logit of a binary outcome (bernoulli, or the hurdle's 'any count' part) with its group intercepts;
+    `outcome_data` collects the shared variables that hold the outcome (see build_model)."""
     Z = standardiser.transform(data.X)
     rows = None
     sd = _group_sd(data, priors)
@@ -238,31 +248,34 @@ def _logit_part(data: ModelData, y: np.ndarray, priors: dict[str, Prior], method
     year_effect = _year_effects(data, priors)
     sampled, sampled_sds = _sampled_groupings(data, priors)
     spread = row_predictors(Z, beta, data.years, year_effect), _spread_sd(sd, sampled_sds)
-    intercept = _intercept(priors["intercept"], sd, method, observed_log_odds(y), spread)
+    # a model that takes other outcomes starts at the prior's centre, the same for all of them
+    start = observed_log_odds(y) if outcome_data is None else None
+    intercept = _intercept(priors["intercept"], sd, method, start, spread)
     if method == "plain":
         eta = intercept + pt.dot(pt.as_tensor(Z), beta) + _plain_offsets(data, sd, year_effect) + sampled
-        pm.Bernoulli("y", logit_p=eta, observed=y)
+        pm.Bernoulli("y", logit_p=eta, observed=_outcome(y, outcome_data))
     elif data.sampled:  # the sampled groupings' (and years') intercepts reach the kernel as one offset per row
         offsets = sampled + (0.0 if year_effect is None else year_effect[data.years])
         rows = DyadRows.from_groups(data.groups, y, quadrature, level=np.arange(len(y)))
         coef = pt.concatenate([intercept[None], beta])
-        loglik = marginal_dyad_loglik(coef, sd, rows.sort(with_intercept(Z)), rows, offsets)
+        loglik = marginal_dyad_loglik(coef, sd, rows.sort(with_intercept(Z)), rows, offsets, outcome_data)
         pm.Potential("marginal_loglik", loglik)
     else:
         levels = data.categorical_levels() if year_effect is None else None
         if levels is None:
             rows = DyadRows.from_groups(data.groups, y, quadrature, level=data.years)
             coef = pt.concatenate([intercept[None], beta])
-            loglik = marginal_dyad_loglik(coef, sd, rows.sort(with_intercept(Z)), rows, year_effect)
+            loglik = marginal_dyad_loglik(coef, sd, rows.sort(with_intercept(Z)), rows, year_effect, outcome_data)
         else:
-            rows, loglik = _marginal_with_levels(data, y, Z, intercept, beta, sd, levels, quadrature, standardiser)
+            rows, loglik = _marginal_with_levels(data, y, Z, intercept, beta, sd, levels, quadrature, standardiser,
+                                                 outcome_data)
         pm.Potential("marginal_loglik", loglik)
     _original_scale(intercept, beta, standardiser, "coef", "coef_term")
     return rows
 
 
 def _marginal_with_levels(data: ModelData, y: np.ndarray, Z: np.ndarray, intercept, beta, sd, levels,
-                          quadrature: QuadratureOptions, standardiser: Standardiser):
+                          quadrature: QuadratureOptions, standardiser: Standardiser, outcome_data: dict | None):
     """The marginal log-likelihood with a categorical term's dummies (e.g. year fixed effects) passed to the kernel
     as level effects instead of design columns: the same model and linear predictor, beta_j (D_j - m_j) / s_j
     split into a level effect beta_j / s_j and an intercept shift, at the cost of one addition per row instead of
@@ -274,7 +287,8 @@ def _marginal_with_levels(data: ModelData, y: np.ndarray, Z: np.ndarray, interce
     coef = pt.concatenate([shifted[None], beta[keep]])
     level_effect = pt.concatenate([pt.zeros(1), beta[positions] / scale])
     rows = DyadRows.from_groups(data.groups, y, quadrature, level=codes)
-    return rows, marginal_dyad_loglik(coef, sd, rows.sort(with_intercept(Z[:, keep])), rows, level_effect)
+    return rows, marginal_dyad_loglik(coef, sd, rows.sort(with_intercept(Z[:, keep])), rows, level_effect,
+                                      outcome_data)
 
 
 def _count_part(data: ModelData, y: np.ndarray, priors: dict[str, Prior], standardiser: Standardiser) -> int:
@@ -303,7 +317,8 @@ def _count_part(data: ModelData, y: np.ndarray, priors: dict[str, Prior], standa
     return int(positive.sum())
 
 
-def _ordinal_part(data: ModelData, y: np.ndarray, priors: dict[str, Prior], standardiser: Standardiser) -> None:
+def _ordinal_part(data: ModelData, y: np.ndarray, priors: dict[str, Prior], standardiser: Standardiser,
+                  outcome_data: dict | None = None) -> None:
     """Ordinal logit: Pr(y <= k) = logit^-1(c_k - eta), ordered cut points; `cutpoints` and `coef` on the original
     scale."""
     Z = standardiser.transform(data.X)
@@ -313,7 +328,7 @@ def _ordinal_part(data: ModelData, y: np.ndarray, priors: dict[str, Prior], stan
     eta = pt.dot(pt.as_tensor(Z), beta) + _plain_offsets(data, sd, year_effect) + sampled
     cut = _cutpoints(priors["cutpoints"], len(data.categories), row_predictors(Z, beta, data.years, year_effect),
                      _spread_sd(sd, sampled_sds))
-    pm.OrderedLogistic("y", eta=eta, cutpoints=cut, observed=y.astype(np.int64))
+    pm.OrderedLogistic("y", eta=eta, cutpoints=cut, observed=_outcome(y.astype(np.int64), outcome_data))
     shift = pt.sum(beta * standardiser.mean / standardiser.sd)
     pm.Deterministic("cutpoints", cut + shift, dims="cut")
     pm.Deterministic("coef", beta / standardiser.sd, dims="coef_term")
@@ -344,9 +359,12 @@ def check_method(spec: ModelSpec, method: str) -> None:
 
 
 def build_model(data: ModelData, priors: dict[str, Prior], method: str | None = None,
-                quadrature: QuadratureOptions = QuadratureOptions()) -> BuiltModel:
+                quadrature: QuadratureOptions = QuadratureOptions(), outcome_data: bool = False) -> BuiltModel:
     """The PyMC model of `data.spec`: bernoulli (logit), hurdle (logit for any count and truncated counts) or
-    cumulative (ordinal logit), with the formula's group and year intercepts. `method` defaults to the spec's."""
+    cumulative (ordinal logit), with the formula's group and year intercepts. `method` defaults to the spec's.
+    With `outcome_data`, the outcome (and what follows from it) sits in shared variables, listed by name in
+    `extra["outcome_data"]`, so that a model compiled once can be given another outcome of the same design
+    (simulation-based calibration); not for hurdles, whose count part's rows follow the outcome."""
     spec = data.spec
     family = spec.family_info
     method = spec.fit_method if method is None else method
@@ -374,13 +392,16 @@ def build_model(data: ModelData, priors: dict[str, Prior], method: str | None = 
         coords["cut"] = [f"{a}|{b}" for a, b in zip(data.categories[:-1], data.categories[1:])]
     y = data.y.to_numpy()
     extra, rows = {}, None
+    shared = {} if outcome_data and not family.is_hurdle else None
     with pm.Model(coords=coords) as model:
         if family.is_ordinal:
-            _ordinal_part(data, y, priors, standardiser)
+            _ordinal_part(data, y, priors, standardiser, shared)
         elif not family.is_hurdle:
-            rows = _logit_part(data, y, priors, method, quadrature, standardiser)
+            rows = _logit_part(data, y, priors, method, quadrature, standardiser, shared)
         else:
             rows = _logit_part(data, (y > 0).astype(float), priors, method, quadrature, standardiser)
             extra["n_positive"] = _count_part(data, y, priors, count_standardiser)
+    if shared:
+        extra["outcome_data"] = shared
     return BuiltModel(model, method, standardiser, rows, quadrature if method == "marginal" else None,
                       count_standardiser, extra)

@@ -162,14 +162,28 @@ class MarginalDyadLogLik(Op):
         return [[True] * 4] * 3 + [[False] * 4] * (len(node.inputs) - 3)
 
 
-def marginal_dyad_loglik(coef, sigma, X_sorted: np.ndarray, rows: DyadRows, level_effect=None):
+OUTCOME_INPUTS = {1: "outcome_sorted", 3: "outcome_rule"}  # layout inputs that follow the outcome, by position
+
+
+def marginal_dyad_loglik(coef, sigma, X_sorted: np.ndarray, rows: DyadRows, level_effect=None,
+                         outcome_data: dict | None = None):
     """Summed marginal log-likelihood of all dyads as a PyTensor scalar, for eta = X_sorted @ coef (the design's
-    rows in the layout's order) plus, where given, the level effects."""
+    rows in the layout's order) plus, where given, the level effects. With `outcome_data` (a dict), the inputs that
+    follow the outcome (the sorted outcome, each dyad's rule) are shared variables, added to it by name, so that a
+    compiled model can take another outcome without recompiling."""
+    import pytensor
+
     if level_effect is None:
         level_effect = pt.zeros(rows.n_levels)
     op = MarginalDyadLogLik(kernel_settings(rows.options))
-    return op(coef, sigma, level_effect, pt.constant(np.ascontiguousarray(X_sorted, dtype=float)),
-              *[pt.constant(a) for a in rows.layout()])[0]
+    layout = []
+    for i, a in enumerate(rows.layout()):
+        if outcome_data is not None and i in OUTCOME_INPUTS:
+            outcome_data[OUTCOME_INPUTS[i]] = pytensor.shared(a, name=OUTCOME_INPUTS[i])
+            layout.append(outcome_data[OUTCOME_INPUTS[i]])
+        else:
+            layout.append(pt.constant(a))
+    return op(coef, sigma, level_effect, pt.constant(np.ascontiguousarray(X_sorted, dtype=float)), *layout)[0]
 
 
 def _source_digest() -> int:
@@ -239,7 +253,7 @@ def _register_backends() -> None:
         import jax
         import jax.numpy as jnp
 
-        constants = [np.asarray(c.data) for c in node.inputs[3:]]
+        constants = [np.asarray(c.get_value() if hasattr(c, "get_value") else c.data) for c in node.inputs[3:]]
 
         def host(coef, sigma, level_effect):
             outputs = [[None] for _ in range(4)]

@@ -95,11 +95,12 @@ def calibration_section(result) -> str | None:
             parts.append(html.figure(case.plot, f"{name}: PIT-ECDF difference with simultaneous 95% bands"))
     if result.power is not None:
         parts.append(html.section("Power: how often the test flags known errors", html.paragraph(
-            "Each case with injected errors is simulated again with a simulator that departs from the fitted model "
-            "by a known amount, fitted and tested as the case is. 'flag rate' is the share of random subsets of "
-            "the case's simulation count, drawn from a pool of such simulations, that the test flags: its power "
-            "against the error at the count used. A verdict of 'calibrated' rules out errors of this size only "
-            "where the power is high."), html.table(result.power), level=3))
+            "Each case with injected errors is tested again, on the same simulations, with fits that depart from "
+            "the simulator by a known amount (made from the case's own fits by importance weights; 'max_khat' "
+            "above 0.7 marks unreliable weights). 'flagged' is the test on all the case's simulations; 'flag "
+            "rate' the share of random subsets of half of them that it flags: its power against the error at "
+            "half the count used, a conservative figure for the full count. A verdict of 'calibrated' rules out "
+            "errors of this size only where the power is high."), html.table(result.power), level=3))
     if result.recovery is not None:
         parts.append(html.section("Recovery at a saved fit's posterior mean", html.paragraph(
             "Outcomes simulated on the full design of the recovery case's model with the population parameters "

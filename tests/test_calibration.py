@@ -300,3 +300,25 @@ def test_a_case_with_an_injected_error_is_flagged(prepared, records, tmp_path):
         bad = tmp_path / "cases.toml"
         bad.write_text('[cases.x]\nformula = "{m4} + (1 | dyad)"\ninject = { slope_shift = 1.0 }\n')
         cal.load_cases(bad)
+
+
+def test_a_model_compiled_once_takes_each_new_outcome():
+    """Calibration compiles a case's model once per process and gives it each simulated outcome: the second fit,
+    which reuses the first one's compiled model, must follow its own outcome (about 60% events), not the first's
+    (about 5%)."""
+    from inference import fitting
+    from inference.settings import SamplerSettings
+
+    frame = simulated_panel(n_dyads=40, years=8, seed=3)
+    case = _case()
+    data = cal.case_data(case, frame, cal.case_spec(case, {"t1": SPEC})[0])
+    priors = cal.case_priors(case, data)
+    rng = np.random.default_rng(0)
+    settings = SamplerSettings(sampler="nutpie", draws=200, tune=200, chains=1, seed=1, ess_min=1)
+    means = []
+    for share in (0.05, 0.6):
+        sim = cal.with_outcome(data, (rng.uniform(size=len(data.y)) < share).astype(float))
+        tree, _ = fitting.fit(sim, priors, settings, None, group_outputs=False, reuse="test-case")
+        means.append(float(tree["posterior"]["intercept"].mean()))
+    assert list(fitting._COMPILED) == ["test-case"]
+    assert means[0] < -2.0 and means[1] > 0.0, means

@@ -112,9 +112,9 @@ class CalibrationResult:
     meta : dict
         The run: the cases and their settings, the panel's provenance, the MLE model and the seconds taken.
     power : pandas.DataFrame or None
-        Per case with injected errors (`inject` in the case file) and per error, and for the case as it is: the
-        simulations, whether the run's test flagged it, and the rate at which the test flags that many
-        simulations with the error (its power, from a larger pool). None without such a case.
+        Per case with injected errors (`inject` in the case file) and per error, and for the case as it is:
+        whether the test on all its simulations flagged it, the rate at which it flags random halves of them (its
+        power at that count) and the largest Pareto k of the importance weights. None without such a case.
 
     Examples
     --------

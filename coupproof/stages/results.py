@@ -1049,9 +1049,11 @@ def calibration_page(build: Build) -> list[str]:
         parts.append(f"No case with injected errors in this run (`{folder}/power.csv` is missing); a verdict of "
                      "'calibrated' then says nothing about the size of the errors the test can find.")
     else:
-        parts += [("How often each case's test flags a simulator that departs from the fitted model by a known "
-                   "amount, at the case's simulation count (`power.csv`; the share of random subsets of a larger pool "
-                   "of such simulations that it flags):"), render(found.power)]
+        parts += [("How often each case's test flags a fit that departs from the simulator by a known amount "
+                   "(`power.csv`): `flagged`, the test on all the case's simulations; `flag_rate`, the share of "
+                   "random subsets of half of them that it flags (its power at `simulations`, a conservative figure "
+                   "for the full count); `max_khat`, the largest Pareto k of the importance weights that make those "
+                   "fits from the case's own (above 0.7: unreliable):"), render(found.power)]
     parts.append("## Recovery at a saved fit's posterior mean")
     if found.recovery is None:
         parts.append(f"No recovery case in this run (`{folder}/recovery.csv` is missing); run `make validate`.")

@@ -13,7 +13,7 @@ PYENV_ROOT_DIR := $(shell pyenv root 2>/dev/null || echo $$HOME/.pyenv)
 PYTHON312 := $(shell for c in $(PYTHON) python3.12 $$(ls -d $(PYENV_ROOT_DIR)/versions/3.12*/bin/python3.12 2>/dev/null | sort -V -r); do \
   "$$c" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))' >/dev/null 2>&1 && { command -v "$$c"; break; }; done)
 
-.PHONY: help all data freq fit report sensitivity priors robustness dyadic concessions cluster cluster-stop test-cluster dca institutions validate prior-check docs test browser bench lock \
+.PHONY: help all data freq fit report sensitivity priors robustness dyadic concessions cluster cluster-stop test-cluster test-slow dca institutions validate prior-check docs test browser bench lock \
   clean distclean FORCE
 
 help:
@@ -40,7 +40,8 @@ help:
 	@echo "            rate (count mean, category shares) against the central 90% of what the priors predict"
 	@echo "            ($(BUILD)/prior_check/; PRIOR_CHECK_ARGS, e.g. --priors wide)"
 	@echo "make docs   results pages docs/results/*.md from the build outputs (coupproof results); builds nothing"
-	@echo "make test   run the test suite (make test-cluster: the slow test on a real Dask cluster)"
+	@echo "make test   run the test suite (make test-slow: make all on a tiny panel, bit-identical fits in a"
+	@echo "            subprocess, Dask refits; make test-cluster: a real Dask cluster)"
 	@echo "make cluster / make cluster-stop   a Dask scheduler and CLUSTER_WORKERS workers on this machine, for the"
 	@echo "            fan-out commands' --scheduler ($(BUILD)/cluster/)"
 	@echo "make lock   re-resolve requirements.lock (exact versions that make installs) from pyproject.toml"
@@ -263,7 +264,12 @@ browser:
 	  || echo "warning: could not install chromium; the report's browser test will be skipped"; }
 
 test: $(VENV)/.installed browser
-	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=10 -m "not cluster"
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=10 -m "not cluster and not slow"
+
+# The end-to-end checks too long for `make test` (make all on a tiny panel, bit-identical fits in a subprocess,
+# Dask refits against serial ones): run before a release or after changing the Makefile, the sampler or Dask code.
+test-slow: $(VENV)/.installed
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=10 -m slow
 
 # The slow cluster test: a real scheduler and two workers run a refit grid while one of them is killed.
 test-cluster: $(VENV)/.installed

@@ -587,11 +587,16 @@ def concessions(
                                                                 "packaged concession_items.toml.")] = None,
     fit_top: Annotated[int, typer.Option(help="Fit Table 2 (h1, h2) under this many of the closest readings that "
                                               "give different counts (0: none).")] = 3,
-    out: Annotated[Path, typer.Option(help="Output folder (readings.csv/.md, table2_readings.csv/.md).")]
+    exclusions: Annotated[bool, typer.Option(help="Also fit the Heckman robustness model with each candidate "
+                                                  "exclusion restriction (two-step and full ML; exclusions.csv/.md).")]
+    = True,
+    out: Annotated[Path, typer.Option(help="Output folder (readings.csv/.md, table2_readings.csv/.md, "
+                                           "exclusions.csv/.md).")]
     = BUILD / "concessions",
 ) -> None:
     """Rank every reading of the concession measure (items, scoring, whose obligations, which pacts, sample,
-    missing provisions) by its distance to the paper's Table 5, closest first; then fit Table 2 under the top ones."""
+    missing provisions) by its distance to the paper's Table 5, closest first; then fit Table 2 under the top ones,
+    and the Heckman robustness model under each candidate exclusion restriction."""
     import pandas as pd
 
     from data_prep.checks import REFERENCE
@@ -625,6 +630,17 @@ def concessions(
                           "the paper's (its Table 2 reports the zero part: docs/models.md).\n\n"
                           + fits.round(4).to_markdown(index=False) + "\n")
         console.print(f"Table 2 under the top {len(readings)} readings: {out}/table2_readings.csv")
+    if exclusions:
+        from data_prep.panel import read_panel
+        from inference.robustness import exclusion_table
+        from models.robustness import load_variants
+        from reports.exclusions import exclusions_markdown
+
+        with console.status("Heckman model under each candidate exclusion restriction (two-step and full ML) ..."):
+            table = exclusion_table(read_panel(panel), load_variants())
+        atomic_write_text(out / "exclusions.csv", table.to_csv(index=False))
+        atomic_write_text(out / "exclusions.md", exclusions_markdown(table))
+        console.print(f"Heckman model under {len(table)} exclusion restrictions: {out}/exclusions.csv")
 
 
 @command()

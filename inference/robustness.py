@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from itertools import cycle
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -96,6 +97,26 @@ def bayes_jobs(variant: Variant, panel: xr.Dataset, refit: Refit) -> list[Job]:
     """The Bayesian fits of a variant (each Bayesian version of each model, with the group random intercept) as
     jobs for `run_fits`: the sensitivity refits' fan-out and cache."""
     return [(data, refit) for data in variant_data(variant, panel, variant.bayes_specs())]
+
+
+EXCLUSION_ARGUMENTS = Path(__file__).resolve().parents[1] / "models" / "exclusion_arguments.toml"
+
+
+def exclusion_table(panel: xr.Dataset, variants: dict[str, Variant],
+                    arguments: str | Path = EXCLUSION_ARGUMENTS) -> pd.DataFrame:
+    """`heckman_exclusions` for every model of every Heckman variant that the base panel serves, with each
+    candidate's argument for or against the exclusion restriction (models/exclusion_arguments.toml)."""
+    from data_prep.io import read_toml
+
+    said = read_toml(arguments, "exclusion arguments", ValueError).get("arguments", {})
+    frame = panel_frame(panel)
+    tables = [heckman_exclusions(data, variant, frame)
+              for variant in variants.values() if variant.estimator == "heckman" and not variant.panel
+              for data in variant_data(variant, panel, variant.specs())]
+    if not tables:
+        return pd.DataFrame()
+    table = pd.concat(tables, ignore_index=True)
+    return table.assign(argument=table["excluded"].map(said).fillna(""))
 
 
 def heckman_exclusions(data: ModelData, variant: Variant, frame: pd.DataFrame) -> pd.DataFrame:

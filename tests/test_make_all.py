@@ -33,6 +33,7 @@ def make_all(build: Path) -> tuple[list[str], list[str]]:
     return ran, re.findall(r"^\[up to date\] (.+)$", run.stdout, re.M)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
 def test_make_all_runs_each_step_once_then_nothing(tmp_path):
     build = tmp_path / "build"

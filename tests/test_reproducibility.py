@@ -43,6 +43,7 @@ def _draws_digest(idata) -> str:
     return hashlib.sha256(np.ascontiguousarray(idata["posterior"]["coef"]).tobytes()).hexdigest()
 
 
+@pytest.mark.slow
 def test_fit_is_bit_identical_in_a_subprocess_with_other_threads_and_fresh_caches(tmp_path):
     data = model_data(simulated_panel(n_dyads=40, years=6, beta=(-2.5, 0.8, 0.5, -0.6), sigma=1.0), SPEC)
     here, _ = fit(data, load_priors(), SamplerSettings(**SETTINGS), group_outputs=False)

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from inference.selection import _ml_parts, heckman_ml, heckman_two_step
+from inference.selection import _ml_parts, _ml_total, heckman_ml, heckman_two_step
 
 
 def simulated(n: int = 5000, rho: float = 0.6, sigma: float = 1.5, seed: int = 1):
@@ -32,6 +32,11 @@ def test_the_scores_are_the_log_likelihoods_gradient():
         step[j] = 1e-6
         numeric = (_ml_parts(theta + step, *args)[0].sum() - _ml_parts(theta - step, *args)[0].sum()) / 2e-6
         assert scores[j] == pytest.approx(numeric, rel=1e-6, abs=1e-6)
+    # the optimiser's summed form (rows split once) gives the same total and gradient
+    Z, X, y, keep = args
+    total, grad = _ml_total(theta, Z[~keep], Z[keep], X[keep], y[keep])
+    assert total == pytest.approx(_ml_parts(theta, *args)[0].sum(), rel=1e-12)
+    np.testing.assert_allclose(grad, scores, rtol=1e-10, atol=1e-10)
 
 
 def test_full_information_ml_recovers_a_simulated_selection_model_and_agrees_with_the_two_step():
@@ -70,3 +75,30 @@ def test_every_candidate_exclusion_is_tried_in_turn():
     assert list(table["excluded"]) == ["w1", "w2", "every control"]
     assert set(table["term"]) == {"cb:threat"}
     assert table[["two_step", "two_step_se", "ml", "ml_se_clustered"]].notna().all().all()
+
+
+def test_every_argued_exclusion_is_a_control_of_table_2_and_the_page_shows_the_arguments():
+    """models/exclusion_arguments.toml argues exactly the candidates heckman_exclusions tries for Table 2's models
+    (their controls, and every control at once); the page carries each argument beside its estimates."""
+    import re
+
+    import pandas as pd
+
+    from data_prep.io import read_toml
+    from inference.robustness import EXCLUSION_ARGUMENTS
+    from models.robustness import load_variants
+    from reports.exclusions import exclusions_markdown
+
+    said = read_toml(EXCLUSION_ARGUMENTS, "exclusion arguments", ValueError)["arguments"]
+    variant = load_variants()["heckman_selection"]
+    candidates = {"every control"}
+    for spec in variant.specs():
+        terms = set(re.findall(r"\b[a-z_]+\b", spec.formula.split("~")[1].split("(1")[0]))
+        candidates |= terms - set(spec.interaction)  # the key interaction's parts stay in
+    assert set(said) == candidates
+    table = pd.DataFrame({"model": ["h1"], "excluded": ["threat_b"], "term": ["counterbalancing_a:threat_a"],
+                          "two_step": [3.4759], "ml": [3.1123], "ml_converged": [False],
+                          "argument": [said["threat_b"]]})
+    page = exclusions_markdown(table)
+    assert "`counterbalancing_a:threat_a`" in page and "3.476" in page and said["threat_b"] in page
+    assert "No Heckman variant" in exclusions_markdown(pd.DataFrame())

@@ -119,6 +119,7 @@ def two_refits():
     return data, [Refit(name, sets[name], settings) for name in ("default", "wide")]
 
 
+@pytest.mark.slow
 def test_dask_refits_equal_serial_refits_and_are_cached(two_refits, tmp_path):
     data, refits = two_refits
     done = []

@@ -641,7 +641,8 @@ def agreement(comparison: pd.DataFrame) -> pd.DataFrame:
 
 
 def concession_parts(build: Build) -> list[str]:
-    """Show the readings of the concession measure ranked against Table 5, and Table 2 under the closest ones.
+    """Show the readings of the concession measure ranked against Table 5, Table 2 under the closest ones, and the
+    Heckman robustness model under each candidate exclusion restriction.
 
     Parameters
     ----------
@@ -658,8 +659,9 @@ def concession_parts(build: Build) -> list[str]:
     if not readings.is_file():
         return [missing("The concession readings", readings, "make concessions")]
     parts = [readings.read_text().strip()]
-    if fits.is_file():
-        parts.append(fits.read_text().strip())
+    for extra in (fits, folder / "exclusions.md"):
+        if extra.is_file():
+            parts.append(extra.read_text().strip())
     return parts
 
 

@@ -179,8 +179,10 @@ def load_cases(path: str | Path | None = None) -> dict[str, Case]:
         for error, value in case.inject.items():
             if error not in INJECTIONS:
                 raise CalibrationError(f"{where}: inject: unknown error {error!r}; use {', '.join(INJECTIONS)}")
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < abs(value) < 100:
-                raise CalibrationError(f"{where}: inject: {error} must be a number, got {value!r}")
+            values = value if isinstance(value, list) and value else [value]
+            if any(isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < abs(v) < 100 for v in values):
+                raise CalibrationError(f"{where}: inject: {error} must be a number or a list of numbers, got "
+                                       f"{value!r}")
         if case.inject and case.truth != "prior":
             raise CalibrationError(f"{where}: inject is for cases whose truths come from the prior")
         cases[name] = case
@@ -321,6 +323,16 @@ def weighted_pit(values: np.ndarray, truth: float, log_weights: np.ndarray | Non
     return float((w[values < truth].sum() + u / n) / (1 + 1 / n))
 
 
+def injections(case: Case) -> list[tuple[str, str, float]]:
+    """The case's injected errors as (key, error, size), one per size where `inject` gives a list; the key
+    (`error=size`) names the error's PIT values in each simulation's record."""
+    out = []
+    for error, value in case.inject.items():
+        for v in value if isinstance(value, list) else [value]:
+            out.append((f"{error}={v:g}", error, float(v)))
+    return out
+
+
 def scaled_sd_log_weights(prior: Prior, sd: np.ndarray, scale: float) -> np.ndarray:
     """Log importance weights that take draws of a group sd under `prior` to draws of tau = scale x sd_f with sd_f
     under `prior`: log p(sd / scale) - log scale - log p(sd) (the density of tau over that of sd)."""
@@ -397,13 +409,13 @@ def simulation_record(data: ModelData, case: Case, priors: dict[str, Prior], ind
         record["sd"][name] = float(values.std())
         record["truth"][name] = truths[name]
     method = fit_record(tree).method
-    for error, value in case.inject.items():  # the same simulation under each injected error (no refit)
+    for key, error, value in injections(case):  # the same simulation under each injected error (no refit)
         from arviz_stats.base import array_stats
 
         moved, moved_truths, log_weights = injected_fit(error, value, draws, truths, post, sim, priors, method, truth)
         smoothed, khat = array_stats.psislw(log_weights - log_weights.max())
         u = rng.uniform(size=len(moved))
-        record.setdefault("injected", {})[error] = {
+        record.setdefault("injected", {})[key] = {
             "pit": {name: weighted_pit(v, moved_truths[name], smoothed, ui)
                     for (name, v), ui in zip(moved.items(), u)},
             "khat": float(khat)}

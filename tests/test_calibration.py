@@ -39,7 +39,7 @@ def _case(**overrides) -> cal.Case:
 @pytest.fixture(scope="module")
 def prepared() -> cal.CaseData:
     frame = simulated_panel(n_dyads=40, years=8, seed=3)
-    case = _case(inject={"group_sd_scale": 3.0, "intercept_shift": 1.0})
+    case = _case(inject={"group_sd_scale": 3.0, "intercept_shift": [1.0, 4.0]})
     return cal.prepare_case(case, frame, "simulated", specs={"t1": SPEC})
 
 
@@ -293,9 +293,14 @@ def test_a_case_with_an_injected_error_is_flagged(prepared, records, tmp_path):
     scaled = rows[cal.INJECTIONS["group_sd_scale"].format(value=3.0)]
     assert not rows["none (the case as it is)"]["flagged"]
     assert scaled["flagged"] and scaled["flag_rate"] > 0.5 and (scaled["simulations"], scaled["pool"]) == (3, 6)
-    assert records[0]["injected"]["group_sd_scale"]["pit"]["dyad_sd"] > 0.9  # the truth above the scaled draws
+    assert records[0]["injected"]["group_sd_scale=3"]["pit"]["dyad_sd"] > 0.9  # the truth above the scaled draws
     assert rows[cal.INJECTIONS["intercept_shift"].format(value=1.0)]["max_khat"] < 0.7
-    assert len(rows) == 3 and {r["pool"] for r in rows.values()} == {6}
+    assert len(rows) == 4 and {r["pool"] for r in rows.values()} == {6}  # the case, the scale, two shifts
+    assert scaled["worst_quantity"] in ("dyad_sd", cal.LOGLIK) and scaled["worst_mean_pit"] != 0.5
+    with pytest.raises(cal.CalibrationError, match="inject: intercept_shift must be a number or a list of numbers"):
+        bad = tmp_path / "cases.toml"
+        bad.write_text('[cases.x]\nformula = "{m4} + (1 | dyad)"\ninject = { intercept_shift = "big" }\n')
+        cal.load_cases(bad)
     with pytest.raises(cal.CalibrationError, match="inject: unknown error 'slope_shift'"):
         bad = tmp_path / "cases.toml"
         bad.write_text('[cases.x]\nformula = "{m4} + (1 | dyad)"\ninject = { slope_shift = 1.0 }\n')

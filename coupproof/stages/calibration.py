@@ -299,7 +299,7 @@ def calibrate(settings: CalibrationSettings, progress: Progress | None = None) -
                           f"{sampler['seconds_per_fit']:.1f} s per fit")
             if c.inject:
                 power += case_power(c, records)
-                for row in power[-len(c.inject):]:
+                for row in power[-len(cal.injections(c)):]:
                     progress.note(f"{c.name}: the test flags '{escape(row['error'])}' at {row['simulations']} "
                                   f"simulations at rate {row['flag_rate']:.2f} (largest Pareto k "
                                   f"{row['max_khat']:.2f})")
@@ -346,7 +346,8 @@ def case_power(case, records: list[dict]) -> list[dict]:
     -------
     list of dict
         One row for the case as it is and one per error: case, error, simulations (the subset size the rate is
-        at), pool (the case's simulations), flagged (the test on all of them), flag_rate, and the largest Pareto
+        at), pool (the case's simulations), flagged (the test on all of them), flag_rate, the quantity whose PIT
+        values are least uniform and their mean (0.5 where the error does not move it), and the largest Pareto
         k of the importance weights (above 0.7 the reweighted fit is unreliable).
     """
     from inference import calibration as cal
@@ -354,14 +355,16 @@ def case_power(case, records: list[dict]) -> list[dict]:
     pool = len(records)
     size = max(2, round(pool * cal.POWER_SHARE))
     arms = {"none (the case as it is)": (records, float("nan"))}
-    for error, value in case.inject.items():
-        injected = [{"simulation": r["simulation"], "pit": r["injected"][error]["pit"]} for r in records]
-        arms[cal.INJECTIONS[error].format(value=value)] = (
-            injected, max(r["injected"][error]["khat"] for r in records))
+    for key, error, value in cal.injections(case):
+        injected = [{"simulation": r["simulation"], "pit": r["injected"][key]["pit"]} for r in records]
+        arms[cal.INJECTIONS[error].format(value=value)] = (injected, max(r["injected"][key]["khat"] for r in records))
     rows = []
     for error, (arm, khat) in arms.items():
+        tests = cal.uniformity(arm, case.run.alpha)
+        worst = tests.loc[tests["p_value"].idxmin()]
         rows.append({"case": case.name, "error": error, "simulations": size, "pool": pool,
-                     "flagged": not bool(cal.uniformity(arm, case.run.alpha)["passed"].all()),
+                     "flagged": not bool(tests["passed"].all()),
                      "flag_rate": cal.flag_rate(arm, case.run.alpha, size, seed=case.run.seed),
+                     "worst_quantity": worst["quantity"], "worst_mean_pit": float(worst["mean_pit"]),
                      "max_khat": khat})
     return rows

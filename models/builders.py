@@ -88,10 +88,13 @@ def with_intercept(Z: np.ndarray) -> np.ndarray:
     return np.column_stack([np.ones(len(Z)), Z])
 
 
-def _original_scale(intercept, beta, standardiser: Standardiser, name: str, dims: str):
-    """Deterministic intercept and slopes on the covariates' original scale."""
-    slopes = beta / standardiser.sd
-    const = intercept - pt.sum(beta * standardiser.mean / standardiser.sd)
+def _original_scale(intercept, beta, standardiser: Standardiser, name: str, dims: str, as_data=None):
+    """Deterministic intercept and slopes on the covariates' original scale (`as_data` makes the standardiser's
+    means and sds graph inputs: see _inputs)."""
+    as_data = as_data or _inputs(None)
+    mean, sd = as_data(f"{name}_mean", standardiser.mean), as_data(f"{name}_sd", standardiser.sd)
+    slopes = beta / sd
+    const = intercept - pt.sum(beta * mean / sd)
     return pm.Deterministic(name, pt.concatenate([const[None], slopes]), dims=dims)
 
 
@@ -217,15 +220,31 @@ def observed_log_odds(y: np.ndarray) -> float:
     return float(np.log(share / (1 - share)))
 
 
-def _slopes(prior: Prior, design, standardiser: Standardiser, name: str, dims: str, rows: np.ndarray | None = None):
+def _inputs(outcome_data: dict | None):
+    """How a part of the model takes arrays that follow the outcome: as constants, or (with `outcome_data`) as
+    shared variables added to it by name, so that a compiled model can take another outcome (see build_model)."""
+    if outcome_data is None:
+        return lambda name, value: pt.as_tensor(value)
+
+    def shared(name: str, value):
+        import pytensor
+
+        outcome_data[name] = pytensor.shared(np.asarray(value, dtype=float), name=name)
+        return outcome_data[name]
+
+    return shared
+
+
+def _slopes(prior: Prior, design, standardiser: Standardiser, name: str, dims: str, rows: np.ndarray | None = None,
+            as_data=None):
     """The standardised slopes. Under a scale rule (models.prior_scales) NUTS samples the coefficients of the
     rescaled inputs, `<name>_rescaled`, with the prior, and the slopes are their fixed linear map (inputs scaled on
-    `rows`, the rows the likelihood uses)."""
+    `rows`, the rows the likelihood uses; `as_data` makes the map a graph input)."""
     mapping = slope_map(prior, design, standardiser.terms, standardiser.sd, rows)
     if mapping is None:
         return prior.create_for_terms(name, standardiser.terms, dims=dims)
     rescaled = prior.create_for_terms(f"{name}{RESCALED}", standardiser.terms, dims=dims)
-    return pm.Deterministic(name, pt.dot(pt.as_tensor(mapping), rescaled), dims=dims)
+    return pm.Deterministic(name, pt.dot((as_data or _inputs(None))(f"{name}_map", mapping), rescaled), dims=dims)
 
 
 def _outcome(y: np.ndarray, outcome_data: dict | None):
@@ -291,20 +310,25 @@ def _marginal_with_levels(data: ModelData, y: np.ndarray, Z: np.ndarray, interce
                                       outcome_data)
 
 
-def _count_part(data: ModelData, y: np.ndarray, priors: dict[str, Prior], standardiser: Standardiser) -> int:
+def _count_part(data: ModelData, y: np.ndarray, priors: dict[str, Prior], standardiser: Standardiser,
+                outcome_data: dict | None = None) -> int:
     """Zero-truncated Poisson or negative binomial for the counts among positive rows (fixed effects only). Its
     standardiser (`count_standardiser`) and the scale rule's inputs are those of the positive rows, the only rows
     its likelihood uses; its intercept (`count_intercept`, the log expected count at their means) is sampled as the
-    log of their average expected count (`count_intercept_centred`, where the prior applies_to "average_row")."""
+    log of their average expected count (`count_intercept_centred`, where the prior applies_to "average_row").
+    With `outcome_data`, everything that follows the positive rows is a shared variable (see build_model)."""
+    as_data = _inputs(outcome_data)
     positive = y > 0
-    Z = standardiser.transform(data.count_X)[positive]
-    cb = _slopes(priors["count_slopes"], data.count_design, standardiser, "count_beta", "count_term", positive)
-    spread = pt.dot(pt.as_tensor(Z), cb)
+    Z = as_data("count_design", standardiser.transform(data.count_X)[positive])
+    cb = _slopes(priors["count_slopes"], data.count_design, standardiser, "count_beta", "count_term", positive,
+                 as_data)
+    spread = pt.dot(Z, cb)
     prior = priors["count_intercept"]
-    start = float(np.log(np.mean(y[positive]))) if positive.any() else 0.0
+    start = float(np.log(np.mean(y[positive]))) if positive.any() and outcome_data is None else None
     if prior.applies_to == "average_row":  # log of the rows' average expected count, exactly (a few hundred rows)
         average = prior.create(f"count_{CENTRED_INTERCEPT}", initval=start)
-        c0 = pm.Deterministic("count_intercept", average - (pt.logsumexp(spread) - np.log(max(Z.shape[0], 1))))
+        log_rows = pt.log(pt.maximum(Z.shape[0], 1))
+        c0 = pm.Deterministic("count_intercept", average - (pt.logsumexp(spread) - log_rows))
     else:
         c0 = prior.create("count_intercept")
     mu = pt.exp(c0 + spread)
@@ -312,8 +336,11 @@ def _count_part(data: ModelData, y: np.ndarray, priors: dict[str, Prior], standa
         counts = pm.NegativeBinomial.dist(mu=mu, alpha=priors["count_alpha"].create("count_alpha"))
     else:
         counts = pm.Poisson.dist(mu=mu)
-    pm.Truncated("count", counts, lower=1, observed=y[positive])
-    _original_scale(c0, cb, standardiser, "count_coef", "count_coef_term")
+    observed = y[positive] if outcome_data is None else pm.Data("count_outcome", y[positive])
+    if outcome_data is not None:
+        outcome_data["count_outcome"] = observed
+    pm.Truncated("count", counts, lower=1, observed=observed)
+    _original_scale(c0, cb, standardiser, "count_coef", "count_coef_term", as_data)
     return int(positive.sum())
 
 
@@ -364,7 +391,8 @@ def build_model(data: ModelData, priors: dict[str, Prior], method: str | None = 
     cumulative (ordinal logit), with the formula's group and year intercepts. `method` defaults to the spec's.
     With `outcome_data`, the outcome (and what follows from it) sits in shared variables, listed by name in
     `extra["outcome_data"]`, so that a model compiled once can be given another outcome of the same design
-    (simulation-based calibration); not for hurdles, whose count part's rows follow the outcome."""
+    (simulation-based calibration); a hurdle's count part then takes its rows, their standardiser and its scale
+    rule's map as shared variables too."""
     spec = data.spec
     family = spec.family_info
     method = spec.fit_method if method is None else method
@@ -392,15 +420,15 @@ def build_model(data: ModelData, priors: dict[str, Prior], method: str | None = 
         coords["cut"] = [f"{a}|{b}" for a, b in zip(data.categories[:-1], data.categories[1:])]
     y = data.y.to_numpy()
     extra, rows = {}, None
-    shared = {} if outcome_data and not family.is_hurdle else None
+    shared = {} if outcome_data else None
     with pm.Model(coords=coords) as model:
         if family.is_ordinal:
             _ordinal_part(data, y, priors, standardiser, shared)
         elif not family.is_hurdle:
             rows = _logit_part(data, y, priors, method, quadrature, standardiser, shared)
         else:
-            rows = _logit_part(data, (y > 0).astype(float), priors, method, quadrature, standardiser)
-            extra["n_positive"] = _count_part(data, y, priors, count_standardiser)
+            rows = _logit_part(data, (y > 0).astype(float), priors, method, quadrature, standardiser, shared)
+            extra["n_positive"] = _count_part(data, y, priors, count_standardiser, shared)
     if shared:
         extra["outcome_data"] = shared
     return BuiltModel(model, method, standardiser, rows, quadrature if method == "marginal" else None,

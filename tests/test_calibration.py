@@ -308,22 +308,27 @@ def test_a_case_with_an_injected_error_is_flagged(prepared, records, tmp_path):
 
 
 def test_a_model_compiled_once_takes_each_new_outcome():
-    """Calibration compiles a case's model once per process and gives it each simulated outcome: the second fit,
-    which reuses the first one's compiled model, must follow its own outcome (about 60% events), not the first's
-    (about 5%)."""
+    """Calibration compiles a case's model once per process and gives it each simulated outcome. With a hurdle
+    (whose count part's rows, standardiser and scale map follow the outcome too), the second fit, which reuses the
+    first one's compiled model, must follow its own outcome (about 60% events, counts near 5), not the first's
+    (about 5% events, counts near 1)."""
     from inference import fitting
     from inference.settings import SamplerSettings
+    from models.specs import ModelSpec
 
-    frame = simulated_panel(n_dyads=40, years=8, seed=3)
-    case = _case()
-    data = cal.case_data(case, frame, cal.case_spec(case, {"t1": SPEC})[0])
-    priors = cal.case_priors(case, data)
+    frame = simulated_panel(n_dyads=40, years=8, seed=3).assign(count=0.0)
+    spec = ModelSpec("h", "count ~ cb * threat + (1 | dyad)", family="hurdle_poisson")
+    data = cal.case_data(_case(formula="{t1} + (1 | dyad)"), frame, spec)
+    priors = parse_priors({}, "default")
     rng = np.random.default_rng(0)
     settings = SamplerSettings(sampler="nutpie", draws=200, tune=200, chains=1, seed=1, ess_min=1)
     means = []
-    for share in (0.05, 0.6):
-        sim = cal.with_outcome(data, (rng.uniform(size=len(data.y)) < share).astype(float))
-        tree, _ = fitting.fit(sim, priors, settings, None, group_outputs=False, reuse="test-case")
-        means.append(float(tree["posterior"]["intercept"].mean()))
+    for share, extra in ((0.05, 0.0), (0.6, 4.0)):
+        y = (rng.uniform(size=len(data.y)) < share) * (1 + rng.poisson(extra, len(data.y)))
+        tree, _ = fitting.fit(cal.with_outcome(data, y), priors, settings, None, group_outputs=False,
+                              reuse="test-case")
+        post = tree["posterior"]
+        means.append((float(post["intercept"].mean()), float(np.exp(post["count_intercept"]).mean())))
     assert list(fitting._COMPILED) == ["test-case"]
-    assert means[0] < -2.0 and means[1] > 0.0, means
+    assert means[0][0] < -2.0 and means[1][0] > 0.0, means  # the share of positive rows
+    assert means[0][1] < 1.0 and means[1][1] > 3.0, means  # the mean count (zero-truncated) among them

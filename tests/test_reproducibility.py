@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from inference.fitting import SamplerSettings, fit
 from models.design import model_data

@@ -19,8 +19,7 @@ def exclusions_markdown(table: pd.DataFrame) -> str:
     """The exclusion table with its explanation (an empty table says no Heckman variant was found)."""
     if table.empty:
         return INTRO + "\n\nNo Heckman variant in the robustness file runs on the base panel.\n"
-    shown = table.drop(columns=["term"]).rename(columns={"ml_se_clustered": "ml_se"})
+    shown = table.rename(columns={"ml_se_clustered": "ml_se", "term": "key term"})
     numbers = [c for c in shown.columns if shown[c].dtype.kind == "f"]
     shown[numbers] = shown[numbers].round(3)
-    key = table["term"].iloc[0]
-    return f"{INTRO}\n\nKey term: `{key}`.\n\n{shown.to_markdown(index=False)}\n"
+    return f"{INTRO}\n\n{shown.to_markdown(index=False)}\n"

@@ -7,8 +7,9 @@ from the prior (or fixed, for recovery), group and year intercepts and the outco
 non-centred model (method plain: PyMC's prior predictive of the same priors), and the case's model is fitted to the
 simulated outcome with its own method (the marginal likelihood for most families). If simulator, likelihood and
 sampler agree, the rank of each true value among the (thinned) posterior draws is uniform over the simulations.
-Checked quantities: every population parameter, the group and year sds, the log-likelihood of the simulated data,
-and the focal interaction's average cross-partial on the probability scale (Ai & Norton 2003, group effects 0).
+Checked quantities: every population parameter, the group and year sds, the quantities the intercept priors are on
+(the centred intercepts), the log-likelihood of the simulated data, and the focal interaction's average
+cross-partial on the probability scale (Ai & Norton 2003, group effects 0).
 
 Each simulation is one Dask task that fits and returns a small record (ranks, posterior summaries, sampler
 diagnostics), cached as JSON under a key of everything that determines it, so a rerun fits only what is missing.
@@ -50,8 +51,8 @@ TRUTHS = ("prior", "posterior_mean")  # where the true parameters come from: SBC
 LOGLIK = "log_likelihood"
 INTERACTION = "interaction_effect"
 MAX_EFFECT_ROWS = 5000  # rows the interaction's average cross-partial is computed on (a fixed random subset)
-CACHE_VERSION = 4  # 2: outcomes drawn from the parameters in NumPy (inference.simulation); 3: with every grouping;
-# 4: one compiled model per case and process, the intercept starting at its prior's centre
+CACHE_VERSION = 5  # 2: outcomes drawn from the parameters in NumPy (inference.simulation); 3: with every grouping;
+# 4: one compiled model per case and process, the intercept starting at its prior's centre; 5: the centred intercepts
 # Known errors a case can inject to measure its test's power: fits that depart from the simulator by `value`, made
 # from the case's own fit by importance weights (no refit; see injected_fit). The truths are the simulator's.
 INJECTIONS = {
@@ -385,7 +386,10 @@ def simulation_record(data: ModelData, case: Case, priors: dict[str, Prior], ind
     tree, diagnostics = fit(sim, priors, settings, None, group_outputs=False, reuse=reuse)
     spec = data.spec
     post = tree["posterior"].to_dataset()
-    built_names = [v for v in population_names(spec) if v in post]
+    # with the quantities the intercept priors are on (the log-odds of the average row's probability, the log of
+    # the average positive row's expected count), where they are sampled: what an error in those priors moves
+    checked = [*population_names(spec), CENTRED_INTERCEPT, f"count_{CENTRED_INTERCEPT}"]
+    built_names = [v for v in checked if v in post and v in truth]
     draws = _flat(post, built_names)
     truths = {k: float(v[0]) for k, v in _flat(truth.expand_dims(draw=[0]), built_names).items()}
     draws[LOGLIK] = _loglik_total(tree["log_likelihood_total"].to_dataset())

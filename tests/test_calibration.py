@@ -71,7 +71,8 @@ def test_simulations_follow_the_prior_and_the_design(prepared):
 
 def test_reduced_sbc_passes_and_a_broken_prior_fails(prepared, records, sbc_cache, tmp_path):
     tests = cal.uniformity(records)
-    assert set(tests["quantity"]) >= {"coef[Intercept]", "coef[cb:threat]", "dyad_sd", cal.LOGLIK, cal.INTERACTION}
+    assert set(tests["quantity"]) >= {"coef[Intercept]", "coef[cb:threat]", "dyad_sd", "intercept_centred", cal.LOGLIK,
+                                      cal.INTERACTION}
     assert tests["passed"].all(), tests
     again = cal.run_case(prepared, sbc_cache, scheduler="serial")  # from the cache: the same records
     assert json.dumps(again) == json.dumps(records)

@@ -348,23 +348,25 @@ def case_power(case, records: list[dict]) -> list[dict]:
         One row for the case as it is and one per error: case, error, simulations (the subset size the rate is
         at), pool (the case's simulations), flagged (the test on all of them), flag_rate, the quantity whose PIT
         values are least uniform and their mean (0.5 where the error does not move it), and the largest Pareto
-        k of the importance weights (above 0.7 the reweighted fit is unreliable).
+        k of the importance weights with the number of simulations where it exceeds 0.7 (there the reweighted fit
+        is unreliable).
     """
     from inference import calibration as cal
 
     pool = len(records)
     size = max(2, round(pool * cal.POWER_SHARE))
-    arms = {"none (the case as it is)": (records, float("nan"))}
+    arms = {"none (the case as it is)": (records, [])}
     for key, error, value in cal.injections(case):
         injected = [{"simulation": r["simulation"], "pit": r["injected"][key]["pit"]} for r in records]
-        arms[cal.INJECTIONS[error].format(value=value)] = (injected, max(r["injected"][key]["khat"] for r in records))
+        arms[cal.INJECTIONS[error].format(value=value)] = (injected, [r["injected"][key]["khat"] for r in records])
     rows = []
-    for error, (arm, khat) in arms.items():
+    for error, (arm, khats) in arms.items():
         tests = cal.uniformity(arm, case.run.alpha)
         worst = tests.loc[tests["p_value"].idxmin()]
         rows.append({"case": case.name, "error": error, "simulations": size, "pool": pool,
                      "flagged": not bool(tests["passed"].all()),
                      "flag_rate": cal.flag_rate(arm, case.run.alpha, size, seed=case.run.seed),
                      "worst_quantity": worst["quantity"], "worst_mean_pit": float(worst["mean_pit"]),
-                     "max_khat": khat})
+                     "max_khat": max(khats, default=float("nan")),
+                     "khat_over_0.7": sum(k > 0.7 for k in khats) if khats else float("nan")})
     return rows

@@ -35,7 +35,7 @@ help:
 	@echo "            ($(BUILD)/institutions/report/report.html; INST_MODELS, INST_FIT_ARGS)"
 	@echo "make validate     simulation-based calibration of every model family, recovery at Model 4's posterior"
 	@echo "            mean and the kernel's marginal MLE against an independent reference (build/validate/;"
-	@echo "            about 75 min on 2 cores, cached per simulation; VALIDATE_ARGS, e.g. --cases logit_dyad)"
+	@echo "            cached per simulation, each case's time on the results page; VALIDATE_ARGS, e.g. --cases logit_dyad)"
 	@echo "make prior-check  prior predictive check of every packaged model and robustness variant: the observed event"
 	@echo "            rate (count mean, category shares) against the central 90% of what the priors predict"
 	@echo "            ($(BUILD)/prior_check/; PRIOR_CHECK_ARGS, e.g. --priors wide)"

@@ -42,7 +42,7 @@ from .fitting import fit, group_quantities, log_likelihood_totals, population_na
 from .record import fit_record
 from .refits import fan_out
 from .settings import SamplerSettings
-from .simulation import simulate
+from .simulation import simulate, with_outcome
 
 DEFAULT_CASES = Path(__file__).resolve().parents[1] / "models" / "calibration.toml"
 OUTCOME = "simulated_outcome"  # the outcome column the cases' formulas are given (values simulated)
@@ -118,6 +118,8 @@ class Case:
         case = asdict(self)
         del case["run"]["simulations"]
         record = {"case": case, "design": design_checksum, "priors": priors_config(priors), "version": CACHE_VERSION}
+        if get_family(self.family).is_hurdle:  # since version 5: count parts drawn given the simulated positives
+            record["count_part"] = "given the simulated positive rows"
         return hashlib.sha256(json.dumps(record, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
@@ -250,11 +252,6 @@ def case_priors(case: Case, data: ModelData) -> dict[str, Prior]:
         entry["intercept"] = {"dist": "Normal", "base_rate": rate, "sigma": case.intercept_sigma,
                               "applies_to": intercept.applies_to}
     return parse_priors(entry, f"case {case.name}")
-
-
-def with_outcome(data: ModelData, y: np.ndarray) -> ModelData:
-    """The same design with another outcome."""
-    return replace(data, y=pd.Series(np.asarray(y, float), index=data.y.index))
 
 
 # --- one simulation ---------------------------------------------------------------------------------------------

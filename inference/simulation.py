@@ -3,7 +3,10 @@ calibration (inference.calibration) and the prior predictive check (inference.pr
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
+import pandas as pd
 import pymc as pm
 import xarray as xr
 from scipy.special import expit
@@ -115,15 +118,56 @@ def linear_predictor(params: xr.Dataset, data: ModelData) -> np.ndarray:
     return eta
 
 
-def draw_outcomes(params: xr.Dataset, data: ModelData, rng: np.random.Generator) -> np.ndarray:
+COUNT_DETERMINISTICS = ("count_beta", "count_intercept", "count_coef")
+
+
+def with_outcome(data: ModelData, y: np.ndarray) -> ModelData:
+    """The same design with another outcome."""
+    return replace(data, y=pd.Series(np.asarray(y, float), index=data.y.index))
+
+
+def count_part_on_positives(params: xr.Dataset, data: ModelData, priors: dict[str, Prior],
+                            any_count: np.ndarray) -> None:
+    """Recompute, in place, each simulation's count-part quantities that depend on which rows are positive (the
+    slopes' scale map, the intercept of the average positive row, the original-scale coefficients: the count part
+    is scaled and centred on the rows its likelihood uses) on that simulation's own positive rows `any_count`
+    (simulation, row). The hurdle's generative model draws the count parameters given the 'any count' outcome;
+    its free parameters' priors do not depend on it, so only these deterministic maps change. One model with
+    those rows in shared variables is compiled once; each simulation sets them from a model built on its rows."""
+    import pytensor
+
+    template = build_model(with_outcome(data, any_count[0].astype(float)), priors, "plain", outcome_data=True)
+    model, shared = template.model, template.extra["outcome_data"]
+    free = [v for v in model.free_RVs if v.name.startswith("count_")]
+    names = [n for n in COUNT_DETERMINISTICS if n in model.named_vars]
+    function = pytensor.function(free, [model[n] for n in names], on_unused_input="ignore")
+    values = {n: np.asarray(params[n]).copy() for n in names}
+    for i, row in enumerate(any_count):
+        if not row.any():
+            continue  # no positive row: no count to draw, the template's values stand
+        built = build_model(with_outcome(data, row.astype(float)), priors, "plain", outcome_data=True)
+        for name, variable in built.extra["outcome_data"].items():
+            shared[name].set_value(variable.get_value())
+        for n, out in zip(names, function(*[np.asarray(params[v.name][i]) for v in free])):
+            values[n][i] = out
+    for n in names:
+        params[n] = params[n].copy(data=values[n])
+
+
+def draw_outcomes(params: xr.Dataset, data: ModelData, rng: np.random.Generator,
+                  priors: dict[str, Prior] | None = None) -> np.ndarray:
     """The outcome of every row given each simulation's parameters (simulation, row): a logit's 0/1, a hurdle's
-    zero-truncated counts where the logit part says 'any', an ordinal model's category."""
+    zero-truncated counts where the logit part says 'any', an ordinal model's category. With `priors`, a hurdle's
+    count-part quantities are first recomputed on each simulation's own positive rows (count_part_on_positives,
+    in place); without, they stay those of `data`'s outcome (the prior predictive of a fitted model)."""
     eta = linear_predictor(params, data)
     family = data.spec.family_info
     if family.is_ordinal:
         below = expit(np.asarray(params["cutpoints"])[:, :, None] - eta[:, None, :])  # Pr(y <= k)
         return (rng.uniform(size=eta.shape)[:, None, :] > below).sum(axis=1).astype(float)
     y = (rng.uniform(size=eta.shape) < expit(eta)).astype(float)
+    if family.is_hurdle and priors is not None:
+        count_part_on_positives(params, data, priors, y > 0)
     if family.is_hurdle:
         sim, row = np.nonzero(y)
         coef = np.asarray(params["count_coef"])[sim]
@@ -136,7 +180,8 @@ def draw_outcomes(params: xr.Dataset, data: ModelData, rng: np.random.Generator)
 def simulate(data: ModelData, priors: dict[str, Prior], simulations: int, seed: int,
              fixed: dict[str, np.ndarray] | None = None) -> tuple[xr.Dataset, np.ndarray]:
     """`simulations` draws of every parameter (from the prior, or the `fixed` population values) and of the outcome
-    given them: (parameters with dim `simulation`, outcomes (simulation, row)). Calibration simulates its cases
-    with it, the prior predictive check (inference.prior_predictive) its specs."""
+    given them: (parameters with dim `simulation`, outcomes (simulation, row)); a hurdle's count part is drawn
+    given each simulation's positive rows. Calibration simulates its cases with it."""
     params = draw_parameters(data, priors, simulations, seed, fixed)
-    return params, draw_outcomes(params, data, np.random.default_rng([seed, 1]))
+    given = priors if not fixed else None  # fixed values are the truths as they are
+    return params, draw_outcomes(params, data, np.random.default_rng([seed, 1]), given)

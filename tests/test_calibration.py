@@ -333,3 +333,26 @@ def test_a_model_compiled_once_takes_each_new_outcome():
     assert list(fitting._COMPILED) == ["test-case"]
     assert means[0][0] < -2.0 and means[1][0] > 0.0, means  # the share of positive rows
     assert means[0][1] < 1.0 and means[1][1] > 3.0, means  # the mean count (zero-truncated) among them
+
+
+def test_a_hurdles_count_part_is_drawn_given_its_simulated_positive_rows():
+    """The count part is scaled and centred on the rows its likelihood uses, so each simulation's count quantities
+    must be those of its own positive rows: the intercept of the average positive row (the sampled
+    count_intercept_centred) is the log of their mean expected count under that simulation's count_intercept and
+    per-sd slopes, with the rows standardised on themselves."""
+    from models.builders import Standardiser
+    from models.specs import ModelSpec
+
+    frame = simulated_panel(n_dyads=40, years=8, seed=3)
+    spec = ModelSpec("h", f"{cal.OUTCOME} ~ cb * threat + (1 | dyad)", family="hurdle_poisson")
+    data = cal.case_data(_case(family="hurdle_poisson"), frame, spec)  # outcome: a template, half the rows positive
+    priors = {**cal.case_priors(_case(family="hurdle_poisson"), data),
+              **parse_priors({"count_slopes": {"dist": "Normal", "mu": 0.0, "sigma": 0.5}}, "narrow")}
+    truth, y = simulate(data, priors, 3, seed=5)
+    for i in range(3):
+        positive = y[i] > 0
+        rows = data.count_X[positive]
+        Z = Standardiser.from_design(rows).transform(rows)
+        eta = float(truth["count_intercept"][i]) + Z @ np.asarray(truth["count_beta"][i])
+        assert np.log(np.mean(np.exp(eta))) == pytest.approx(float(truth["count_intercept_centred"][i]), abs=1e-8)
+        assert (y[i][positive] >= 1).all() and positive.sum() not in (0, len(y[i]))

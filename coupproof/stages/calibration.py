@@ -328,7 +328,7 @@ def calibrate(settings: CalibrationSettings, progress: Progress | None = None) -
 
 
 def case_power(case, records: list[dict]) -> list[dict]:
-    """The power of a case's test against each error it injects, and its false-alarm rate.
+    """Measure the power of a case's test against each error it injects, and its false-alarm rate.
 
     Each simulation's record holds, besides its PIT values, those of the same simulation under each injected error
     (a fit departing from the simulator, made from the case's own fit by importance weights: `injected_fit`). The

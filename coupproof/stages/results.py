@@ -641,8 +641,10 @@ def agreement(comparison: pd.DataFrame) -> pd.DataFrame:
 
 
 def concession_parts(build: Build) -> list[str]:
-    """Show the readings of the concession measure ranked against Table 5, Table 2 under the closest ones, and the
-    Heckman robustness model under each candidate exclusion restriction.
+    """Show the concession measure's readings, Table 2 under the closest ones and the Heckman exclusion table.
+
+    The readings are ranked against Table 5; the Heckman robustness model is fitted under each candidate exclusion
+    restriction.
 
     Parameters
     ----------

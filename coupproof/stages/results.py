@@ -1047,7 +1047,9 @@ def calibration_page(build: Build) -> list[str]:
              render(found.families)]
     meta = found.meta
     if meta.get("seconds") is not None:
-        parts.append(f"Run time: {number(meta['seconds'])} s; settings per case in `{CalibrationResult.META}`.")
+        parts.append(f"Run time: {number(meta['seconds'])} s (simulations found in the cache are read, not refitted; "
+                     "`seconds per fit` is each case's mean over its simulations, two fits at a time on the machine "
+                     f"that ran them); settings per case in `{CalibrationResult.META}`.")
     parts.append("## Power against known errors")
     if found.power is None:
         parts.append(f"No case with injected errors in this run (`{folder}/power.csv` is missing); a verdict of "

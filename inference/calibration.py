@@ -462,6 +462,9 @@ def prepare_case(case: Case, frame: pd.DataFrame, design_checksum: str, truth_tr
     if specs is None:
         specs = load_specs(case.specs or None)
     spec, _base = case_spec(case, specs)
+    if "group_sd_scale" in case.inject and spec.group is None:  # refused before any simulation, not in a fit
+        raise CalibrationError(f"case {case.name}: inject group_sd_scale needs a group intercept, which "
+                               f"{case.formula!r} does not have")
     data = case_data(case, frame, spec)
     fixed = None
     if case.truth == "posterior_mean":

@@ -298,6 +298,9 @@ def test_a_case_with_an_injected_error_is_flagged(prepared, records, tmp_path):
     assert rows[cal.INJECTIONS["intercept_shift"].format(value=1.0)]["max_khat"] < 0.7
     assert len(rows) == 4 and {r["pool"] for r in rows.values()} == {6}  # the case, the scale, two shifts
     assert scaled["worst_quantity"] in ("dyad_sd", cal.LOGLIK) and scaled["worst_mean_pit"] != 0.5
+    frame = simulated_panel(n_dyads=10, years=4, seed=3)
+    with pytest.raises(cal.CalibrationError, match="inject group_sd_scale needs a group intercept, which '{t1}'"):
+        cal.prepare_case(_case(formula="{t1}", inject={"group_sd_scale": 1.2}), frame, "simulated", specs={"t1": SPEC})
     with pytest.raises(cal.CalibrationError, match="inject: intercept_shift must be a number or a list of numbers"):
         bad = tmp_path / "cases.toml"
         bad.write_text('[cases.x]\nformula = "{m4} + (1 | dyad)"\ninject = { intercept_shift = "big" }\n')

@@ -476,9 +476,37 @@ def prepare_case(case: Case, frame: pd.DataFrame, design_checksum: str, truth_tr
     else:
         priors = case_priors(case, data)
     truth, outcomes = simulate(data, priors, case.run.simulations, case.run.seed, fixed)
+    if spec.family_info.is_hurdle:
+        truth, outcomes = with_a_count(data, priors, case.run.seed, truth, outcomes, fixed)
     groups = "" if data.groups is None else hashlib.sha256(np.asarray(data.groups).tobytes()).hexdigest()[:12]
     checksum = f"{design_checksum}:{len(data.y)}:{groups}:{json.dumps(priors_config(priors), sort_keys=True)}"
     return CaseData(case, data, priors, truth, outcomes, hashlib.sha256(checksum.encode()).hexdigest()[:16])
+
+
+REDRAWS = 20  # rounds of fresh simulations behind with_a_count
+
+
+def with_a_count(data: ModelData, priors: dict[str, Prior], seed: int, truth: xr.Dataset, outcomes: np.ndarray,
+                 fixed: dict | None = None) -> tuple[xr.Dataset, np.ndarray]:
+    """A hurdle's simulations with at least one positive row: those without (the count part, scaled on its positive
+    rows, is not defined for them) are replaced by fresh simulations that have one. The ranks stay uniform: their
+    uniformity holds given each simulated data set, so it holds given any event the data decide."""
+    empty = np.flatnonzero(~(outcomes > 0).any(axis=1))
+    truth, outcomes = truth.copy(deep=True), outcomes.copy()
+    for attempt in range(1, REDRAWS + 1):
+        if not empty.size:
+            return truth, outcomes
+        extra, drawn = simulate(data, priors, empty.size, seed + 100_003 * attempt, fixed)
+        usable = np.flatnonzero((drawn > 0).any(axis=1))[:empty.size]
+        taken, empty = empty[:usable.size], empty[usable.size:]
+        outcomes[taken] = drawn[usable]
+        for name in truth.data_vars:
+            values = truth[name].values
+            values[taken] = extra[name].values[usable]
+    if empty.size:
+        raise CalibrationError(f"{empty.size} simulations had no positive row in {REDRAWS} rounds of redraws: the "
+                               "case's events are too few for a hurdle")
+    return truth, outcomes
 
 
 def record_path(cache: Path, prepared: CaseData, index: int) -> Path:

@@ -136,7 +136,11 @@ def count_part_on_positives(params: xr.Dataset, data: ModelData, priors: dict[st
     those rows in shared variables is compiled once; each simulation sets them from a model built on its rows."""
     import pytensor
 
-    template = build_model(with_outcome(data, any_count[0].astype(float)), priors, "plain", outcome_data=True)
+    with_rows = np.flatnonzero(any_count.any(axis=1))
+    if not with_rows.size:
+        return  # no simulation has a count to draw
+    template = build_model(with_outcome(data, any_count[with_rows[0]].astype(float)), priors, "plain",
+                           outcome_data=True)
     model, shared = template.model, template.extra["outcome_data"]
     free = [v for v in model.free_RVs if v.name.startswith("count_")]
     names = [n for n in COUNT_DETERMINISTICS if n in model.named_vars]

@@ -359,3 +359,18 @@ def test_a_hurdles_count_part_is_drawn_given_its_simulated_positive_rows():
         eta = float(truth["count_intercept"][i]) + Z @ np.asarray(truth["count_beta"][i])
         assert np.log(np.mean(np.exp(eta))) == pytest.approx(float(truth["count_intercept_centred"][i]), abs=1e-8)
         assert (y[i][positive] >= 1).all() and positive.sum() not in (0, len(y[i]))
+    # with two expected events some simulations have none, where a hurdle is not defined: they are redrawn
+    few = {**priors, **cal.case_priors(_case(family="hurdle_poisson", events=2.0), data)}
+    few = {**few, "count_slopes": priors["count_slopes"]}
+    truth, y = simulate(data, few, 12, seed=5)
+    empty = ~(y > 0).any(axis=1)
+    assert empty.any()
+    kept, y2 = cal.with_a_count(data, few, 5, truth, y)
+    assert (y2 > 0).any(axis=1).all() and np.array_equal(y2[~empty], y[~empty])
+    for name in ("coef", "count_coef", "dyad_sd"):
+        np.testing.assert_array_equal(kept[name].values[~empty], truth[name].values[~empty])
+    i = int(np.flatnonzero(empty)[0])  # a redrawn simulation's count part is that of its own positive rows
+    rows = data.count_X[y2[i] > 0]
+    eta = float(kept["count_intercept"][i]) + Standardiser.from_design(rows).transform(rows) @ np.asarray(
+        kept["count_beta"][i])
+    assert np.log(np.mean(np.exp(eta))) == pytest.approx(float(kept["count_intercept_centred"][i]), abs=1e-8)

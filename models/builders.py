@@ -324,7 +324,7 @@ def _count_part(data: ModelData, y: np.ndarray, priors: dict[str, Prior], standa
                  as_data)
     spread = pt.dot(Z, cb)
     prior = priors["count_intercept"]
-    start = float(np.log(np.mean(y[positive]))) if positive.any() and outcome_data is None else None
+    start = None if outcome_data is not None else float(np.log(np.mean(y[positive]))) if positive.any() else 0.0
     if prior.applies_to == "average_row":  # log of the rows' average expected count, exactly (a few hundred rows)
         average = prior.create(f"count_{CENTRED_INTERCEPT}", initval=start)
         log_rows = pt.log(pt.maximum(Z.shape[0], 1))

@@ -59,6 +59,7 @@ INJECTIONS = {
     "group_sd_scale": "the fit spreads the group intercepts {value:g} times its group sd",
     "intercept_shift": "the fit's intercept prior is shifted by {value:g} prior sd",
 }
+FAILED_ESS = 10  # a fit whose smallest bulk ESS is below this did not sample (e.g. stuck, every draw divergent)
 POWER_RESAMPLES = 1000  # random subsets of a case's simulations behind each power estimate
 POWER_SHARE = 0.5  # power is estimated at this share of a case's simulations (random subsets; see flag_rate)
 
@@ -614,11 +615,13 @@ def coverage(records: list[dict], probs: tuple[float, ...] = (0.5, 0.94)) -> pd.
 
 
 def sampler_summary(records: list[dict]) -> dict:
-    """Events, divergences, R-hat, ESS and time over a case's simulations."""
+    """Events, divergences, fits that did not sample (bulk ESS below FAILED_ESS), R-hat, ESS and time over a case's
+    simulations."""
     events = np.array([r["events"] for r in records])
     return {"simulations": len(records), "rows": records[0]["rows"], "events_median": float(np.median(events)),
             "events_min": int(events.min()), "events_max": int(events.max()),
             "with_divergences": int(sum(r["divergences"] > 0 for r in records)),
+            "failed": int(sum(r["min_ess_bulk"] < FAILED_ESS for r in records)),
             "max_rhat": float(max(r["max_rhat"] for r in records)),
             "min_ess_bulk": float(min(r["min_ess_bulk"] for r in records)),
             "seconds_per_fit": float(np.mean([r["seconds"] for r in records]))}

@@ -22,7 +22,7 @@ READING = ("Simulation-based calibration (Talts et al. 2018; Modrak et al. 2023)
            "sloped shape means too narrow or biased).")
 CALIBRATED = "calibrated"  # a case's verdict when every quantity passes
 FAMILY_COLUMNS = ["case", "family", "simulations", "parameters passing", "worst parameter", "worst p (Holm)",
-                  "events (median)", "fits with divergences", "seconds per fit", "verdict"]
+                  "events (median)", "fits with divergences", "fits that did not sample", "seconds per fit", "verdict"]
 
 
 def family_row(name: str, label: str, tests: pd.DataFrame, sampler: dict) -> dict:
@@ -32,7 +32,8 @@ def family_row(name: str, label: str, tests: pd.DataFrame, sampler: dict) -> dic
     return {"case": name, "family": label, "simulations": int(tests["simulations"].iloc[0]),
             "parameters passing": f"{passing} of {len(tests)}", "worst parameter": worst["quantity"],
             "worst p (Holm)": float(worst["p_holm"]), "events (median)": sampler["events_median"],
-            "fits with divergences": sampler["with_divergences"], "seconds per fit": round(sampler["seconds_per_fit"], 1),
+            "fits with divergences": sampler["with_divergences"], "fits that did not sample": sampler["failed"],
+            "seconds per fit": round(sampler["seconds_per_fit"], 1),
             "verdict": CALIBRATED if passing == len(tests) else "MISCALIBRATED"}
 
 

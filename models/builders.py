@@ -267,9 +267,7 @@ def _logit_part(data: ModelData, y: np.ndarray, priors: dict[str, Prior], method
     year_effect = _year_effects(data, priors)
     sampled, sampled_sds = _sampled_groupings(data, priors)
     spread = row_predictors(Z, beta, data.years, year_effect), _spread_sd(sd, sampled_sds)
-    # a model that takes other outcomes starts at the prior's centre, the same for all of them
-    start = observed_log_odds(y) if outcome_data is None else None
-    intercept = _intercept(priors["intercept"], sd, method, start, spread)
+    intercept = _intercept(priors["intercept"], sd, method, observed_log_odds(y), spread)
     if method == "plain":
         eta = intercept + pt.dot(pt.as_tensor(Z), beta) + _plain_offsets(data, sd, year_effect) + sampled
         pm.Bernoulli("y", logit_p=eta, observed=_outcome(y, outcome_data))
@@ -324,7 +322,7 @@ def _count_part(data: ModelData, y: np.ndarray, priors: dict[str, Prior], standa
                  as_data)
     spread = pt.dot(Z, cb)
     prior = priors["count_intercept"]
-    start = None if outcome_data is not None else float(np.log(np.mean(y[positive]))) if positive.any() else 0.0
+    start = float(np.log(np.mean(y[positive]))) if positive.any() else 0.0
     if prior.applies_to == "average_row":  # log of the rows' average expected count, exactly (a few hundred rows)
         average = prior.create(f"count_{CENTRED_INTERCEPT}", initval=start)
         log_rows = pt.log(pt.maximum(Z.shape[0], 1))

@@ -412,9 +412,9 @@ def simulation_record(data: ModelData, case: Case, priors: dict[str, Prior], ind
         record["sd"][name] = float(values.std())
         record["truth"][name] = truths[name]
     method = fit_record(tree).method
-    for key, error, value in injections(case):  # the same simulation under each injected error (no refit)
-        from arviz_stats.base import array_stats
+    from arviz_stats.base import array_stats
 
+    for key, error, value in injections(case):  # the same simulation under each injected error (no refit)
         moved, moved_truths, log_weights = injected_fit(error, value, draws, truths, post, sim, priors, method, truth)
         smoothed, khat = array_stats.psislw(log_weights - log_weights.max())
         u = rng.uniform(size=len(moved))

@@ -111,7 +111,7 @@ def _reused_nutpie(built: BuiltModel, settings: SamplerSettings, key: str):
     start = make_initial_point_fn(model=built.model, default_strategy="support_point",
                                   jitter_rvs=set(built.model.free_RVs), return_transformed=True)
     names = [built.model.rvs_to_values[v].name for v in built.model.free_RVs]  # nutpie's order: the free RVs'
-    point = built.model.initial_point()
+    point = start(settings.seed)  # one evaluation for the shapes, not a second compiled initial-point function
     shapes = [tuple(np.shape(point[name])) for name in names]
     compiled = replaced(compiled, initial_point_func=_rv_dict_to_flat_array_wrapper(start, names, shapes))
     began = time.time()

@@ -51,9 +51,9 @@ TRUTHS = ("prior", "posterior_mean")  # where the true parameters come from: SBC
 LOGLIK = "log_likelihood"
 INTERACTION = "interaction_effect"
 MAX_EFFECT_ROWS = 5000  # rows the interaction's average cross-partial is computed on (a fixed random subset)
-CACHE_VERSION = 6  # 2: outcomes drawn from the parameters in NumPy (inference.simulation); 3: with every grouping;
+CACHE_VERSION = 7  # 2: outcomes drawn from the parameters in NumPy (inference.simulation); 3: with every grouping;
 # 4: one compiled model per case and process; 5: the centred intercepts; 6: each fit starting from its own outcome's
-# log-odds and mean count again
+# log-odds and mean count again; 7: the zero-truncated counts' log-density written out (finite gradient for large counts)
 # Known errors a case can inject to measure its test's power: fits that depart from the simulator by `value`, made
 # from the case's own fit by importance weights (no refit; see injected_fit). The truths are the simulator's.
 INJECTIONS = {

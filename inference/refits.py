@@ -30,7 +30,7 @@ from .store import load_fit_with_record, save_fit
 
 DEFAULT_PRIOR_SETS = Path(__file__).resolve().parents[1] / "models" / "priors" / "sensitivity.toml"
 CONNECT_TIMEOUT = "10s"  # how long to try reaching a named Dask scheduler
-CACHE_VERSION = 4  # bump when the fitting code changes what a cached refit contains
+CACHE_VERSION = 5  # bump when the fitting code changes what a cached refit contains
 
 
 class SensitivityError(ValueError):

@@ -329,17 +329,43 @@ def _count_part(data: ModelData, y: np.ndarray, priors: dict[str, Prior], standa
         c0 = pm.Deterministic("count_intercept", average - (pt.logsumexp(spread) - log_rows))
     else:
         c0 = prior.create("count_intercept")
-    mu = pt.exp(c0 + spread)
-    if data.spec.family_info.count == "negbin":
-        counts = pm.NegativeBinomial.dist(mu=mu, alpha=priors["count_alpha"].create("count_alpha"))
-    else:
-        counts = pm.Poisson.dist(mu=mu)
+    log_mu = c0 + spread
     observed = y[positive] if outcome_data is None else pm.Data("count_outcome", y[positive])
     if outcome_data is not None:
         outcome_data["count_outcome"] = observed
-    pm.Truncated("count", counts, lower=1, observed=observed)
+    if data.spec.family_info.count == "negbin":
+        alpha = priors["count_alpha"].create("count_alpha")
+        pm.CustomDist("count", log_mu, alpha, dist=_truncated_negbin, logp=zero_truncated_negbin_logp,
+                      observed=observed)
+    else:
+        pm.CustomDist("count", log_mu, dist=_truncated_poisson, logp=zero_truncated_poisson_logp, observed=observed)
     _original_scale(c0, cb, standardiser, "count_coef", "count_coef_term", as_data)
     return int(positive.sum())
+
+
+def zero_truncated_poisson_logp(value, log_mu):
+    """log Pr(y | y >= 1) of a Poisson with log mean `log_mu`, written out: PyMC's Truncated takes log(gammaincc),
+    whose gradient is 0/0 (NaN) once exp(-mu) underflows (mu above about 745), which stalled every transition of
+    fits with counts in the hundreds. Pr(y = 0) = exp(-mu), so the truncation term is log1mexp(-mu)."""
+    mu = pt.exp(log_mu)
+    return value * log_mu - mu - pt.gammaln(value + 1.0) - pt.log1mexp(-mu)
+
+
+def zero_truncated_negbin_logp(value, log_mu, alpha):
+    """log Pr(y | y >= 1) of PyMC's negative binomial (mean exp(log_mu), dispersion alpha), written out as the
+    Poisson's: log Pr(y = 0) = -alpha log1p(mu / alpha)."""
+    mu = pt.exp(log_mu)
+    log_p0 = -alpha * pt.log1p(mu / alpha)
+    return pm.logp(pm.NegativeBinomial.dist(mu=mu, alpha=alpha), value) - pt.log1mexp(log_p0)
+
+
+def _truncated_poisson(log_mu, size):
+    """The same distribution for drawing (PyMC's Truncated; its logp is replaced by the one above)."""
+    return pm.Truncated.dist(pm.Poisson.dist(mu=pt.exp(log_mu)), lower=1, size=size)
+
+
+def _truncated_negbin(log_mu, alpha, size):
+    return pm.Truncated.dist(pm.NegativeBinomial.dist(mu=pt.exp(log_mu), alpha=alpha), lower=1, size=size)
 
 
 def _ordinal_part(data: ModelData, y: np.ndarray, priors: dict[str, Prior], standardiser: Standardiser,

@@ -218,7 +218,7 @@ def data(
                                                       "off|maoz.")] = PanelSettings.regional_powers,
     concession_scoring: Annotated[str, typer.Option(help="Concessions: binary|ordinal_sum.")]
     = PanelSettings.concession_scoring,
-    concession_items: Annotated[str, typer.Option(help="Concessions: item list autonomy|broad|alley.")]
+    concession_items: Annotated[str, typer.Option(help="Concessions: item list broad|autonomy|alley.")]
     = PanelSettings.concession_items,
     concession_config: Annotated[Path | None, typer.Option(help="Concessions: your own item table (TOML).")] = None,
     check: Annotated[bool, typer.Option(help="Compare the panel with the paper and save the comparison.")] = False,

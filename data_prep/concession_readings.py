@@ -42,7 +42,7 @@ ROUNDING = 0.5  # Table 5 rounds the means and sds to whole numbers: a gap withi
 class Reading:
     """One reading of the concession measure (the module docstring says what each choice means)."""
 
-    item_list: str = "autonomy"
+    item_list: str = "broad"
     scoring: str = "binary"
     obligations: str = "own"
     pacts: str = "every_pact"

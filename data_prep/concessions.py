@@ -1,11 +1,12 @@
 """Foreign-policy concessions each member accepts in a new bilateral defense pact (McWard & Yoon 2023, sec. 3.4).
 
 MY count "ten concessions" following Johnson (2015) but do not list them, and we found neither Johnson's list nor
-his code. The items therefore come from a documented, configurable table (`concession_items.toml`): a default
-"autonomy" list reconstructed from the ATOP 5.1 codebook and a "broad" alternative, scored 0/1 or as summed ordinal
-codes. Neither reproduces Table 5 exactly (the autonomy/binary count is at most 6 in 1960-2010 bilateral defense
-pacts, MY report a maximum of 9), so every output is labelled "unverified against Johnson (2015)". Evidence and
-checks: ../shared/notes/threat-and-concessions.md, section B.
+his code. The items therefore come from a documented, configurable table (`concession_items.toml`): an
+"autonomy" list reconstructed from the ATOP 5.1 codebook, a "broad" list and a later author's five ("alley"),
+scored 0/1 or as summed ordinal codes. The default, broad and binary, is the reading whose statistics come closest
+to the paper's Table 5 (ranked by `coupproof concessions`, chosen on the measure before any fit); none reproduces
+Table 5 exactly, so every output is labelled "unverified against Johnson (2015)". Evidence and checks:
+../shared/notes/threat-and-concessions.md, section B.
 """
 
 from __future__ import annotations
@@ -34,13 +35,14 @@ class ConcessionOptions:
 
     scoring:   "binary" (each item 1 if its ATOP code > 0) or "ordinal_sum" (items whose rule is ordinal_sum add
                their ATOP code; the others add 0/1).
-    item_list: "autonomy" (default reconstruction of Johnson's ten), "broad", or "alley" (the five items of a
-               later count citing Johnson 2015; concession_items.toml).
+    item_list: "broad" (default: of every reading, the closest to the paper's Table 5; `coupproof concessions`),
+               "autonomy" (the note's reconstruction of Johnson's ten), or "alley" (the five items of a later
+               count citing Johnson 2015; concession_items.toml).
     config_path: the item table; None = the packaged `concession_items.toml`.
     """
 
     scoring: str = "binary"
-    item_list: str = "autonomy"
+    item_list: str = "broad"
     config_path: Path | None = None
 
     def __post_init__(self) -> None:

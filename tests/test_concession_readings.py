@@ -24,8 +24,13 @@ def rows(pacts):  # noqa: F811 - the fixture of test_concessions
     return pacts.assign(sample_controls=[True, True, False, True, True])
 
 
+def autonomy(**choices) -> Reading:
+    """A reading of the test table's autonomy list (x, y, z), which the hand counts below are for."""
+    return Reading(**({"item_list": "autonomy"} | choices))
+
+
 def counts(rows, members, config, **choices) -> list[tuple[int, int]]:  # noqa: F811
-    out = reading_rows(rows, members, Reading(**choices), config)
+    out = reading_rows(rows, members, autonomy(**choices), config)
     return list(zip(out["concessions1"], out["concessions2"]))
 
 
@@ -64,10 +69,10 @@ def test_readings_are_ranked_closest_first(rows, members, config):  # noqa: F811
 
 def test_bad_readings_are_refused(rows, members, config):  # noqa: F811
     with pytest.raises(ValueError, match="concession reading: obligations='mine'; allowed: own, partner"):
-        Reading(obligations="mine")
+        autonomy(obligations="mine")
     empty = rows.assign(sample_controls=False)
     with pytest.raises(ValueError, match=r"concession reading \(.*sample=controls.*\): no pact rows are left"):
-        reading_rows(empty, members, Reading(sample="controls"), config)
+        reading_rows(empty, members, autonomy(sample="controls"), config)
 
 
 def test_a_readings_counts_replace_the_panels_on_new_pact_rows(rows, members, config):  # noqa: F811
@@ -76,10 +81,10 @@ def test_a_readings_counts_replace_the_panels_on_new_pact_rows(rows, members, co
     frame = rows[["ccode_a", "ccode_b", "year"]].assign(new_defense_pact=1, concessions_a=9, concessions_b=9)
     frame = pd.concat([frame, pd.DataFrame({"ccode_a": [100], "ccode_b": [300], "year": [1990],
                                             "new_defense_pact": [0], "concessions_a": [9], "concessions_b": [9]})])
-    counted = with_reading_counts(frame, rows, members, Reading(obligations="partner"), config)
+    counted = with_reading_counts(frame, rows, members, autonomy(obligations="partner"), config)
     assert list(zip(counted["concessions_a"], counted["concessions_b"])) == [(1, 3), (3, 1), (2, 2), (2, 2), (0, 0),
                                                                              (0, 0)]
-    dropped = with_reading_counts(frame, rows, members, Reading(missing="drop"), config)
+    dropped = with_reading_counts(frame, rows, members, autonomy(missing="drop"), config)
     assert len(dropped) == 3 and list(dropped["concessions_a"]) == [2, 2, 0]  # the rows without a missing item
 
 
@@ -87,7 +92,7 @@ def test_the_fitted_readings_are_the_closest_that_count_differently():
     from inference.table2_readings import fitted_readings
 
     ranked = pd.DataFrame([vars(r) | {"distance": d} for r, d in [
-        (Reading(obligations="own", sample="controls"), 1.0), (Reading(obligations="own", sample="panel"), 1.1),
-        (Reading(scoring="ordinal_sum"), 1.2), (Reading(missing="drop"), 1.3)]])
+        (autonomy(obligations="own", sample="controls"), 1.0), (autonomy(obligations="own", sample="panel"), 1.1),
+        (autonomy(scoring="ordinal_sum"), 1.2), (autonomy(missing="drop"), 1.3)]])
     chosen = fitted_readings(ranked, 2)
-    assert chosen == [Reading(sample="controls"), Reading(scoring="ordinal_sum")]  # the second row counts the same
+    assert chosen == [autonomy(sample="controls"), autonomy(scoring="ordinal_sum")]  # the second row counts the same

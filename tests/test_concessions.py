@@ -91,7 +91,7 @@ def pacts() -> pd.DataFrame:
 
 
 def _counts(members, pacts, config, **kw) -> pd.DataFrame:
-    return concession_counts(members, pacts, ConcessionOptions(config_path=config, **kw))
+    return concession_counts(members, pacts, ConcessionOptions(config_path=config, **({"item_list": "autonomy"} | kw)))
 
 
 def test_binary_scoring_autonomy(members, pacts, config):
@@ -178,7 +178,7 @@ def test_options_validation():
 
 
 def test_load_items_selects_list(config):
-    items = load_concession_items(ConcessionOptions(config_path=config))
+    items = load_concession_items(ConcessionOptions(item_list="autonomy", config_path=config))
     assert items["item"].tolist() == ["x", "y", "z"]
     assert {"item", "variable", "level", "rule"} <= set(items.columns)
     assert load_concession_items(ConcessionOptions(item_list="broad", config_path=config))["variable"].tolist() \
@@ -206,13 +206,14 @@ def test_empty_list_and_missing_file(tmp_path, config):
     path = tmp_path / "only_broad.toml"
     path.write_text(CONFIG.replace('"autonomy", ', "").replace('["autonomy"]', "[]"))
     with pytest.raises(ValueError, match="only_broad.toml.*'autonomy' has no items"):
-        load_concession_items(ConcessionOptions(config_path=path))
+        load_concession_items(ConcessionOptions(item_list="autonomy", config_path=path))
     with pytest.raises(ValueError, match="nowhere.toml"):
         load_concession_items(ConcessionOptions(config_path=tmp_path / "nowhere.toml"))
 
 
 def test_packaged_config_lists():
-    autonomy = load_concession_items(ConcessionOptions())
+    assert ConcessionOptions().item_list == "broad"  # the reading closest to Table 5 (coupproof concessions)
+    autonomy = load_concession_items(ConcessionOptions(item_list="autonomy"))
     assert sorted(autonomy["variable"]) == sorted(
         ["noothall", "thirdcom", "notaiden", "seppeace", "base", "subord", "intcom", "dipaid", "terrres", "interv"])
     broad = load_concession_items(ConcessionOptions(item_list="broad"))
@@ -226,7 +227,7 @@ def test_packaged_config_lists():
 
 
 def test_metadata(config):
-    meta = concession_metadata(ConcessionOptions(scoring="ordinal_sum", config_path=config))
+    meta = concession_metadata(ConcessionOptions(scoring="ordinal_sum", item_list="autonomy", config_path=config))
     assert meta["scoring"] == "ordinal_sum" and meta["item_list"] == "autonomy"
     assert meta["flag"] == FLAG == "unverified against Johnson (2015)"
     assert meta["variables"] == "xm(M,binary), ym(M,ordinal_sum), za(A,ordinal_sum)"
@@ -251,7 +252,7 @@ def test_real_atop_bilateral_defense_pacts_1960_2010():
                                                                                   "year"]]
     assert chosen["atopid"].nunique() == 83
 
-    out = concession_counts(members, pacts)
+    out = concession_counts(members, pacts, ConcessionOptions(item_list="autonomy"))
     both = pd.concat([out["concessions_a"], out["concessions_b"]])
     assert both.max() == 6  # the note: the autonomy/binary count is at most 6, short of MY's 9
     assert both.min() == 0

@@ -94,7 +94,7 @@ class PanelSettings:
     concession_scoring : str, optional
         Concessions: "binary" (default) or "ordinal_sum".
     concession_items : str, optional
-        Concessions: the item list, "autonomy" (default) or "broad".
+        Concessions: the item list, "broad" (default: the reading closest to Table 5), "autonomy" or "alley".
     concession_config : pathlib.Path, optional
         Concessions: your own item table (TOML) instead of a packaged list.
     dca_start : str, optional
@@ -126,7 +126,7 @@ class PanelSettings:
     sscore: str = "unweighted"
     regional_powers: str = "off"
     concession_scoring: str = "binary"
-    concession_items: str = "autonomy"
+    concession_items: str = "broad"
     concession_config: Path | None = None
     dca_start: str = "signature"
     check: bool = False

@@ -458,7 +458,27 @@ def posterior_means(tree: xr.DataTree, names: list[str]) -> dict[str, np.ndarray
     return out
 
 
-def prepare_case(case: Case, frame: pd.DataFrame, design_checksum: str, truth_tree: xr.DataTree | None = None,
+def design_fingerprint(data: ModelData, fixed: dict | None = None) -> str:
+    """A checksum of what a case's simulations are drawn on: its design matrices, template outcome, group, year,
+    sampled-grouping and slope codes, and a recovery case's fixed truth. Not the whole panel's checksum: a panel
+    rebuilt with other columns (say, another concession measure) leaves the cached simulations of an unchanged
+    design valid."""
+    digest = hashlib.sha256()
+    parts = [data.X, data.y, data.count_X, data.groups, data.years, data.categories,
+             *(codes for codes, _labels in data.sampled.values()),
+             *(values for _variables, values in data.slopes.values()),
+             *([] if fixed is None else [fixed[k] for k in sorted(fixed)])]
+    for part in parts:
+        if part is None:
+            digest.update(b"-")
+            continue
+        if isinstance(part, pd.DataFrame):
+            digest.update(",".join(map(str, part.columns)).encode())
+        digest.update(np.ascontiguousarray(np.asarray(part, dtype=float)).tobytes())
+    return digest.hexdigest()[:16]
+
+
+def prepare_case(case: Case, frame: pd.DataFrame, truth_tree: xr.DataTree | None = None,
                  specs: dict[str, ModelSpec] | None = None) -> CaseData:
     """The case's data, priors (the truth fit's, for recovery) and simulations."""
     if specs is None:
@@ -480,9 +500,7 @@ def prepare_case(case: Case, frame: pd.DataFrame, design_checksum: str, truth_tr
     truth, outcomes = simulate(data, priors, case.run.simulations, case.run.seed, fixed)
     if spec.family_info.is_hurdle:
         truth, outcomes = with_a_count(data, priors, case.run.seed, truth, outcomes, fixed)
-    groups = "" if data.groups is None else hashlib.sha256(np.asarray(data.groups).tobytes()).hexdigest()[:12]
-    checksum = f"{design_checksum}:{len(data.y)}:{groups}:{json.dumps(priors_config(priors), sort_keys=True)}"
-    return CaseData(case, data, priors, truth, outcomes, hashlib.sha256(checksum.encode()).hexdigest()[:16])
+    return CaseData(case, data, priors, truth, outcomes, design_fingerprint(data, fixed))
 
 
 REDRAWS = 20  # rounds of fresh simulations behind with_a_count

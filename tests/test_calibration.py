@@ -40,7 +40,7 @@ def _case(**overrides) -> cal.Case:
 def prepared() -> cal.CaseData:
     frame = simulated_panel(n_dyads=40, years=8, seed=3)
     case = _case(inject={"group_sd_scale": 3.0, "intercept_shift": [1.0, 4.0]})
-    return cal.prepare_case(case, frame, "simulated", specs={"t1": SPEC})
+    return cal.prepare_case(case, frame, specs={"t1": SPEC})
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +51,18 @@ def sbc_cache(tmp_path_factory):
 @pytest.fixture(scope="module")
 def records(prepared, sbc_cache) -> list[dict]:
     return cal.run_case(prepared, sbc_cache, scheduler="serial")
+
+
+def test_the_cache_key_follows_the_cases_design_not_the_panel():
+    """A panel rebuilt with other columns (another concession measure) keeps a case's cached simulations; a changed
+    covariate, fewer rows or another group coding gives a new key."""
+    case = _case()
+    frame = simulated_panel(n_dyads=40, years=8, seed=3)
+    key = cal.prepare_case(case, frame, specs={"t1": SPEC}).key
+    assert cal.prepare_case(case, frame.assign(unrelated=1.0), specs={"t1": SPEC}).key == key
+    moved = frame.assign(threat=frame["threat"] * 1.01)
+    assert cal.prepare_case(case, moved, specs={"t1": SPEC}).key != key
+    assert cal.prepare_case(case, frame.iloc[:-8], specs={"t1": SPEC}).key != key
 
 
 def test_simulations_follow_the_prior_and_the_design(prepared):
@@ -205,7 +217,7 @@ def test_recovery_fixes_the_population_parameters_at_a_fits_posterior_mean(prepa
     tree, _ = fit(cal.with_outcome(data, prepared.outcomes[0]), prepared.priors,
                   SamplerSettings(draws=30, tune=30, chains=1, ess_min=1), group_outputs=False)
     case = _case(truth="posterior_mean", truth_fit="t1", run=replace(FAST, simulations=3))
-    recovery = cal.prepare_case(case, simulated_panel(n_dyads=40, years=8, seed=3), "simulated", tree, {"t1": SPEC})
+    recovery = cal.prepare_case(case, simulated_panel(n_dyads=40, years=8, seed=3), tree, {"t1": SPEC})
     truth = recovery.truth
     post = tree["posterior"]
     for name in ("intercept_centred", "dyad_sd", "beta_rescaled"):
@@ -300,7 +312,7 @@ def test_a_case_with_an_injected_error_is_flagged(prepared, records, tmp_path):
     assert scaled["worst_quantity"] in ("dyad_sd", cal.LOGLIK) and scaled["worst_mean_pit"] != 0.5
     frame = simulated_panel(n_dyads=10, years=4, seed=3)
     with pytest.raises(cal.CalibrationError, match="inject group_sd_scale needs a group intercept, which '{t1}'"):
-        cal.prepare_case(_case(formula="{t1}", inject={"group_sd_scale": 1.2}), frame, "simulated", specs={"t1": SPEC})
+        cal.prepare_case(_case(formula="{t1}", inject={"group_sd_scale": 1.2}), frame, specs={"t1": SPEC})
     with pytest.raises(cal.CalibrationError, match="inject: intercept_shift must be a number or a list of numbers"):
         bad = tmp_path / "cases.toml"
         bad.write_text('[cases.x]\nformula = "{m4} + (1 | dyad)"\ninject = { intercept_shift = "big" }\n')

@@ -279,9 +279,7 @@ def calibrate(settings: CalibrationSettings, progress: Progress | None = None) -
     began = time.perf_counter()
     families, recovery, cases, power = [], [], {}, []
     for c in chosen:
-        ds = panels[c.design]
-        prepared = cal.prepare_case(c, frames[c.design], PanelRef.of(ds).checksum, truths.get(c.name),
-                                    specs[c.name])
+        prepared = cal.prepare_case(c, frames[c.design], truths.get(c.name), specs[c.name])
         with progress.bar(f"{c.name}: {c.run.simulations} simulations ({len(prepared.data.y):,} rows)",
                           c.run.simulations) as advance:
             records = cal.run_case(prepared, settings.cache, settings.scheduler, lambda i, cached: advance())

@@ -269,6 +269,9 @@ def _flat(ds: xr.Dataset, names: list[str]) -> dict[str, np.ndarray]:
             continue
         stacked = da.stack(__flat__=extra)
         for i, label in enumerate(stacked["__flat__"].to_index()):
+            row, column = divmod(i, da.sizes[extra[-1]])
+            if name.endswith("_corr") and len(extra) == 2 and row >= column:
+                continue  # a correlation matrix: its diagonal is 1 and its lower triangle repeats the upper
             text = label if not isinstance(label, tuple) else ",".join(map(str, label))
             out[f"{name}[{text}]"] = np.asarray(stacked.isel(__flat__=i)).reshape(-1)
     return out

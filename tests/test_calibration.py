@@ -10,6 +10,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 import pytest
+import xarray as xr
 from scipy.special import expit
 from typer.testing import CliRunner
 
@@ -51,6 +52,18 @@ def sbc_cache(tmp_path_factory):
 @pytest.fixture(scope="module")
 def records(prepared, sbc_cache) -> list[dict]:
     return cal.run_case(prepared, sbc_cache, scheduler="serial")
+
+
+def test_a_correlation_matrix_is_checked_by_its_upper_triangle():
+    """A grouping's correlation matrix enters the rank tests once per pair: its diagonal is 1 in every draw and
+    truth (a rank that cannot be uniform) and its lower triangle repeats the upper."""
+    corr = np.array([[1.0, 0.3, 0.2], [0.3, 1.0, -0.5], [0.2, -0.5, 1.0]])
+    ds = xr.Dataset({"g_corr": (("chain", "draw", "a", "b"), np.broadcast_to(corr, (1, 4, 3, 3)).copy()),
+                     "coef": (("chain", "draw", "term"), np.zeros((1, 4, 2)))},
+                    coords={"a": list("xyz"), "b": list("xyz"), "term": ["p", "q"]})
+    flat = cal._flat(ds, ["g_corr", "coef"])
+    assert {k: float(v[0]) for k, v in flat.items()} == {"g_corr[x,y]": 0.3, "g_corr[x,z]": 0.2,
+                                                          "g_corr[y,z]": -0.5, "coef[p]": 0.0, "coef[q]": 0.0}
 
 
 def test_the_cache_key_follows_the_cases_design_not_the_panel():

@@ -28,7 +28,7 @@ from tests.references import agq_group_loglik
 from tests.round_trip import assert_round_trip
 from tests.simulate import SPEC, simulated_panel, synthetic_panel_file
 
-FAST = cal.RunSettings(simulations=6, draws=100, tune=100, chains=1, keep=50, seed=7, sampler="pymc")  # compiles fastest
+FAST = cal.RunSettings(simulations=6, draws=100, tune=100, chains=1, keep=50, seed=7, sampler="nutpie")
 
 
 def _case(**overrides) -> cal.Case:
@@ -350,7 +350,7 @@ def test_a_model_compiled_once_takes_each_new_outcome():
     data = cal.case_data(_case(formula="{t1} + (1 | dyad)"), frame, spec)
     priors = parse_priors({}, "default")
     rng = np.random.default_rng(0)
-    settings = SamplerSettings(sampler="nutpie", draws=200, tune=200, chains=1, seed=1, ess_min=1)
+    settings = SamplerSettings(sampler="nutpie", draws=100, tune=100, chains=1, seed=1, ess_min=1)
     means = []
     for share, extra in ((0.05, 0.0), (0.6, 4.0)):
         y = (rng.uniform(size=len(data.y)) < share) * (1 + rng.poisson(extra, len(data.y)))

@@ -158,14 +158,14 @@ def readings_inputs(data_dir, panel_path, config_path=None) -> tuple[pd.DataFram
     from pathlib import Path
 
     from .atop import new_bilateral_defense_pacts
-    from .concessions import concession_columns
+    from .concessions import member_item_columns
     from .panel import panel_to_frame, read_panel
     from .sources import RawData
 
     raw = RawData(Path(data_dir))
     columns = {}
     for item_list in item_lists(config_path):
-        columns |= concession_columns(ConcessionOptions(item_list=item_list, config_path=config_path))
+        columns |= member_item_columns(raw, ConcessionOptions(item_list=item_list, config_path=config_path))
     members = raw.load("atop_members", extra=columns)
     pacts = new_bilateral_defense_pacts(raw.load("atop_alliances"), raw.load("atop_members"))
     frame = panel_to_frame(read_panel(panel_path))

@@ -150,6 +150,22 @@ def concession_columns(options: ConcessionOptions = ConcessionOptions()) -> dict
     return {variable: provision_code() for variable in load_concession_items(options)["variable"]}
 
 
+def member_item_columns(raw, options: ConcessionOptions = ConcessionOptions()) -> dict:
+    """concession_columns, after checking that every item's variable is a column of the ATOP member file that `raw`
+    (a RawData) reads: an item table naming a variable ATOP does not have is refused naming the table and the
+    item, before any build or fit."""
+    items = load_concession_items(options)
+    path = raw.path("atop_members")
+    if path.is_file():
+        header = set(pd.read_csv(path, nrows=0).columns)
+        absent = items[~items["variable"].isin(header)]
+        if len(absent):
+            row = absent.iloc[0]
+            raise ValueError(f"{options.config}: item {row['item']!r} reads ATOP variable {row['variable']!r}, "
+                             f"which {path} does not have")
+    return concession_columns(options)
+
+
 def concession_counts(atop_members: pd.DataFrame, pacts: pd.DataFrame,
                       options: ConcessionOptions = ConcessionOptions()) -> pd.DataFrame:
     """`pacts` with concessions_a, concessions_b (concessions each member accepts) and concessions_a_missing,

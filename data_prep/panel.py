@@ -20,7 +20,7 @@ import xarray as xr
 from . import __version__
 from .atop import alliance_flags, new_bilateral_defense_pacts, shared_defense_pacts
 from .capabilities import capabilities
-from .concessions import ConcessionOptions, concession_columns, concession_counts, concession_metadata
+from .concessions import ConcessionOptions, concession_counts, concession_metadata, member_item_columns
 from .conflict import recent_mid, rivalry_counts
 from .coups import recent_coup
 from .frames import as_int_codes, lag, unit_year_grid
@@ -141,7 +141,7 @@ def build_dyad_frame(raw: RawData, options: PanelOptions = PanelOptions()) -> tu
     dyads["shared_defense_pact"] = dyads["shared_defense_pact"].fillna(0)
 
     pacts = new_bilateral_defense_pacts(raw.load("atop_alliances"), raw.load("atop_members"))
-    members = raw.load("atop_members", extra=concession_columns(options.concessions))
+    members = raw.load("atop_members", extra=member_item_columns(raw, options.concessions))
     pacts = concession_counts(members, pacts, options.concessions)
     pacts = pacts.drop_duplicates(["ccode_a", "ccode_b", "year"]).drop(columns="atopid")
     pacts["new_defense_pact"] = 1
@@ -232,7 +232,7 @@ def build_panel(raw: RawData, options: PanelOptions = PanelOptions()) -> xr.Data
     """Build the directed dyad-year panel from the raw files, with provenance attrs. Every raw file is checked
     (schema, years covered) before the build, and the built variables after it (none all missing or all zero)."""
     raw.validate_all(panel_sources(options), (options.start, options.end))
-    raw.load("atop_members", extra=concession_columns(options.concessions))  # the items' columns, before the build
+    raw.load("atop_members", extra=member_item_columns(raw, options.concessions))  # the items' columns, before the build
     frame, meta = build_dyad_frame(raw, options)
     ds = frame_to_dataset(frame, state_abbreviations(raw.load("cow_states")), (options.start, options.end))
     check_derived_variables(ds, raw.data_dir)

@@ -202,6 +202,20 @@ def test_config_errors_name_file_and_problem(tmp_path, mutate, message):
     assert "broken.toml" in str(err.value)
 
 
+def test_an_item_naming_a_variable_atop_lacks_is_refused_naming_the_table_and_item(tmp_path, config):
+    from data_prep.concessions import member_item_columns
+    from data_prep.sources import RawData
+
+    atop = tmp_path / "raw" / "atop"
+    atop.mkdir(parents=True)
+    (atop / "atop5_1m.csv").write_text(",".join(c for c in COLUMNS if c != "za") + "\n")
+    raw = RawData(tmp_path / "raw")
+    assert set(member_item_columns(raw, ConcessionOptions(item_list="broad", config_path=config))) == {"xm", "wa"}
+    with pytest.raises(ValueError, match=r"items.toml: item 'z' reads ATOP variable 'za', which .*atop5_1m.csv does "
+                                         r"not have"):
+        member_item_columns(raw, ConcessionOptions(item_list="autonomy", config_path=config))
+
+
 def test_empty_list_and_missing_file(tmp_path, config):
     path = tmp_path / "only_broad.toml"
     path.write_text(CONFIG.replace('"autonomy", ', "").replace('["autonomy"]', "[]"))

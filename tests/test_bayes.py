@@ -115,7 +115,7 @@ def test_marginal_and_plain_models_agree(marginal_fit):
         assert abs(a["mean"] - b["mean"]) < 4 * mcse + 0.02, name
 
 
-@pytest.mark.parametrize("seed", [21, 22])
+@pytest.mark.parametrize("seed", [21, pytest.param(22, marks=pytest.mark.slow)])  # a second seed: make test-slow
 def test_recovery_across_seeds(seed):
     _, diagnostics = small_fit(seed, draws=200)
     for name, truth in TRUTH.items():
@@ -186,6 +186,7 @@ def test_pymc_samples_the_marginal_model():
     assert np.isfinite(np.asarray(idata["posterior"]["coef"])).all() and idata["posterior"].sizes["draw"] == 30
 
 
+@pytest.mark.slow  # 8 s of JAX compiling; make test-slow
 def test_numpyro_samples_the_marginal_model():
     """The JAX path: numpyro differentiates the kernel's host callback through its custom VJP."""
     data = model_data(simulated_panel(n_dyads=40, years=6, sigma=1.0), SPEC)

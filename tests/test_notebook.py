@@ -5,11 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import nbformat
+import pytest
 from nbclient import NotebookClient
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "inspect_traces.ipynb"
 
 
+@pytest.mark.slow  # 10 s (a kernel, a fit); make test-slow
 def test_inspect_traces_notebook_runs(tmp_path, monkeypatch):
     """Run as a user would, with MPLBACKEND=Agg set (as on a server or in CI): the figures still show inline."""
     from simulate import synthetic_fits

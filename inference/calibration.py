@@ -31,7 +31,7 @@ import xarray as xr
 from scipy.special import expit
 
 from data_prep.io import atomic_write_text, check_safe_name, read_toml
-from models.builders import CENTRED_INTERCEPT, build_model
+from models.builders import CENTRED_INTERCEPT, RESCALED, build_model
 from models.design import ModelData, model_data
 from models.families import FAMILIES, get_family
 from models.priors import LOCATIONS, Prior, PriorError, parse_priors, priors_config
@@ -59,6 +59,7 @@ CACHE_VERSION = 7  # 2: outcomes drawn from the parameters in NumPy (inference.s
 INJECTIONS = {
     "group_sd_scale": "the fit spreads the group intercepts {value:g} times its group sd",
     "intercept_shift": "the fit's intercept prior is shifted by {value:g} prior sd",
+    "interaction_shift": "the fit's prior on the key interaction's slope is shifted by {value:g} prior sd",
 }
 FAILED_ESS = 10  # a fit whose smallest bulk ESS is below this did not sample (e.g. stuck, every draw divergent)
 POWER_RESAMPLES = 1000  # random subsets of a case's simulations behind each power estimate
@@ -352,6 +353,8 @@ def injected_fit(error: str, value: float, draws: dict[str, np.ndarray], truths:
       p(sd_i / c) / (c p(sd_i)), and sd_f = sd_i / c. Its log-likelihood at the truth is the right one's at sd c.
     - intercept_shift k: the fit's intercept prior moved by k prior sds: the draws weighted by the ratio of the
       shifted prior to the prior, at the quantity the prior is on (`intercept_centred` where it is sampled).
+    - interaction_shift k: the same for the prior of the key interaction's slope, at its sampled coefficient (of
+      the rescaled inputs under a scale rule, where the slope priors are).
     Weights are Pareto-smoothed (PSIS) by the caller."""
     draws, truths = dict(draws), dict(truths)
     if error == "group_sd_scale":
@@ -366,15 +369,30 @@ def injected_fit(error: str, value: float, draws: dict[str, np.ndarray], truths:
                 scaled[name] = scaled[name] * value
         truths[LOGLIK] = truth_loglik(data, priors, method, scaled)
         return draws, truths, log_weights
-    prior = priors["intercept"]
-    centre = LOCATIONS.get(prior.dist)
-    if centre is None or "sigma" not in prior.kwargs:
-        raise CalibrationError(f"inject intercept_shift needs a location-scale intercept prior, not {prior.dist}")
-    shifted = replace(prior, kwargs={**prior.kwargs, centre: prior.kwargs.get(centre, 0.0)
-                                     + value * prior.kwargs["sigma"]})
+    if error == "interaction_shift":
+        if data.spec.interaction is None:
+            raise CalibrationError("inject interaction_shift needs a two-way interaction in the formula")
+        name = f"beta{RESCALED}" if f"beta{RESCALED}" in post else "beta"
+        x, m = data.spec.interaction
+        term = next(t for t in (f"{x}:{m}", f"{m}:{x}") if t in post[name].coords["term"].values)
+        slopes = priors["slopes"]
+        prior = replace(slopes, kwargs={**slopes.kwargs, **slopes.terms.get(term, {})}, terms={})
+        at = np.asarray(post[name].sel(term=term)).reshape(-1)
+        return draws, truths, shifted_prior_log_weights(prior, at, value, error)
     on = CENTRED_INTERCEPT if CENTRED_INTERCEPT in post else "intercept"
     at = np.asarray(post[on]).reshape(-1)
-    return draws, truths, shifted.logpdf(at) - prior.logpdf(at)
+    return draws, truths, shifted_prior_log_weights(priors["intercept"], at, value, error)
+
+
+def shifted_prior_log_weights(prior: Prior, at: np.ndarray, value: float, error: str) -> np.ndarray:
+    """Log importance weights from `prior` to the same prior moved by `value` of its sds, at the draws `at` of the
+    quantity it is on."""
+    centre = LOCATIONS.get(prior.dist)
+    if centre is None or "sigma" not in prior.kwargs:
+        raise CalibrationError(f"inject {error} needs a location-scale prior, not {prior.dist}")
+    shifted = replace(prior, kwargs={**prior.kwargs, centre: prior.kwargs.get(centre, 0.0)
+                                     + value * prior.kwargs["sigma"]})
+    return shifted.logpdf(at) - prior.logpdf(at)
 
 
 def simulation_record(data: ModelData, case: Case, priors: dict[str, Prior], index: int, truth: xr.Dataset,
@@ -489,6 +507,9 @@ def prepare_case(case: Case, frame: pd.DataFrame, truth_tree: xr.DataTree | None
     spec, _base = case_spec(case, specs)
     if "group_sd_scale" in case.inject and spec.group is None:  # refused before any simulation, not in a fit
         raise CalibrationError(f"case {case.name}: inject group_sd_scale needs a group intercept, which "
+                               f"{case.formula!r} does not have")
+    if "interaction_shift" in case.inject and spec.interaction is None:
+        raise CalibrationError(f"case {case.name}: inject interaction_shift needs a two-way interaction, which "
                                f"{case.formula!r} does not have")
     data = case_data(case, frame, spec)
     fixed = None

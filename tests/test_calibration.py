@@ -54,6 +54,27 @@ def records(prepared, sbc_cache) -> list[dict]:
     return cal.run_case(prepared, sbc_cache, scheduler="serial")
 
 
+def test_an_interaction_prior_shift_reweights_the_interactions_draws(prepared):
+    """interaction_shift k: log weights are the shifted prior's log density over the prior's at the interaction's
+    sampled slope (nothing else moves); a formula without an interaction is refused before any simulation."""
+    from scipy import stats
+
+    terms = list(prepared.data.X.columns.drop("Intercept"))
+    draws = np.random.default_rng(1).normal(0.0, 1.0, (1, 50, len(terms)))
+    post = xr.Dataset({"beta_rescaled": (("chain", "draw", "term"), draws)}, coords={"term": terms})
+    moved, truths, log_weights = cal.injected_fit("interaction_shift", 1.0, {"a": np.ones(50)}, {"a": 1.0}, post,
+                                                  prepared.data, prepared.priors, "marginal", None)
+    prior = prepared.priors["slopes"]  # Student-t by default
+    assert prior.dist == "StudentT"
+    nu, sigma = prior.kwargs["nu"], prior.kwargs["sigma"]
+    at = draws[0, :, terms.index("cb:threat")]
+    expected = stats.t.logpdf(at, nu, sigma, sigma) - stats.t.logpdf(at, nu, 0.0, sigma)
+    assert np.allclose(log_weights, expected) and moved == {"a": pytest.approx(np.ones(50))} and truths == {"a": 1.0}
+    with pytest.raises(cal.CalibrationError, match="interaction_shift needs a two-way interaction"):
+        cal.prepare_case(_case(inject={"interaction_shift": 1.0}), simulated_panel(n_dyads=40, years=8, seed=3),
+                         specs={"t1": replace(SPEC, formula="y ~ cb + threat + (1 | dyad)")})
+
+
 def test_a_correlation_matrix_is_checked_by_its_upper_triangle():
     """A grouping's correlation matrix enters the rank tests once per pair: its diagonal is 1 in every draw and
     truth (a rank that cannot be uniform) and its lower triangle repeats the upper."""

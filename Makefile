@@ -267,7 +267,8 @@ test: $(VENV)/.installed browser
 	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=10 -m "not cluster and not slow"
 
 # The end-to-end checks too long for `make test` (make all on a tiny panel, bit-identical fits in a subprocess,
-# Dask refits against serial ones, the notebook, the numpyro sampler, a second recovery seed): run before a release or after changing the Makefile, the sampler or Dask code.
+# Dask refits against serial ones, the notebook, the numpyro sampler, a second recovery seed): run before a release
+# or after changing the Makefile, the sampler or Dask code.
 test-slow: $(VENV)/.installed
 	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=10 -m slow
 

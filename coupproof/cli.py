@@ -672,12 +672,16 @@ def cluster(
 def results(
     build: Annotated[Path, typer.Option(help="The build folder to read (make's outputs).")] = BUILD,
     out: Annotated[Path, typer.Option(help="Output folder for the Markdown results pages.")] = Path("docs/results"),
+    pages: Annotated[str, typer.Option(help="Comma-separated pages to write (reproduction, bayesian, priors, "
+                                            "robustness, calibration, studies, speed), leaving the others and the "
+                                            "index as they are; default: all.")] = "all",
 ) -> None:
     """Write the results pages (Markdown) from the build outputs: the reproduction, the Bayesian fits, priors,
     robustness, calibration, the studies and speed; a missing output is named with the make target that builds it."""
     from .stages.results import ResultsSettings, results_pages
 
-    settings = ResultsSettings(build=build, out=out)
+    chosen = () if pages.strip() == "all" else tuple(name.strip().removesuffix(".md") for name in pages.split(","))
+    settings = ResultsSettings(build=build, out=out, pages=chosen)  # an unknown page: one error, exit 2
     check_output(out, folder=True, inputs=[build], what="results pages")
     paths = results_pages(settings, _progress()).write(out)
     console.print(f"[green]{len(paths)} results pages written[/] to {out}/ from {build}/")

@@ -181,6 +181,15 @@ def test_an_empty_build_gives_every_page_without_failing(tmp_path):
     assert found.pages[INDEX].count("not built") >= 12
 
 
+def test_a_selection_of_pages_leaves_the_others_and_the_index_alone(build):
+    found = results_pages(ResultsSettings(build=build, out=build.parent / "pages", pages=("priors", "robustness")),
+                          QUIET)
+    assert sorted(found.pages) == ["priors.md", "robustness.md"]
+    assert "-4.23" in found.pages["priors.md"] and "81.6 s" in found.pages["robustness.md"]
+    with pytest.raises(ValueError, match="unknown results page.*'prior'.*the pages are reproduction, bayesian"):
+        ResultsSettings(pages=("prior",))
+
+
 def test_cells_are_rounded_readably():
     assert [number(v) for v in (506665.0, -10.0455, 0.5, 2.4e-10, 1234.5, True, None, float("nan"), "m4")] == \
         ["506,665", "-10.0", "0.500", "2.40e-10", "1,234", "yes", "", "", "m4"]

@@ -83,16 +83,38 @@ class ResultsSettings:
         The build folder to read, laid out as coupproof.defaults names it; default: build.
     out : pathlib.Path, optional
         Where the pages go; default: docs/results.
+    pages : tuple of str, optional
+        The pages to write, by name without ".md" (e.g. ("priors", "robustness")), so that a build holding only
+        some outputs can refresh their pages and leave the others as they are; default: every page and the index.
+
+    Raises
+    ------
+    ValueError
+        If a page name is unknown, naming the known ones.
 
     Examples
     --------
     >>> from pathlib import Path
     >>> from coupproof.stages.results import ResultsSettings
     >>> settings = ResultsSettings(build=Path("build"), out=Path("docs/results"))
+    >>> only = ResultsSettings(pages=("priors", "robustness"))
     """
 
     build: Path = BUILD
     out: Path = Path("docs/results")
+    pages: tuple[str, ...] = ()
+
+    def __post_init__(self):
+        known = [name.removesuffix(".md") for name in PAGES]
+        unknown = [name for name in self.pages if name not in known]
+        if unknown:
+            raise ValueError(f"unknown results page(s) {', '.join(map(repr, unknown))}; the pages are "
+                             f"{', '.join(known)}")
+
+    @property
+    def page_files(self) -> list[str]:
+        """The file names of the pages to write (every page where `pages` is empty)."""
+        return [f"{name}.md" for name in self.pages] if self.pages else list(PAGES)
 
     def path(self, default: Path) -> Path:
         """Move a default build path (coupproof.defaults) into this build folder.
@@ -1324,12 +1346,14 @@ def results_pages(settings: ResultsSettings, progress: Progress | None = None) -
         freq = build.freq(build.path(FREQ))
         checksum = str(panel.panel.attrs.get("panel_checksum", "")) if panel is not None else \
             str(freq.metadata.get("panel_checksum", "")) if freq is not None else ""
-        bodies = {"reproduction.md": reproduction_page(build, panel, freq), "bayesian.md": bayesian_page(build),
-                  "priors.md": priors_page(build), "robustness.md": robustness_page(build),
-                  "calibration.md": calibration_page(build), "studies.md": studies_page(build),
-                  "speed.md": speed_page(build)}
+        writers = {"reproduction.md": lambda: reproduction_page(build, panel, freq),
+                   "bayesian.md": lambda: bayesian_page(build), "priors.md": lambda: priors_page(build),
+                   "robustness.md": lambda: robustness_page(build), "calibration.md": lambda: calibration_page(build),
+                   "studies.md": lambda: studies_page(build), "speed.md": lambda: speed_page(build)}
+        bodies = {name: writers[name]() for name in settings.page_files}
         checksum = checksum[:12]
-        pages = {INDEX: page("Results", settings, checksum, today, *index_page(build))}
+        # the index says what the whole build holds: written with every page, not with a selection
+        pages = {} if settings.pages else {INDEX: page("Results", settings, checksum, today, *index_page(build))}
         pages.update({name: page(PAGES[name], settings, checksum, today, *parts) for name, parts in bodies.items()})
     for line in build.problems.values():
         progress.note(f"[yellow]{line}[/]")

@@ -357,10 +357,11 @@ def injected_fit(error: str, value: float, draws: dict[str, np.ndarray], truths:
       the rescaled inputs under a scale rule, where the slope priors are).
     Weights are Pareto-smoothed (PSIS) by the caller."""
     draws, truths = dict(draws), dict(truths)
+    need = injection_requirement(error, data.spec)
+    if need:
+        raise CalibrationError(f"inject {error} needs {need}")
     if error == "group_sd_scale":
         sd = data.spec.group_sd
-        if sd is None or sd not in draws:
-            raise CalibrationError("inject group_sd_scale needs a group intercept")
         log_weights = scaled_sd_log_weights(priors["group_sd"], draws[sd], value)
         draws[sd] = draws[sd] / value
         scaled = truth.copy()
@@ -370,8 +371,6 @@ def injected_fit(error: str, value: float, draws: dict[str, np.ndarray], truths:
         truths[LOGLIK] = truth_loglik(data, priors, method, scaled)
         return draws, truths, log_weights
     if error == "interaction_shift":
-        if data.spec.interaction is None:
-            raise CalibrationError("inject interaction_shift needs a two-way interaction in the formula")
         name = f"beta{RESCALED}" if f"beta{RESCALED}" in post else "beta"
         x, m = data.spec.interaction
         term = next(t for t in (f"{x}:{m}", f"{m}:{x}") if t in post[name].coords["term"].values)
@@ -382,6 +381,16 @@ def injected_fit(error: str, value: float, draws: dict[str, np.ndarray], truths:
     on = CENTRED_INTERCEPT if CENTRED_INTERCEPT in post else "intercept"
     at = np.asarray(post[on]).reshape(-1)
     return draws, truths, shifted_prior_log_weights(priors["intercept"], at, value, error)
+
+
+def injection_requirement(error: str, spec: ModelSpec) -> str | None:
+    """What an injected error needs of the model that `spec` lacks (None where it has it): one rule for the check
+    before any simulation (prepare_case) and the one at the fit."""
+    if error == "group_sd_scale" and spec.group is None:
+        return "a group intercept"
+    if error == "interaction_shift" and spec.interaction is None:
+        return "a two-way interaction"
+    return None
 
 
 def shifted_prior_log_weights(prior: Prior, at: np.ndarray, value: float, error: str) -> np.ndarray:
@@ -505,12 +514,11 @@ def prepare_case(case: Case, frame: pd.DataFrame, truth_tree: xr.DataTree | None
     if specs is None:
         specs = load_specs(case.specs or None)
     spec, _base = case_spec(case, specs)
-    if "group_sd_scale" in case.inject and spec.group is None:  # refused before any simulation, not in a fit
-        raise CalibrationError(f"case {case.name}: inject group_sd_scale needs a group intercept, which "
-                               f"{case.formula!r} does not have")
-    if "interaction_shift" in case.inject and spec.interaction is None:
-        raise CalibrationError(f"case {case.name}: inject interaction_shift needs a two-way interaction, which "
-                               f"{case.formula!r} does not have")
+    for error in case.inject:  # refused before any simulation, not in a fit
+        need = injection_requirement(error, spec)
+        if need:
+            raise CalibrationError(f"case {case.name}: inject {error} needs {need}, which {case.formula!r} does not "
+                                   "have")
     data = case_data(case, frame, spec)
     fixed = None
     if case.truth == "posterior_mean":

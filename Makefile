@@ -68,7 +68,8 @@ lock: $(VENV)/.installed
 	$(VENV)/bin/uv pip compile pyproject.toml --extra test --universal --python-version 3.12 --no-header \
 	  --output-file requirements.lock
 
-# What each step reads: a step reruns only when one of its inputs is newer than its output (make all, make report).
+# What each step reads: a step reruns only when one of its inputs has changed since its output was made (make all,
+# make report): the panel for its checksum, code and specs by the checksum files below, raw files by their time.
 # (raw file names may hold spaces, which make cannot list: the panel is remade when any raw file is newer than it)
 # The panel step's own time stamp is $(PANEL_DONE): the panel file itself is rewritten only when its content changes
 # (same checksum: left as it is), so a rebuilt but identical panel does not make the fits and reports stale.
@@ -78,6 +79,23 @@ PANEL_CODE := $(wildcard data_prep/*.py)
 MODEL_CODE := $(wildcard models/*.py models/priors/*.toml inference/*.py)
 PAPER_SPECS := models/paper_models.toml
 REPORT_CODE := $(wildcard reports/*.py)
+
+# Steps rerun when the content of their code and specs changes, not their time stamps (a checkout, a copy or a pull
+# that leaves a file as it was leaves the build up to date): each group of inputs has a checksum file under $(SUMS),
+# rewritten only when the checksum changes (make then sees a newer input). A new checksum file takes the newest
+# input's time stamp, so an existing build is judged as before the first time.
+SUMS := $(BUILD)/.sums
+SUM_FILES_panel_code := $(PANEL_CODE)
+SUM_FILES_model_code := $(MODEL_CODE)
+SUM_FILES_paper_specs := $(PAPER_SPECS)
+SUM_FILES_report_code := $(REPORT_CODE)
+sums = $(foreach name,$(1),$(SUMS)/$(name).sum)
+
+$(SUMS)/%.sum: FORCE
+	@files="$(SUM_FILES_$*)"; [ -n "$$files" ] || { echo "error: no input files for $@" >&2; exit 1; }; \
+	mkdir -p $(SUMS); new=$$(sha256sum $$files | sha256sum | cut -d' ' -f1); \
+	if [ ! -f $@ ]; then echo "$$new" > $@.tmp && touch -r "$$(ls -t $$files | head -n 1)" $@.tmp && mv $@.tmp $@; \
+	elif [ "$$new" != "$$(cat $@)" ]; then echo "$$new" > $@.tmp && mv $@.tmp $@; fi
 MODELS ?= m1 m2 m3 m4 h1 h2
 comma := ,
 MODEL_LIST = $(subst $(eval) ,$(comma),$(strip $(MODELS)))
@@ -89,7 +107,7 @@ REPORT := $(BUILD)/report/report.html
 # $(call step,NAME,COMMAND): one progress line before and after a step of make all, with its time.
 step = @echo "[$(1)] started $$(date +%T)"; start=$$(date +%s); $(2) && echo "[$(1)] done in $$(( $$(date +%s) - start )) s"
 
-$(PANEL_DONE): $(VENV)/.installed $(PANEL_CODE) $(if $(RAW_CHANGED),FORCE)
+$(PANEL_DONE): $(VENV)/.installed $(call sums,panel_code) $(if $(RAW_CHANGED),FORCE)
 	$(call step,panel,$(CLI) data --data-dir "$(DATA_DIR)" --out $(PANEL) --check) && touch $@
 
 $(PANEL): $(PANEL_DONE)
@@ -100,7 +118,7 @@ data: $(VENV)/.installed
 
 freq: $(FREQ)
 
-$(FREQ): $(PANEL) $(MODEL_CODE) $(PAPER_SPECS) $(REPORT_CODE)
+$(FREQ): $(PANEL) $(call sums,model_code paper_specs report_code)
 	$(call step,frequentist,$(CLI) freq --models $(MODEL_LIST) --panel $(PANEL) --out $(BUILD)/freq)
 
 # Bayesian fits: which models and sampler settings (see `coupproof fit --help`).
@@ -111,10 +129,10 @@ fit: $(PANEL)
 	$(CLI) fit --model $(FIT_MODELS) --panel $(PANEL) --out $(BUILD)/fits $(FIT_ARGS)
 
 # One model's fit, remade when the panel, the model code or its specs and priors change (make all, make report).
-$(BUILD)/fits/%_marginal.nc: $(PANEL) $(MODEL_CODE) $(PAPER_SPECS)
+$(BUILD)/fits/%_marginal.nc: $(PANEL) $(call sums,model_code paper_specs)
 	$(call step,fit $*,$(CLI) fit --model $* --panel $(PANEL) --out $(BUILD)/fits $(FIT_ARGS))
 
-$(SCALING): $(FITS) $(REPORT_CODE)
+$(SCALING): $(FITS) $(call sums,report_code)
 	$(call step,power-scaling,$(CLI) sensitivity --no-refits --panel $(PANEL) --fits $(BUILD)/fits \
 	  --out $(BUILD)/sensitivity)
 
@@ -122,7 +140,7 @@ $(SCALING): $(FITS) $(REPORT_CODE)
 # out of date first; it never refits otherwise. Prior-set refits and the robustness suite are added when present.
 report: $(REPORT)
 
-$(REPORT): $(FREQ) $(FITS) $(SCALING) $(REPORT_CODE)
+$(REPORT): $(FREQ) $(FITS) $(SCALING) $(call sums,report_code)
 	$(call step,report,$(CLI) report --model $(MODEL_LIST) --fits $(BUILD)/fits --panel $(PANEL) \
 	  --freq $(FREQ) --out $(BUILD)/report \
 	  --sensitivity $(BUILD)/sensitivity --robustness $(BUILD)/robustness --validate $(BUILD)/validate)
@@ -149,7 +167,7 @@ PRIOR_CHECK := $(BUILD)/sensitivity/prior_defaults.csv
 
 priors: $(PRIOR_CHECK)
 
-$(PRIOR_CHECK): $(FITS) $(FREQ) $(REPORT_CODE)
+$(PRIOR_CHECK): $(FITS) $(FREQ) $(call sums,report_code)
 	$(call step,priors,$(CLI) priors --model $(MODEL_LIST) --panel $(PANEL) --fits $(BUILD)/fits --freq $(FREQ) \
 	  --out $(BUILD)/sensitivity $(PRIORS_ARGS))
 
@@ -185,22 +203,23 @@ $(1)_FITS := $$(foreach m,$$($(1)_MODELS),$(3)/fits/$$(m)_$(6).nc)
 $(1)_FREQ := $(3)/freq/fits.json
 $(1)_SENS := $(3)/sensitivity/prior_sets_$$($(1)_SENS_MODEL).csv
 $(1)_REPORT := $(3)/report/report.html
+SUM_FILES_$(1)_specs := $(5)
 $(1)_RAW_CHANGED := $$(if $$(wildcard $(3)/panel.nc),$$(shell find "$$(DATA_DIR)" -type f -newer $(3)/panel.nc 2>/dev/null | head -n 1))
 
-$(3)/panel.nc: $$(VENV)/.installed $$(PANEL_CODE) $$(if $$($(1)_RAW_CHANGED),FORCE)
+$(3)/panel.nc: $$(VENV)/.installed $$(call sums,panel_code) $$(if $$($(1)_RAW_CHANGED),FORCE)
 	$$(call step,$(4) panel,$$(CLI) data --design $(4) --data-dir "$$(DATA_DIR)" --out $(3)/panel.nc)
 
-$(3)/freq/fits.json: $(3)/panel.nc $$(MODEL_CODE) $(5) $$(REPORT_CODE)
+$(3)/freq/fits.json: $(3)/panel.nc $$(call sums,model_code $(1)_specs report_code)
 	$$(call step,frequentist,$$(CLI) freq --specs $(5) --models $$($(1)_LIST) --panel $(3)/panel.nc --out $(3)/freq)
 
-$(3)/fits/%_$(6).nc: $(3)/panel.nc $$(MODEL_CODE) $(5)
+$(3)/fits/%_$(6).nc: $(3)/panel.nc $$(call sums,model_code $(1)_specs)
 	$$(call step,fit $$*,$$(CLI) fit --specs $(5) --model $$* --panel $(3)/panel.nc --out $(3)/fits $$($(1)_FIT_ARGS))
 
-$$($(1)_SENS): $$($(1)_FITS) $$(REPORT_CODE)
+$$($(1)_SENS): $$($(1)_FITS) $$(call sums,report_code)
 	$$(call step,prior sensitivity,$$(CLI) sensitivity --specs $(5) --model $$($(1)_SENS_MODEL) \
 	  --panel $(3)/panel.nc --fits $(3)/fits --out $(3)/sensitivity $$($(1)_SENS_ARGS))
 
-$$($(1)_REPORT): $$($(1)_FREQ) $$($(1)_FITS) $$($(1)_SENS) $$(REPORT_CODE)
+$$($(1)_REPORT): $$($(1)_FREQ) $$($(1)_FITS) $$($(1)_SENS) $$(call sums,report_code)
 	$$(call step,report,$$(CLI) report --specs $(5) --model $$($(1)_LIST) --fits $(3)/fits --panel $(3)/panel.nc \
 	  --freq $$($(1)_FREQ) --out $(3)/report --sensitivity $(3)/sensitivity --robustness $(3)/robustness \
 	  --validate $(3)/validate --title "$(7)")

@@ -94,8 +94,9 @@ sums = $(foreach name,$(1),$(SUMS)/$(name).sum)
 $(SUMS)/%.sum: FORCE
 	@files="$(SUM_FILES_$*)"; [ -n "$$files" ] || { echo "error: no input files for $@" >&2; exit 1; }; \
 	mkdir -p $(SUMS); new=$$(sha256sum $$files | sha256sum | cut -d' ' -f1); \
-	if [ ! -f $@ ]; then echo "$$new" > $@.tmp && touch -r "$$(ls -t $$files | head -n 1)" $@.tmp && mv $@.tmp $@; \
-	elif [ "$$new" != "$$(cat $@)" ]; then echo "$$new" > $@.tmp && mv $@.tmp $@; fi
+	[ -f $@ ] && [ "$$new" = "$$(cat $@)" ] && exit 0; echo "$$new" > $@.tmp && \
+	{ [ -f $@ ] || touch -r "$$(ls -t $$files | head -n 1)" $@.tmp; } && mv $@.tmp $@
+
 MODELS ?= m1 m2 m3 m4 h1 h2
 comma := ,
 MODEL_LIST = $(subst $(eval) ,$(comma),$(strip $(MODELS)))

@@ -269,9 +269,10 @@ def _flat(ds: xr.Dataset, names: list[str]) -> dict[str, np.ndarray]:
             out[name] = np.asarray(da).reshape(-1)
             continue
         stacked = da.stack(__flat__=extra)
-        correlation = name.endswith("_corr") and len(extra) == 2
+        correlation, width = name.endswith("_corr") and len(extra) == 2, da.sizes[extra[-1]]
         for i, label in enumerate(stacked["__flat__"].to_index()):
-            if correlation and i // da.sizes[extra[-1]] >= i % da.sizes[extra[-1]]:
+            row, column = divmod(i, width)
+            if correlation and row >= column:
                 continue  # a correlation matrix: its diagonal is 1 and its lower triangle repeats the upper
             text = label if not isinstance(label, tuple) else ",".join(map(str, label))
             out[f"{name}[{text}]"] = np.asarray(stacked.isel(__flat__=i)).reshape(-1)

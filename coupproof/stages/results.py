@@ -12,6 +12,7 @@ outputs are missing says which `make` target builds them.
 from __future__ import annotations
 
 import datetime
+import functools
 import json
 import os
 from collections.abc import Callable
@@ -36,15 +37,6 @@ from .robustness import RobustnessResult
 from .sensitivity import SensitivityResult
 
 BENCH = BUILD / "bench"
-PAGES = {  # file name -> title, in the order of the index
-    "reproduction.md": "Reproduction of McWard & Yoon (2023)",
-    "bayesian.md": "The Bayesian models",
-    "priors.md": "Priors and prior sensitivity",
-    "robustness.md": "Robustness checks",
-    "calibration.md": "Calibration",
-    "studies.md": "The second and third studies",
-    "speed.md": "Speed",
-}
 INDEX = "index.md"
 
 
@@ -402,6 +394,16 @@ class Build:
             self.problems[key] = unreadable(what, path, exc)
         return value
 
+    @functools.cached_property
+    def main_panel(self) -> PanelResult | None:
+        """The main study's panel and its comparison with the paper (read once; None where not built)."""
+        return self.panel(self.path(PANEL))
+
+    @functools.cached_property
+    def main_freq(self) -> FrequentistResult | None:
+        """The main study's frequentist results (read once; None where not built)."""
+        return self.freq(self.path(FREQ))
+
     def panel(self, path: Path) -> PanelResult | None:
         """Read a panel and its comparison with the paper.
 
@@ -689,23 +691,20 @@ def concession_parts(build: Build) -> list[str]:
     return parts
 
 
-def reproduction_page(build: Build, panel: PanelResult | None, freq: FrequentistResult | None) -> list[str]:
+def reproduction_page(build: Build) -> list[str]:
     """Write the reproduction page's parts: the panel and its check against the paper, then Tables 1 and 2.
 
     Parameters
     ----------
     build : Build
         The build folder's outputs.
-    panel : PanelResult or None
-        The dyad panel (None where not built).
-    freq : FrequentistResult or None
-        The frequentist results (None where not built).
 
     Returns
     -------
     list of str
         The page's parts (Markdown).
     """
+    panel, freq = build.main_panel, build.main_freq
     path = build.path(PANEL)
     parts = ["## The panel"]
     if panel is None:
@@ -849,7 +848,7 @@ def dyadic_parts(build: Build) -> list[str]:
     if not folder.is_dir() or not any(folder.glob("*_marginal.nc")):
         return [missing("Fits with sender, receiver and dyad intercepts", folder, "make dyadic")]
     bases = {name: entry.get("base", "") for name, entry in tomllib.loads(DYADIC_SPECS.read_text()).items()}
-    freq = build.freq(build.path(FREQ))
+    freq = build.main_freq
     table, problem = attempt(lambda: dependence_table(folder, build.path(FITS), bases,
                                                       None if freq is None else freq.comparison))
     if problem is not None:
@@ -1301,7 +1300,7 @@ def index_page(build: Build) -> list[str]:
     list of str
         The page's parts (Markdown).
     """
-    links = "\n".join(f"- [{title}]({name})" for name, title in PAGES.items())
+    links = "\n".join(f"- [{page.title}]({name})" for name, page in PAGES.items())
     rows = []
     for what, default, target in OUTPUTS:
         path = build.path(default)
@@ -1311,6 +1310,25 @@ def index_page(build: Build) -> list[str]:
     if build.problems:
         parts += ["## Outputs that could not be read", "\n".join(f"- {line}" for line in build.problems.values())]
     return parts
+
+
+@dataclass(frozen=True)
+class Page:
+    """A results page: its title and the function that writes its parts from the build."""
+
+    title: str
+    write: Callable[[Build], list[str]]
+
+
+PAGES = {  # file name -> page, in the order of the index
+    "reproduction.md": Page("Reproduction of McWard & Yoon (2023)", reproduction_page),
+    "bayesian.md": Page("The Bayesian models", bayesian_page),
+    "priors.md": Page("Priors and prior sensitivity", priors_page),
+    "robustness.md": Page("Robustness checks", robustness_page),
+    "calibration.md": Page("Calibration", calibration_page),
+    "studies.md": Page("The second and third studies", studies_page),
+    "speed.md": Page("Speed", speed_page),
+}
 
 
 def results_pages(settings: ResultsSettings, progress: Progress | None = None) -> ResultsPages:
@@ -1342,19 +1360,15 @@ def results_pages(settings: ResultsSettings, progress: Progress | None = None) -
     build = Build(settings)
     today = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d")
     with progress.status(f"Reading the build outputs in {settings.build} ..."):
-        panel = build.panel(build.path(PANEL))
-        freq = build.freq(build.path(FREQ))
+        panel, freq = build.main_panel, build.main_freq
         checksum = str(panel.panel.attrs.get("panel_checksum", "")) if panel is not None else \
             str(freq.metadata.get("panel_checksum", "")) if freq is not None else ""
-        writers = {"reproduction.md": lambda: reproduction_page(build, panel, freq),
-                   "bayesian.md": lambda: bayesian_page(build), "priors.md": lambda: priors_page(build),
-                   "robustness.md": lambda: robustness_page(build), "calibration.md": lambda: calibration_page(build),
-                   "studies.md": lambda: studies_page(build), "speed.md": lambda: speed_page(build)}
-        bodies = {name: writers[name]() for name in settings.page_files}
+        bodies = {name: PAGES[name].write(build) for name in settings.page_files}
         checksum = checksum[:12]
         # the index says what the whole build holds: written with every page, not with a selection
         pages = {} if settings.pages else {INDEX: page("Results", settings, checksum, today, *index_page(build))}
-        pages.update({name: page(PAGES[name], settings, checksum, today, *parts) for name, parts in bodies.items()})
+        pages.update({name: page(PAGES[name].title, settings, checksum, today, *parts)
+                      for name, parts in bodies.items()})
     for line in build.problems.values():
         progress.note(f"[yellow]{line}[/]")
     return ResultsPages(pages)

@@ -66,7 +66,7 @@ class Refit:
         """Cache key: everything that determines the draws."""
         record = {"panel": panel_checksum, "spec": asdict(data.spec), "settings": asdict(self.settings),
                   "priors": priors_config(self.priors),
-                  "quadrature": asdict(self.quadrature), "version": CACHE_VERSION}
+                  "quadrature": self.quadrature.cache_record(), "version": CACHE_VERSION}
         return hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()[:20]
 
 

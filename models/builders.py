@@ -141,19 +141,44 @@ def _lkj_cholesky(name: str, n: int, eta: float):
     return pt.stack(rows)
 
 
-def _sampled_groupings(data: ModelData, priors: dict[str, Prior]):
+def information_centring(data: ModelData, codes: np.ndarray, n_groups: int) -> np.ndarray:
+    """Each group's centring weight c_g = I_g / (1 + I_g), with I_g its rows' information about its intercept
+    (fewer of events and non-events, the outcome's Fisher information in a logit where events are rare) and a
+    group sd of 1: 0 for a group without events (non-centred), near 1 for one with many (centred). The weights of
+    a partially non-centred parameterisation (Papaspiliopoulos, Roberts & Skold 2007; Gorinova, Moore & Hoffman
+    2020): any weights give the same model; these mix the group sd faster where groups hold many events each (an
+    option, `QuadratureOptions(sampled_centring="information")`: docs/models.md gives where it helps)."""
+    y = (np.asarray(data.y, float) > 0).astype(float)
+    events = np.bincount(codes, weights=y, minlength=n_groups)
+    information = np.minimum(events, np.bincount(codes, minlength=n_groups) - events)
+    return information / (1.0 + information)
+
+
+def _sampled_intercepts(name: str, sd, centring: np.ndarray | None):
+    """A grouping's intercepts b_g = sd z_g, z_g ~ N(0, 1): non-centred (`centring` None), or partially centred,
+    sampled as r_g ~ N(0, sd^c_g) with b_g = sd^(1 - c_g) r_g (the same model; `{name}_z` = b_g / sd is kept)."""
+    if centring is None:
+        z = pm.Normal(f"{name}_z", 0.0, 1.0, dims=name)
+        return sd * z
+    raw = pm.Normal(f"{name}_raw", 0.0, sd**centring, dims=name)
+    pm.Deterministic(f"{name}_z", raw * sd**-centring, dims=name)
+    return sd ** (1.0 - centring) * raw
+
+
+def _sampled_groupings(data: ModelData, priors: dict[str, Prior], centring: str = "none"):
     """The effects of the groupings the kernel does not integrate out (e.g. sender and receiver states beside the
-    dyad), sampled non-centred: intercepts sd_g z_g, or, with group-specific slopes, each group's intercept and
-    slopes (on the standardised variables) with sds from the group sd prior and an LKJ prior on their correlation.
-    Returns their sum on every row (or 0) and every sd (the spread of a row's group effects averages to the sum of
-    their squares: the slope variables have mean 0 and sd 1)."""
+    dyad): intercepts sd_g z_g (non-centred, or partially centred by `centring` "information"), or, with
+    group-specific slopes, each group's intercept and slopes (on the standardised variables, non-centred) with sds
+    from the group sd prior and an LKJ prior on their correlation. Returns their sum on every row (or 0) and every
+    sd (the spread of a row's group effects averages to the sum of their squares: the slope variables have mean 0
+    and sd 1)."""
     offset, sds = 0.0, []
-    for name, (codes, _labels) in data.sampled.items():
+    for name, (codes, labels) in data.sampled.items():
         sd = priors["group_sd"].create_scale(f"{name}_sd")
         sds.append(sd)
         if name not in data.slopes:
-            z = pm.Normal(f"{name}_z", 0.0, 1.0, dims=name)
-            offset = offset + sd * z[codes]
+            weights = information_centring(data, codes, len(labels)) if centring == "information" else None
+            offset = offset + _sampled_intercepts(name, sd, weights)[codes]
             continue
         variables, values = data.slopes[name]
         slope_sds = [priors["group_sd"].create_scale(f"{name}_{v}_sd") for v in variables]
@@ -265,7 +290,7 @@ def _logit_part(data: ModelData, y: np.ndarray, priors: dict[str, Prior], method
     sd = _group_sd(data, priors)
     beta = _slopes(priors["slopes"], data.design, standardiser, "beta", "term")
     year_effect = _year_effects(data, priors)
-    sampled, sampled_sds = _sampled_groupings(data, priors)
+    sampled, sampled_sds = _sampled_groupings(data, priors, quadrature.sampled_centring)
     spread = row_predictors(Z, beta, data.years, year_effect), _spread_sd(sd, sampled_sds)
     intercept = _intercept(priors["intercept"], sd, method, observed_log_odds(y), spread)
     if method == "plain":

@@ -95,8 +95,8 @@ class Formula:
 
     @property
     def sampled(self) -> tuple[Grouping, ...]:
-        """The groupings other than the integrated one: their intercepts are sampled (non-centred) and enter the
-        kernel as offsets."""
+        """The groupings other than the integrated one: their intercepts are sampled (non-centred, or partially
+        centred by their information: models.builders) and enter the kernel as offsets."""
         return tuple(g for g in self.groupings if g.name != self.group)
 
     def integrating(self, name: str) -> "Formula":

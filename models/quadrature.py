@@ -14,7 +14,7 @@ centred on each dyad's conditional mode, is the reference there.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 from scipy.special import expit, logsumexp
@@ -45,6 +45,9 @@ def trapezoid_rule(n_nodes: int, half_width: float) -> QuadratureRule:
     return QuadratureRule(nodes, np.log(weights) - 0.5 * nodes**2 - LOG_SQRT_2PI)
 
 
+SAMPLED_CENTRINGS = ("information", "none")
+
+
 @dataclass(frozen=True)
 class QuadratureOptions:
     """The trapezoid rules on u = b / sigma and the fast kernel's accuracy settings.
@@ -57,6 +60,12 @@ class QuadratureOptions:
     until they fall below `series_tol`; a node whose weight is provably below exp(-`skip_below`) of the dyad's
     largest is left out. Where a dyad's conditional posterior lies beyond these ranges or between their nodes (far
     from the posterior), the kernel gives that dyad a rule of its own (see `marginal_kernel`).
+
+    `sampled_centring` says how the intercepts of the groupings the kernel does not integrate out (sender and
+    receiver states beside the dyad) are sampled: "none" (the default) samples every group non-centred,
+    "information" centres each group by the share of its information that comes from its own rows
+    (models.builders.information_centring). Both are the same model; docs/models.md gives where the second mixes
+    faster and where it does not.
     """
 
     half_width_no_event: float = 8.0
@@ -68,8 +77,12 @@ class QuadratureOptions:
     series_terms: int = 12
     series_tol: float = 1e-15
     skip_below: float = 30.0
+    sampled_centring: str = "none"
 
     def __post_init__(self) -> None:
+        if self.sampled_centring not in SAMPLED_CENTRINGS:
+            raise ValueError(f"sampled_centring must be one of {', '.join(SAMPLED_CENTRINGS)}, "
+                             f"got {self.sampled_centring!r}")
         if min(self.half_width_no_event, self.half_width_event, self.max_spacing_u, self.max_spacing_b) <= 0:
             raise ValueError("quadrature half-widths and spacings must be positive")
         if self.max_nodes < 3:
@@ -82,6 +95,14 @@ class QuadratureOptions:
             raise ValueError("series_tol must lie in (0, 1)")
         if self.skip_below < 20:
             raise ValueError("skip_below must be at least 20 (nodes below exp(-skip_below) are dropped)")
+
+    def cache_record(self) -> dict:
+        """The settings as a cache key records them: the sampled groupings' centring only where it is not the
+        non-centred default, which every fit cached before the option had."""
+        record = asdict(self)
+        if self.sampled_centring == "none":
+            del record["sampled_centring"]
+        return record
 
     def half_width(self, events: bool) -> float:
         return self.half_width_event if events else self.half_width_no_event

@@ -17,10 +17,10 @@ from scipy.special import expit, log_expit
 
 import coupproof as cp
 from inference.fitting import SamplerSettings, fit, log_densities, sample
-from models.builders import CENTRED_INTERCEPT, build_model, with_intercept
+from models.builders import CENTRED_INTERCEPT, build_model, information_centring, with_intercept
 from models.design import model_data
 from models.priors import load_priors, priors_config
-from models.quadrature import dense_dyad_loglik
+from models.quadrature import QuadratureOptions, dense_dyad_loglik
 from models.specs import ModelSpec, SpecError
 from simulate import simulated_panel, synthetic_panel_file
 
@@ -530,9 +530,10 @@ def test_effects_at_new_rows_and_averaged_over_the_sample(api_fit):
 @pytest.mark.parametrize("dyad_sd", [0.3, -2.3, 5.0])
 def test_sampled_groupings_enter_the_kernel_as_offsets(dyad_sd):
     """Sender and receiver intercepts beside the dyad's: (1 | dyad) + (1 | state_a) + (1 | state_b). The kernel
-    integrates the grouping with the most groups (the dyad) out, the states' intercepts are sampled (non-centred)
-    and reach it as one offset per row; the log density is the dense integral over the dyad effect with those
-    offsets added, from a small to a far dyad sd."""
+    integrates the grouping with the most groups (the dyad) out, the states' intercepts are sampled and reach it as
+    one offset per row; the log density is the dense integral over the dyad effect with those offsets added, from a
+    small to a far dyad sd: non-centred, and partially centred by information (the same density in the centred
+    coordinates, with the log Jacobian -sum_g c_g log sd)."""
     rng = np.random.default_rng(6)
     pairs = [(a, b) for a in range(2, 10) for b in range(2, 10) if a != b]
     frame = pd.DataFrame([(a, b, t) for a, b in pairs for t in range(3)], columns=["ccode_a", "ccode_b", "year"])
@@ -540,7 +541,7 @@ def test_sampled_groupings_enter_the_kernel_as_offsets(dyad_sd):
     frame["y"] = rng.binomial(1, 0.3, len(frame)).astype(float)
     data = model_data(frame, ModelSpec("t", "y ~ cb + (1 | dyad) + (1 | state_a) + (1 | state_b)"))
     assert data.spec.integrate == "dyad" and list(data.sampled) == ["state_a", "state_b"]
-    built = build_model(data, PRIORS)
+    built = build_model(data, PRIORS)  # non-centred, the default
     point = {"intercept": np.array(-0.8), "beta": np.array([0.4]), "dyad_sd_signed": np.array(dyad_sd),
              "state_a_sd_signed": np.array(0.7), "state_a_z": rng.normal(size=8),
              "state_b_sd_signed": np.array(-1.2), "state_b_z": rng.normal(size=8)}
@@ -555,6 +556,14 @@ def test_sampled_groupings_enter_the_kernel_as_offsets(dyad_sd):
     point = sampled_point(point)
     assert set(point) == {v.name for v in built.model.value_vars}
     assert built.model.compile_logp(jacobian=False)(point) == pytest.approx(expected, rel=1e-9, abs=1e-8)
+    for name, sd in (("state_a", 0.7), ("state_b", 1.2)):
+        codes, labels = data.sampled[name]
+        weights = information_centring(data, codes, len(labels))
+        assert weights.max() > 0.5
+        point[f"{name}_raw"] = point.pop(f"{name}_z") * sd**weights
+        expected -= weights.sum() * np.log(sd)
+    centred = build_model(data, PRIORS, quadrature=QuadratureOptions(sampled_centring="information"))
+    assert centred.model.compile_logp(jacobian=False)(point) == pytest.approx(expected, rel=1e-9, abs=1e-8)
     named = model_data(frame, ModelSpec("t", "y ~ cb + (1 | dyad) + (1 | state_a)", integrate="state_a"))
     assert named.spec.group == "state_a" and list(named.sampled) == ["dyad"]
 
@@ -577,6 +586,44 @@ def test_a_fit_with_sender_receiver_and_dyad_intercepts_round_trips(tmp_path, me
         assert list(again.group_effects().columns[-2:]) == ["s1", "s2"]
     predicted = again.predictions(every=6).set_index("kind")["estimate"]
     assert predicted["population"] > predicted["conditional"]  # rare events: averaging over the groups raises it
+
+
+def test_partially_centred_groupings_are_the_same_model():
+    """Information centring samples r_g ~ N(0, sd^c_g) with b_g = sd^(1 - c_g) r_g: at the same sd and intercepts
+    b_g its log density is the non-centred one's plus the log Jacobian -sum_g c_g log sd; a group without events is
+    non-centred (c_g 0), one with events partly centred; `{name}_z` is b_g / sd in both."""
+    rng = np.random.default_rng(4)
+    pairs = [(a, b) for a in range(2, 10) for b in range(2, 10) if a != b]
+    frame = pd.DataFrame([(a, b, t) for a, b in pairs for t in range(3)], columns=["s1", "s2", "year"])
+    frame["x"] = rng.normal(size=len(frame))
+    frame["y"] = (rng.random(len(frame)) < np.where(frame["s1"] == 2, 0.5, 0.03)).astype(float)
+    data = cp.Model("y ~ x + (1 | s1:s2) + (1 | s1) + (1 | s2)", frame, name="srd").data
+    weights = {name: information_centring(data, codes, len(labels)) for name, (codes, labels) in data.sampled.items()}
+    events = np.bincount(data.sampled["s1"][0], weights=frame["y"].to_numpy())
+    assert weights["s1"][0] == pytest.approx(min(events[0], 21 - events[0]) / (1 + min(events[0], 21 - events[0])))
+    assert weights["s1"][0] > 0.8 and np.all(weights["s1"][events == 0] == 0)
+    built = {c: build_model(data, PRIORS, "marginal", QuadratureOptions(sampled_centring=c)).model
+             for c in ("none", "information")}
+    point = built["none"].initial_point()
+    sds = {"s1": 1.7, "s2": 0.6}
+    for name, sd in sds.items():
+        point[f"{name}_sd_signed"] = np.array(-sd if name == "s2" else sd)  # |s| is the sd: either sign
+        point[f"{name}_z"] = rng.normal(size=len(weights[name]))
+    centred = {k: v for k, v in point.items() if not k.endswith("_z")}
+    for name, sd in sds.items():
+        centred[f"{name}_raw"] = point[f"{name}_z"] * sd ** weights[name]
+    jacobian = -sum(np.sum(weights[name]) * np.log(sd) for name, sd in sds.items())
+    logp = {c: built[c].compile_logp()(p) for c, p in (("none", point), ("information", centred))}
+    assert logp["information"] - logp["none"] == pytest.approx(jacobian, rel=1e-10, abs=1e-9)
+    model = built["information"]
+    z_of_values = model.replace_rvs_by_values([model["s1_z"]])[0]
+    z = model.compile_fn(z_of_values, inputs=model.value_vars, on_unused_input="ignore")(centred)
+    np.testing.assert_allclose(z, point["s1_z"], rtol=1e-12)
+    # cached refits made before the option keep their keys; the option is part of a key where it is set
+    assert "sampled_centring" not in QuadratureOptions().cache_record()
+    assert QuadratureOptions(sampled_centring="information").cache_record()["sampled_centring"] == "information"
+    with pytest.raises(ValueError, match="sampled_centring must be one of information, none, got 'centred'"):
+        QuadratureOptions(sampled_centring="centred")
 
 
 def test_the_simulator_adds_every_groupings_intercepts():

@@ -210,7 +210,18 @@ def test_speed_page_from_the_bench_records(tmp_path):
     (bench / "bayes.json").write_text(json.dumps({
         "m4_ess_per_second_ratio": 294.3, "m4_gradient_costs": {"marginal_gradient_ms_sigma_1": 21.04},
         "goals": {"no divergences": True}}))
+    (bench / "your_data.json").write_text(json.dumps({  # as `python -m benchmarks.your_data --no-fit` writes it
+        "routes": {"panel": {"rows": 434833, "groups": 14180, "make_seconds": 1.0, "gradient_ms": 30.56},
+                   "DataFrame": {"rows": 434833, "groups": 14180, "make_seconds": 0.33, "gradient_ms": 28.6},
+                   "frame_over_panel_gradient": 0.936},
+        "sender_receiver": {"m4": {"groupings": {"dyad": 14180}, "gradient_ms": 28.99},
+                            "m4_srd": {"groupings": {"dyad": 14180, "state_a": 87}, "gradient_ms": 31.34},
+                            "srd_over_m4_gradient": 1.08},
+        "goals": {"DataFrame within 110% of the panel (gradient)": True}}))
     speed = results_pages(ResultsSettings(build=tmp_path / "build"), QUIET).pages["speed.md"]
+    assert "| DataFrame | 434,833 | 14,180 | 0.330 | 28.6 |" in squeeze(speed) and "gradient: 0.936" in speed
+    assert "| m4_srd | dyad 14180, state_a 87 | 31.3 |" in squeeze(speed) and "gradient 1.08 (gradients only" in speed
+    assert "- DataFrame within 110% of the panel (gradient): met" in speed
     assert "5.43 s" in speed and "0.812 GB" in speed and "781,409" in speed
     assert "4.91 s" in speed and "0.770" in speed and "| m4 | 152.2 |" in speed
     assert "294 times" in speed and "marginal gradient ms sigma 1" in speed and "21.0" in speed

@@ -805,10 +805,12 @@ def bayesian_page(build: Build) -> list[str]:
     """
     parts = ["## The interactions and model comparison", *report_parts(build, build.path(REPORT), "make report"),
              "## Sender, receiver and dyad intercepts", *dyadic_parts(build), "## The fits"]
-    folder = build.path(FITS)
-    table = fits_table(folder) if folder.is_dir() else ""
-    parts.append(f"Every saved fit in `{folder}` (sampler settings per chain, wall time, diagnostics gate):\n\n"
-                 + table if table else missing("Bayesian fits", folder, "make fit"))
+    for folder, what, target in ((build.path(FITS), "Bayesian fits", "make fit"),
+                                 (build.path(DYADIC_FITS), "Fits with sender, receiver and dyad intercepts",
+                                  "make dyadic")):
+        table = fits_table(folder) if folder.is_dir() else ""
+        parts.append(f"Every saved fit in `{folder}` (sampler settings per chain, wall time, diagnostics gate):\n\n"
+                     + table if table else missing(what, folder, target))
     return parts
 
 
@@ -1265,11 +1267,52 @@ def speed_page(build: Build) -> list[str]:
         parts.append(path.read_text().strip() if path.is_file() else missing(title, path, "make bench"))
         if name == "bayes_summary.md" and (folder / "bayes.json").is_file():
             parts += bayes_details(build, folder / "bayes.json")
+    parts.append("## Your own data and several groupings (`your_data.json`)")
+    own = load("your_data.json")
+    if own is not None:
+        parts += your_data_parts(own)
     parts.append("## Frequentist robustness suite (`robustness/timing.json`)")
     robust = folder / ROBUSTNESS.relative_to(BUILD)
     found = build.read(str(robust), "robustness timing", robust, lambda: RobustnessResult.read(robust))
     parts.append(timing_line(found.timing) if found is not None and found.timing
                  else build.problems.get(str(robust)) or missing("The robustness timing", robust, "make bench"))
+    return parts
+
+
+def your_data_parts(bench: dict) -> list[str]:
+    """Write the your-own-data benchmark's parts (benchmarks/your_data.py).
+
+    Model 4 made from the panel, a DataFrame and a CSV file, and Model 4 with sender, receiver and dyad intercepts
+    against Model 4.
+
+    Parameters
+    ----------
+    bench : dict
+        The benchmark's JSON.
+
+    Returns
+    -------
+    list of str
+        Markdown parts.
+    """
+    routes = {k: v for k, v in bench.get("routes", {}).items() if isinstance(v, dict)}
+    pairs = bench.get("sender_receiver", {})
+    models = {k: v for k, v in pairs.items() if isinstance(v, dict)}
+    parts = ["Model 4 from the panel, from a DataFrame of its rows and from that frame as a CSV file (seconds to "
+             "make the model, milliseconds per log-density gradient):",
+             render(pd.DataFrame([{"route": route, **values} for route, values in routes.items()])),
+             f"DataFrame over panel, gradient: {number(bench.get('routes', {}).get('frame_over_panel_gradient'))}.",
+             "Model 4 with sender, receiver and dyad intercepts (m4_srd) against Model 4:",
+             render(pd.DataFrame([{"model": name, **{k: (", ".join(f"{g} {n}" for g, n in v.items())
+                                                         if isinstance(v, dict) else v) for k, v in values.items()}}
+                                  for name, values in models.items()])),
+             f"m4_srd over Model 4: gradient {number(pairs.get('srd_over_m4_gradient'))}"
+             + (f", wall time {number(pairs['srd_over_m4_wall'])}" if "srd_over_m4_wall" in pairs else
+                " (gradients only: run without --no-fit for the fits; the saved fits' wall times and draws are on "
+                "the Bayesian page)") + "."]
+    goals = bench.get("goals") or {}
+    if goals:
+        parts.append("\n".join(f"- {goal}: {'met' if met else 'NOT met'}" for goal, met in goals.items()))
     return parts
 
 

@@ -46,7 +46,8 @@ help:
 	@echo "            fan-out commands' --scheduler ($(BUILD)/cluster/)"
 	@echo "make lock   re-resolve requirements.lock (exact versions that make installs) from pyproject.toml"
 	@echo "make bench  time the panel build, the frequentist fits, the six Bayesian fits (and plain Model 4), the"
-	@echo "            frequentist robustness suite, the country-year panel and DCA fits (benchmarks/; results in"
+	@echo "            frequentist robustness suite, the country-year panel and DCA fits, your own data and"
+	@echo "            sender-receiver intercepts, non-centred or centred by information (benchmarks/; results in"
 	@echo "            $(BUILD)/bench/; the Bayesian robustness suite's time: build/robustness/timing.json)"
 
 # The environment is installed from requirements.lock (exact versions of every package, for reruns that give the
@@ -313,6 +314,7 @@ bench: $(VENV)/.installed $(PANEL)
 	$(CLI) robustness --no-bayes --panel $(PANEL) --data-dir "$(DATA_DIR)" --out $(BUILD)/bench/robustness
 	$(PY) -m benchmarks.country_year --data-dir "$(DATA_DIR)" --out $(BUILD)/bench/country_year.json
 	$(PY) -m benchmarks.your_data --panel $(PANEL) --out $(BUILD)/bench/your_data.json
+	$(PY) -m benchmarks.centring --panel $(PANEL) --out $(BUILD)/bench/centring.json
 
 FORCE:
 

@@ -218,10 +218,15 @@ def test_speed_page_from_the_bench_records(tmp_path):
                             "m4_srd": {"groupings": {"dyad": 14180, "state_a": 87}, "gradient_ms": 31.34},
                             "srd_over_m4_gradient": 1.08},
         "goals": {"DataFrame within 110% of the panel (gradient)": True}}))
+    (bench / "centring.json").write_text(json.dumps({
+        "draws": 1000, "tune": 300, "seed": 2, "simulated": {
+            "rows": 5220, "events": 206, "none": {"wall_seconds": 82.7, "steps_per_draw": 14.31, "divergences": 0,
+                                                  "s1_sd": {"mean": 1.059, "ess_bulk": 392, "ess_tail": 462}}}}))
     speed = results_pages(ResultsSettings(build=tmp_path / "build"), QUIET).pages["speed.md"]
     assert "| DataFrame | 434,833 | 14,180 | 0.330 | 28.6 |" in squeeze(speed) and "gradient: 0.936" in speed
     assert "| m4_srd | dyad 14180, state_a 87 | 31.3 |" in squeeze(speed) and "gradient 1.08 (gradients only" in speed
     assert "- DataFrame within 110% of the panel (gradient): met" in speed
+    assert "| simulated | none | 82.7 | 14.3 | 0 | 1.06, 392 / 462 |" in squeeze(speed) and "206 events" in speed
     assert "5.43 s" in speed and "0.812 GB" in speed and "781,409" in speed
     assert "4.91 s" in speed and "0.770" in speed and "| m4 | 152.2 |" in speed
     assert "294 times" in speed and "marginal gradient ms sigma 1" in speed and "21.0" in speed

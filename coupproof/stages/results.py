@@ -1271,6 +1271,10 @@ def speed_page(build: Build) -> list[str]:
     own = load("your_data.json")
     if own is not None:
         parts += your_data_parts(own)
+    parts.append("## Sampled intercepts: non-centred or centred by information (`centring.json`)")
+    centring = load("centring.json")
+    if centring is not None:
+        parts += centring_parts(centring)
     parts.append("## Frequentist robustness suite (`robustness/timing.json`)")
     robust = folder / ROBUSTNESS.relative_to(BUILD)
     found = build.read(str(robust), "robustness timing", robust, lambda: RobustnessResult.read(robust))
@@ -1314,6 +1318,38 @@ def your_data_parts(bench: dict) -> list[str]:
     if goals:
         parts.append("\n".join(f"- {goal}: {'met' if met else 'NOT met'}" for goal, met in goals.items()))
     return parts
+
+
+def centring_parts(bench: dict) -> list[str]:
+    """Write the centring benchmark's parts (benchmarks/centring.py): one row per design and parameterisation.
+
+    Parameters
+    ----------
+    bench : dict
+        The benchmark's JSON.
+
+    Returns
+    -------
+    list of str
+        Markdown parts.
+    """
+    rows = []
+    for design in ("simulated", "m4_srd"):
+        for centring, entry in (bench.get(design) or {}).items():
+            if not isinstance(entry, dict):
+                continue
+            row = {"design": design, "centring": centring, "wall seconds": entry.get("wall_seconds"),
+                   "steps per draw": entry.get("steps_per_draw"), "divergences": entry.get("divergences")}
+            for name, sd in entry.items():
+                if isinstance(sd, dict):
+                    row[f"{name}: mean, bulk / tail ESS"] = (f"{number(sd.get('mean'))}, {number(sd.get('ess_bulk'))}"
+                                                             f" / {number(sd.get('ess_tail'))}")
+            rows.append(row)
+    simulated = bench.get("simulated") or {}
+    return [f"Each design fitted under each parameterisation, 2 x {number(bench.get('draws'))} draws after "
+            f"{number(bench.get('tune'))} tuning, seed {bench.get('seed')}; the simulated design has "
+            f"{number(simulated.get('rows'))} dyad-years and {number(simulated.get('events'))} events:",
+            render(pd.DataFrame(rows))]
 
 
 OUTPUTS = (  # what the index lists: (what, default path, make target)

@@ -181,8 +181,9 @@ robustness: $(PANEL)
 
 # Sender, receiver and dyad intercepts (models/dyadic_models.toml): Table 1 Models 2 and 4 and Table 2's models
 # refitted with State A's and State B's intercepts beside the dyad's (DYADIC_MODELS, DYADIC_FIT_ARGS: four times
-# the draws of FIT_ARGS, since the two state sds mix at about 0.15-0.2 effective draws per draw: Model 4's reached
-# bulk ESS 618 and 735 in 2 x 2,000 draws).
+# the draws of FIT_ARGS, since the two state sds mix at about 0.15-0.2 effective draws per draw: Models 2 and 4
+# passed at 2 x 4,000 draws, State A's sd at bulk ESS 1,330-1,440. Table 2's need more: Model 2 passed at 2 x 6,000
+# (1,190), Model 1 fell short at 2 x 4,000 (536); a fit that falls short is refitted at twice the length).
 DYADIC_MODELS ?= m2_srd,m4_srd,h1_srd,h2_srd
 DYADIC_FIT_ARGS ?= --sampler nutpie --draws 4000 --tune 300 --chains 2 --ess-min 1000 --retries 1
 

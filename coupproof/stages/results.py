@@ -1267,14 +1267,13 @@ def speed_page(build: Build) -> list[str]:
         parts.append(path.read_text().strip() if path.is_file() else missing(title, path, "make bench"))
         if name == "bayes_summary.md" and (folder / "bayes.json").is_file():
             parts += bayes_details(build, folder / "bayes.json")
-    parts.append("## Your own data and several groupings (`your_data.json`)")
-    own = load("your_data.json")
-    if own is not None:
-        parts += your_data_parts(own)
-    parts.append("## Sampled intercepts: non-centred or centred by information (`centring.json`)")
-    centring = load("centring.json")
-    if centring is not None:
-        parts += centring_parts(centring)
+    for name, title, write in (("your_data.json", "Your own data and several groupings", your_data_parts),
+                               ("centring.json", "Sampled intercepts: non-centred or centred by information",
+                                centring_parts)):
+        parts.append(f"## {title} (`{name}`)")
+        found = load(name)
+        if found is not None:
+            parts += write(found)
     parts.append("## Frequentist robustness suite (`robustness/timing.json`)")
     robust = folder / ROBUSTNESS.relative_to(BUILD)
     found = build.read(str(robust), "robustness timing", robust, lambda: RobustnessResult.read(robust))
@@ -1299,13 +1298,14 @@ def your_data_parts(bench: dict) -> list[str]:
     list of str
         Markdown parts.
     """
-    routes = {k: v for k, v in bench.get("routes", {}).items() if isinstance(v, dict)}
+    routes = bench.get("routes", {})
     pairs = bench.get("sender_receiver", {})
     models = {k: v for k, v in pairs.items() if isinstance(v, dict)}
     parts = ["Model 4 from the panel, from a DataFrame of its rows and from that frame as a CSV file (seconds to "
              "make the model, milliseconds per log-density gradient):",
-             render(pd.DataFrame([{"route": route, **values} for route, values in routes.items()])),
-             f"DataFrame over panel, gradient: {number(bench.get('routes', {}).get('frame_over_panel_gradient'))}.",
+             render(pd.DataFrame([{"route": route, **values} for route, values in routes.items()
+                                  if isinstance(values, dict)])),
+             f"DataFrame over panel, gradient: {number(routes.get('frame_over_panel_gradient'))}.",
              "Model 4 with sender, receiver and dyad intercepts (m4_srd) against Model 4:",
              render(pd.DataFrame([{"model": name, **{k: (", ".join(f"{g} {n}" for g, n in v.items())
                                                          if isinstance(v, dict) else v) for k, v in values.items()}}

@@ -21,7 +21,7 @@ import pandas as pd
 import xarray as xr
 
 from data_prep.panel import content_checksum, panel_frame
-from data_prep.user_table import as_dataset, load_data
+from data_prep.user_table import TABLE_DESIGN, as_dataset, is_project_panel, load_data
 
 from .defaults import PANEL
 from models.design import ModelData, model_data
@@ -230,7 +230,10 @@ class Model:
         from models.builders import check_method
 
         check_method(self.spec, self.method)
-        self.data: ModelData = model_data(panel_frame(panel, checksum), self.spec)
+        try:
+            self.data: ModelData = model_data(panel_frame(panel, checksum), self.spec)
+        except SpecError as exc:
+            raise SpecError(_naming_the_table(str(exc), panel, panel_path)) from None
         self.spec = self.data.spec  # with the grouping the kernel integrates out named, where there are several
 
     @classmethod
@@ -814,6 +817,17 @@ def load_fit(path: str | os.PathLike, panel: xr.Dataset | str | os.PathLike | No
     from inference.store import load_fit as read_fit
 
     return Fit(read_fit(path), panel=panel)
+
+
+def _naming_the_table(message: str, data: xr.Dataset, path: str | os.PathLike | None) -> str:
+    """A data error about the user's own table calls it a table, not a panel, names its file and, where a column is
+    missing, lists the columns it has (a CSV read with the wrong separator shows up as one long column)."""
+    if not is_project_panel(data) and "the panel has no variable(s)" in message:
+        dims = [] if data.attrs.get("design") == TABLE_DESIGN else list(data.dims)  # a table's rows are not a column
+        columns = [str(c) for c in [*dims, *data.data_vars] if c != "in_panel"]
+        shown = ", ".join(columns[:12]) + (f" and {len(columns) - 12} more" if len(columns) > 12 else "")
+        message = message.replace("the panel has no variable(s)", "the table has no column(s)") + f"; it has {shown}"
+    return f"{path}: {message}" if path is not None else message
 
 
 def _source_file(panel: xr.Dataset, checksum: str) -> str:

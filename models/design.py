@@ -43,6 +43,7 @@ class ModelData:
     categories: np.ndarray | None = None
     sampled: dict = field(default_factory=dict)  # grouping name -> (codes, labels) of the sampled groupings
     slopes: dict = field(default_factory=dict)  # grouping name -> (variables, rows x k standardised values)
+    incomplete: int = 0  # rows left out for a missing value of a model variable (no sample mask given)
 
     @property
     def n_groups(self) -> int:
@@ -258,7 +259,7 @@ def model_data(frame: pd.DataFrame, spec: ModelSpec) -> ModelData:
         years, year_labels = years.astype(np.int64), np.asarray(year_labels)
     return ModelData(spec, y, X.set_axis(rows.index), groups, group_labels, model_rows, design,
                      None if count_X is None else count_X.set_axis(rows.index), count_design, years, year_labels,
-                     categories, sampled, slopes)
+                     categories, sampled, slopes, int((~complete).sum()))
 
 
 def slope_values(rows: pd.DataFrame, variables: tuple[str, ...], spec: ModelSpec) -> np.ndarray:

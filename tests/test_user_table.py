@@ -85,6 +85,9 @@ def test_a_grouping_with_missing_values_and_text_used_as_a_number_are_refused(ta
     with pytest.raises(SpecError, match=r"column name1 holds text \(e.g. 's2'\), not numbers; write C\(name1\)"):
         cp.Model("y ~ x + name1 + (1 | ccode1:ccode2)", table, name="mine")
     assert "C(name1)[s3]" in cp.Model("y ~ x + C(name1) + (1 | ccode1:ccode2)", table, name="mine").data.X
+    gaps_in_x = table.assign(x=table["x"].where(table.index >= 7))  # lme4's and brms's rule: left out, and counted
+    data = cp.Model("y ~ x + (1 | ccode1:ccode2)", gaps_in_x, name="mine").data
+    assert (data.incomplete, len(data.y)) == (7, len(table) - 7)
 
 
 def test_a_pair_of_numbers_and_text_and_an_unknown_integrate_are_refused(table):
@@ -123,6 +126,20 @@ def test_bad_tables_are_one_error_naming_the_file(tmp_path, name, content, messa
     with pytest.raises(DataError, match=message) as error:
         read_table(path)
     assert str(path) in str(error.value) and "\n" not in str(error.value)
+
+
+def test_a_column_the_formula_names_and_the_table_lacks_names_the_file_and_its_columns(tmp_path, table):
+    """The issue's bad input: one error naming the file, the column and what the table has instead (a CSV written
+    with semicolons reads as one column, and the list shows it)."""
+    path = tmp_path / "dyads.csv"
+    table.to_csv(path, index=False, sep=";")
+    with pytest.raises(SpecError) as error:
+        cp.Model("y ~ x + (1 | ccode1:ccode2)", path, name="mine")
+    assert str(error.value) == (f"{path}: model mine: the table has no column(s) y, x, ccode1, ccode2; "
+                                "it has ccode1;ccode2;year;x;y;name1")
+    with pytest.raises(SpecError, match=r"^model mine: the table has no column\(s\) z; it has ccode1, ccode2, year, x, "
+                                        r"y, name1$"):
+        cp.Model("y ~ z + (1 | ccode1:ccode2)", table, name="mine")
 
 
 def test_an_r_data_file_and_an_empty_dataset(tmp_path, table):

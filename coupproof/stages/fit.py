@@ -363,7 +363,9 @@ def fit_models(settings: FitSettings, progress: Progress | None = None,
     for model in models:
         data = model.data
         groups = f"{data.n_groups:,} groups ({model.spec.group}), " if model.spec.group else ""
-        progress.note(f"[bold]Fitting {model.spec.label} ({model.spec.name})[/]: {len(data.y):,} rows, {groups}"
+        title = f"{model.spec.label} ({model.spec.name})" if model.spec.label else model.spec.name
+        left_out = f" ({data.incomplete:,} with a missing value left out)" if data.incomplete else ""
+        progress.note(f"[bold]Fitting {title}[/]: {len(data.y):,} rows{left_out}, {groups}"
                       f"{int((data.y > 0).sum())} events, family {model.spec.family}, method {model.method}, "
                       f"{settings.sampler.sampler}")
         failed = None if on_failed is None else functools.partial(on_failed, model.spec.name)

@@ -272,14 +272,7 @@ class Model:
 
         record = fit_record(tree)
         if panel is None:
-            panel = record.panel.path
-            if not panel:
-                raise ValueError(f"model {record.model}: the fit records no panel file (it was fitted on a panel held "
-                                 "in memory); pass panel=")
-            if not Path(panel).is_file():
-                raise ValueError(f"model {record.model}: the data file the fit records, {panel}, is not found from "
-                                 f"{Path.cwd()} (a relative path is read from the folder the fit was made in); run "
-                                 "from there or pass panel= (--panel)")
+            panel = record.panel.file_to_read(f"model {record.model}", "pass panel= (--panel)")
         path = panel if isinstance(panel, (str, os.PathLike)) else None
         if path is not None:
             panel = load_data(path)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -46,11 +47,15 @@ class PanelRef:
         The checksum of the panel's contents.
     substitutes : str, optional
         The panel's note, in words, of the sources it uses in place of ones not available ("" for none).
+    absolute : str, optional
+        The file's absolute path when the fit was made: where `path` is relative and not found from the current
+        folder (a fit loaded from another folder), the data are read from there.
     """
 
     path: str = ""
     checksum: str = ""
     substitutes: str = ""
+    absolute: str = ""
 
     @classmethod
     def of(cls, panel: xr.Dataset, path: str = "", checksum: str | None = None) -> "PanelRef":
@@ -75,7 +80,38 @@ class PanelRef:
         """
         from data_prep.panel import content_checksum
 
-        return cls(str(path or ""), checksum or content_checksum(panel), str(panel.attrs.get("substitutes", "")))
+        return cls(str(path or ""), checksum or content_checksum(panel), str(panel.attrs.get("substitutes", "")),
+                   str(Path(path).resolve()) if path else "")
+
+    def file_to_read(self, what: str, remedy: str) -> str:
+        """The data file to rebuild a fit's model from: the recorded path (a relative one from the current folder),
+        else the absolute path it had when the fit was made.
+
+        Parameters
+        ----------
+        what : str
+            What needs the file, to begin the error message with (e.g. "model m4").
+        remedy : str
+            How to give the data instead, to end it with (e.g. "pass panel=").
+
+        Returns
+        -------
+        str
+            The file's path.
+
+        Raises
+        ------
+        ValueError
+            If the fit records no file (its data were held in memory) or neither path is a file.
+        """
+        if not self.path:
+            raise ValueError(f"{what}: the fit records no data file (it was fitted on data held in memory); {remedy}")
+        for candidate in (self.path, self.absolute):
+            if candidate and Path(candidate).is_file():
+                return candidate
+        moved = f" nor at {self.absolute}" if self.absolute and self.absolute != self.path else ""
+        raise ValueError(f"{what}: the data file the fit records, {self.path}, is not found from {Path.cwd()}{moved}; "
+                         f"run from the folder the fit was made in or {remedy}")
 
 
 def _legacy_priors(config: dict) -> dict:
@@ -203,7 +239,7 @@ class FitRecord:
             "standardiser": json.dumps(self.standardiser.to_dict()),
             "count_standardiser": json.dumps(self.count_standardiser.to_dict() if self.count_standardiser else None),
             "panel_path": self.panel.path, "panel_checksum": self.panel.checksum,
-            "substitutes": self.panel.substitutes, "n_rows": int(self.n_rows), "n_groups": int(self.n_groups),
+            "substitutes": self.panel.substitutes, "panel_path_absolute": self.panel.absolute, "n_rows": int(self.n_rows), "n_groups": int(self.n_groups),
             "n_events": int(self.n_events), "diagnostics_passed": int(self.diagnostics_passed),
             "diagnostics_problems": json.dumps(list(self.diagnostics_problems)),
             "sampling_seconds": float(self.sampling_seconds), "wall_seconds": float(self.wall_seconds),
@@ -245,7 +281,8 @@ class FitRecord:
                 quadrature=QuadratureOptions(**json.loads(attrs["quadrature"])),
                 standardiser=_standardiser(json.loads(attrs["standardiser"])),
                 count_standardiser=_standardiser(json.loads(attrs["count_standardiser"])),
-                panel=PanelRef(str(attrs["panel_path"]), str(attrs["panel_checksum"]), str(attrs["substitutes"])),
+                panel=PanelRef(str(attrs["panel_path"]), str(attrs["panel_checksum"]), str(attrs["substitutes"]),
+                               str(attrs.get("panel_path_absolute", ""))),  # (fits saved before December 7: none)
                 n_rows=int(attrs["n_rows"]), n_groups=int(attrs["n_groups"]), n_events=int(attrs["n_events"]),
                 diagnostics_passed=bool(int(attrs["diagnostics_passed"])),
                 diagnostics_problems=tuple(json.loads(attrs["diagnostics_problems"])),

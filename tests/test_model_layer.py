@@ -104,7 +104,7 @@ def test_a_fit_on_a_panel_in_memory_needs_the_panel_to_reload(api_fit, tmp_path)
         saved = fitted.save(tmp_path / "memory.nc")
     finally:
         fitted.idata.attrs["panel_path"] = path
-    with pytest.raises(ValueError, match="model roundtrip: the fit records no panel file .* pass panel="):
+    with pytest.raises(ValueError, match="model roundtrip: the fit records no data file .* pass panel="):
         cp.load_fit(saved).model
     assert cp.load_fit(saved, panel=panel).model.data.n_groups == 120
 
@@ -460,7 +460,7 @@ def test_a_fit_is_not_saved_over_its_own_panel(api_fit):
     assert path.read_bytes() == before
 
 
-def test_a_fit_of_a_panel_read_from_a_file_finds_it_again(tmp_path):
+def test_a_fit_of_a_panel_read_from_a_file_finds_it_again(tmp_path, monkeypatch):
     """The README's quickstart: a panel read with cp.load_panel, fitted without naming its file, saved and loaded:
     the fit records the file (xarray keeps it in `encoding`) and cp.load_fit rebuilds the model from it. A copy
     changed in memory keeps `encoding` but not the file's content: its fit names no file."""
@@ -470,9 +470,19 @@ def test_a_fit_of_a_panel_read_from_a_file_finds_it_again(tmp_path):
     assert model.panel_path == str(path)
     fitted = model.fit(draws=30, tune=30, chains=1, seed=1, show=False)
     assert cp.load_fit(fitted.save(tmp_path / "fit.nc")).model.data.n_groups == 30
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    with monkeypatch.context() as m:  # a fit of a file named relative to the folder it was made in, loaded elsewhere
+        m.chdir(tmp_path)
+        relative = cp.Model(FORMULA, "panel.nc", sample="sample_no_controls").fit(draws=30, tune=30, chains=1,
+                                                                                  seed=1, show=False)
+        relative.save("relative.nc")
+        m.chdir(elsewhere)
+        assert cp.load_fit("../relative.nc").record.panel.path == "panel.nc"
+        assert cp.load_fit("../relative.nc").model.panel_path == str(path.resolve())  # found where it was
     path.rename(tmp_path / "moved.nc")  # the recorded file is gone: one error naming it and what to do
     with pytest.raises(ValueError, match=r"the data file the fit records, .*panel.nc, is not found from .*; run "
-                                         r"from there or pass panel="):
+                                         r"from the folder the fit was made in or pass panel="):
         cp.load_fit(tmp_path / "fit.nc").model
     cut = panel.sel(year=slice(1993, None))
     assert cut.encoding.get("source") == str(path) and cp.Model(FORMULA, cut, sample="sample_no_controls").panel_path == ""

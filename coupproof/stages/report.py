@@ -265,14 +265,11 @@ def _gather_one(settings: ReportSettings):
         tree, record = load_fit_with_record(settings.fit_file)
     except FitFileError as exc:
         raise ReportError(str(exc)) from None
-    source = str(settings.panel) if settings.panel != PANEL else record.panel.path
-    if not source:
-        raise ReportError(f"{settings.fit_file}: the fit records no data file (it was fitted on data held in "
-                          "memory); give the data with --panel")
-    if not Path(source).is_file():
-        raise ReportError(f"{settings.fit_file}: the data file the fit records, {source}, is not found from "
-                          f"{Path.cwd()} (a relative path is read from the folder the fit was made in); run from "
-                          "there or give the data with --panel")
+    try:
+        source = (str(settings.panel) if settings.panel != PANEL
+                  else record.panel.file_to_read(str(settings.fit_file), "give the data with --panel"))
+    except ValueError as exc:
+        raise ReportError(str(exc)) from None
     ds = load_data(source)
     report = Report({record.model: tree}, {record.model: record}, ds, source, title=settings.title,
                     ppc_draws=settings.ppc_draws)

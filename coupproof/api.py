@@ -813,8 +813,11 @@ def load_fit(path: str | os.PathLike, panel: xr.Dataset | str | os.PathLike | No
 
 
 def _naming_the_table(message: str, data: xr.Dataset, path: str | os.PathLike | None) -> str:
-    """A data error about the user's own table calls it a table, not a panel, names its file and, where a column is
-    missing, lists the columns it has (a CSV read with the wrong separator shows up as one long column)."""
+    """Word a data error about the user's own table for a table, naming its file.
+
+    It says table, not panel, and where a column is missing lists the columns the table has (a CSV read with the
+    wrong separator shows up as one long column).
+    """
     if not is_project_panel(data) and "the panel has no variable(s)" in message:
         dims = [] if data.attrs.get("design") == TABLE_DESIGN else list(data.dims)  # a table's rows are not a column
         columns = [str(c) for c in [*dims, *data.data_vars] if c != "in_panel"]

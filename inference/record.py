@@ -84,8 +84,10 @@ class PanelRef:
                    str(Path(path).resolve()) if path else "")
 
     def file_to_read(self, what: str, remedy: str) -> str:
-        """The data file to rebuild a fit's model from: the recorded path (a relative one from the current folder),
-        else the absolute path it had when the fit was made.
+        """Find the data file to rebuild a fit's model from.
+
+        The recorded path (a relative one from the current folder), else the absolute path it had when the fit was
+        made.
 
         Parameters
         ----------

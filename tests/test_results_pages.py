@@ -222,7 +222,11 @@ def test_speed_page_from_the_bench_records(tmp_path):
         "draws": 1000, "tune": 300, "seed": 2, "simulated": {
             "rows": 5220, "events": 206, "none": {"wall_seconds": 82.7, "steps_per_draw": 14.31, "divergences": 0,
                                                   "s1_sd": {"mean": 1.059, "ess_bulk": 392, "ess_tail": 462}}}}))
+    (bench / "country_year.json").write_text(json.dumps({  # the summary table is missing: its goals still show
+        "fits": [{"chains": 2, "tune": 1000, "draws": 1000}], "goals": {"bulk and tail ESS >= 1000": False}}))
     speed = results_pages(ResultsSettings(build=tmp_path / "build"), QUIET).pages["speed.md"]
+    assert "2 x (1,000 + 1,000) draws, without `make dca`'s retry" in speed
+    assert "- bulk and tail ESS >= 1000: NOT met" in speed
     assert "| DataFrame | 434,833 | 14,180 | 0.330 | 28.6 |" in squeeze(speed) and "gradient: 0.936" in speed
     assert "| m4_srd | dyad 14180, state_a 87 | 31.3 |" in squeeze(speed) and "gradient 1.08 (gradients only" in speed
     assert "- DataFrame within 110% of the panel (gradient): met" in speed

@@ -1267,6 +1267,13 @@ def speed_page(build: Build) -> list[str]:
         parts.append(path.read_text().strip() if path.is_file() else missing(title, path, "make bench"))
         if name == "bayes_summary.md" and (folder / "bayes.json").is_file():
             parts += bayes_details(build, folder / "bayes.json")
+        if name == "country_year_summary.md" and (folder / "country_year.json").is_file():
+            study = load("country_year.json")  # each fit's first attempt; `make dca` refits one short of ESS 1,000
+            if study is not None:
+                fits = study.get("fits") or [{}]
+                parts += [f"Each model fitted once, {number(fits[0].get('chains'))} x ({number(fits[0].get('tune'))} "
+                          f"+ {number(fits[0].get('draws'))}) draws, without `make dca`'s retry at twice the "
+                          "length:", goal_lines(study.get("goals") or {})]
     for name, title, write in (("your_data.json", "Your own data and several groupings", your_data_parts),
                                ("centring.json", "Sampled intercepts: non-centred or centred by information",
                                 centring_parts)):
@@ -1316,8 +1323,24 @@ def your_data_parts(bench: dict) -> list[str]:
                 "the Bayesian page)") + "."]
     goals = bench.get("goals") or {}
     if goals:
-        parts.append("\n".join(f"- {goal}: {'met' if met else 'NOT met'}" for goal, met in goals.items()))
+        parts.append(goal_lines(goals))
     return parts
+
+
+def goal_lines(goals: dict) -> str:
+    """List a benchmark's goals, each met or NOT met.
+
+    Parameters
+    ----------
+    goals : dict
+        Each goal, in words, to whether it was met.
+
+    Returns
+    -------
+    str
+        A Markdown list.
+    """
+    return "\n".join(f"- {goal}: {'met' if met else 'NOT met'}" for goal, met in goals.items())
 
 
 def centring_parts(bench: dict) -> list[str]:

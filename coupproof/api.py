@@ -24,7 +24,7 @@ from data_prep.panel import content_checksum, panel_frame
 from data_prep.user_table import TABLE_DESIGN, as_dataset, is_project_panel, load_data
 
 from .defaults import PANEL
-from models.design import ModelData, model_data
+from models.design import MissingVariables, ModelData, model_data
 from models.priors import Prior, load_priors, parse_priors, priors_config
 from models.quadrature import QuadratureOptions
 from inference.settings import DEFAULT_SEED
@@ -233,7 +233,7 @@ class Model:
         try:
             self.data: ModelData = model_data(panel_frame(panel, checksum), self.spec)
         except SpecError as exc:
-            raise SpecError(_naming_the_table(str(exc), panel, panel_path)) from None
+            raise SpecError(_naming_the_table(exc, panel, panel_path)) from None
         self.spec = self.data.spec  # with the grouping the kernel integrates out named, where there are several
 
     @classmethod
@@ -812,17 +812,18 @@ def load_fit(path: str | os.PathLike, panel: xr.Dataset | str | os.PathLike | No
     return Fit(read_fit(path), panel=panel)
 
 
-def _naming_the_table(message: str, data: xr.Dataset, path: str | os.PathLike | None) -> str:
+def _naming_the_table(error: SpecError, data: xr.Dataset, path: str | os.PathLike | None) -> str:
     """Word a data error about the user's own table for a table, naming its file.
 
-    It says table, not panel, and where a column is missing lists the columns the table has (a CSV read with the
-    wrong separator shows up as one long column).
+    Columns the table lacks are named as columns, with the columns it has (a CSV read with the wrong separator shows
+    up as one long column).
     """
-    if not is_project_panel(data) and "the panel has no variable(s)" in message:
+    message = str(error)
+    if isinstance(error, MissingVariables) and not is_project_panel(data):
         dims = [] if data.attrs.get("design") == TABLE_DESIGN else list(data.dims)  # a table's rows are not a column
         columns = [str(c) for c in [*dims, *data.data_vars] if c != "in_panel"]
         shown = ", ".join(columns[:12]) + (f" and {len(columns) - 12} more" if len(columns) > 12 else "")
-        message = message.replace("the panel has no variable(s)", "the table has no column(s)") + f"; it has {shown}"
+        message = f"model {error.model}: the table has no column(s) {', '.join(error.missing)}; it has {shown}"
     return f"{path}: {message}" if path is not None else message
 
 

@@ -99,13 +99,22 @@ def grouping_columns(frame: pd.DataFrame, formula: Formula | Grouping) -> tuple[
     return DERIVED_GROUPINGS[group] if group not in frame.columns and group in DERIVED_GROUPINGS else (group,)
 
 
+class MissingVariables(SpecError):
+    """The variables a spec needs and the data lack; `model` and `missing` let a caller word it for its data."""
+
+    def __init__(self, model: str, missing: list[str]):
+        self.model, self.missing = model, tuple(missing)
+        super().__init__(f"model {model}: the panel has no variable(s) {', '.join(missing)}")
+
+
 def check_panel_has(frame: pd.DataFrame, spec: ModelSpec) -> None:
-    """Raise SpecError naming every variable (and the sample mask and groupings) the spec needs but the panel lacks."""
+    """Raise MissingVariables naming every variable (and the sample mask and groupings) the spec needs but the panel
+    lacks."""
     needed = list(spec.variables) + ([spec.sample] if spec.sample else []) + (["year"] if spec.year_effects else [])
     needed += [c for g in spec.parsed.groupings for c in grouping_columns(frame, g)]
     missing = [v for v in dict.fromkeys(needed) if v not in frame.columns]
     if missing:
-        raise SpecError(f"model {spec.name}: the panel has no variable(s) {', '.join(missing)}")
+        raise MissingVariables(spec.name, missing)
 
 
 def group_codes(frame: pd.DataFrame, formula: Formula | Grouping) -> tuple[np.ndarray, pd.DataFrame]:

@@ -29,12 +29,14 @@ def short_panel(raw_dir):
     return build_panel(RawData(raw_dir), PanelOptions(start=1960, end=1966))
 
 
-# The slowest test files (seconds of work on 2 cores from a fresh clone, measured 2026-12-06, `slow` tests apart), run
+# The slowest test files of `make test` (seconds of work on 2 cores, measured 2026-12-06 with `slow` tests apart), run
 # first: `make test` hands whole files to its two workers in collection order, so long files collected last would
-# leave one worker busy alone at the end.
-SLOWEST_FIRST = ("test_model_layer.py", "test_report.py", "test_calibration.py", "test_bayes.py", "test_cli.py",
-                 "test_sensitivity.py", "test_priors.py", "test_fault_injection_cli.py", "test_fault_injection_data.py",
-                 "test_user_table.py", "test_studies.py", "test_notebook.py", "test_panel.py", "test_warm_start.py")
+# leave one worker busy alone at the end. The first two hold only `slow` tests, the longest of `make test-slow`.
+SLOWEST_FIRST = ("test_make_all.py", "test_reproducibility.py", "test_model_layer.py", "test_cli.py",
+                 "test_fault_injection_data.py", "test_bayes.py", "test_report.py", "test_fault_injection_cli.py",
+                 "test_sensitivity.py", "test_priors.py", "test_panel.py", "test_calibration.py", "test_studies.py",
+                 "test_warm_start.py", "test_robustness.py", "test_readme.py", "test_schemas.py",
+                 "test_frequentist_regression.py")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -152,6 +152,7 @@ def test_signed_twin_density_is_the_half_density_mirrored(entry):
             assert float(pm.logp(signed, value).eval()) == pytest.approx(expected, rel=1e-7)  # PyMC keeps some constants in float32
 
 
+@pytest.mark.slow  # 7 s of fitting; make test-slow
 def test_year_effects_and_groupings_build_and_sample():
     frame = simulated_panel(n_dyads=60, years=8, beta=(-3.0, 0.8, 0.5, -0.6), seed=3)
     spec = ModelSpec("t1s", "y ~ cb * threat + (1 | state_a) + (1 | year)", sample="sample")

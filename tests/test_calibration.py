@@ -115,6 +115,7 @@ def test_simulations_follow_the_prior_and_the_design(prepared):
         assert abs(expit(eta).mean() - y[i].mean()) < 4 * np.sqrt(0.25 / 320)
 
 
+@pytest.mark.slow  # 20 s of fitting; make test-slow
 def test_reduced_sbc_passes_and_a_broken_prior_fails(prepared, records, sbc_cache, tmp_path):
     tests = cal.uniformity(records)
     assert set(tests["quantity"]) >= {"coef[Intercept]", "coef[cb:threat]", "dyad_sd", "intercept_centred", cal.LOGLIK,
@@ -330,6 +331,7 @@ def test_flag_rate_is_the_tests_rejection_rate_on_subsets():
         cal.flag_rate(uniform[:50], 0.05, 100)
 
 
+@pytest.mark.slow  # 8 s of fitting; make test-slow
 def test_a_case_with_an_injected_error_is_flagged(prepared, records, tmp_path):
     """The same simulations under a fit that spreads the dyad intercepts three times its sd (importance weights, no
     refit): the test flags it at six simulations and at most of its subsets of three; the case as it is passes. The intercept
@@ -357,6 +359,7 @@ def test_a_case_with_an_injected_error_is_flagged(prepared, records, tmp_path):
         cal.load_cases(bad)
 
 
+@pytest.mark.slow  # 17 s of fitting; make test-slow
 def test_a_model_compiled_once_takes_each_new_outcome():
     """Calibration compiles a case's model once per process and gives it each simulated outcome. With a hurdle
     (whose count part's rows, standardiser and scale map follow the outcome too), the second fit, which reuses the
@@ -384,6 +387,7 @@ def test_a_model_compiled_once_takes_each_new_outcome():
     assert means[0][1] < 1.0 and means[1][1] > 3.0, means  # the mean count (zero-truncated) among them
 
 
+@pytest.mark.slow  # 9 s of fitting; make test-slow
 def test_a_hurdles_count_part_is_drawn_given_its_simulated_positive_rows():
     """The count part is scaled and centred on the rows its likelihood uses, so each simulation's count quantities
     must be those of its own positive rows: the intercept of the average positive row (the sampled

@@ -167,6 +167,25 @@ def test_fit_rejects_an_empty_sample_before_sampling(tmp_path):
     assert not (tmp_path / "fits").exists()
 
 
+@pytest.fixture(scope="module")
+def panel_with_counts(tmp_path_factory):
+    """A synthetic panel whose concessions_a holds counts, and a spec file with a model on a missing grouping."""
+    from data_prep.panel import content_checksum, read_panel, write_panel
+    from simulate import synthetic_panel_file
+
+    root = tmp_path_factory.mktemp("bad_input")
+    panel = synthetic_panel_file(root / "panel.nc")
+    specs = root / "specs.toml"
+    specs.write_text('[bad]\nformula = "new_defense_pact ~ counterbalancing_a + (1 | region)"\n\n'
+                     '[counts]\nbase = "m1"\nformula = "concessions_a ~ counterbalancing_a + (1 | dyad)"\n'
+                     'sample = ""\n')
+    ds = read_panel(panel)
+    ds["concessions_a"] = ds["counterbalancing_a"].fillna(0) * 3 // 1  # counts, not 0/1
+    ds.attrs["panel_checksum"] = content_checksum(ds)
+    write_panel(ds, panel)
+    return panel, specs
+
+
 @pytest.mark.parametrize("args, message", [
     (("--model", "m9"), "unknown model 'm9'"),
     (("--sampler", "stan"), "unknown sampler 'stan'"),
@@ -180,19 +199,8 @@ def test_fit_rejects_an_empty_sample_before_sampling(tmp_path):
     (("--retries", "4"), "retries must be a whole number from 0 to 3, got 4"),
     (("--retries", "2", "--draws", "400000"), "retries: retry 2 would sample at 4 times the draws and tuning"),
 ])
-def test_fit_bad_input_is_refused_before_sampling(tmp_path, args, message):
-    from data_prep.panel import content_checksum, read_panel, write_panel
-    from simulate import synthetic_panel_file
-
-    panel = synthetic_panel_file(tmp_path / "panel.nc")
-    specs = tmp_path / "specs.toml"
-    specs.write_text('[bad]\nformula = "new_defense_pact ~ counterbalancing_a + (1 | region)"\n\n'
-                     '[counts]\nbase = "m1"\nformula = "concessions_a ~ counterbalancing_a + (1 | dyad)"\n'
-                     'sample = ""\n')
-    ds = read_panel(panel)
-    ds["concessions_a"] = ds["counterbalancing_a"].fillna(0) * 3 // 1  # counts, not 0/1
-    ds.attrs["panel_checksum"] = content_checksum(ds)
-    write_panel(ds, panel)
+def test_fit_bad_input_is_refused_before_sampling(panel_with_counts, tmp_path, args, message):
+    panel, specs = panel_with_counts
     if "--specs" not in args:
         args = (*args, "--specs", str(specs))
     result = _run("fit", "--model", "m1", "--panel", str(panel), "--out", str(tmp_path / "fits"), *args)
@@ -201,6 +209,7 @@ def test_fit_bad_input_is_refused_before_sampling(tmp_path, args, message):
     assert not (tmp_path / "fits").exists()
 
 
+@pytest.mark.slow  # 10 s of fitting; make test-slow
 def test_fit_with_own_spec_grouping_and_year_effects(tmp_path):
     from simulate import synthetic_panel_file
 

@@ -295,7 +295,8 @@ def test_an_interrupted_write_leaves_neither_output_nor_temporary_file(tmp_path)
     assert target.read_text() == "complete" and [p.name for p in tmp_path.iterdir()] == ["panel.nc"]
 
 
-@pytest.mark.parametrize("wait", [0.5, 4.0])  # while the log density compiles, and while sampling
+# While the log density compiles, and while sampling (make test-slow).
+@pytest.mark.parametrize("wait", [0.5, pytest.param(4.0, marks=pytest.mark.slow)])
 def test_ctrl_c_exits_130_and_saves_nothing(good_panel, tmp_path, wait):
     out = tmp_path / "fits"
     command = [sys.executable, "-m", "coupproof.cli", "fit", "--model", "m1", "--panel", str(good_panel),

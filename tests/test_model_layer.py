@@ -157,6 +157,7 @@ def settings(draws: int, seed: int, adaptation: str = "low_rank") -> SamplerSett
     return SamplerSettings(sampler="nutpie", draws=draws, tune=draws, chains=2, seed=seed, adaptation=adaptation)
 
 
+@pytest.mark.slow  # 9 s of fitting; make test-slow
 def test_ordinal_model_recovers_cut_points_and_slopes():
     """1500 rows in 50 groups (sd 0.5), four ordered categories: Pr(y <= k) = logit^-1(c_k - x b - b_g)."""
     rng = np.random.default_rng(42)
@@ -184,6 +185,7 @@ def test_ordinal_model_recovers_cut_points_and_slopes():
     assert {"beta", "team_sd_signed", "cutpoints_std"} <= set(log_prior.data_vars)
 
 
+@pytest.mark.slow  # 12 s of fitting; make test-slow
 def test_state_grouping_recovers_sd_and_slope_with_the_marginal_method():
     """40 States A with 100 rows each, a state intercept of sd 1: (1 | state_a) integrated out by the kernel."""
     rng = np.random.default_rng(8)
@@ -413,6 +415,7 @@ def test_year_dummies_as_kernel_levels_give_the_full_design_density(sd):
         expected, rel=1e-9, abs=FLOAT32_CONSTANTS)
 
 
+@pytest.mark.slow  # 12 s of fitting; make test-slow
 def test_power_scaling_and_prior_set_refits_in_one_call(api_fit, tmp_path):
     """What `coupproof sensitivity` does, from the API: power-scaling of a fit, and refits under prior sets
     (serially, cached: a second call fits nothing)."""
@@ -460,6 +463,7 @@ def test_a_fit_is_not_saved_over_its_own_panel(api_fit):
     assert path.read_bytes() == before
 
 
+@pytest.mark.slow  # 8 s of fitting; make test-slow
 def test_a_fit_of_a_panel_read_from_a_file_finds_it_again(tmp_path, monkeypatch):
     """The README's quickstart: a panel read with cp.load_panel, fitted without naming its file, saved and loaded:
     the fit records the file (xarray keeps it in `encoding`) and cp.load_fit rebuilds the model from it. A copy
@@ -728,6 +732,7 @@ def test_lkj_cholesky_from_partial_correlations_has_unit_rows_and_the_lkj_margin
         assert stats.kstest((corr[:, i, j] + 1) / 2, stats.beta(2.5, 2.5).cdf).pvalue > 0.01
 
 
+@pytest.mark.slow  # 7 s of fitting; make test-slow
 def test_a_fit_with_group_specific_slopes_round_trips(tmp_path):
     """Fit, save, load with (x | s1) beside (1 | s1:s2): the slope sd and the correlation are population parameters
     (diagnosed), the kernel rebuilt from the saved draws reproduces the fit's log-likelihood, and the simulator

@@ -262,6 +262,7 @@ def logit_fit(priors: dict, seed: int = 5):
     return power_scaling(idata).set_index("parameter")
 
 
+@pytest.mark.slow  # 11 s of fitting; make test-slow
 def test_power_scaling_flags_a_conflicting_prior_but_not_the_default():
     default = logit_fit(load_priors())
     slopes = ["coef[a]", "coef[b]", "coef[a:b]"]

@@ -237,6 +237,7 @@ def varied(tmp_path_factory):
     return root, panel, specs
 
 
+@pytest.mark.slow  # 40 s of fitting; make test-slow
 def test_report_of_any_spec_skips_what_does_not_apply(varied):
     """No interaction, a state grouping, method plain, a hurdle with its own count terms, an ordinal model and
     no group at all: every model is reported, and each section that does not apply is a one-line note."""

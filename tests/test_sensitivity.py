@@ -137,6 +137,7 @@ def test_dask_refits_equal_serial_refits_and_are_cached(two_refits, tmp_path):
     assert again == [True, True]  # nothing refitted
 
 
+@pytest.mark.slow  # 12 s of fitting; make test-slow
 def test_a_failed_fit_is_refitted_at_twice_the_length(two_refits, tmp_path):
     """25 draws cannot reach ESS 400: with one retry the job is refitted at 50 draws and 50 tuning iterations
     (cached under its own key) and that attempt is returned, still flagged; without retries the first is."""
@@ -152,6 +153,7 @@ def test_a_failed_fit_is_refitted_at_twice_the_length(two_refits, tmp_path):
     assert json.loads(load_fit(retried[0]).attrs["sampler"])["draws"] == 50
 
 
+@pytest.mark.slow  # 12 s of fitting; make test-slow
 def test_prior_set_results_of_a_model_without_an_interaction(tmp_path):
     """A state-grouped model without an interaction: the table follows its first slope and names the group sd after
     the grouping, there are no effect curves (the figure says so), and power-scaling covers its parameters."""

@@ -186,6 +186,7 @@ def simulated_country_years(n_countries: int = 80, years: tuple[int, int] = (198
     return ds
 
 
+@pytest.mark.slow  # 6 s of fitting; make test-slow
 def test_country_intercept_model_recovers_simulated_parameters_and_odds_ratios():
     panel = simulated_country_years()
     model = cp.Model("coup_attempt ~ any_dca + (1 | country)", panel, name="dca_sim", sample="sample_no_controls")

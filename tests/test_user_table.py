@@ -201,6 +201,7 @@ def test_the_panel_exported_gives_the_same_model_data(exported, tmp_path, suffix
     assert from_table.n_groups == from_panel.n_groups == len(frame.groupby(["ccode_a", "ccode_b"]))
 
 
+@pytest.mark.slow  # 8 s of fitting; make test-slow
 def test_the_panel_exported_fits_to_the_same_draws(exported, tmp_path):
     """The same data through both routes and the same seed give the same draws (one format: the others give the
     same model data, above)."""

@@ -14,7 +14,7 @@
 
 Written: the JSON record and one summary table (markdown and CSV) with the machine (cores, CPU model) and the
 versions of the packages that matter. Goals: every fit with R-hat <= 1.01, bulk and tail ESS >= 1000 and no
-divergences; Model 4 at >= 20x the plain model's ESS per second; the six fits in about 2.5 minutes each.
+divergences; Model 4 at >= 20x the plain model's ESS per second; the six fits in 85 s each (`make all` in 12 minutes).
 """
 
 from __future__ import annotations
@@ -197,8 +197,10 @@ def run(panel: Path, out: Path, models: tuple[str, ...] = ("m1", "m2", "m3", "m4
         record.update(laplace_distance(data, idata))
         marginals.append(record)
         fitted[name] = (data, idata)
-    data = fitted[plain_model][0] if plain_model in fitted else model_data(frame, get_spec(plain_model))
-    plain, _ = timed_fit(data, SamplerSettings(draws=plain_draws, tune=plain_tune), "plain")
+    baseline = []  # the plain model (about 27 minutes on 2 cores for Model 4); --plain-model '' leaves it out
+    if plain_model:
+        data = fitted[plain_model][0] if plain_model in fitted else model_data(frame, get_spec(plain_model))
+        baseline = [timed_fit(data, SamplerSettings(draws=plain_draws, tune=plain_tune), "plain")[0]]
     warm = []  # the same model warm-started from its Laplace fit, at the usual tuning and a third of it
     if warm_model:
         warm_data = fitted[warm_model][0] if warm_model in fitted else model_data(frame, get_spec(warm_model))
@@ -206,10 +208,11 @@ def run(panel: Path, out: Path, models: tuple[str, ...] = ("m1", "m2", "m3", "m4
             record, _ = timed_fit(warm_data, SamplerSettings(draws=draws, tune=warm_tune, warm_start="laplace"),
                                   "marginal")
             warm.append(record)
-    records = [*marginals, plain, *warm]
+    records = [*marginals, *baseline, *warm]
     about = machine()
     result = {"benchmark": "Bayesian fits on the real panel", "fits": records, "machine": about}
-    if plain_model in fitted:
+    if baseline and plain_model in fitted:
+        plain = baseline[0]
         marginal = marginals[list(fitted).index(plain_model)]
         post = fitted[plain_model][1]["posterior"]
         coef = np.concatenate([[float(post["intercept"].mean())], np.asarray(post["beta"].mean(("chain", "draw")))])
@@ -223,8 +226,10 @@ def run(panel: Path, out: Path, models: tuple[str, ...] = ("m1", "m2", "m3", "m4
                                                 for r in marginals),
         f"R-hat <= {GOAL_RHAT}": all(r["max_rhat"] <= GOAL_RHAT for r in marginals),
         "no divergences": all(r["divergences"] == 0 for r in marginals),
-        f"ESS/s >= {GOAL_RATIO}x plain": result.get(f"{plain_model}_ess_per_second_ratio", 0) >= GOAL_RATIO,
     }
+    if baseline:
+        result["goals"][f"ESS/s >= {GOAL_RATIO}x plain"] = result.get(f"{plain_model}_ess_per_second_ratio",
+                                                                      0) >= GOAL_RATIO
     table = summary_table(records)
     atomic_write_text(out, json.dumps(result, indent=2) + "\n")
     atomic_write_text(out.with_name("bayes_summary.csv"), table.to_csv(index=False))
@@ -239,7 +244,7 @@ def main() -> None:
     parser.add_argument("--models", default="m1,m2,m3,m4,h1,h2")
     parser.add_argument("--draws", type=int, default=1000)
     parser.add_argument("--tune", type=int, default=300)
-    parser.add_argument("--plain-model", default="m4")
+    parser.add_argument("--plain-model", default="m4", help="the plain baseline's model ('' for none)")
     parser.add_argument("--plain-draws", type=int, default=200)
     parser.add_argument("--plain-tune", type=int, default=200)
     parser.add_argument("--warm-model", default="m4", help="fitted warm-started too ('' for none)")

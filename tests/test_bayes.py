@@ -105,6 +105,7 @@ def test_fit_file_errors(tmp_path):
         load_fit(corrupt)
 
 
+@pytest.mark.slow  # 8 s of fitting; make test-slow
 def test_marginal_and_plain_models_agree(marginal_fit):
     """Same data and priors: posterior means within a few Monte Carlo standard errors."""
     _, marginal = marginal_fit

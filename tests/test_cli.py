@@ -229,6 +229,7 @@ def test_fit_with_own_spec_grouping_and_year_effects(tmp_path):
     assert "substitutes" in fit.attrs and fit.attrs["panel_path"] == str(panel)
 
 
+@pytest.mark.slow  # 11 s of fitting; make test-slow
 def test_fit_a_formula_on_your_own_table(tmp_path):
     """coupproof fit --data table.csv --formula ... --family ...: the fit records the table, and load_fit finds it."""
     import pandas as pd

@@ -241,7 +241,16 @@ def _cases(keys) -> list:
             cases.append((key, "repeated_row", repeated_row, True))
         if key in COVERAGE:
             cases.append((key, "first_rows", first_rows, False))
-    return [pytest.param(*case, id=f"{case[0]}-{case[1]}") for case in cases]
+    return [pytest.param(*case, id=f"{case[0]}-{case[1]}", marks=() if _quick(case[0], case[1]) else pytest.mark.slow)
+            for case in cases]
+
+
+def _quick(key: str, name: str) -> bool:
+    """Whether `make test` runs this case: every file's first bad cell, and every damage of the first file of each
+    format (CSV, R, Stata); `make test-slow` runs the rest."""
+    reader = RAW_FILES[key].reader
+    first = next(k for k in RAW_FILES if RAW_FILES[k].reader == reader)
+    return key == first or name == f"bad_cell_{_key_columns(key)[0]}"
 
 
 # ------------------------------------------------------------------------------------------------ tests

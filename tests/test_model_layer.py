@@ -581,7 +581,8 @@ def test_sampled_groupings_enter_the_kernel_as_offsets(dyad_sd):
     assert named.spec.group == "state_a" and list(named.sampled) == ["dyad"]
 
 
-@pytest.mark.parametrize("method", ["marginal", pytest.param("plain", marks=pytest.mark.slow)])
+@pytest.mark.parametrize("method", ["marginal", "plain"])
+@pytest.mark.slow  # 5 s of fitting; make test-slow
 def test_a_fit_with_sender_receiver_and_dyad_intercepts_round_trips(tmp_path, method):
     """Fit, save, load: the sampled groupings' sds are population parameters (diagnosed, power-scaled), the group
     effects are the integrated grouping's, and population-averaged predictions average over every grouping."""

@@ -93,6 +93,7 @@ def build(tmp_path_factory):
                              "main_table": ["negative, significant"], "as_in_main_table": ["yes; Bayes: yes"]})
     cp.RobustnessResult({}, pd.DataFrame({"variant": ["raw_count"]}), findings, None,
                         {"variants": ["raw_count"], "frequentist_seconds": 81.6, "bayesian_fits": 2,
+                         "bayesian_from_cache": 1, "bayesian_fit_seconds": 5980.3,
                          "bayesian_seconds": 5072.4, "cpus": 2, "scheduler": "LocalCluster"}).write(root / "robustness")
     families = pd.DataFrame({"case": ["logit_dyad"], "family": ["logit, dyad intercept integrated out"],
                              "simulations": [100], "parameters passing": ["13 of 13"],
@@ -148,7 +149,8 @@ def test_numbers_of_the_build_as_the_pages_format_them(pages):
     assert "-2.34 (1.36)" in priors and "[-4.87, 0.153]" in priors and "0.391" in priors
     robustness = pages.pages["robustness.md"]
     assert "-1.66 (0.461)" in robustness and "0.000310" in robustness and "[-2.31, -0.341]" in robustness
-    assert "81.6 s" in robustness and "5,072 s" in robustness
+    assert "81.6 s" in robustness and "2 Bayesian fits (1 read from the cache) in 5,072 s" in robustness
+    assert "the fits' own wall times, whenever made, sum to 5,980 s." in robustness
     calibration = pages.pages["calibration.md"]
     assert "coef[shared_defense_pact]" in calibration and "0.441" in calibration and "412" in calibration
     assert "0.398" in calibration and "0.0171" in calibration

@@ -1014,10 +1014,13 @@ def timing_line(timing: dict) -> str:
     """
     if not timing:
         return ""
+    cached, own = timing.get("bayesian_from_cache"), timing.get("bayesian_fit_seconds")  # both from December 6
+    cached = f" ({number(cached)} read from the cache)" if cached else ""
+    own = f"; the fits' own wall times, whenever made, sum to {number(own)} s" if own else ""
     return (f"Run: variants {len(timing.get('variants', []))}; frequentist suite "
-            f"{number(timing.get('frequentist_seconds'))} s; {number(timing.get('bayesian_fits'))} Bayesian fits in "
-            f"{number(timing.get('bayesian_seconds'))} s on {number(timing.get('cpus'))} CPUs "
-            f"({timing.get('scheduler', '')}).")
+            f"{number(timing.get('frequentist_seconds'))} s; {number(timing.get('bayesian_fits'))} Bayesian fits"
+            f"{cached} in {number(timing.get('bayesian_seconds'))} s on {number(timing.get('cpus'))} CPUs "
+            f"({timing.get('scheduler', '')}){own}.")
 
 
 def robustness_page(build: Build) -> list[str]:

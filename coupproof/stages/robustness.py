@@ -298,15 +298,21 @@ def robustness(settings: RobustnessSettings, progress: Progress | None = None) -
         tables[variant.name] = results
         estimates.append(rb.estimate_rows(variant.name, results))
     frequentist_seconds = time.perf_counter() - began
+    from_cache: list[bool] = []  # each fit as run_fits reports it, read from the cache or not (retries after the rest)
+    fit_seconds = 0.0  # the fits' own wall times, whenever they were made
     if jobs:
         progress.note(f"[bold]Bayesian fits of {len(jobs)} variant model(s)[/] "
                       f"({scheduler_label(settings.scheduler)}; cached in {settings.cache})")
+        def told(job, cached: bool) -> None:
+            from_cache.append(cached)
+            progress.note(f"  {job[0].spec.name} ({job[1].settings.draws} draws): "
+                          f"{'from cache' if cached else 'fitted'}")
+
         paths = run_fits([job for _, job in jobs], settings.cache, PanelRef.of(base).checksum, settings.scheduler,
-                         lambda job, cached: progress.note(f"  {job[0].spec.name} ({job[1].settings.draws} draws): "
-                                                           f"{'from cache' if cached else 'fitted'}"),
-                         retries=settings.retries)
+                         told, retries=settings.retries)
         for (variant_name, _job), path in zip(jobs, paths):
             fitted, record = load_fit_with_record(path)
+            fit_seconds += record.wall_seconds
             if not record.diagnostics_passed:
                 progress.note(f"[bold white on red] FIT FAILED ITS DIAGNOSTICS [/] {record.model}: flagged in the "
                               "tables")
@@ -314,7 +320,8 @@ def robustness(settings: RobustnessSettings, progress: Progress | None = None) -
     long = pd.concat(estimates, ignore_index=True)
     findings = rb.key_findings(long, suite)
     timing = {"variants": [v.name for v in chosen], "frequentist_seconds": round(frequentist_seconds, 1),
-              "bayesian_fits": len(jobs),
+              "bayesian_fits": len(jobs), "bayesian_from_cache": sum(from_cache[:len(jobs)]),
+              "bayesian_fit_seconds": round(fit_seconds, 1),
               "bayesian_seconds": round(time.perf_counter() - began - frequentist_seconds, 1),
               "cpus": os.cpu_count(), "scheduler": settings.scheduler or "LocalCluster",
               "variant_file": str(settings.variant_file or "")}

@@ -53,8 +53,7 @@ def test_make_all_runs_each_step_once_then_nothing(tmp_path):
     assert ran == []  # a second run does nothing
     assert len(fresh) == 5 and fresh[-1] == str(report)
 
-    later = time.time() + 5  # a refitted model: the power-scaling and the report would follow, nothing else
+    later = time.time() + 5  # a refitted model: the power-scaling and the report follow, nothing else
     os.utime(build / "fits" / "m1_marginal.nc", (later, later))
-    dry = make(build, "--just-print", "--no-builtin-rules")
-    assert dry.returncode == 0, dry.stderr
-    assert re.findall(r'echo "\[(.+?)\] started', dry.stdout) == ["power-scaling", "report"]
+    ran, _ = make_all(build)  # run, not --just-print: a dry run cannot know that the checksum files stay as they are
+    assert ran == ["power-scaling", "report"]

@@ -78,7 +78,8 @@ def timed_fit(data: ModelData, settings: SamplerSettings, method: str) -> tuple[
     table = diagnostics.table
     ess = float(min(table["ess_bulk"].min(), table["ess_tail"].min()))
     record = {
-        "model": data.spec.name, "method": method if settings.warm_start == "none" else f"{method}, warm", "sampler": settings.sampler, "adaptation": settings.adaptation,
+        "model": data.spec.name, "method": method if settings.warm_start == "none" else f"{method}, warm",
+        "sampler": settings.sampler, "adaptation": settings.adaptation,
         "draws": settings.draws, "tune": settings.tune, "chains": settings.chains,
         "wall_seconds": round(wall, 1), "sampling_seconds": float(idata.attrs["sampling_seconds"]),
         "min_ess_bulk": round(float(table["ess_bulk"].min()), 1), "min_ess_tail": round(float(table["ess_tail"].min()), 1),

@@ -303,6 +303,7 @@ def robustness(settings: RobustnessSettings, progress: Progress | None = None) -
     if jobs:
         progress.note(f"[bold]Bayesian fits of {len(jobs)} variant model(s)[/] "
                       f"({scheduler_label(settings.scheduler)}; cached in {settings.cache})")
+
         def told(job, cached: bool) -> None:
             from_cache.append(cached)
             progress.note(f"  {job[0].spec.name} ({job[1].settings.draws} draws): "

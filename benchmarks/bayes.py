@@ -198,22 +198,25 @@ def run(panel: Path, out: Path, models: tuple[str, ...] = ("m1", "m2", "m3", "m4
         record.update(laplace_distance(data, idata))
         marginals.append(record)
         fitted[name] = (data, idata)
+
+    def data_of(name: str) -> ModelData:
+        """The model's data: the marginal fit's where it was made above."""
+        return fitted[name][0] if name in fitted else model_data(frame, get_spec(name))
+
     baseline = []  # the plain model (about 27 minutes on 2 cores for Model 4); --plain-model '' leaves it out
     if plain_model:
-        data = fitted[plain_model][0] if plain_model in fitted else model_data(frame, get_spec(plain_model))
-        baseline = [timed_fit(data, SamplerSettings(draws=plain_draws, tune=plain_tune), "plain")[0]]
+        baseline = [timed_fit(data_of(plain_model), SamplerSettings(draws=plain_draws, tune=plain_tune), "plain")[0]]
     warm = []  # the same model warm-started from its Laplace fit, at the usual tuning and a third of it
     if warm_model:
-        warm_data = fitted[warm_model][0] if warm_model in fitted else model_data(frame, get_spec(warm_model))
+        data = data_of(warm_model)
         for warm_tune in (tune, max(tune // 3, 50)):
-            record, _ = timed_fit(warm_data, SamplerSettings(draws=draws, tune=warm_tune, warm_start="laplace"),
-                                  "marginal")
-            warm.append(record)
+            settings = SamplerSettings(draws=draws, tune=warm_tune, warm_start="laplace")
+            warm.append(timed_fit(data, settings, "marginal")[0])
     records = [*marginals, *baseline, *warm]
     about = machine()
     result = {"benchmark": "Bayesian fits on the real panel", "fits": records, "machine": about}
     if baseline and plain_model in fitted:
-        plain = baseline[0]
+        data, plain = data_of(plain_model), baseline[0]
         marginal = marginals[list(fitted).index(plain_model)]
         post = fitted[plain_model][1]["posterior"]
         coef = np.concatenate([[float(post["intercept"].mean())], np.asarray(post["beta"].mean(("chain", "draw")))])

@@ -241,8 +241,8 @@ def _cases(keys) -> list:
             cases.append((key, "repeated_row", repeated_row, True))
         if key in COVERAGE:
             cases.append((key, "first_rows", first_rows, False))
-    return [pytest.param(*case, id=f"{case[0]}-{case[1]}", marks=() if _quick(case[0], case[1]) else pytest.mark.slow)
-            for case in cases]
+    return [pytest.param(*case, id=f"{case[0]}-{case[1]}",
+                         marks=() if _quick(case[0], case[1]) else pytest.mark.slow) for case in cases]
 
 
 def _quick(key: str, name: str) -> bool:

@@ -17,8 +17,8 @@ from simulate import synthetic_panel_file
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def make(build: Path, *options: str) -> subprocess.CompletedProcess:
-    return subprocess.run(["make", "--no-print-directory", *options, "all", f"BUILD={build}", "MODELS=m1",
+def make(build: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(["make", "--no-print-directory", "all", f"BUILD={build}", "MODELS=m1",
                            "FIT_ARGS=--draws 40 --tune 40 --chains 2"], cwd=ROOT, capture_output=True, text=True,
                           timeout=600)
 

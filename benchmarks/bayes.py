@@ -187,8 +187,14 @@ def summary_markdown(table: pd.DataFrame, about: dict) -> str:
             + table.to_markdown(index=False) + "\n")
 
 
+def summary_path(out: Path, suffix: str) -> Path:
+    """The summary table beside the JSON record, named after it (bayes.json -> bayes_summary.md), so that a run with
+    another `--out` never overwrites the default run's table."""
+    return out.with_name(f"{out.stem}_summary{suffix}")
+
+
 def run(panel: Path, out: Path, models: tuple[str, ...] = ("m1", "m2", "m3", "m4", "h1", "h2"), draws: int = 1000,
-        tune: int = 300, plain_model: str = "m4", plain_draws: int = 200, plain_tune: int = 200,
+        tune: int = 100, plain_model: str = "m4", plain_draws: int = 200, plain_tune: int = 200,
         warm_model: str = "m4") -> dict:
     frame = panel_to_frame(read_panel(panel))
     marginals, fitted = [], {}  # the goals are the marginal fits'; the plain fit is the baseline
@@ -236,8 +242,8 @@ def run(panel: Path, out: Path, models: tuple[str, ...] = ("m1", "m2", "m3", "m4
                                                                       0) >= GOAL_RATIO
     table = summary_table(records)
     atomic_write_text(out, json.dumps(result, indent=2) + "\n")
-    atomic_write_text(out.with_name("bayes_summary.csv"), table.to_csv(index=False))
-    atomic_write_text(out.with_name("bayes_summary.md"), summary_markdown(table, about))
+    atomic_write_text(summary_path(out, ".csv"), table.to_csv(index=False))
+    atomic_write_text(summary_path(out, ".md"), summary_markdown(table, about))
     return result
 
 
@@ -247,12 +253,14 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("build/bench/bayes.json"))
     parser.add_argument("--models", default="m1,m2,m3,m4,h1,h2")
     parser.add_argument("--draws", type=int, default=1000)
-    parser.add_argument("--tune", type=int, default=300)
+    parser.add_argument("--tune", type=int, default=100, help="tuning iterations per chain (as FIT_ARGS)")
     parser.add_argument("--plain-model", default="m4", help="the plain baseline's model ('' for none)")
     parser.add_argument("--plain-draws", type=int, default=200)
     parser.add_argument("--plain-tune", type=int, default=200)
     parser.add_argument("--warm-model", default="m4", help="fitted warm-started too ('' for none)")
     args = parser.parse_args()
+    if args.out.suffix != ".json":
+        parser.error(f"--out names the JSON record (e.g. build/bench/bayes.json), got {args.out}")
     result = run(args.panel, args.out, tuple(args.models.split(",")), args.draws, args.tune, args.plain_model,
                  args.plain_draws, args.plain_tune, args.warm_model)
     print(summary_markdown(summary_table(result["fits"]), result["machine"]))

@@ -10,8 +10,13 @@ group's k by up to 0.02 on Model 4). tests/test_psis_loo.py checks it against `a
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import xarray as xr
+
+if TYPE_CHECKING:
+    from arviz_stats.utils import ELPDDataLOO
 
 SAMPLE_DIMS = ("chain", "draw")
 PRIOR_BS = 3  # arviz-stats' _gpdfit: the prior's scale for the grid of b (Zhang & Stephens 2009)
@@ -20,7 +25,7 @@ CHUNK = 1024  # groups per block: the Pareto fit holds a (chunk, ~41, ~134) arra
 
 
 def logsumexp(x: np.ndarray, axis: int = -1, keepdims: bool = False) -> np.ndarray:
-    """log(sum(exp(x))) along `axis`, shifted by the maximum (scipy's has more overhead than this whole module)."""
+    """log(sum(exp(x))) along `axis`, shifted by the maximum (scipy's input checks cost more than the sum here)."""
     top = np.max(x, axis=axis, keepdims=True)
     top = np.where(np.isfinite(top), top, 0.0)
     out = np.log(np.sum(np.exp(x - top), axis=axis, keepdims=True)) + top
@@ -105,7 +110,7 @@ def psis_log_weights(log_lik: np.ndarray, r_eff: float, chunk: int = CHUNK) -> t
     return weights, k
 
 
-def relative_efficiency(tree, n_samples: int) -> float:
+def relative_efficiency(tree: xr.DataTree, n_samples: int) -> float:
     """The r_eff arviz-stats' loo uses: the mean ESS (mean method) over every posterior quantity, over the
     log-likelihood's number of draws `n_samples` (which may be a thinned subset of the posterior's)."""
     import arviz_stats as azs
@@ -117,7 +122,7 @@ def relative_efficiency(tree, n_samples: int) -> float:
     return float(np.hstack([ess[v].values.ravel() for v in ess.data_vars]).mean() / n_samples)
 
 
-def group_loo(tree, var_name: str, chunk: int = CHUNK):
+def group_loo(tree: xr.DataTree, var_name: str, chunk: int = CHUNK) -> "ELPDDataLOO":
     """PSIS-LOO of one fit from its pointwise log-likelihood `var_name` (one value per left-out group and draw):
     arviz-stats' `ELPDDataLOO`, with pointwise elpd and Pareto k, as `arviz_stats.loo(tree, var_name=...)` gives."""
     from arviz_stats.utils import ELPDDataLOO
